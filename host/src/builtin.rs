@@ -1,0 +1,26 @@
+//! First-party plugins embedded in the binary, so nobody has to build them by hand.
+//!
+//! `build.rs` compiles every crate under `plugins/` for `wasm32-wasip2` and includes the
+//! components here. Installed plugins (in the data folder's `plugins/`) with the same name
+//! take precedence, so a newer build of a connector can be tried without a new host.
+
+include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
+
+/// A plugin compiled into this binary.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinPlugin {
+    /// The crate's directory name under `plugins/` (e.g. "csv").
+    pub name: &'static str,
+    /// The component's bytes.
+    pub wasm: &'static [u8],
+}
+
+/// Every built-in plugin, sorted by name.
+pub fn all() -> &'static [BuiltinPlugin] {
+    BUILTIN_PLUGINS
+}
+
+/// The built-in plugin called `name`.
+pub fn get(name: &str) -> Option<&'static BuiltinPlugin> {
+    BUILTIN_PLUGINS.iter().find(|p| p.name == name)
+}

@@ -1,0 +1,91 @@
+//! Command-line interface: argument parsing, dispatch, and how errors are shown.
+//!
+//! Every command returns `anyhow::Result`; `main` prints the error as one line per cause
+//! (`error: ...` then `  caused by: ...`) and exits 1. No panics, no debug dumps.
+
+mod args;
+mod plugins;
+mod table;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+
+use args::{Cli, Command, PluginsCommand};
+use ledgerlink::runtime::{Limits, Runtime, RuntimeConfig};
+use ledgerlink::store::DataDir;
+
+/// Parse arguments, run the command, report errors.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let top = e.to_string();
+            eprintln!("error: {top}");
+            // Library errors often repeat their cause in their own text; print only news.
+            for cause in e.chain().skip(1).map(|c| c.to_string()) {
+                if !top.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                }
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,ledgerlink=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEDGERLINK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// What every command needs: the data folder and a plugin runtime over it.
+pub(crate) struct Env {
+    pub data: DataDir,
+    pub runtime: Runtime,
+}
+
+impl Env {
+    fn new(cli: &Cli) -> anyhow::Result<Self> {
+        let data = DataDir::resolve(cli.data_dir.as_deref())?;
+        let limits = Limits {
+            deadline: std::time::Duration::from_secs_f64(cli.deadline),
+            memory_bytes: usize::try_from(cli.memory_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+        };
+        let runtime = Runtime::new(RuntimeConfig {
+            limits,
+            cache_dir: Some(data.component_cache()),
+        })
+        .context("could not start the plugin runtime")?;
+        Ok(Self { data, runtime })
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env = Env::new(&cli)?;
+    match cli.command {
+        Command::Plugins { command } => match command {
+            PluginsCommand::List { json } => plugins::list(&env, json).await,
+            PluginsCommand::Inspect { plugin, json } => plugins::inspect(&env, &plugin, json).await,
+        },
+    }
+}

@@ -1,0 +1,15 @@
+//! # ledgerlink
+//!
+//! The host of ledgerlink: loads WebAssembly connector plugins through the versioned
+//! `ledgerlink:connector` WIT contract and runs them under a sandbox (deadline, memory cap,
+//! HTTP allowlist, a confined folder). See `docs/architecture.md` for the map.
+
+// Unsafe code is refused except where a SAFETY comment proves it sound (runtime/cache.rs).
+#![deny(unsafe_code)]
+
+pub mod builtin;
+pub mod contract;
+pub mod files;
+pub mod net;
+pub mod runtime;
+pub mod store;

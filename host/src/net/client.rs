@@ -1,0 +1,313 @@
+//! [`OutboundHttp`]: sends a plugin's request under the host's policy.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
+use reqwest::{Method, redirect};
+use url::Url;
+
+use super::allowlist::{AllowedHosts, Origin};
+use super::credentials::Credentials;
+
+/// Timeouts and size caps for outbound HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time for the whole exchange, body included.
+    pub request_timeout: Duration,
+    /// Largest response body accepted, in bytes.
+    pub max_response_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_response_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a request got no response. Every variant's text names the plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// The origin is not in the plugin's allowlist; nothing was sent.
+    #[error(
+        "plugin {plugin} may not connect to {origin}: it is not in the plugin's allowed hosts ({allowed}); nothing was sent"
+    )]
+    NotAllowed {
+        /// The plugin's name.
+        plugin: String,
+        /// The origin it tried.
+        origin: String,
+        /// Its allowlist.
+        allowed: String,
+    },
+    /// The plugin tried to set a header only the host may set.
+    #[error("plugin {plugin} may not set the {header} header: the host adds credentials itself")]
+    ForbiddenHeader {
+        /// The plugin's name.
+        plugin: String,
+        /// The header.
+        header: String,
+    },
+    /// The request could not be understood.
+    #[error("plugin {plugin} sent an invalid request: {reason}")]
+    Invalid {
+        /// The plugin's name.
+        plugin: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No response in time.
+    #[error("request from plugin {plugin} to {origin} timed out after {after:?}")]
+    Timeout {
+        /// The plugin's name.
+        plugin: String,
+        /// Where it was going.
+        origin: String,
+        /// The limit.
+        after: Duration,
+    },
+    /// The body exceeded the cap.
+    #[error(
+        "response to plugin {plugin} from {origin} exceeds the {limit}-byte limit; the request was abandoned"
+    )]
+    TooLarge {
+        /// The plugin's name.
+        plugin: String,
+        /// Where it came from.
+        origin: String,
+        /// The cap.
+        limit: usize,
+    },
+    /// Connection, TLS or protocol failure.
+    #[error("request from plugin {plugin} to {origin} failed: {reason}")]
+    Transport {
+        /// The plugin's name.
+        plugin: String,
+        /// Where it was going.
+        origin: String,
+        /// The underlying failure.
+        reason: String,
+    },
+    /// Credentials could not be produced (for example the connection needs reconnecting).
+    #[error("{0}")]
+    Credentials(String),
+}
+
+/// A request as the plugin asked for it.
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Option<Vec<u8>>,
+}
+
+/// The response handed back to the plugin.
+#[derive(Debug, Clone)]
+pub struct OutboundResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// Sends one plugin's requests. One per plugin and connection: it owns the allowlist, the
+/// credentials and a connection pool.
+#[derive(Clone)]
+pub struct OutboundHttp {
+    plugin: String,
+    allowed: AllowedHosts,
+    limits: HttpLimits,
+    credentials: Arc<dyn Credentials>,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for OutboundHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Credentials are deliberately not printed.
+        f.debug_struct("OutboundHttp")
+            .field("plugin", &self.plugin)
+            .field("allowed", &self.allowed)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutboundHttp {
+    /// A sender for `plugin`, allowed to reach `allowed`.
+    pub fn new(
+        plugin: &str,
+        allowed: AllowedHosts,
+        limits: HttpLimits,
+        credentials: Arc<dyn Credentials>,
+    ) -> Result<Self, NetError> {
+        // A redirect is a new request: it must pass the same allowlist, or a vendor (or an
+        // attacker controlling a response) could bounce the plugin anywhere.
+        let redirect_allowed = allowed.clone();
+        let policy = redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 {
+                attempt.error("too many redirects")
+            } else if redirect_allowed.allows(attempt.url()) {
+                attempt.follow()
+            } else {
+                let to = Origin::of_url(attempt.url()).map_or_else(
+                    || attempt.url().to_string(),
+                    |origin| origin.to_string(),
+                );
+                attempt.error(format!("redirect to {to}, which is not an allowed host"))
+            }
+        });
+        let client = reqwest::Client::builder()
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.request_timeout)
+            .redirect(policy)
+            .user_agent(concat!("ledgerlink/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| NetError::Transport {
+                plugin: plugin.to_owned(),
+                origin: "-".to_owned(),
+                reason: format!("could not build the HTTP client: {e}"),
+            })?;
+        Ok(Self {
+            plugin: plugin.to_owned(),
+            allowed,
+            limits,
+            credentials,
+            client,
+        })
+    }
+
+    /// The plugin this sender belongs to.
+    pub fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// Check, sign and send `request`; read the response up to the size cap.
+    pub async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, NetError> {
+        let url = Url::parse(&request.url).map_err(|e| self.invalid(format!("URL {:?}: {e}", request.url)))?;
+        let Some(origin) = Origin::of_url(&url) else {
+            return Err(self.invalid(format!("URL {:?} has no host or port", request.url)));
+        };
+        if !self.allowed.allows(&url) {
+            return Err(NetError::NotAllowed {
+                plugin: self.plugin.clone(),
+                origin: origin.to_string(),
+                allowed: self.allowed.to_string(),
+            });
+        }
+        let headers = self.plugin_headers(&request.headers)?;
+        let origin = origin.to_string();
+
+        let mut retried_after_401 = false;
+        loop {
+            let mut headers = headers.clone();
+            self.credentials.apply(&mut headers).await?;
+            let mut builder = self.client.request(request.method.clone(), url.clone()).headers(headers);
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            let response = builder.send().await.map_err(|e| self.transport(&origin, e))?;
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED
+                && !retried_after_401
+                && self.credentials.unauthorized().await?
+            {
+                retried_after_401 = true;
+                continue;
+            }
+            return self.read(response, &origin).await;
+        }
+    }
+
+    fn plugin_headers(&self, given: &[(String, String)]) -> Result<HeaderMap, NetError> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in given {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| self.invalid(format!("header name {name:?} is not valid")))?;
+            if name == AUTHORIZATION || name == PROXY_AUTHORIZATION || name.as_str() == "cookie" {
+                return Err(NetError::ForbiddenHeader {
+                    plugin: self.plugin.clone(),
+                    header: name.to_string(),
+                });
+            }
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| self.invalid(format!("the value of header {name} is not valid")))?;
+            headers.append(name, value);
+        }
+        Ok(headers)
+    }
+
+    async fn read(&self, response: reqwest::Response, origin: &str) -> Result<OutboundResponse, NetError> {
+        let limit = self.limits.max_response_bytes;
+        let too_large = || NetError::TooLarge {
+            plugin: self.plugin.clone(),
+            origin: origin.to_owned(),
+            limit,
+        };
+        if response.content_length().is_some_and(|len| len > limit as u64) {
+            return Err(too_large());
+        }
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let mut body = BytesMut::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.transport(origin, e))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(OutboundResponse {
+            status,
+            headers,
+            body: body.to_vec(),
+        })
+    }
+
+    fn invalid(&self, reason: String) -> NetError {
+        NetError::Invalid {
+            plugin: self.plugin.clone(),
+            reason,
+        }
+    }
+
+    fn transport(&self, origin: &str, e: reqwest::Error) -> NetError {
+        if e.is_timeout() {
+            return NetError::Timeout {
+                plugin: self.plugin.clone(),
+                origin: origin.to_owned(),
+                after: self.limits.request_timeout,
+            };
+        }
+        // reqwest's Display hides the cause; walk the chain for a useful reason.
+        let mut reason = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            reason = format!("{reason}: {s}");
+            source = s.source();
+        }
+        NetError::Transport {
+            plugin: self.plugin.clone(),
+            origin: origin.to_owned(),
+            reason,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Outbound HTTP policy: every request a plugin makes goes through here.
+//!
+//! Order of checks, each before anything is sent: the URL parses; its origin is in the
+//! plugin's allowlist ([`allowlist`]); the plugin sets no credential header; then the
+//! connection's credentials are added ([`credentials`]) and the request is sent with a
+//! timeout and a response-size cap ([`client`]). Redirects are followed only to allowed
+//! origins.
+
+pub mod allowlist;
+pub mod client;
+pub mod credentials;
+
+pub use allowlist::{AllowedHosts, Origin, OriginError};
+pub use client::{HttpLimits, NetError, OutboundHttp, OutboundRequest, OutboundResponse};
+pub use credentials::{Credentials, NoCredentials};

@@ -1,0 +1,44 @@
+use crate::files::FolderError;
+use crate::runtime::bindings::ledgerlink::connector::files::{FileError, Host};
+use crate::runtime::state::CallState;
+
+impl CallState {
+    fn folder(&self) -> Result<&crate::files::ConnectionFolder, FileError> {
+        self.context.folder.as_deref().ok_or_else(|| {
+            FileError::Denied(format!(
+                "plugin {} has no connection folder here; files are available only when running for a connection",
+                self.plugin
+            ))
+        })
+    }
+}
+
+fn to_wit(e: FolderError) -> FileError {
+    match e {
+        FolderError::Denied { .. } => FileError::Denied(e.to_string()),
+        FolderError::NotFound { .. } => FileError::NotFound(e.to_string()),
+        FolderError::Io { .. } => FileError::Io(e.to_string()),
+    }
+}
+
+impl Host for CallState {
+    async fn read(&mut self, path: String) -> wasmtime::Result<Result<Vec<u8>, FileError>> {
+        Ok(self.folder().and_then(|f| f.read(&path).map_err(to_wit)))
+    }
+
+    async fn write(
+        &mut self,
+        path: String,
+        contents: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), FileError>> {
+        Ok(self.folder().and_then(|f| f.write(&path, &contents).map_err(to_wit)))
+    }
+
+    async fn list_dir(&mut self, path: String) -> wasmtime::Result<Result<Vec<String>, FileError>> {
+        Ok(self.folder().and_then(|f| f.list(&path).map_err(to_wit)))
+    }
+
+    async fn exists(&mut self, path: String) -> wasmtime::Result<Result<bool, FileError>> {
+        Ok(self.folder().and_then(|f| f.exists(&path).map_err(to_wit)))
+    }
+}

@@ -1,0 +1,53 @@
+use crate::net::{NetError, OutboundRequest};
+use crate::runtime::bindings::ledgerlink::connector::http::{
+    Header, Host, HttpError, Method, Request, Response,
+};
+use crate::runtime::state::CallState;
+
+impl Host for CallState {
+    async fn send(&mut self, req: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+        let Some(http) = self.context.http.clone() else {
+            return Ok(Err(HttpError::Denied(format!(
+                "plugin {} may not make HTTP requests here (no connection is active, e.g. while loading)",
+                self.plugin
+            ))));
+        };
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Head => reqwest::Method::HEAD,
+        };
+        let outbound = OutboundRequest {
+            method,
+            url: req.url,
+            headers: req.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body: req.body,
+        };
+        let result = http.send(outbound).await;
+        if let Err(e) = &result {
+            tracing::warn!(plugin = %self.plugin, "outbound request failed: {e}");
+        }
+        Ok(result
+            .map(|r| Response {
+                status: r.status,
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|(name, value)| Header { name, value })
+                    .collect(),
+                body: r.body,
+            })
+            .map_err(|e| match e {
+                NetError::NotAllowed { .. }
+                | NetError::ForbiddenHeader { .. }
+                | NetError::Credentials(_) => HttpError::Denied(e.to_string()),
+                NetError::Invalid { .. } => HttpError::InvalidRequest(e.to_string()),
+                NetError::Timeout { .. } => HttpError::Timeout(e.to_string()),
+                NetError::TooLarge { .. } => HttpError::TooLarge(e.to_string()),
+                NetError::Transport { .. } => HttpError::Transport(e.to_string()),
+            }))
+    }
+}

@@ -1,0 +1,31 @@
+use crate::runtime::bindings::ledgerlink::connector::log::{Host, Level};
+use crate::runtime::state::CallState;
+
+/// Longest log line kept from a plugin; the rest is cut so a plugin cannot flood the log.
+const MAX_LINE: usize = 4096;
+
+impl Host for CallState {
+    async fn write(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        let message = truncate(&message, MAX_LINE);
+        let plugin = self.plugin.as_str();
+        match level {
+            Level::Trace => tracing::trace!(target: "ledgerlink::plugin", plugin, "{message}"),
+            Level::Debug => tracing::debug!(target: "ledgerlink::plugin", plugin, "{message}"),
+            Level::Info => tracing::info!(target: "ledgerlink::plugin", plugin, "{message}"),
+            Level::Warn => tracing::warn!(target: "ledgerlink::plugin", plugin, "{message}"),
+            Level::Error => tracing::error!(target: "ledgerlink::plugin", plugin, "{message}"),
+        }
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

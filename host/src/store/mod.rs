@@ -1,0 +1,60 @@
+//! Where ledgerlink keeps its data: the data folder and its layout.
+//!
+//! The folder is chosen by `--data-dir`, else `LEDGERLINK_DATA_DIR`, else the platform's data
+//! folder (`~/.local/share/ledgerlink` on Linux). Inside it:
+//!
+//! - `plugins/`: installed connector plugins (`*.wasm`), in addition to the built-in ones;
+//! - `cache/components/`: compiled plugins, keyed by content hash and wasmtime version;
+//! - `connections/<name>/files/`: each connection's own folder (the `files` import).
+
+use std::path::{Path, PathBuf};
+
+/// The data folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+/// Why no data folder could be chosen.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no data folder could be determined (no home directory); pass --data-dir or set LEDGERLINK_DATA_DIR"
+)]
+pub struct NoDataDir;
+
+impl DataDir {
+    /// Use `root` as the data folder.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// `explicit` if given (from `--data-dir` or `LEDGERLINK_DATA_DIR`), else the platform default.
+    pub fn resolve(explicit: Option<&Path>) -> Result<Self, NoDataDir> {
+        if let Some(p) = explicit {
+            return Ok(Self::new(p));
+        }
+        directories::ProjectDirs::from("", "", "ledgerlink")
+            .map(|d| Self::new(d.data_dir()))
+            .ok_or(NoDataDir)
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Installed plugins.
+    pub fn plugins(&self) -> PathBuf {
+        self.root.join("plugins")
+    }
+
+    /// Compiled-component cache.
+    pub fn component_cache(&self) -> PathBuf {
+        self.root.join("cache").join("components")
+    }
+
+    /// A connection's own folder.
+    pub fn connection_files(&self, connection: &str) -> PathBuf {
+        self.root.join("connections").join(connection).join("files")
+    }
+}

@@ -1,0 +1,157 @@
+//! # ledgerlink-sdk
+//!
+//! Everything a ledgerlink connector author needs: the [`Connector`] trait, the canonical
+//! types of the `ledgerlink:connector` contract, decimal conversions, a small JSON-over-HTTP
+//! helper, logging, and the [`export_connector!`] macro that turns a type into a plugin.
+//!
+//! A connector is a `cdylib` crate built for `wasm32-wasip2`:
+//!
+//! ```ignore
+//! use ledgerlink_sdk::prelude::*;
+//!
+//! struct Hello;
+//!
+//! impl Connector for Hello {
+//!     fn manifest() -> Manifest {
+//!         ManifestBuilder::new("hello", "Hello", env!("CARGO_PKG_VERSION"))
+//!             .description("Says hello.")
+//!             .build()
+//!     }
+//! }
+//!
+//! ledgerlink_sdk::export_connector!(Hello);
+//! ```
+//!
+//! Every operation you do not implement answers `unsupported`, naming the operation, so a
+//! connector can start with `manifest` alone and grow. See `docs/connector-guide.md`.
+
+// The bindings refer to this crate by name, also from inside it.
+extern crate self as ledgerlink_sdk;
+
+pub mod decimal;
+pub mod error;
+pub mod http;
+pub mod log;
+pub mod manifest;
+
+mod connector;
+
+pub use connector::Connector;
+pub use manifest::ManifestBuilder;
+pub use rust_decimal::Decimal;
+
+/// The version of the `ledgerlink:connector` contract this SDK builds plugins for.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+#[doc(hidden)]
+pub use wit_bindgen;
+
+/// Bindings generated from `wit/` by wit-bindgen. Use the re-exports at the crate root and in
+/// [`types`]; this module is public only so [`export_connector!`] can reach it.
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_plugin_world",
+        default_bindings_module: "ledgerlink_sdk::bindings",
+        runtime_path: "ledgerlink_sdk::wit_bindgen::rt",
+    });
+}
+
+/// The canonical model: customers, invoices, pages, results and errors, exactly as the
+/// contract defines them. Money and quantities are decimal strings; convert them with
+/// [`decimal`](crate::decimal).
+pub mod types {
+    pub use crate::bindings::exports::ledgerlink::connector::connector::CheckReport;
+    pub use crate::bindings::ledgerlink::connector::manifest_types::{
+        ApiKey, AuthKind, Capability, Oauth2, PluginManifest as Manifest, Setting,
+    };
+    pub use crate::bindings::ledgerlink::connector::types::{
+        Address, ConnectorError, Customer, CustomerPage, CustomerQuery, CustomerRef,
+        DuplicateDetail, ErrorDetail, Invoice, InvoiceKind, InvoiceLine, InvoicePage,
+        InvoiceStatus, PushResult, RateLimitDetail, RecordKind, TaxMode, WriteAction, Written,
+    };
+}
+
+/// This connection's non-secret settings, read from the host.
+pub mod config {
+    pub use crate::bindings::ledgerlink::connector::config::{all, get};
+}
+
+/// The host's clock; use it instead of the system time so tests can control time.
+pub mod clock {
+    pub use crate::bindings::ledgerlink::connector::clock::now;
+}
+
+/// Files in this connection's own folder. Paths are relative and '/'-separated.
+pub mod files {
+    pub use crate::bindings::ledgerlink::connector::files::{
+        FileError, exists, list_dir, read, write,
+    };
+}
+
+/// `use ledgerlink_sdk::prelude::*;` brings in what almost every connector uses.
+pub mod prelude {
+    pub use crate::Connector;
+    pub use crate::decimal::{self, DecimalField};
+    pub use crate::error::{self, ConnectorErrorExt};
+    pub use crate::manifest::ManifestBuilder;
+    pub use crate::types::*;
+    pub use rust_decimal::Decimal;
+}
+
+/// Export a type implementing [`Connector`] as this plugin's `connector` interface.
+///
+/// Call it once, at the crate root of a `cdylib` connector crate.
+#[macro_export]
+macro_rules! export_connector {
+    ($ty:ty) => {
+        const _: () = {
+            use $crate::bindings::exports::ledgerlink::connector::connector as __wit;
+            use $crate::types as __t;
+
+            #[doc(hidden)]
+            struct __LedgerlinkExport;
+
+            impl __wit::Guest for __LedgerlinkExport {
+                fn manifest() -> __t::Manifest {
+                    <$ty as $crate::Connector>::manifest()
+                }
+                fn check() -> Result<__t::CheckReport, __t::ConnectorError> {
+                    <$ty as $crate::Connector>::check()
+                }
+                fn pull_customers(
+                    since: Option<String>,
+                    cursor: Option<String>,
+                ) -> Result<__t::CustomerPage, __t::ConnectorError> {
+                    <$ty as $crate::Connector>::pull_customers(since, cursor)
+                }
+                fn find_customers(
+                    query: __t::CustomerQuery,
+                ) -> Result<Vec<__t::Customer>, __t::ConnectorError> {
+                    <$ty as $crate::Connector>::find_customers(query)
+                }
+                fn push_customers(batch: Vec<__t::Customer>) -> Vec<__t::PushResult> {
+                    <$ty as $crate::Connector>::push_customers(batch)
+                }
+                fn pull_invoices(
+                    kind: __t::InvoiceKind,
+                    since: Option<String>,
+                    cursor: Option<String>,
+                ) -> Result<__t::InvoicePage, __t::ConnectorError> {
+                    <$ty as $crate::Connector>::pull_invoices(kind, since, cursor)
+                }
+                fn push_invoices(batch: Vec<__t::Invoice>) -> Vec<__t::PushResult> {
+                    <$ty as $crate::Connector>::push_invoices(batch)
+                }
+                fn delete(kind: __t::RecordKind, id: String) -> Result<(), __t::ConnectorError> {
+                    <$ty as $crate::Connector>::delete(kind, id)
+                }
+            }
+
+            $crate::bindings::__export_plugin_world!(__LedgerlinkExport with_types_in $crate::bindings);
+        };
+    };
+}

@@ -1,0 +1,102 @@
+//! [`ManifestBuilder`]: build a [`Manifest`] without spelling out every field.
+
+use crate::types::{ApiKey, AuthKind, Capability, Manifest, Oauth2, Setting};
+
+/// Builds a connector's [`Manifest`].
+///
+/// ```ignore
+/// ManifestBuilder::new("xero", "Xero", env!("CARGO_PKG_VERSION"))
+///     .description("Xero accounting: contacts and invoices.")
+///     .capabilities([Capability::PullCustomers, Capability::PushCustomers])
+///     .allow_host("https://api.xero.com:443")
+///     .build()
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManifestBuilder {
+    manifest: Manifest,
+}
+
+impl ManifestBuilder {
+    /// Start a manifest: machine `name` (lowercase, digits, '-'), `display_name` for people,
+    /// and the connector's own semver `version` (usually `env!("CARGO_PKG_VERSION")`).
+    pub fn new(name: &str, display_name: &str, version: &str) -> Self {
+        Self {
+            manifest: Manifest {
+                name: name.to_owned(),
+                display_name: display_name.to_owned(),
+                version: version.to_owned(),
+                description: String::new(),
+                capabilities: Vec::new(),
+                auth: AuthKind::None,
+                allowed_hosts: Vec::new(),
+                settings: Vec::new(),
+            },
+        }
+    }
+
+    /// One sentence on what the connector connects to.
+    pub fn description(mut self, description: &str) -> Self {
+        self.manifest.description = description.to_owned();
+        self
+    }
+
+    /// The operations the connector implements.
+    pub fn capabilities(mut self, capabilities: impl IntoIterator<Item = Capability>) -> Self {
+        self.manifest.capabilities.extend(capabilities);
+        self
+    }
+
+    /// OAuth 2.0 authorization code with PKCE; the host runs the flow and keeps the tokens.
+    pub fn oauth2(
+        mut self,
+        authorize_url: &str,
+        token_url: &str,
+        revoke_url: Option<&str>,
+        scopes: &[&str],
+    ) -> Self {
+        self.manifest.auth = AuthKind::Oauth2(Oauth2 {
+            authorize_url: authorize_url.to_owned(),
+            token_url: token_url.to_owned(),
+            revoke_url: revoke_url.map(str::to_owned),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        });
+        self
+    }
+
+    /// A static API key, sent by the host in `header` (after `prefix`, when given).
+    pub fn api_key(mut self, header: &str, prefix: Option<&str>) -> Self {
+        self.manifest.auth = AuthKind::ApiKey(ApiKey {
+            header: header.to_owned(),
+            prefix: prefix.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Allow outbound HTTP to an origin, written "scheme://host:port".
+    pub fn allow_host(mut self, origin: &str) -> Self {
+        self.manifest.allowed_hosts.push(origin.to_owned());
+        self
+    }
+
+    /// Declare a setting the connector reads with [`config::get`](crate::config::get).
+    pub fn setting(
+        mut self,
+        key: &str,
+        description: &str,
+        required: bool,
+        default: Option<&str>,
+    ) -> Self {
+        self.manifest.settings.push(Setting {
+            key: key.to_owned(),
+            description: description.to_owned(),
+            required,
+            default: default.map(str::to_owned),
+        });
+        self
+    }
+
+    /// The finished manifest.
+    pub fn build(self) -> Manifest {
+        self.manifest
+    }
+}
