@@ -66,14 +66,16 @@ impl ComponentCache {
         wasm_sha256: &str,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry(engine, wasm_sha256);
-        if path.is_file() {
-            // SAFETY: `deserialize_file` trusts its input to be a component compiled by this
-            // wasmtime with this engine's settings. Entries are written only by
-            // `store` below, from `Engine::precompile_component`, in the host's private data
-            // folder; the file name pins the wasm hash, wasmtime version and engine settings,
-            // and wasmtime itself re-checks version and settings, refusing a mismatch.
+        // Read into memory rather than mmap the file: a file truncated or replaced under a
+        // live mapping would crash the process (SIGBUS); a copy costs well under a millisecond.
+        if let Ok(bytes) = std::fs::read(&path) {
+            // SAFETY: `deserialize` trusts its input to be a component compiled by this
+            // wasmtime with this engine's settings. Entries are written only by `store`
+            // below, from `Engine::precompile_component`, in the host's private data folder;
+            // the file name pins the wasm hash, wasmtime version and engine settings, and
+            // wasmtime itself re-checks the version and settings, refusing a mismatch.
             #[allow(unsafe_code)]
-            let loaded = unsafe { Component::deserialize_file(engine, &path) };
+            let loaded = unsafe { Component::deserialize(engine, &bytes) };
             match loaded {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
                 Err(e) => tracing::warn!(path = %path.display(), "ignoring unusable compiled-plugin cache entry: {e}"),
