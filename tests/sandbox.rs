@@ -16,17 +16,7 @@ use ledgerlink::runtime::{CallError, LoadError, Runtime, RuntimeConfig, CacheOut
 use support::{context, fixture, load_fixture, runtime};
 
 fn connector_error_message(e: &ConnectorError) -> &str {
-    match e {
-        ConnectorError::Validation(d)
-        | ConnectorError::Stale(d)
-        | ConnectorError::Locked(d)
-        | ConnectorError::NotFound(d)
-        | ConnectorError::Auth(d)
-        | ConnectorError::Transient(d)
-        | ConnectorError::Unsupported(d) => &d.message,
-        ConnectorError::Duplicate(d) => &d.message,
-        ConnectorError::RateLimited(d) => &d.message,
-    }
+    e.message()
 }
 
 #[tokio::test]

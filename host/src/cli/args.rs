@@ -42,6 +42,9 @@ fn parse_deadline(s: &str) -> Result<f64, String> {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Transfer a sample Tracker Pro book (customers, job and contract invoices) through the
+    /// built-in CSV connector into <data-dir>/connections/quickstart, read it back, and check it.
+    Quickstart,
     /// List and inspect connector plugins.
     Plugins {
         #[command(subcommand)]

@@ -5,6 +5,8 @@
 
 mod args;
 mod plugins;
+mod quickstart;
+mod sample;
 mod table;
 
 use std::process::ExitCode;
@@ -83,6 +85,7 @@ impl Env {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::new(&cli)?;
     match cli.command {
+        Command::Quickstart => quickstart::run(&env).await,
         Command::Plugins { command } => match command {
             PluginsCommand::List { json } => plugins::list(&env, json).await,
             PluginsCommand::Inspect { plugin, json } => plugins::inspect(&env, &plugin, json).await,

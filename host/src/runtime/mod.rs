@@ -11,6 +11,7 @@
 
 pub mod bindings;
 pub mod cache;
+mod connector_error;
 pub mod engine;
 pub mod error;
 mod imports;

@@ -1,0 +1,195 @@
+//! Outbound HTTP policy against real local servers: allowlist, redirects, header rules,
+//! credentials seam, size cap and timeouts.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ledgerlink::net::{
+    AllowedHosts, Credentials, HttpLimits, NetError, NoCredentials, OutboundHttp, OutboundRequest,
+};
+use reqwest::header::{HeaderMap, HeaderValue};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A one-route server: answers every request with `response(n)` (n = 0-based request
+/// number), records the raw requests, and counts connections.
+struct Server {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+async fn serve(response: impl Fn(usize) -> Option<Vec<u8>> + Send + Sync + 'static) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (c, r) = (connections.clone(), requests.clone());
+    let response = Arc::new(response);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            c.fetch_add(1, Ordering::SeqCst);
+            let (r, response) = (r.clone(), response.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let index = {
+                    let mut seen = r.lock().unwrap();
+                    seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                    seen.len() - 1
+                };
+                match response(index) {
+                    Some(bytes) => {
+                        let _ = stream.write_all(&bytes).await;
+                        let _ = stream.shutdown().await;
+                    }
+                    // Never answer: hold the connection open.
+                    None => tokio::time::sleep(Duration::from_secs(30)).await,
+                }
+            });
+        }
+    });
+    Server { port, connections, requests }
+}
+
+fn ok(body: &str) -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+fn sender(allowed: &[String], limits: HttpLimits, credentials: Arc<dyn Credentials>) -> OutboundHttp {
+    OutboundHttp::new("demo", AllowedHosts::parse(allowed).unwrap(), limits, credentials).unwrap()
+}
+
+fn get(url: String, headers: &[(&str, &str)]) -> OutboundRequest {
+    OutboundRequest {
+        method: reqwest::Method::GET,
+        url,
+        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        body: None,
+    }
+}
+
+#[tokio::test]
+async fn an_allowed_origin_is_reached_with_the_plugins_headers() {
+    let server = serve(|_| Some(ok("hello"))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(NoCredentials));
+    let response = http.send(get(format!("{origin}/x"), &[("Accept", "text/plain")])).await.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, b"hello");
+    let seen = server.requests.lock().unwrap()[0].to_ascii_lowercase();
+    assert!(seen.starts_with("get /x http/1.1\r\n"), "{seen}");
+    assert!(seen.contains("accept: text/plain\r\n"), "{seen}");
+    assert!(seen.contains("user-agent: ledgerlink/"), "{seen}");
+}
+
+#[tokio::test]
+async fn a_plugin_may_not_set_credentials_itself() {
+    let server = serve(|_| Some(ok("hello"))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(NoCredentials));
+    let err = http
+        .send(get(format!("{origin}/x"), &[("Authorization", "Bearer stolen")]))
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "plugin demo may not set the authorization header: the host adds credentials itself"
+    );
+    assert_eq!(server.connections.load(Ordering::SeqCst), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let elsewhere = serve(|_| Some(ok("leaked"))).await;
+    let target = format!("http://127.0.0.1:{}/collect", elsewhere.port);
+    let bouncer = serve(move |_| {
+        Some(format!("HTTP/1.1 302 Found\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").into_bytes())
+    })
+    .await;
+    let origin = format!("http://127.0.0.1:{}", bouncer.port);
+    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(NoCredentials));
+    let err = http.send(get(format!("{origin}/start"), &[])).await.expect_err("refused");
+    let NetError::Transport { reason, .. } = &err else { panic!("{err:?}") };
+    assert!(
+        reason.contains(&format!("redirect to http://127.0.0.1:{}, which is not an allowed host", elsewhere.port)),
+        "{reason}"
+    );
+    assert_eq!(elsewhere.connections.load(Ordering::SeqCst), 0, "the other origin got nothing");
+}
+
+#[tokio::test]
+async fn a_response_over_the_size_cap_is_abandoned() {
+    let big = "x".repeat(200_000);
+    let declared = serve(move |_| Some(ok(&big))).await;
+    // The same size without Content-Length (close-delimited body): caught while streaming.
+    let streamed = serve(|_| {
+        let mut r = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+        r.extend(std::iter::repeat_n(b'y', 200_000));
+        Some(r)
+    })
+    .await;
+    for server in [&declared, &streamed] {
+        let origin = format!("http://127.0.0.1:{}", server.port);
+        let limits = HttpLimits { max_response_bytes: 100_000, ..HttpLimits::default() };
+        let http = sender(&[origin.clone()], limits, Arc::new(NoCredentials));
+        let err = http.send(get(format!("{origin}/big"), &[])).await.expect_err("too large");
+        assert_eq!(
+            err.to_string(),
+            format!("response to plugin demo from {origin} exceeds the 100000-byte limit; the request was abandoned")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out() {
+    let server = serve(|_| None).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let limits = HttpLimits { request_timeout: Duration::from_millis(300), ..HttpLimits::default() };
+    let http = sender(&[origin.clone()], limits, Arc::new(NoCredentials));
+    let err = http.send(get(format!("{origin}/slow"), &[])).await.expect_err("timeout");
+    assert_eq!(err.to_string(), format!("request from plugin demo to {origin} timed out after 300ms"));
+}
+
+/// Credentials that rotate once when told the current ones were refused.
+struct Rotating {
+    token: Mutex<&'static str>,
+}
+
+#[async_trait]
+impl Credentials for Rotating {
+    async fn apply(&self, headers: &mut HeaderMap) -> Result<(), NetError> {
+        let token = *self.token.lock().unwrap();
+        headers.insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+        Ok(())
+    }
+    async fn unauthorized(&self) -> Result<bool, NetError> {
+        *self.token.lock().unwrap() = "fresh";
+        Ok(true)
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_added_by_the_host_and_renewed_once_on_401() {
+    let server = serve(|n| {
+        Some(if n == 0 {
+            b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+        } else {
+            ok("welcome")
+        })
+    })
+    .await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(Rotating { token: Mutex::new("stale") }));
+    let response = http.send(get(format!("{origin}/me"), &[])).await.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, b"welcome");
+    let seen = server.requests.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].to_ascii_lowercase().contains("authorization: bearer stale\r\n"));
+    assert!(seen[1].to_ascii_lowercase().contains("authorization: bearer fresh\r\n"));
+}
