@@ -9,6 +9,8 @@ wasmtime::component::bindgen!({
     world: "plugin",
     imports: { default: async | trappable },
     exports: { default: async },
+    // Records are compared in compare/plan and in tests.
+    additional_derives: [PartialEq, Eq],
 });
 
 pub use exports::ledgerlink::connector::connector::CheckReport;
