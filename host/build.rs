@@ -34,8 +34,18 @@ fn run() -> Result<(), String> {
         .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
 
-    for watched in ["wit", "sdk", "plugins", "tests/fixtures", "Cargo.lock", "Cargo.toml"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    for watched in [
+        "wit",
+        "sdk",
+        "plugins",
+        "tests/fixtures",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     println!("cargo:rerun-if-env-changed=LEDGERLINK_PREBUILT_PLUGINS");
 
@@ -58,10 +68,16 @@ fn run() -> Result<(), String> {
         if from.is_file() {
             copy(&from, &fixtures_dir.join(format!("{dir_name}.wasm")))?;
         } else if env::var_os("LEDGERLINK_PREBUILT_PLUGINS").is_none() {
-            return Err(format!("fixture {package} was built but {} is missing", from.display()));
+            return Err(format!(
+                "fixture {package} was built but {} is missing",
+                from.display()
+            ));
         }
     }
-    println!("cargo:rustc-env=LEDGERLINK_FIXTURES_DIR={}", fixtures_dir.display());
+    println!(
+        "cargo:rustc-env=LEDGERLINK_FIXTURES_DIR={}",
+        fixtures_dir.display()
+    );
 
     let mut code = String::from("static BUILTIN_PLUGINS: &[BuiltinPlugin] = &[\n");
     for (dir_name, package) in &plugins {
@@ -105,7 +121,10 @@ fn crates_in(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     Ok(found)
 }
 
-fn build_all<'a>(workspace: &Path, packages: impl Iterator<Item = &'a String>) -> Result<PathBuf, String> {
+fn build_all<'a>(
+    workspace: &Path,
+    packages: impl Iterator<Item = &'a String>,
+) -> Result<PathBuf, String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     ensure_target_installed()?;
     let target_dir = workspace.join("target").join("wasm-plugins");
@@ -139,7 +158,10 @@ fn build_all<'a>(workspace: &Path, packages: impl Iterator<Item = &'a String>) -
     }
     for (key, _) in env::vars_os() {
         let key = key.to_string_lossy();
-        if key.starts_with("CARGO_PROFILE_") || key.starts_with("CARGO_CFG_") || key.starts_with("CARGO_FEATURE_") {
+        if key.starts_with("CARGO_PROFILE_")
+            || key.starts_with("CARGO_CFG_")
+            || key.starts_with("CARGO_FEATURE_")
+        {
             cmd.env_remove(key.as_ref());
         }
     }
@@ -161,7 +183,11 @@ fn ensure_target_installed() -> Result<(), String> {
         .output()
         .map_err(|e| format!("could not run {rustc}: {e}"))?;
     let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    if Path::new(&sysroot).join("lib/rustlib").join(TARGET).is_dir() {
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(TARGET)
+        .is_dir()
+    {
         Ok(())
     } else {
         Err(format!(

@@ -5,7 +5,8 @@ use assert_cmd::Command;
 
 fn ledgerlink(data: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-    cmd.env("LEDGERLINK_DATA_DIR", data).env_remove("LEDGERLINK_LOG");
+    cmd.env("LEDGERLINK_DATA_DIR", data)
+        .env_remove("LEDGERLINK_LOG");
     cmd
 }
 
@@ -14,16 +15,33 @@ fn version_names_the_product() {
     let tmp = tempfile::tempdir().unwrap();
     let out = ledgerlink(tmp.path()).arg("--version").output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("ledgerlink {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("ledgerlink {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
 fn inspect_prints_the_csv_manifest() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ledgerlink(tmp.path()).args(["plugins", "inspect", "csv"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ledgerlink(tmp.path())
+        .args(["plugins", "inspect", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = String::from_utf8(out.stdout).unwrap();
-    for expected in ["csv", "CSV files", "ledgerlink:connector@0.1.0", "push-customers", "pull-invoices", "customers-file"] {
+    for expected in [
+        "csv",
+        "CSV files",
+        "ledgerlink:connector@0.1.0",
+        "push-customers",
+        "pull-invoices",
+        "customers-file",
+    ] {
         assert!(table.contains(expected), "missing {expected:?} in\n{table}");
     }
 }
@@ -31,8 +49,15 @@ fn inspect_prints_the_csv_manifest() {
 #[test]
 fn inspect_json_is_the_manifest_and_load_facts() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ledgerlink(tmp.path()).args(["plugins", "inspect", "csv", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ledgerlink(tmp.path())
+        .args(["plugins", "inspect", "csv", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["manifest"]["name"], "csv");
     assert_eq!(v["manifest"]["contract"], "0.1.0");
@@ -41,7 +66,10 @@ fn inspect_json_is_the_manifest_and_load_facts() {
     assert_eq!(v["load"]["sha256"].as_str().unwrap().len(), 64);
     // The first load compiled and cached; the second is served from the cache.
     assert_eq!(v["load"]["cache"], "miss");
-    let again = ledgerlink(tmp.path()).args(["plugins", "inspect", "csv", "--json"]).output().unwrap();
+    let again = ledgerlink(tmp.path())
+        .args(["plugins", "inspect", "csv", "--json"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(v["load"]["cache"], "hit");
 }
@@ -51,7 +79,11 @@ fn inspect_on_a_text_file_is_one_clear_sentence() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("notes.txt");
     std::fs::write(&file, "not a plugin\n").unwrap();
-    let out = ledgerlink(tmp.path()).args(["plugins", "inspect"]).arg(&file).output().unwrap();
+    let out = ledgerlink(tmp.path())
+        .args(["plugins", "inspect"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert_eq!(
@@ -66,7 +98,10 @@ fn inspect_on_a_text_file_is_one_clear_sentence() {
 #[test]
 fn inspect_on_an_unknown_name_says_what_exists() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ledgerlink(tmp.path()).args(["plugins", "inspect", "sage"]).output().unwrap();
+    let out = ledgerlink(tmp.path())
+        .args(["plugins", "inspect", "sage"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
@@ -86,8 +121,15 @@ fn list_shows_built_in_and_installed_plugins_and_explains_broken_ones() {
     .unwrap();
     std::fs::write(plugins.join("broken.wasm"), "oops").unwrap();
 
-    let out = ledgerlink(tmp.path()).args(["plugins", "list", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ledgerlink(tmp.path())
+        .args(["plugins", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 3);
@@ -108,7 +150,10 @@ fn list_shows_built_in_and_installed_plugins_and_explains_broken_ones() {
 #[test]
 fn a_bad_flag_value_is_explained_not_panicked() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ledgerlink(tmp.path()).args(["--deadline", "soon", "plugins", "list"]).output().unwrap();
+    let out = ledgerlink(tmp.path())
+        .args(["--deadline", "soon", "plugins", "list"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -122,9 +167,16 @@ fn quickstart_transfers_the_sample_book_and_reads_it_back_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     for run in 0..2 {
         let out = ledgerlink(tmp.path()).arg("quickstart").output().unwrap();
-        assert!(out.status.success(), "run {run}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "run {run}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(stdout.contains("read back: 3 customers, 3 invoices; totals and lines identical: yes"), "{stdout}");
+        assert!(
+            stdout.contains("read back: 3 customers, 3 invoices; totals and lines identical: yes"),
+            "{stdout}"
+        );
         // Every run starts from an empty folder, so ids are stable and nothing duplicates.
         for id in ["C-000001", "C-000003", "J-000002", "S-000001"] {
             assert!(stdout.contains(id), "missing {id} in\n{stdout}");
@@ -133,11 +185,26 @@ fn quickstart_transfers_the_sample_book_and_reads_it_back_exactly() {
     let files = tmp.path().join("connections/quickstart/files");
     let jobs = std::fs::read_to_string(files.join("job-invoices.csv")).unwrap();
     assert_eq!(jobs.lines().count(), 4, "header + 3 line rows:\n{jobs}");
-    assert!(jobs.contains(",Switchboard inspection,0.125,1200.00,10,135.00,"), "{jobs}");
-    assert!(jobs.contains(",\"Labour, call-out rate\",2.5,96.50,,241.25,"), "{jobs}");
+    assert!(
+        jobs.contains(",Switchboard inspection,0.125,1200.00,10,135.00,"),
+        "{jobs}"
+    );
+    assert!(
+        jobs.contains(",\"Labour, call-out rate\",2.5,96.50,,241.25,"),
+        "{jobs}"
+    );
     let customers = std::fs::read_to_string(files.join("customers.csv")).unwrap();
-    assert!(customers.contains("C-000002,1,\"Kea Electrical, \"\"North\"\" branch\",1002,"), "{customers}");
+    assert!(
+        customers.contains("C-000002,1,\"Kea Electrical, \"\"North\"\" branch\",1002,"),
+        "{customers}"
+    );
     let contracts = std::fs::read_to_string(files.join("contract-invoices.csv")).unwrap();
-    assert!(contracts.contains("S-000001,1,S9001,C-000003,Southern Cross Property Management,"), "{contracts}");
-    assert!(contracts.contains(",inclusive,1000.00,150.00,1150.00,"), "{contracts}");
+    assert!(
+        contracts.contains("S-000001,1,S9001,C-000003,Southern Cross Property Management,"),
+        "{contracts}"
+    );
+    assert!(
+        contracts.contains(",inclusive,1000.00,150.00,1150.00,"),
+        "{contracts}"
+    );
 }

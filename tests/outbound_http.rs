@@ -31,7 +31,9 @@ async fn serve(response: impl Fn(usize) -> Option<Vec<u8>> + Send + Sync + 'stat
     let response = Arc::new(response);
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
             c.fetch_add(1, Ordering::SeqCst);
             let (r, response) = (r.clone(), response.clone());
             tokio::spawn(async move {
@@ -53,22 +55,39 @@ async fn serve(response: impl Fn(usize) -> Option<Vec<u8>> + Send + Sync + 'stat
             });
         }
     });
-    Server { port, connections, requests }
+    Server {
+        port,
+        connections,
+        requests,
+    }
 }
 
 fn ok(body: &str) -> Vec<u8> {
     format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n{body}", body.len()).into_bytes()
 }
 
-fn sender(allowed: &[String], limits: HttpLimits, credentials: Arc<dyn Credentials>) -> OutboundHttp {
-    OutboundHttp::new("demo", AllowedHosts::parse(allowed).unwrap(), limits, credentials).unwrap()
+fn sender(
+    allowed: &[String],
+    limits: HttpLimits,
+    credentials: Arc<dyn Credentials>,
+) -> OutboundHttp {
+    OutboundHttp::new(
+        "demo",
+        AllowedHosts::parse(allowed).unwrap(),
+        limits,
+        credentials,
+    )
+    .unwrap()
 }
 
 fn get(url: String, headers: &[(&str, &str)]) -> OutboundRequest {
     OutboundRequest {
         method: reqwest::Method::GET,
         url,
-        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         body: None,
     }
 }
@@ -77,8 +96,15 @@ fn get(url: String, headers: &[(&str, &str)]) -> OutboundRequest {
 async fn an_allowed_origin_is_reached_with_the_plugins_headers() {
     let server = serve(|_| Some(ok("hello"))).await;
     let origin = format!("http://127.0.0.1:{}", server.port);
-    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(NoCredentials));
-    let response = http.send(get(format!("{origin}/x"), &[("Accept", "text/plain")])).await.unwrap();
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+    let response = http
+        .send(get(format!("{origin}/x"), &[("Accept", "text/plain")]))
+        .await
+        .unwrap();
     assert_eq!(response.status, 200);
     assert_eq!(response.body, b"hello");
     let seen = server.requests.lock().unwrap()[0].to_ascii_lowercase();
@@ -91,16 +117,27 @@ async fn an_allowed_origin_is_reached_with_the_plugins_headers() {
 async fn a_plugin_may_not_set_credentials_itself() {
     let server = serve(|_| Some(ok("hello"))).await;
     let origin = format!("http://127.0.0.1:{}", server.port);
-    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(NoCredentials));
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
     let err = http
-        .send(get(format!("{origin}/x"), &[("Authorization", "Bearer stolen")]))
+        .send(get(
+            format!("{origin}/x"),
+            &[("Authorization", "Bearer stolen")],
+        ))
         .await
         .expect_err("refused");
     assert_eq!(
         err.to_string(),
         "plugin demo may not set the authorization header: the host adds credentials itself"
     );
-    assert_eq!(server.connections.load(Ordering::SeqCst), 0, "nothing was sent");
+    assert_eq!(
+        server.connections.load(Ordering::SeqCst),
+        0,
+        "nothing was sent"
+    );
 }
 
 #[tokio::test]
@@ -112,14 +149,30 @@ async fn a_redirect_to_another_origin_is_not_followed() {
     })
     .await;
     let origin = format!("http://127.0.0.1:{}", bouncer.port);
-    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(NoCredentials));
-    let err = http.send(get(format!("{origin}/start"), &[])).await.expect_err("refused");
-    let NetError::Transport { reason, .. } = &err else { panic!("{err:?}") };
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+    let err = http
+        .send(get(format!("{origin}/start"), &[]))
+        .await
+        .expect_err("refused");
+    let NetError::Transport { reason, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert!(
-        reason.contains(&format!("redirect to http://127.0.0.1:{}, which is not an allowed host", elsewhere.port)),
+        reason.contains(&format!(
+            "redirect to http://127.0.0.1:{}, which is not an allowed host",
+            elsewhere.port
+        )),
         "{reason}"
     );
-    assert_eq!(elsewhere.connections.load(Ordering::SeqCst), 0, "the other origin got nothing");
+    assert_eq!(
+        elsewhere.connections.load(Ordering::SeqCst),
+        0,
+        "the other origin got nothing"
+    );
 }
 
 #[tokio::test]
@@ -135,12 +188,24 @@ async fn a_response_over_the_size_cap_is_abandoned() {
     .await;
     for server in [&declared, &streamed] {
         let origin = format!("http://127.0.0.1:{}", server.port);
-        let limits = HttpLimits { max_response_bytes: 100_000, ..HttpLimits::default() };
-        let http = sender(&[origin.clone()], limits, Arc::new(NoCredentials));
-        let err = http.send(get(format!("{origin}/big"), &[])).await.expect_err("too large");
+        let limits = HttpLimits {
+            max_response_bytes: 100_000,
+            ..HttpLimits::default()
+        };
+        let http = sender(
+            std::slice::from_ref(&origin),
+            limits,
+            Arc::new(NoCredentials),
+        );
+        let err = http
+            .send(get(format!("{origin}/big"), &[]))
+            .await
+            .expect_err("too large");
         assert_eq!(
             err.to_string(),
-            format!("response to plugin demo from {origin} exceeds the 100000-byte limit; the request was abandoned")
+            format!(
+                "response to plugin demo from {origin} exceeds the 100000-byte limit; the request was abandoned"
+            )
         );
     }
 }
@@ -149,10 +214,23 @@ async fn a_response_over_the_size_cap_is_abandoned() {
 async fn a_silent_server_times_out() {
     let server = serve(|_| None).await;
     let origin = format!("http://127.0.0.1:{}", server.port);
-    let limits = HttpLimits { request_timeout: Duration::from_millis(300), ..HttpLimits::default() };
-    let http = sender(&[origin.clone()], limits, Arc::new(NoCredentials));
-    let err = http.send(get(format!("{origin}/slow"), &[])).await.expect_err("timeout");
-    assert_eq!(err.to_string(), format!("request from plugin demo to {origin} timed out after 300ms"));
+    let limits = HttpLimits {
+        request_timeout: Duration::from_millis(300),
+        ..HttpLimits::default()
+    };
+    let http = sender(
+        std::slice::from_ref(&origin),
+        limits,
+        Arc::new(NoCredentials),
+    );
+    let err = http
+        .send(get(format!("{origin}/slow"), &[]))
+        .await
+        .expect_err("timeout");
+    assert_eq!(
+        err.to_string(),
+        format!("request from plugin demo to {origin} timed out after 300ms")
+    );
 }
 
 /// Credentials that rotate once when told the current ones were refused.
@@ -164,7 +242,10 @@ struct Rotating {
 impl Credentials for Rotating {
     async fn apply(&self, headers: &mut HeaderMap) -> Result<(), NetError> {
         let token = *self.token.lock().unwrap();
-        headers.insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
         Ok(())
     }
     async fn unauthorized(&self) -> Result<bool, NetError> {
@@ -184,12 +265,26 @@ async fn credentials_are_added_by_the_host_and_renewed_once_on_401() {
     })
     .await;
     let origin = format!("http://127.0.0.1:{}", server.port);
-    let http = sender(&[origin.clone()], HttpLimits::default(), Arc::new(Rotating { token: Mutex::new("stale") }));
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(Rotating {
+            token: Mutex::new("stale"),
+        }),
+    );
     let response = http.send(get(format!("{origin}/me"), &[])).await.unwrap();
     assert_eq!(response.status, 200);
     assert_eq!(response.body, b"welcome");
     let seen = server.requests.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
-    assert!(seen[0].to_ascii_lowercase().contains("authorization: bearer stale\r\n"));
-    assert!(seen[1].to_ascii_lowercase().contains("authorization: bearer fresh\r\n"));
+    assert!(
+        seen[0]
+            .to_ascii_lowercase()
+            .contains("authorization: bearer stale\r\n")
+    );
+    assert!(
+        seen[1]
+            .to_ascii_lowercase()
+            .contains("authorization: bearer fresh\r\n")
+    );
 }

@@ -6,13 +6,13 @@ mod support;
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ledgerlink::files::ConnectionFolder;
 use ledgerlink::runtime::bindings::ConnectorError;
-use ledgerlink::runtime::{CallError, LoadError, Runtime, RuntimeConfig, CacheOutcome};
+use ledgerlink::runtime::{CacheOutcome, CallError, LoadError, Runtime, RuntimeConfig};
 use support::{context, fixture, load_fixture, runtime};
 
 fn connector_error_message(e: &ConnectorError) -> &str {
@@ -32,9 +32,15 @@ async fn an_infinite_loop_is_stopped_at_the_deadline_and_the_next_call_works() {
     let took = started.elapsed();
 
     assert!(matches!(err, CallError::Deadline { .. }), "{err:?}");
-    assert_eq!(err.to_string(), "plugin probe did not finish check within 1s and was stopped");
+    assert_eq!(
+        err.to_string(),
+        "plugin probe did not finish check within 1s and was stopped"
+    );
     assert!(took >= Duration::from_secs(1), "stopped early: {took:?}");
-    assert!(took < Duration::from_secs(2), "stopped later than deadline + 1 s: {took:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "stopped later than deadline + 1 s: {took:?}"
+    );
 
     let report = probe
         .check(&context(&probe, &[("behaviour", "ok")], None))
@@ -53,8 +59,14 @@ async fn allocating_past_the_memory_cap_is_a_clean_error() {
         .check(&context(&probe, &[("behaviour", "hog")], None))
         .await
         .expect_err("a hog must be stopped");
-    assert!(matches!(err, CallError::Memory { limit, .. } if limit == 64 * 1024 * 1024), "{err:?}");
-    assert_eq!(err.to_string(), "plugin probe exceeded its memory limit of 64 MiB in check and was stopped");
+    assert!(
+        matches!(err, CallError::Memory { limit, .. } if limit == 64 * 1024 * 1024),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "plugin probe exceeded its memory limit of 64 MiB in check and was stopped"
+    );
 
     let report = probe
         .check(&context(&probe, &[("behaviour", "ok")], None))
@@ -76,11 +88,22 @@ async fn a_panic_message_reaches_the_error() {
     let CallError::Crashed { reason, stderr, .. } = &err else {
         panic!("expected Crashed, got {err:?}");
     };
-    assert!(reason.starts_with("panicked at tests/fixtures/probe/src/lib.rs:"), "{reason}");
-    assert!(reason.ends_with(": ledger on fire: 3 invoices lost"), "{reason}");
-    assert!(stderr.contains("ledger on fire: 3 invoices lost"), "{stderr}");
     assert!(
-        err.to_string().starts_with("plugin probe crashed in check: panicked at tests/fixtures/probe/src/lib.rs:"),
+        reason.starts_with("panicked at tests/fixtures/probe/src/lib.rs:"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with(": ledger on fire: 3 invoices lost"),
+        "{reason}"
+    );
+    assert!(
+        stderr.contains("ledger on fire: 3 invoices lost"),
+        "{stderr}"
+    );
+    assert!(
+        err.to_string().starts_with(
+            "plugin probe crashed in check: panicked at tests/fixtures/probe/src/lib.rs:"
+        ),
         "{err}"
     );
 }
@@ -99,7 +122,9 @@ fn counting_listener() -> (u16, Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
                 Ok((mut stream, _)) => {
                     // Count the connection itself as a byte so even an empty one fails the test.
                     counter.fetch_add(1, Ordering::SeqCst);
-                    stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_millis(200)))
+                        .unwrap();
                     let mut buf = [0u8; 4096];
                     if let Ok(n) = stream.read(&mut buf) {
                         counter.fetch_add(n, Ordering::SeqCst);
@@ -120,7 +145,11 @@ async fn http_to_a_host_outside_the_manifest_is_refused_before_anything_is_sent(
 
     let url = format!("http://127.0.0.1:{port}/api.xro/2.0/Contacts");
     let result = probe
-        .check(&context(&probe, &[("behaviour", "http"), ("url", &url)], None))
+        .check(&context(
+            &probe,
+            &[("behaviour", "http"), ("url", &url)],
+            None,
+        ))
         .await
         .expect("the call itself completes");
     let err = result.expect_err("the request must be refused");
@@ -132,7 +161,11 @@ async fn http_to_a_host_outside_the_manifest_is_refused_before_anything_is_sent(
     );
 
     listener.join().unwrap();
-    assert_eq!(received.load(Ordering::SeqCst), 0, "the listener must receive no connection and no byte");
+    assert_eq!(
+        received.load(Ordering::SeqCst),
+        0,
+        "the listener must receive no connection and no byte"
+    );
 }
 
 #[tokio::test]
@@ -144,14 +177,30 @@ async fn files_outside_the_connection_folder_are_refused() {
     let conn = tmp.path().join("conn");
 
     let cases = [
-        ("files-read", "../secret.txt", "'..' is not allowed; paths stay inside the connection folder"),
-        ("files-write", "../planted.txt", "'..' is not allowed; paths stay inside the connection folder"),
-        ("files-read", "/etc/passwd", "absolute paths are not allowed; paths are relative to the connection folder"),
+        (
+            "files-read",
+            "../secret.txt",
+            "'..' is not allowed; paths stay inside the connection folder",
+        ),
+        (
+            "files-write",
+            "../planted.txt",
+            "'..' is not allowed; paths stay inside the connection folder",
+        ),
+        (
+            "files-read",
+            "/etc/passwd",
+            "absolute paths are not allowed; paths are relative to the connection folder",
+        ),
     ];
     for (behaviour, path, reason) in cases {
         let folder = ConnectionFolder::open(&conn).unwrap();
         let err = probe
-            .check(&context(&probe, &[("behaviour", behaviour), ("path", path)], Some(folder)))
+            .check(&context(
+                &probe,
+                &[("behaviour", behaviour), ("path", path)],
+                Some(folder),
+            ))
             .await
             .expect("the call completes")
             .expect_err(path);
@@ -161,12 +210,19 @@ async fn files_outside_the_connection_folder_are_refused() {
             "{behaviour} {path}"
         );
     }
-    assert!(!tmp.path().join("planted.txt").exists(), "nothing was written outside the folder");
+    assert!(
+        !tmp.path().join("planted.txt").exists(),
+        "nothing was written outside the folder"
+    );
 
     // Inside the folder, the same plugin reads and writes normally.
     let folder = ConnectionFolder::open(&conn).unwrap();
     let report = probe
-        .check(&context(&probe, &[("behaviour", "files-write"), ("path", "out/ok.txt")], Some(folder)))
+        .check(&context(
+            &probe,
+            &[("behaviour", "files-write"), ("path", "out/ok.txt")],
+            Some(folder),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -186,7 +242,11 @@ async fn a_symlink_leaving_the_connection_folder_is_refused() {
     std::os::unix::fs::symlink(tmp.path().join("secret.txt"), conn.join("link.txt")).unwrap();
 
     let err = probe
-        .check(&context(&probe, &[("behaviour", "files-read"), ("path", "link.txt")], Some(folder)))
+        .check(&context(
+            &probe,
+            &[("behaviour", "files-read"), ("path", "link.txt")],
+            Some(folder),
+        ))
         .await
         .unwrap()
         .expect_err("symlink escape");
@@ -214,12 +274,18 @@ async fn a_plugin_built_for_another_contract_major_version_is_refused_at_load() 
 #[tokio::test]
 async fn what_is_not_a_component_connector_is_refused_with_a_reason() {
     let rt = runtime(Duration::from_secs(30), 256);
-    let err = rt.load_bytes(b"customer,total\nAcme,10.50\n", "notes.csv").await.expect_err("text");
+    let err = rt
+        .load_bytes(b"customer,total\nAcme,10.50\n", "notes.csv")
+        .await
+        .expect_err("text");
     assert_eq!(
         err.to_string(),
         "notes.csv is not a WebAssembly file; pass a connector built with `cargo build --target wasm32-wasip2`"
     );
-    let err = rt.load_bytes(b"\0asm\x01\0\0\0", "old.wasm").await.expect_err("core module");
+    let err = rt
+        .load_bytes(b"\0asm\x01\0\0\0", "old.wasm")
+        .await
+        .expect_err("core module");
     assert_eq!(
         err.to_string(),
         "old.wasm is a core WebAssembly module, not a component; build the connector for the wasm32-wasip2 target, which produces a component"
@@ -237,15 +303,28 @@ async fn the_second_load_uses_the_compiled_cache() {
     .unwrap();
     let first = rt.load_file(&fixture("probe")).await.unwrap();
     assert_eq!(first.info().cache, CacheOutcome::Miss);
-    let entries: Vec<_> = std::fs::read_dir(&cache_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let entries: Vec<_> = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(entries.len(), 1);
     let name = entries[0].to_string_lossy().into_owned();
     assert!(name.starts_with(&first.info().sha256), "{name}");
-    assert!(name.contains(&format!("-wasmtime{}-", ledgerlink::runtime::cache::wasmtime_version())), "{name}");
+    assert!(
+        name.contains(&format!(
+            "-wasmtime{}-",
+            ledgerlink::runtime::cache::wasmtime_version()
+        )),
+        "{name}"
+    );
 
     let second = rt.load_file(&fixture("probe")).await.unwrap();
     assert_eq!(second.info().cache, CacheOutcome::Hit);
-    let report = second.check(&context(&second, &[("behaviour", "ok")], None)).await.unwrap().unwrap();
+    let report = second
+        .check(&context(&second, &[("behaviour", "ok")], None))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(report.message, "probe ok (ok)");
 
     // A corrupt entry is a miss, recompiled and overwritten, never a crash.

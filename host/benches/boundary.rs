@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ledgerlink::runtime::bindings::{CustomerRef, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, TaxMode};
+use ledgerlink::runtime::bindings::{
+    CustomerRef, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, TaxMode,
+};
 use ledgerlink::runtime::{CallContext, Runtime, RuntimeConfig, SystemClock};
 
 fn probe_wasm() -> Vec<u8> {
@@ -44,7 +46,10 @@ fn invoice(i: usize) -> Invoice {
         version: None,
         kind: InvoiceKind::Job,
         number: format!("INV-{i:06}"),
-        customer: CustomerRef { remote_id: Some(format!("C-{:06}", i % 500)), name: format!("Customer {}", i % 500) },
+        customer: CustomerRef {
+            remote_id: Some(format!("C-{:06}", i % 500)),
+            name: format!("Customer {}", i % 500),
+        },
         issue_date: "2026-11-01".into(),
         due_date: Some("2026-11-20".into()),
         currency: "NZD".into(),
@@ -61,7 +66,10 @@ fn invoice(i: usize) -> Invoice {
 }
 
 fn boundary(c: &mut Criterion) {
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let wasm = probe_wasm();
 
     let uncached = Runtime::new(RuntimeConfig::default()).unwrap();
@@ -82,14 +90,19 @@ fn boundary(c: &mut Criterion) {
 
     let plugin = tokio.block_on(cached.load_bytes(&wasm, "probe")).unwrap();
     let ok = ctx("ok");
-    c.bench_function("instantiate", |b| b.iter(|| tokio.block_on(plugin.instantiate_only(&ok)).unwrap()));
+    c.bench_function("instantiate", |b| {
+        b.iter(|| tokio.block_on(plugin.instantiate_only(&ok)).unwrap())
+    });
     c.bench_function("call/check (instantiate + trivial call)", |b| {
         b.iter(|| tokio.block_on(plugin.check(&ok)).unwrap().unwrap())
     });
 
     const TOTAL: usize = 100_000;
     let mut group = c.benchmark_group("push-invoices 100k");
-    group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(TOTAL as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(TOTAL as u64));
     for batch in [100usize, 1_000, 10_000] {
         group.bench_function(format!("batches of {batch}"), |b| {
             b.iter_batched(

@@ -20,17 +20,14 @@ pub const VERSION: Version = Version::new(0, 1, 0);
 pub enum Incompatible {
     /// Different major version (or minor, before 1.0): the shapes differ.
     #[error(
-        "it was built for contract {PACKAGE}@{plugin}, and this ledgerlink loads {PACKAGE}@{host} (compatible: {range}); rebuild the plugin against ledgerlink-sdk {host_major_minor}"
+        "it was built for contract {PACKAGE}@{plugin}, and this ledgerlink loads {PACKAGE}@{host} (compatible: {}); rebuild the plugin against ledgerlink-sdk {}.{}",
+        compatible_range(host), host.major, host.minor
     )]
     Breaking {
         /// The plugin's version.
         plugin: Version,
         /// This host's version.
         host: Version,
-        /// What this host accepts, e.g. "0.1.x".
-        range: String,
-        /// e.g. "0.1".
-        host_major_minor: String,
     },
     /// Same series but newer than this host: it may call functions this host lacks.
     #[error(
@@ -46,22 +43,28 @@ pub enum Incompatible {
 
 /// The compatibility series of a version: the major, or the minor before 1.0 (semver's caret rule).
 fn series(v: &Version) -> (u64, u64) {
-    if v.major == 0 { (0, v.minor) } else { (v.major, 0) }
+    if v.major == 0 {
+        (0, v.minor)
+    } else {
+        (v.major, 0)
+    }
+}
+
+/// What a host at `host` accepts, e.g. "0.1.x" or "2.x".
+fn compatible_range(host: &Version) -> String {
+    if host.major == 0 {
+        format!("0.{}.x", host.minor)
+    } else {
+        format!("{}.x", host.major)
+    }
 }
 
 /// Whether a plugin built for `plugin` can be loaded by this host.
 pub fn check(plugin: &Version) -> Result<(), Incompatible> {
     if series(plugin) != series(&VERSION) {
-        let range = if VERSION.major == 0 {
-            format!("0.{}.x", VERSION.minor)
-        } else {
-            format!("{}.x", VERSION.major)
-        };
         return Err(Incompatible::Breaking {
             plugin: plugin.clone(),
             host: VERSION,
-            range,
-            host_major_minor: format!("{}.{}", VERSION.major, VERSION.minor),
         });
     }
     if plugin > &VERSION {
@@ -81,7 +84,10 @@ mod tests {
     fn host_version_matches_the_wit_package() {
         let wit = include_str!("../../wit/connector.wit");
         let expected = format!("package {PACKAGE}@{VERSION};");
-        assert!(wit.starts_with(&expected), "wit/connector.wit must start with {expected:?}");
+        assert!(
+            wit.starts_with(&expected),
+            "wit/connector.wit must start with {expected:?}"
+        );
     }
 
     #[test]
@@ -92,7 +98,13 @@ mod tests {
             err.to_string(),
             "it was built for contract ledgerlink:connector@1.0.0, and this ledgerlink loads ledgerlink:connector@0.1.0 (compatible: 0.1.x); rebuild the plugin against ledgerlink-sdk 0.1"
         );
-        assert!(matches!(check(&Version::new(0, 2, 0)), Err(Incompatible::Breaking { .. })));
-        assert!(matches!(check(&Version::new(0, 1, 7)), Err(Incompatible::Newer { .. })));
+        assert!(matches!(
+            check(&Version::new(0, 2, 0)),
+            Err(Incompatible::Breaking { .. })
+        ));
+        assert!(matches!(
+            check(&Version::new(0, 1, 7)),
+            Err(Incompatible::Newer { .. })
+        ));
     }
 }

@@ -31,9 +31,8 @@ pub fn parse(value: &str, field: &str) -> Result<Decimal, ConnectorError> {
         ))
         .at(field));
     }
-    Decimal::from_str(value).map_err(|e| {
-        validation(format!("{field} {value:?} is out of range: {e}")).at(field)
-    })
+    Decimal::from_str(value)
+        .map_err(|e| validation(format!("{field} {value:?} is out of range: {e}")).at(field))
 }
 
 /// Write a [`Decimal`] as a contract decimal string, keeping its scale.
@@ -95,14 +94,23 @@ mod tests {
 
     #[test]
     fn scale_survives_a_round_trip() {
-        for s in ["1234.50", "0.125", "-3", "0", "-0.10", "79228162514264337593543950335"] {
+        for s in [
+            "1234.50",
+            "0.125",
+            "-3",
+            "0",
+            "-0.10",
+            "79228162514264337593543950335",
+        ] {
             assert_eq!(to_wire(parse(s, "x").expect("valid")), s);
         }
     }
 
     #[test]
     fn refuses_what_it_would_have_to_guess() {
-        for s in ["", "1e3", "+1", "1,000.00", " 1", "1.", ".5", "abc", "--1", "NaN"] {
+        for s in [
+            "", "1e3", "+1", "1,000.00", " 1", "1.", ".5", "abc", "--1", "NaN",
+        ] {
             let e = parse(s, "total").expect_err(s);
             assert_eq!(
                 e.message(),

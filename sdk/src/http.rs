@@ -90,7 +90,9 @@ impl Request {
             .map(|inner| Response { inner })
             .map_err(|e| match e {
                 // A refusal by the host is a plugin or settings mistake, not a credentials problem.
-                wit::HttpError::Denied(m) => error::unsupported_because(format!("the host refused the request to {url}: {m}")),
+                wit::HttpError::Denied(m) => error::unsupported_because(format!(
+                    "the host refused the request to {url}: {m}"
+                )),
                 wit::HttpError::InvalidRequest(m) => {
                     error::validation(format!("request to {url} is invalid: {m}"))
                 }

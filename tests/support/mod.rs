@@ -33,7 +33,11 @@ pub async fn load_fixture(rt: &Runtime, name: &str) -> Plugin {
 }
 
 /// A call context with `settings`, HTTP under the plugin's own allowlist, and optionally a folder.
-pub fn context(plugin: &Plugin, settings: &[(&str, &str)], folder: Option<ConnectionFolder>) -> CallContext {
+pub fn context(
+    plugin: &Plugin,
+    settings: &[(&str, &str)],
+    folder: Option<ConnectionFolder>,
+) -> CallContext {
     let http = OutboundHttp::new(
         &plugin.manifest().name,
         plugin.manifest().allowed_hosts.clone(),

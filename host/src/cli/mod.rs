@@ -22,7 +22,10 @@ use ledgerlink::store::DataDir;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");
@@ -71,7 +74,8 @@ impl Env {
         let data = DataDir::resolve(cli.data_dir.as_deref())?;
         let limits = Limits {
             deadline: std::time::Duration::from_secs_f64(cli.deadline),
-            memory_bytes: usize::try_from(cli.memory_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+            memory_bytes: usize::try_from(cli.memory_mib.saturating_mul(1024 * 1024))
+                .unwrap_or(usize::MAX),
         };
         let runtime = Runtime::new(RuntimeConfig {
             limits,

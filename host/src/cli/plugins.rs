@@ -23,7 +23,10 @@ struct Listed {
 pub async fn list(env: &Env, json: bool) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for b in builtin::all() {
-        let loaded = env.runtime.load_bytes(b.wasm, &format!("built-in plugin {}", b.name)).await;
+        let loaded = env
+            .runtime
+            .load_bytes(b.wasm, &format!("built-in plugin {}", b.name))
+            .await;
         rows.push(listed(b.name.to_owned(), "built-in".to_owned(), loaded));
     }
     let dir = env.data.plugins();
@@ -36,7 +39,10 @@ pub async fn list(env: &Env, json: bool) -> anyhow::Result<()> {
             .collect();
         files.sort();
         for path in files {
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let loaded = env.runtime.load_file(&path).await;
             rows.push(listed(name, path.display().to_string(), loaded));
         }
@@ -46,7 +52,14 @@ pub async fn list(env: &Env, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    let mut t = table::new(&["NAME", "VERSION", "CONTRACT", "AUTH", "CAPABILITIES", "SOURCE"]);
+    let mut t = table::new(&[
+        "NAME",
+        "VERSION",
+        "CONTRACT",
+        "AUTH",
+        "CAPABILITIES",
+        "SOURCE",
+    ]);
     for r in &rows {
         match (&r.manifest, &r.error) {
             (Some(m), _) => t.add_row(vec![
@@ -62,19 +75,29 @@ pub async fn list(env: &Env, json: bool) -> anyhow::Result<()> {
                 "-".to_owned(),
                 "-".to_owned(),
                 "-".to_owned(),
-                format!("not loadable: {}", error.as_deref().unwrap_or("unknown error")),
+                format!(
+                    "not loadable: {}",
+                    error.as_deref().unwrap_or("unknown error")
+                ),
                 r.source.clone(),
             ]),
         };
     }
     println!("{t}");
     if !dir.is_dir() {
-        println!("No installed plugins: put .wasm connectors in {}.", dir.display());
+        println!(
+            "No installed plugins: put .wasm connectors in {}.",
+            dir.display()
+        );
     }
     Ok(())
 }
 
-fn listed(name: String, source: String, loaded: Result<Plugin, ledgerlink::runtime::LoadError>) -> Listed {
+fn listed(
+    name: String,
+    source: String,
+    loaded: Result<Plugin, ledgerlink::runtime::LoadError>,
+) -> Listed {
     match loaded {
         Ok(p) => Listed {
             name: p.manifest().name.clone(),
@@ -102,11 +125,15 @@ pub async fn inspect(env: &Env, target: &str, json: bool) -> anyhow::Result<()> 
     let path = Path::new(target);
     let plugin = if path.exists() {
         if path.is_dir() {
-            bail!("{target} is a folder; pass a connector's .wasm file or a built-in plugin's name");
+            bail!(
+                "{target} is a folder; pass a connector's .wasm file or a built-in plugin's name"
+            );
         }
         env.runtime.load_file(path).await?
     } else if let Some(b) = builtin::get(target) {
-        env.runtime.load_bytes(b.wasm, &format!("built-in plugin {}", b.name)).await?
+        env.runtime
+            .load_bytes(b.wasm, &format!("built-in plugin {}", b.name))
+            .await?
     } else {
         let names: Vec<&str> = builtin::all().iter().map(|b| b.name).collect();
         bail!(
@@ -126,10 +153,20 @@ pub async fn inspect(env: &Env, target: &str, json: bool) -> anyhow::Result<()> 
     let mut t = table::new(&["FIELD", "VALUE"]);
     let auth = match &m.auth {
         ledgerlink::runtime::manifest::Auth::None => "none".to_owned(),
-        ledgerlink::runtime::manifest::Auth::Oauth2 { authorize_url, token_url, scopes, .. } => {
-            format!("oauth2 (authorize {authorize_url}, token {token_url}, scopes {})", scopes.join(" "))
+        ledgerlink::runtime::manifest::Auth::Oauth2 {
+            authorize_url,
+            token_url,
+            scopes,
+            ..
+        } => {
+            format!(
+                "oauth2 (authorize {authorize_url}, token {token_url}, scopes {})",
+                scopes.join(" ")
+            )
         }
-        ledgerlink::runtime::manifest::Auth::ApiKey { header, .. } => format!("api-key in header {header}"),
+        ledgerlink::runtime::manifest::Auth::ApiKey { header, .. } => {
+            format!("api-key in header {header}")
+        }
     };
     let settings = if m.settings.is_empty() {
         "(none)".to_owned()
@@ -137,7 +174,12 @@ pub async fn inspect(env: &Env, target: &str, json: bool) -> anyhow::Result<()> 
         m.settings
             .iter()
             .map(|s| {
-                let mut line = format!("{}{}: {}", s.key, if s.required { " (required)" } else { "" }, s.description);
+                let mut line = format!(
+                    "{}{}: {}",
+                    s.key,
+                    if s.required { " (required)" } else { "" },
+                    s.description
+                );
                 if let Some(d) = &s.default {
                     line.push_str(&format!(" [default {d}]"));
                 }
@@ -151,9 +193,19 @@ pub async fn inspect(env: &Env, target: &str, json: bool) -> anyhow::Result<()> 
         ("name", m.name.clone()),
         ("display name", m.display_name.clone()),
         ("version", m.version.to_string()),
-        ("contract", format!("{}@{}", ledgerlink::contract::PACKAGE, m.contract)),
+        (
+            "contract",
+            format!("{}@{}", ledgerlink::contract::PACKAGE, m.contract),
+        ),
         ("description", m.description.clone()),
-        ("capabilities", if m.capabilities.is_empty() { "(none)".to_owned() } else { m.capabilities.join(", ") }),
+        (
+            "capabilities",
+            if m.capabilities.is_empty() {
+                "(none)".to_owned()
+            } else {
+                m.capabilities.join(", ")
+            },
+        ),
         ("auth", auth),
         ("allowed hosts", hosts),
         ("settings", settings),

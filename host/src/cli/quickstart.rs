@@ -10,9 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use ledgerlink::builtin;
 use ledgerlink::files::ConnectionFolder;
-use ledgerlink::runtime::bindings::{
-    Customer, Invoice, InvoiceKind, PushResult, WriteAction,
-};
+use ledgerlink::runtime::bindings::{Customer, Invoice, InvoiceKind, PushResult, WriteAction};
 use ledgerlink::runtime::{CallContext, SystemClock};
 
 use super::{Env, sample, table};
@@ -23,14 +21,25 @@ const CONNECTION: &str = "quickstart";
 pub async fn run(env: &Env) -> anyhow::Result<()> {
     let folder_path = env.data.connection_files(CONNECTION);
     if folder_path.exists() {
-        std::fs::remove_dir_all(&folder_path)
-            .with_context(|| format!("could not empty the quickstart folder {}", folder_path.display()))?;
+        std::fs::remove_dir_all(&folder_path).with_context(|| {
+            format!(
+                "could not empty the quickstart folder {}",
+                folder_path.display()
+            )
+        })?;
     }
-    let folder = ConnectionFolder::open(&folder_path)
-        .with_context(|| format!("could not create the quickstart folder {}", folder_path.display()))?;
+    let folder = ConnectionFolder::open(&folder_path).with_context(|| {
+        format!(
+            "could not create the quickstart folder {}",
+            folder_path.display()
+        )
+    })?;
 
     let csv = builtin::get("csv").context("this build has no built-in csv plugin")?;
-    let plugin = env.runtime.load_bytes(csv.wasm, "built-in plugin csv").await?;
+    let plugin = env
+        .runtime
+        .load_bytes(csv.wasm, "built-in plugin csv")
+        .await?;
     let ctx = CallContext {
         settings: BTreeMap::new(),
         http: None,
@@ -38,8 +47,16 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
     };
 
-    println!("ledgerlink quickstart: Tracker Pro sample book → {} ({} {})", plugin.manifest().display_name, plugin.manifest().name, plugin.manifest().version);
-    let report = plugin.check(&ctx).await?.map_err(connector_error("check"))?;
+    println!(
+        "ledgerlink quickstart: Tracker Pro sample book → {} ({} {})",
+        plugin.manifest().display_name,
+        plugin.manifest().name,
+        plugin.manifest().version
+    );
+    let report = plugin
+        .check(&ctx)
+        .await?
+        .map_err(connector_error("check"))?;
     println!("check: {}", report.message);
 
     let customers = sample::customers();
@@ -59,7 +76,14 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     }
     let pushed_invoices = plugin.push_invoices(&ctx, invoices.clone()).await?;
 
-    let mut t = table::new(&["RECORD", "TRACKER PRO KEY", "NAME / NUMBER", "RESULT", "ID IN TARGET", "TOTAL"]);
+    let mut t = table::new(&[
+        "RECORD",
+        "TRACKER PRO KEY",
+        "NAME / NUMBER",
+        "RESULT",
+        "ID IN TARGET",
+        "TOTAL",
+    ]);
     let mut failures = 0;
     for (c, r) in customers.iter().zip(&pushed_customers) {
         failures += row(&mut t, "customer", c.name.clone(), String::new(), r);
@@ -82,7 +106,11 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
         "read back: {} customers, {} invoices; totals and lines identical: {}",
         pulled_customers.len(),
         pulled_invoices.len(),
-        if mismatches.is_empty() { "yes".to_owned() } else { format!("no ({})", mismatches.join("; ")) }
+        if mismatches.is_empty() {
+            "yes".to_owned()
+        } else {
+            format!("no ({})", mismatches.join("; "))
+        }
     );
     println!("files: {}", folder_path.display());
     for name in ["customers.csv", "job-invoices.csv", "contract-invoices.csv"] {
@@ -91,13 +119,24 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
         }
     }
     if failures > 0 || !mismatches.is_empty() {
-        bail!("the quickstart transfer had {failures} failed record(s) and {} mismatch(es); see above", mismatches.len());
+        bail!(
+            "the quickstart transfer had {failures} failed record(s) and {} mismatch(es); see above",
+            mismatches.len()
+        );
     }
-    println!("Next: `ledgerlink plugins list` shows the connectors; docs/connector-guide.md shows how to write one.");
+    println!(
+        "Next: `ledgerlink plugins list` shows the connectors; docs/connector-guide.md shows how to write one."
+    );
     Ok(())
 }
 
-fn row(t: &mut comfy_table::Table, kind: &str, name: String, total: String, r: &PushResult) -> usize {
+fn row(
+    t: &mut comfy_table::Table,
+    kind: &str,
+    name: String,
+    total: String,
+    r: &PushResult,
+) -> usize {
     let (result, id, failed) = match &r.outcome {
         Ok(w) => {
             let action = match w.action {
@@ -109,19 +148,34 @@ fn row(t: &mut comfy_table::Table, kind: &str, name: String, total: String, r: &
         }
         Err(e) => (format!("failed: {}", e.describe()), String::new(), 1),
     };
-    t.add_row(vec![kind.to_owned(), r.key.clone(), name, result, id, total]);
+    t.add_row(vec![
+        kind.to_owned(),
+        r.key.clone(),
+        name,
+        result,
+        id,
+        total,
+    ]);
     failed
 }
 
-fn connector_error(op: &'static str) -> impl Fn(ledgerlink::runtime::bindings::ConnectorError) -> anyhow::Error {
+fn connector_error(
+    op: &'static str,
+) -> impl Fn(ledgerlink::runtime::bindings::ConnectorError) -> anyhow::Error {
     move |e| anyhow::anyhow!("the csv connector's {op} failed: {}", e.describe())
 }
 
-async fn pull_all_customers(plugin: &ledgerlink::runtime::Plugin, ctx: &CallContext) -> anyhow::Result<Vec<Customer>> {
+async fn pull_all_customers(
+    plugin: &ledgerlink::runtime::Plugin,
+    ctx: &CallContext,
+) -> anyhow::Result<Vec<Customer>> {
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
-        let page = plugin.pull_customers(ctx, None, cursor).await?.map_err(connector_error("pull-customers"))?;
+        let page = plugin
+            .pull_customers(ctx, None, cursor)
+            .await?
+            .map_err(connector_error("pull-customers"))?;
         all.extend(page.items);
         match page.next {
             Some(next) => cursor = Some(next),
@@ -138,7 +192,10 @@ async fn pull_all_invoices(
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
-        let page = plugin.pull_invoices(ctx, kind, None, cursor).await?.map_err(connector_error("pull-invoices"))?;
+        let page = plugin
+            .pull_invoices(ctx, kind, None, cursor)
+            .await?
+            .map_err(connector_error("pull-invoices"))?;
         all.extend(page.items);
         match page.next {
             Some(next) => cursor = Some(next),

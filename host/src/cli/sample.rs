@@ -7,9 +7,24 @@ use ledgerlink::runtime::bindings::{
 };
 
 const CUSTOMERS: [(&str, &str, &str, &str); 3] = [
-    ("TP-CUST-1001", "Harbour Plumbing Ltd", "accounts@harbourplumbing.example", "12 Wharf Street"),
-    ("TP-CUST-1002", "Kea Electrical, \"North\" branch", "office@keaelectrical.example", "5 Kauri Road"),
-    ("TP-CUST-1003", "Southern Cross Property Management", "ap@southerncross.example", "200 Queen Street"),
+    (
+        "TP-CUST-1001",
+        "Harbour Plumbing Ltd",
+        "accounts@harbourplumbing.example",
+        "12 Wharf Street",
+    ),
+    (
+        "TP-CUST-1002",
+        "Kea Electrical, \"North\" branch",
+        "office@keaelectrical.example",
+        "5 Kauri Road",
+    ),
+    (
+        "TP-CUST-1003",
+        "Southern Cross Property Management",
+        "ap@southerncross.example",
+        "200 Queen Street",
+    ),
 ];
 
 /// The sample customers, keyed by Tracker Pro customer number.
@@ -48,7 +63,14 @@ pub fn customer_key_for(name: &str) -> Option<&'static str> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn line(description: &str, quantity: &str, unit_price: &str, discount: Option<&str>, amount: &str, tax: &str) -> InvoiceLine {
+fn line(
+    description: &str,
+    quantity: &str,
+    unit_price: &str,
+    discount: Option<&str>,
+    amount: &str,
+    tax: &str,
+) -> InvoiceLine {
     InvoiceLine {
         description: description.to_owned(),
         quantity: quantity.to_owned(),
@@ -64,13 +86,23 @@ fn line(description: &str, quantity: &str, unit_price: &str, discount: Option<&s
 
 /// The sample invoices: two closed jobs flagged ready for invoice, one contract invoice.
 pub fn invoices() -> Vec<Invoice> {
-    let invoice = |key: &str, kind, number: &str, customer: &str, tax_mode, lines: Vec<InvoiceLine>, totals: [&str; 3], reference: &str| Invoice {
+    let invoice = |key: &str,
+                   kind,
+                   number: &str,
+                   customer: &str,
+                   tax_mode,
+                   lines: Vec<InvoiceLine>,
+                   totals: [&str; 3],
+                   reference: &str| Invoice {
         key: key.to_owned(),
         remote_id: None,
         version: None,
         kind,
         number: number.to_owned(),
-        customer: CustomerRef { remote_id: None, name: customer.to_owned() },
+        customer: CustomerRef {
+            remote_id: None,
+            name: customer.to_owned(),
+        },
         issue_date: "2026-11-02".to_owned(),
         due_date: Some("2026-11-20".to_owned()),
         currency: "NZD".to_owned(),
@@ -92,8 +124,22 @@ pub fn invoices() -> Vec<Invoice> {
             "Harbour Plumbing Ltd",
             TaxMode::Exclusive,
             vec![
-                line("Replace hot water cylinder valve", "1", "185.00", None, "185.00", "27.75"),
-                line("Labour, call-out rate", "2.5", "96.50", None, "241.25", "36.19"),
+                line(
+                    "Replace hot water cylinder valve",
+                    "1",
+                    "185.00",
+                    None,
+                    "185.00",
+                    "27.75",
+                ),
+                line(
+                    "Labour, call-out rate",
+                    "2.5",
+                    "96.50",
+                    None,
+                    "241.25",
+                    "36.19",
+                ),
             ],
             ["426.25", "63.94", "490.19"],
             "JOB 5001",
@@ -104,7 +150,14 @@ pub fn invoices() -> Vec<Invoice> {
             "J5002",
             "Kea Electrical, \"North\" branch",
             TaxMode::Exclusive,
-            vec![line("Switchboard inspection", "0.125", "1200.00", Some("10"), "135.00", "20.25")],
+            vec![line(
+                "Switchboard inspection",
+                "0.125",
+                "1200.00",
+                Some("10"),
+                "135.00",
+                "20.25",
+            )],
             ["135.00", "20.25", "155.25"],
             "JOB 5002",
         ),
@@ -114,7 +167,14 @@ pub fn invoices() -> Vec<Invoice> {
             "S9001",
             "Southern Cross Property Management",
             TaxMode::Inclusive,
-            vec![line("Quarterly HVAC service, Nov 2026", "1", "1150.00", None, "1150.00", "150.00")],
+            vec![line(
+                "Quarterly HVAC service, Nov 2026",
+                "1",
+                "1150.00",
+                None,
+                "1150.00",
+                "150.00",
+            )],
             ["1000.00", "150.00", "1150.00"],
             "CONTRACT SC-77",
         ),

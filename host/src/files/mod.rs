@@ -134,7 +134,8 @@ fn temp_name(rel: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = format!("{TEMP_PREFIX}{}-{n}", std::process::id());
-    rel.parent().map_or_else(|| PathBuf::from(&name), |p| p.join(&name))
+    rel.parent()
+        .map_or_else(|| PathBuf::from(&name), |p| p.join(&name))
 }
 
 /// Lexical check of a plugin-supplied path. `allow_root` permits `""` (the folder itself).
@@ -147,7 +148,9 @@ fn checked(path: &str, allow_root: bool) -> Result<PathBuf, FolderError> {
         return if allow_root {
             Ok(PathBuf::new())
         } else {
-            Err(deny("it is empty; give a file name such as \"customers.csv\""))
+            Err(deny(
+                "it is empty; give a file name such as \"customers.csv\"",
+            ))
         };
     }
     if path.contains('\0') {
@@ -158,7 +161,9 @@ fn checked(path: &str, allow_root: bool) -> Result<PathBuf, FolderError> {
     }
     let p = Path::new(path);
     if p.has_root() || path.starts_with('/') {
-        return Err(deny("absolute paths are not allowed; paths are relative to the connection folder"));
+        return Err(deny(
+            "absolute paths are not allowed; paths are relative to the connection folder",
+        ));
     }
     let mut out = PathBuf::new();
     for component in p.components() {
@@ -166,15 +171,24 @@ fn checked(path: &str, allow_root: bool) -> Result<PathBuf, FolderError> {
             Component::Normal(c) => out.push(c),
             Component::CurDir => {}
             Component::ParentDir => {
-                return Err(deny("'..' is not allowed; paths stay inside the connection folder"));
+                return Err(deny(
+                    "'..' is not allowed; paths stay inside the connection folder",
+                ));
             }
             Component::RootDir | Component::Prefix(_) => {
-                return Err(deny("absolute paths are not allowed; paths are relative to the connection folder"));
+                return Err(deny(
+                    "absolute paths are not allowed; paths are relative to the connection folder",
+                ));
             }
         }
     }
-    if out.file_name().is_some_and(|n| n.to_string_lossy().starts_with(TEMP_PREFIX)) {
-        return Err(deny("names starting with \".ledgerlink-tmp-\" are reserved for the host"));
+    if out
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(TEMP_PREFIX))
+    {
+        return Err(deny(
+            "names starting with \".ledgerlink-tmp-\" are reserved for the host",
+        ));
     }
     Ok(out)
 }
@@ -186,7 +200,9 @@ fn classify(op: &'static str, path: &str, e: io::Error) -> FolderError {
         };
     }
     // cap-std reports an escape (through a symlink, say) as PermissionDenied with this text.
-    if e.kind() == io::ErrorKind::PermissionDenied || e.to_string().contains("outside of the filesystem") {
+    if e.kind() == io::ErrorKind::PermissionDenied
+        || e.to_string().contains("outside of the filesystem")
+    {
         return FolderError::Denied {
             path: path.to_owned(),
             reason: "it leads outside the connection folder (through a symlink)".to_owned(),
@@ -215,7 +231,10 @@ mod tests {
         f.write("out/invoices.csv", b"a,b\n1,2\n").expect("write");
         assert_eq!(f.read("out/invoices.csv").expect("read"), b"a,b\n1,2\n");
         assert_eq!(f.list("").expect("list"), vec!["out".to_owned()]);
-        assert_eq!(f.list("out").expect("list"), vec!["invoices.csv".to_owned()]);
+        assert_eq!(
+            f.list("out").expect("list"),
+            vec!["invoices.csv".to_owned()]
+        );
         assert!(f.exists("./out/invoices.csv").expect("exists"));
         assert!(!f.exists("nope.csv").expect("exists"));
         f.write("out/invoices.csv", b"replaced").expect("rewrite");
@@ -227,9 +246,18 @@ mod tests {
         let (tmp, f) = folder();
         std::fs::write(tmp.path().join("secret.txt"), "outside").expect("seed");
         let cases = [
-            ("../secret.txt", "'..' is not allowed; paths stay inside the connection folder"),
-            ("a/../../secret.txt", "'..' is not allowed; paths stay inside the connection folder"),
-            ("/etc/passwd", "absolute paths are not allowed; paths are relative to the connection folder"),
+            (
+                "../secret.txt",
+                "'..' is not allowed; paths stay inside the connection folder",
+            ),
+            (
+                "a/../../secret.txt",
+                "'..' is not allowed; paths stay inside the connection folder",
+            ),
+            (
+                "/etc/passwd",
+                "absolute paths are not allowed; paths are relative to the connection folder",
+            ),
             ("a\\b", "use '/' to separate folders, not '\\'"),
         ];
         for (path, reason) in cases {
@@ -238,7 +266,10 @@ mod tests {
                 other => panic!("{path}: expected Denied, got {other:?}"),
             }
         }
-        assert!(matches!(f.write("../x", b"no"), Err(FolderError::Denied { .. })));
+        assert!(matches!(
+            f.write("../x", b"no"),
+            Err(FolderError::Denied { .. })
+        ));
         assert!(!tmp.path().join("x").exists(), "nothing written outside");
     }
 
@@ -253,12 +284,18 @@ mod tests {
         for path in ["link.txt", "up/secret.txt"] {
             match f.read(path) {
                 Err(FolderError::Denied { reason, .. }) => {
-                    assert_eq!(reason, "it leads outside the connection folder (through a symlink)")
+                    assert_eq!(
+                        reason,
+                        "it leads outside the connection folder (through a symlink)"
+                    )
                 }
                 other => panic!("{path}: expected Denied, got {other:?}"),
             }
         }
-        assert!(matches!(f.write("up/planted.txt", b"x"), Err(FolderError::Denied { .. })));
+        assert!(matches!(
+            f.write("up/planted.txt", b"x"),
+            Err(FolderError::Denied { .. })
+        ));
         assert!(!tmp.path().join("planted.txt").exists());
     }
 }

@@ -61,9 +61,9 @@ impl Origin {
 
 /// `Url` forgets a default port (":443" on https), so the text itself is checked.
 fn has_explicit_port(entry: &str) -> bool {
-    let authority = entry
-        .split_once("://")
-        .map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    let authority = entry.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
     authority
         .rsplit_once(':')
         .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
@@ -136,9 +136,18 @@ mod tests {
     #[test]
     fn refuses_entries_that_would_need_guessing() {
         let cases = [
-            ("https://*.xero.com:443", "wildcards are not allowed; list each host"),
-            ("https://api.xero.com", "the port must be written explicitly, e.g. \":443\""),
-            ("https://api.xero.com:443/api", "a path, query or fragment is not allowed"),
+            (
+                "https://*.xero.com:443",
+                "wildcards are not allowed; list each host",
+            ),
+            (
+                "https://api.xero.com",
+                "the port must be written explicitly, e.g. \":443\"",
+            ),
+            (
+                "https://api.xero.com:443/api",
+                "a path, query or fragment is not allowed",
+            ),
             ("ftp://files.example:21", "the scheme must be http or https"),
             ("https://user@api.xero.com:443", "user info is not allowed"),
         ];
@@ -150,9 +159,12 @@ mod tests {
 
     #[test]
     fn displays_as_the_manifest_writes_it() {
-        let allowed =
-            AllowedHosts::parse(&["https://b.example:443", "http://127.0.0.1:8080"]).expect("valid");
-        assert_eq!(allowed.to_string(), "http://127.0.0.1:8080, https://b.example:443");
+        let allowed = AllowedHosts::parse(&["https://b.example:443", "http://127.0.0.1:8080"])
+            .expect("valid");
+        assert_eq!(
+            allowed.to_string(),
+            "http://127.0.0.1:8080, https://b.example:443"
+        );
         assert_eq!(AllowedHosts::default().to_string(), "(none)");
     }
 }

@@ -164,10 +164,8 @@ impl OutboundHttp {
             } else if redirect_allowed.allows(attempt.url()) {
                 attempt.follow()
             } else {
-                let to = Origin::of_url(attempt.url()).map_or_else(
-                    || attempt.url().to_string(),
-                    |origin| origin.to_string(),
-                );
+                let to = Origin::of_url(attempt.url())
+                    .map_or_else(|| attempt.url().to_string(), |origin| origin.to_string());
                 attempt.error(format!("redirect to {to}, which is not an allowed host"))
             }
         });
@@ -198,7 +196,8 @@ impl OutboundHttp {
 
     /// Check, sign and send `request`; read the response up to the size cap.
     pub async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, NetError> {
-        let url = Url::parse(&request.url).map_err(|e| self.invalid(format!("URL {:?}: {e}", request.url)))?;
+        let url = Url::parse(&request.url)
+            .map_err(|e| self.invalid(format!("URL {:?}: {e}", request.url)))?;
         let Some(origin) = Origin::of_url(&url) else {
             return Err(self.invalid(format!("URL {:?} has no host or port", request.url)));
         };
@@ -216,11 +215,17 @@ impl OutboundHttp {
         loop {
             let mut headers = headers.clone();
             self.credentials.apply(&mut headers).await?;
-            let mut builder = self.client.request(request.method.clone(), url.clone()).headers(headers);
+            let mut builder = self
+                .client
+                .request(request.method.clone(), url.clone())
+                .headers(headers);
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
-            let response = builder.send().await.map_err(|e| self.transport(&origin, e))?;
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| self.transport(&origin, e))?;
             if response.status() == reqwest::StatusCode::UNAUTHORIZED
                 && !retried_after_401
                 && self.credentials.unauthorized().await?
@@ -250,21 +255,33 @@ impl OutboundHttp {
         Ok(headers)
     }
 
-    async fn read(&self, response: reqwest::Response, origin: &str) -> Result<OutboundResponse, NetError> {
+    async fn read(
+        &self,
+        response: reqwest::Response,
+        origin: &str,
+    ) -> Result<OutboundResponse, NetError> {
         let limit = self.limits.max_response_bytes;
         let too_large = || NetError::TooLarge {
             plugin: self.plugin.clone(),
             origin: origin.to_owned(),
             limit,
         };
-        if response.content_length().is_some_and(|len| len > limit as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
             return Err(too_large());
         }
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
-            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut body = BytesMut::new();
         let mut stream = response.bytes_stream();

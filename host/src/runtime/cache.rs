@@ -78,7 +78,9 @@ impl ComponentCache {
             let loaded = unsafe { Component::deserialize(engine, &bytes) };
             match loaded {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(e) => tracing::warn!(path = %path.display(), "ignoring unusable compiled-plugin cache entry: {e}"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "ignoring unusable compiled-plugin cache entry: {e}")
+                }
             }
         }
         let compiled = engine.precompile_component(wasm)?;

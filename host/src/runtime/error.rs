@@ -172,7 +172,7 @@ fn stderr_suffix(stderr: &str) -> String {
 
 fn format_bytes(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if n % MIB == 0 {
+    if n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else {
         format!("{n} bytes")
@@ -185,7 +185,9 @@ pub(crate) fn panic_message(stderr: &str) -> Option<String> {
     let mut lines = stderr.lines();
     while let Some(line) = lines.next() {
         if let Some(at) = line.find("panicked at ") {
-            let location = line[at + "panicked at ".len()..].trim_end_matches(':').trim();
+            let location = line[at + "panicked at ".len()..]
+                .trim_end_matches(':')
+                .trim();
             let message: Vec<&str> = lines
                 .by_ref()
                 .take_while(|l| !l.starts_with("note: ") && !l.starts_with("stack backtrace"))

@@ -102,7 +102,10 @@ pub fn capability_name(c: Capability) -> &'static str {
 
 /// Check a manifest as the plugin returned it. The error is the list of every problem, so
 /// an author fixes them in one round.
-pub fn validate(raw: wit::PluginManifest, contract: semver::Version) -> Result<Manifest, Vec<String>> {
+pub fn validate(
+    raw: wit::PluginManifest,
+    contract: semver::Version,
+) -> Result<Manifest, Vec<String>> {
     let mut problems = Vec::new();
 
     let name_ok = !raw.name.is_empty()
@@ -124,7 +127,10 @@ pub fn validate(raw: wit::PluginManifest, contract: semver::Version) -> Result<M
     let version = match semver::Version::parse(&raw.version) {
         Ok(v) => v,
         Err(e) => {
-            problems.push(format!("version {:?} is not a semver version: {e}", raw.version));
+            problems.push(format!(
+                "version {:?} is not a semver version: {e}",
+                raw.version
+            ));
             semver::Version::new(0, 0, 0)
         }
     };
@@ -147,7 +153,11 @@ pub fn validate(raw: wit::PluginManifest, contract: semver::Version) -> Result<M
     let auth = match raw.auth {
         wit::AuthKind::None => Auth::None,
         wit::AuthKind::Oauth2(o) => {
-            for (what, url) in [("authorize-url", Some(&o.authorize_url)), ("token-url", Some(&o.token_url)), ("revoke-url", o.revoke_url.as_ref())] {
+            for (what, url) in [
+                ("authorize-url", Some(&o.authorize_url)),
+                ("token-url", Some(&o.token_url)),
+                ("revoke-url", o.revoke_url.as_ref()),
+            ] {
                 if let Some(url) = url {
                     check_endpoint(what, url, &mut problems);
                 }
@@ -161,7 +171,10 @@ pub fn validate(raw: wit::PluginManifest, contract: semver::Version) -> Result<M
         }
         wit::AuthKind::ApiKey(k) => {
             if http::HeaderName::from_bytes(k.header.as_bytes()).is_err() {
-                problems.push(format!("api-key header {:?} is not a valid header name", k.header));
+                problems.push(format!(
+                    "api-key header {:?} is not a valid header name",
+                    k.header
+                ));
             }
             Auth::ApiKey {
                 header: k.header,

@@ -125,7 +125,9 @@ impl Runtime {
             reason: format!("{e:#}"),
         };
         let (component, cache_outcome) = match &self.cache {
-            Some(cache) => cache.load(&self.engine, wasm, &sha256).map_err(compile_error)?,
+            Some(cache) => cache
+                .load(&self.engine, wasm, &sha256)
+                .map_err(compile_error)?,
             None => (
                 Component::new(&self.engine, wasm).map_err(compile_error)?,
                 CacheOutcome::Uncached,
@@ -138,13 +140,13 @@ impl Runtime {
             source,
         })?;
 
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::Link {
-                what: what.clone(),
-                reason: format!("{e:#}"),
-            })?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|e| LoadError::Link {
+                    what: what.clone(),
+                    reason: format!("{e:#}"),
+                })?;
         let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Link {
             what: what.clone(),
             reason: format!("{e:#}"),
@@ -166,8 +168,11 @@ impl Runtime {
             what: what.clone(),
             source,
         })?;
-        let manifest = manifest::validate(raw, contract_version)
-            .map_err(|problems| LoadError::Manifest { what: what.clone(), problems })?;
+        let manifest =
+            manifest::validate(raw, contract_version).map_err(|problems| LoadError::Manifest {
+                what: what.clone(),
+                problems,
+            })?;
 
         Ok(Plugin {
             manifest,
@@ -184,18 +189,21 @@ impl Runtime {
     }
 
     /// The contract version in the name of the connector interface the component exports.
-    fn contract_version(&self, component: &Component, what: &str) -> Result<semver::Version, LoadError> {
+    fn contract_version(
+        &self,
+        component: &Component,
+        what: &str,
+    ) -> Result<semver::Version, LoadError> {
         let ty = component.component_type();
         let mut exports = Vec::new();
         for (name, item) in ty.exports(&self.engine) {
-            if let (Some(version), ComponentItem::ComponentInstance(_)) = (
-                name.strip_prefix(contract::CONNECTOR_INTERFACE)
-                    .and_then(|rest| rest.strip_prefix('@')),
-                &item.ty,
-            ) {
-                if let Ok(v) = semver::Version::parse(version) {
-                    return Ok(v);
-                }
+            let version = name
+                .strip_prefix(contract::CONNECTOR_INTERFACE)
+                .and_then(|rest| rest.strip_prefix('@'))
+                .filter(|_| matches!(item.ty, ComponentItem::ComponentInstance(_)))
+                .and_then(|v| semver::Version::parse(v).ok());
+            if let Some(version) = version {
+                return Ok(version);
             }
             exports.push(name.to_owned());
         }

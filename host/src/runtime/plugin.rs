@@ -88,8 +88,10 @@ impl Plugin {
         &self,
         ctx: &CallContext,
     ) -> Result<Result<CheckReport, ConnectorError>, CallError> {
-        self.call(ctx, "check", |p, s| Box::pin(p.ledgerlink_connector_connector().call_check(s)))
-            .await
+        self.call(ctx, "check", |p, s| {
+            Box::pin(p.ledgerlink_connector_connector().call_check(s))
+        })
+        .await
     }
 
     /// `pull-customers`: one page of customers changed since `since`.
@@ -297,7 +299,16 @@ impl Plugin {
     where
         F: for<'a> FnOnce(&'a PluginWorld, &'a mut Store<CallState>) -> CallFuture<'a, R>,
     {
-        run_call(&self.pre, &self.engine, &self.manifest.name, self.limits, ctx, op, f).await
+        run_call(
+            &self.pre,
+            &self.engine,
+            &self.manifest.name,
+            self.limits,
+            ctx,
+            op,
+            f,
+        )
+        .await
     }
 }
 
@@ -361,7 +372,13 @@ where
     }
 }
 
-fn classify(e: wasmtime::Error, plugin: &str, op: &'static str, limits: Limits, stderr: String) -> CallError {
+fn classify(
+    e: wasmtime::Error,
+    plugin: &str,
+    op: &'static str,
+    limits: Limits,
+    stderr: String,
+) -> CallError {
     if let Some(hit) = e.downcast_ref::<MemoryLimitHit>() {
         return CallError::Memory {
             plugin: plugin.to_owned(),

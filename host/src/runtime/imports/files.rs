@@ -31,7 +31,9 @@ impl Host for CallState {
         path: String,
         contents: Vec<u8>,
     ) -> wasmtime::Result<Result<(), FileError>> {
-        Ok(self.folder().and_then(|f| f.write(&path, &contents).map_err(to_wit)))
+        Ok(self
+            .folder()
+            .and_then(|f| f.write(&path, &contents).map_err(to_wit)))
     }
 
     async fn list_dir(&mut self, path: String) -> wasmtime::Result<Result<Vec<String>, FileError>> {
