@@ -73,9 +73,12 @@ impl ConnectionFolder {
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<(), FolderError> {
         let rel = checked(path, false)?;
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-            self.dir
-                .create_dir_all(parent)
-                .map_err(|e| classify("create folder for", path, e))?;
+            if let Err(e) = self.dir.create_dir_all(parent) {
+                // Something is in the way; opening it tells a symlink out of the folder
+                // (refused) from an ordinary file of that name.
+                let e = self.dir.open_dir(parent).err().unwrap_or(e);
+                return Err(classify("create folder for", path, e));
+            }
         }
         let tmp = temp_name(&rel);
         let result = (|| {
@@ -292,10 +295,8 @@ mod tests {
                 other => panic!("{path}: expected Denied, got {other:?}"),
             }
         }
-        assert!(matches!(
-            f.write("up/planted.txt", b"x"),
-            Err(FolderError::Denied { .. })
-        ));
+        let w = f.write("up/planted.txt", b"x");
+        assert!(matches!(w, Err(FolderError::Denied { .. })), "{w:?}");
         assert!(!tmp.path().join("planted.txt").exists());
     }
 }
