@@ -71,6 +71,23 @@ impl InvoiceLine {
     pub fn amount_decimal(&self, index: usize) -> Result<Decimal, ConnectorError> {
         parse(&self.amount, &format!("lines[{index}].amount"))
     }
+    /// `discount_percent` as a [`Decimal`], when present.
+    pub fn discount_percent_decimal(
+        &self,
+        index: usize,
+    ) -> Result<Option<Decimal>, ConnectorError> {
+        self.discount_percent
+            .as_deref()
+            .map(|v| parse(v, &format!("lines[{index}].discount-percent")))
+            .transpose()
+    }
+    /// `tax_amount` as a [`Decimal`], when present.
+    pub fn tax_amount_decimal(&self, index: usize) -> Result<Option<Decimal>, ConnectorError> {
+        self.tax_amount
+            .as_deref()
+            .map(|v| parse(v, &format!("lines[{index}].tax-amount")))
+            .transpose()
+    }
 }
 
 impl Invoice {

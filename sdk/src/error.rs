@@ -1,8 +1,10 @@
 //! Building [`ConnectorError`]s: one constructor per class, plus `.at(field)`.
 //!
-//! ```ignore
-//! use ledgerlink_sdk::error;
-//! return Err(error::validation("Name is required").at("name"));
+//! ```
+//! use ledgerlink_sdk::error::{self, ConnectorErrorExt};
+//!
+//! let e = error::validation("Name is required").at("name");
+//! assert_eq!(e.field(), Some("name"));
 //! ```
 
 use crate::types::{ConnectorError, DuplicateDetail, ErrorDetail, RateLimitDetail};

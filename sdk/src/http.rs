@@ -4,12 +4,16 @@
 //! This module builds requests, decodes JSON, and turns vendor failures into
 //! [`ConnectorError`] classes with [`Response::error_for_status`].
 //!
-//! ```ignore
+//! ```no_run
+//! # use ledgerlink_sdk::{http, types::ConnectorError};
+//! # #[derive(serde::Deserialize)] struct ContactsEnvelope {}
+//! # fn run() -> Result<(), ConnectorError> {
 //! let contacts: ContactsEnvelope = http::Request::get("https://api.xero.com/api.xro/2.0/Contacts")
 //!     .header("Accept", "application/json")
 //!     .send()?
 //!     .error_for_status()?
 //!     .json()?;
+//! # Ok(()) }
 //! ```
 
 use serde::Serialize;

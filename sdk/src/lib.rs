@@ -6,7 +6,7 @@
 //!
 //! A connector is a `cdylib` crate built for `wasm32-wasip2`:
 //!
-//! ```ignore
+//! ```
 //! use ledgerlink_sdk::prelude::*;
 //!
 //! struct Hello;
@@ -20,6 +20,7 @@
 //! }
 //!
 //! ledgerlink_sdk::export_connector!(Hello);
+//! # fn main() { assert_eq!(<Hello as Connector>::manifest().name, "hello"); }
 //! ```
 //!
 //! Every operation you do not implement answers `unsupported`, naming the operation, so a
@@ -57,6 +58,8 @@ pub mod bindings {
         export_macro_name: "__export_plugin_world",
         default_bindings_module: "ledgerlink_sdk::bindings",
         runtime_path: "ledgerlink_sdk::wit_bindgen::rt",
+        // Records are compared in "unchanged" checks and in tests.
+        additional_derives: [PartialEq, Eq],
     });
 }
 
@@ -104,10 +107,13 @@ pub mod prelude {
 
 /// Export a type implementing [`Connector`] as this plugin's `connector` interface.
 ///
-/// Call it once, at the crate root of a `cdylib` connector crate.
+/// Call it once, at the crate root of a `cdylib` connector crate. It exports only when
+/// building for `wasm32`: natively (`cargo test`) the contract's export names are not valid
+/// linker symbols, and unit tests need your code, not the exports.
 #[macro_export]
 macro_rules! export_connector {
     ($ty:ty) => {
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             use $crate::bindings::exports::ledgerlink::connector::connector as __wit;
             use $crate::types as __t;

@@ -4,12 +4,16 @@ use crate::types::{ApiKey, AuthKind, Capability, Manifest, Oauth2, Setting};
 
 /// Builds a connector's [`Manifest`].
 ///
-/// ```ignore
-/// ManifestBuilder::new("xero", "Xero", env!("CARGO_PKG_VERSION"))
+/// ```
+/// use ledgerlink_sdk::ManifestBuilder;
+/// use ledgerlink_sdk::types::Capability;
+///
+/// let manifest = ManifestBuilder::new("xero", "Xero", env!("CARGO_PKG_VERSION"))
 ///     .description("Xero accounting: contacts and invoices.")
 ///     .capabilities([Capability::PullCustomers, Capability::PushCustomers])
 ///     .allow_host("https://api.xero.com:443")
-///     .build()
+///     .build();
+/// assert_eq!(manifest.allowed_hosts, ["https://api.xero.com:443"]);
 /// ```
 #[derive(Debug, Clone)]
 pub struct ManifestBuilder {

@@ -72,13 +72,13 @@ impl ConnectionFolder {
     /// Replace a file atomically: write a temporary file beside it, flush it to disk, rename.
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<(), FolderError> {
         let rel = checked(path, false)?;
-        if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if let Err(e) = self.dir.create_dir_all(parent) {
-                // Something is in the way; opening it tells a symlink out of the folder
-                // (refused) from an ordinary file of that name.
-                let e = self.dir.open_dir(parent).err().unwrap_or(e);
-                return Err(classify("create folder for", path, e));
-            }
+        if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Err(e) = self.dir.create_dir_all(parent)
+        {
+            // Something is in the way; opening it tells a symlink out of the folder
+            // (refused) from an ordinary file of that name.
+            let e = self.dir.open_dir(parent).err().unwrap_or(e);
+            return Err(classify("create folder for", path, e));
         }
         let tmp = temp_name(&rel);
         let result = (|| {

@@ -1,0 +1,79 @@
+//! The files edge: the only module that calls the host's `files` import.
+//!
+//! Everything here is a thin wrapper that turns bytes into tables (with the pure functions in
+//! [`customers`] and [`invoices`]) and file errors into
+//! [`ConnectorError`] classes. Keeping the import calls in one place is what lets every other
+//! module be tested natively, where the imports are stubs.
+//!
+//! A missing file is an empty table, so a new connection needs no set-up: the first push
+//! creates the file. Writes replace the whole file; the host's `write` is atomic, so a reader
+//! never sees half a table.
+
+use ledgerlink_sdk::error;
+use ledgerlink_sdk::files::{self, FileError};
+use ledgerlink_sdk::types::{ConnectorError, Customer, Invoice, InvoiceKind};
+
+use crate::{customers, invoices};
+
+/// The customers in `path`; none when the file does not exist.
+pub fn load_customers(path: &str) -> Result<Vec<Customer>, ConnectorError> {
+    match read(path)? {
+        Some(bytes) => customers::parse_table(&bytes, path),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Replace `path` with `table`.
+pub fn save_customers(path: &str, table: &[Customer]) -> Result<(), ConnectorError> {
+    write(path, &customers::serialize_table(table)?)
+}
+
+/// The invoices of `kind` in `path`; none when the file does not exist.
+pub fn load_invoices(path: &str, kind: InvoiceKind) -> Result<Vec<Invoice>, ConnectorError> {
+    match read(path)? {
+        Some(bytes) => invoices::parse_table(&bytes, path, kind),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Replace `path` with `table`.
+pub fn save_invoices(path: &str, table: &[Invoice]) -> Result<(), ConnectorError> {
+    write(path, &invoices::serialize_table(table)?)
+}
+
+/// Prove the connection folder can be listed.
+pub fn list_folder() -> Result<(), ConnectorError> {
+    files::list_dir("")
+        .map(|_| ())
+        .map_err(|e| file_error("the connection folder", "list", e))
+}
+
+/// Read a whole file, or `None` when it does not exist.
+///
+/// Reading and treating not-found as empty (rather than asking `exists` first) leaves no gap
+/// in which the file could appear or vanish between two calls.
+fn read(path: &str) -> Result<Option<Vec<u8>>, ConnectorError> {
+    match files::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(FileError::NotFound(_)) => Ok(None),
+        Err(e) => Err(file_error(path, "read", e)),
+    }
+}
+
+fn write(path: &str, bytes: &[u8]) -> Result<(), ConnectorError> {
+    files::write(path, bytes).map_err(|e| file_error(path, "write", e))
+}
+
+/// Classify a file error: a refused path is a settings mistake the admin must fix
+/// (validation); any other I/O failure may pass (transient), so the host may retry.
+fn file_error(path: &str, verb: &str, e: FileError) -> ConnectorError {
+    match e {
+        FileError::Denied(m) => error::validation(format!(
+            "could not {verb} {path}: {m}; file settings must name a path inside the connection folder"
+        )),
+        FileError::NotFound(m) => {
+            error::transient(format!("could not {verb} {path}: not found: {m}"))
+        }
+        FileError::Io(m) => error::transient(format!("could not {verb} {path}: {m}")),
+    }
+}

@@ -1,0 +1,248 @@
+//! CSV bytes ⇄ rows, with the `csv` crate doing quoting and escaping.
+//!
+//! Rows are plain `serde` structs whose fields are the columns, all text: numbers, dates and
+//! flags are checked by the record mappers, which can name the canonical field at fault.
+//! (Decimals in particular must never go through serde here: the `csv` deserializer would
+//! read "10.50" as a float and lose its scale.)
+//!
+//! Columns are matched by header name, so a person may reorder them in a spreadsheet; extra
+//! columns are ignored on read and not written back. A UTF-8 byte-order mark, as spreadsheets
+//! write it, is skipped.
+
+use ledgerlink_sdk::error::{self, ConnectorErrorExt};
+use ledgerlink_sdk::types::ConnectorError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A row with the file line it starts on, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbered<R> {
+    /// 1-based line of the file where the row starts (the header is line 1).
+    pub line: u64,
+    /// The row.
+    pub row: R,
+}
+
+/// Parse `bytes` (the contents of `file`) into rows. The header must name every one of
+/// `columns`.
+pub fn parse<R: DeserializeOwned>(
+    bytes: &[u8],
+    file: &str,
+    columns: &[&str],
+) -> Result<Vec<Numbered<R>>, ConnectorError> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let headers = reader.headers().map_err(|e| unreadable(file, &e))?.clone();
+    if headers.is_empty() {
+        // An empty file: a table that was never written.
+        return Ok(Vec::new());
+    }
+    let missing: Vec<&str> = columns
+        .iter()
+        .copied()
+        .filter(|column| !headers.iter().any(|h| h == *column))
+        .collect();
+    if !missing.is_empty() {
+        return Err(error::validation(format!(
+            "{file} has no column {}; its header row must name: {}",
+            missing.join(", "),
+            columns.join(", ")
+        )));
+    }
+
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| unreadable(file, &e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let row = record
+            .deserialize(Some(&headers))
+            .map_err(|e| invalid_row(file, line, format!("{e}")))?;
+        rows.push(Numbered { line, row });
+    }
+    Ok(rows)
+}
+
+/// Serialize `rows` under a header row of `columns`, quoting only where CSV needs it
+/// (commas, quotes, line breaks).
+///
+/// `columns` must list the fields of `R` in order; each row mapper has a test proving it.
+/// The header is written by hand, not by serde, so an empty table still has one.
+pub fn serialize<R: Serialize>(columns: &[&str], rows: &[R]) -> Result<Vec<u8>, ConnectorError> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    writer.write_record(columns).map_err(|e| unwritable(&e))?;
+    for row in rows {
+        writer.serialize(row).map_err(|e| unwritable(&e))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| error::transient(format!("could not finish the CSV table: {e}")))
+}
+
+/// An error about one row: where it is, what is wrong, and what to do.
+///
+/// `problem` is a sentence from a mapper, often an SDK error naming the canonical field.
+pub fn invalid_row(file: &str, line: u64, problem: impl std::fmt::Display) -> ConnectorError {
+    error::validation(format!(
+        "{file} line {line}: {problem}. Correct the file and try again"
+    ))
+}
+
+/// [`invalid_row`] for an SDK error, keeping the field it names.
+pub fn invalid_row_error(file: &str, line: u64, e: &ConnectorError) -> ConnectorError {
+    let located = invalid_row(file, line, e.message().trim_end_matches('.'));
+    match e.field() {
+        Some(field) => located.at(field),
+        None => located,
+    }
+}
+
+fn unreadable(file: &str, e: &csv::Error) -> ConnectorError {
+    let line = e.position().map_or(0, |p| p.line());
+    let what = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text; save it as UTF-8 CSV".to_owned(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("has {len} fields where the header has {expected_len}"),
+        _ => format!("could not be read: {e}"),
+    };
+    error::validation(format!(
+        "{file} line {line} {what}. Correct the file and try again"
+    ))
+}
+
+/// The header serde would write for `row`: lets each mapper's tests prove its `COLUMNS`
+/// constant lists the row's fields in order.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub fn serde_header<R: Serialize>(row: &R) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.serialize(row).unwrap();
+    let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+fn unwritable(e: &csv::Error) -> ConnectorError {
+    // Writing to memory fails only on a bug (a row that is not flat), not on bad data.
+    error::transient(format!("could not build the CSV table: {e}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    struct Pair {
+        name: String,
+        note: Option<String>,
+    }
+
+    const COLUMNS: [&str; 2] = ["name", "note"];
+
+    fn pair(name: &str, note: Option<&str>) -> Pair {
+        Pair {
+            name: name.into(),
+            note: note.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn commas_quotes_and_line_breaks_are_quoted_and_survive() {
+        let rows = vec![
+            pair("Smith, Jones & Co", Some("say \"hi\"")),
+            pair("Two\nlines", None),
+            pair("plain", Some("")),
+        ];
+        let bytes = serialize(&COLUMNS, &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            "name,note\n\"Smith, Jones & Co\",\"say \"\"hi\"\"\"\n\"Two\nlines\",\nplain,\n"
+        );
+
+        let back: Vec<Numbered<Pair>> = parse(&bytes, "t.csv", &COLUMNS).unwrap();
+        // An empty cell reads as `None`: the file cannot tell "" from absent.
+        assert_eq!(
+            back,
+            vec![
+                Numbered {
+                    line: 2,
+                    row: rows[0].clone()
+                },
+                Numbered {
+                    line: 3,
+                    row: rows[1].clone()
+                },
+                Numbered {
+                    line: 5,
+                    row: pair("plain", None)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_table_still_has_its_header() {
+        let bytes = serialize::<Pair>(&COLUMNS, &[]).unwrap();
+        assert_eq!(bytes, b"name,note\n");
+        assert_eq!(parse::<Pair>(&bytes, "t.csv", &COLUMNS).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_table() {
+        assert_eq!(parse::<Pair>(b"", "t.csv", &COLUMNS).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn columns_are_found_by_name_and_extra_columns_ignored() {
+        let bytes = b"\xef\xbb\xbfextra,note,name\nx,n1,Ann\n";
+        let rows: Vec<Numbered<Pair>> = parse(bytes, "t.csv", &COLUMNS).unwrap();
+        assert_eq!(
+            rows,
+            vec![Numbered {
+                line: 2,
+                row: pair("Ann", Some("n1"))
+            }]
+        );
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let e = parse::<Pair>(b"name\nAnn\n", "t.csv", &COLUMNS).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "t.csv has no column note; its header row must name: name, note"
+        );
+    }
+
+    #[test]
+    fn a_short_row_names_its_line() {
+        let e = parse::<Pair>(b"name,note\nAnn,x\nBob\n", "t.csv", &COLUMNS).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "t.csv line 3 has 1 fields where the header has 2. Correct the file and try again"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused() {
+        let e = parse::<Pair>(b"name,note\nCaf\xe9,x\n", "t.csv", &COLUMNS).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "t.csv line 2 is not UTF-8 text; save it as UTF-8 CSV. Correct the file and try again"
+        );
+    }
+
+    #[test]
+    fn a_located_sdk_error_keeps_its_field() {
+        let e = ledgerlink_sdk::decimal::parse("x", "lines[0].amount").unwrap_err();
+        let located = invalid_row_error("j.csv", 4, &e);
+        assert_eq!(
+            located.message(),
+            "j.csv line 4: lines[0].amount must be a decimal number like \"1234.50\", got \"x\". \
+             Correct the file and try again"
+        );
+        assert_eq!(located.field(), Some("lines[0].amount"));
+    }
+}
