@@ -26,6 +26,8 @@
 //! Every operation you do not implement answers `unsupported`, naming the operation, so a
 //! connector can start with `manifest` alone and grow. See `docs/connector-guide.md`.
 
+#![warn(missing_docs)]
+
 // The bindings refer to this crate by name, also from inside it.
 extern crate self as ledgerlink_sdk;
 
