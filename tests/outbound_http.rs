@@ -248,7 +248,7 @@ impl Credentials for Rotating {
         );
         Ok(())
     }
-    async fn unauthorized(&self) -> Result<bool, NetError> {
+    async fn unauthorized(&self, _rejected: &HeaderMap) -> Result<bool, NetError> {
         *self.token.lock().unwrap() = "fresh";
         Ok(true)
     }

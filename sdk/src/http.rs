@@ -97,6 +97,7 @@ impl Request {
                 wit::HttpError::Denied(m) => error::unsupported_because(format!(
                     "the host refused the request to {url}: {m}"
                 )),
+                wit::HttpError::Credentials(m) => error::auth(m),
                 wit::HttpError::InvalidRequest(m) => {
                     error::validation(format!("request to {url} is invalid: {m}"))
                 }

@@ -63,7 +63,29 @@ impl ManifestBuilder {
             token_url: token_url.to_owned(),
             revoke_url: revoke_url.map(str::to_owned),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            tenant_discovery: None,
+            callback_params: Vec::new(),
         });
+        self
+    }
+
+    /// For OAuth 2.0 connectors: the URL listing the tenants a grant covers (Xero's
+    /// `https://api.xero.com/connections`). The host lets the admin choose one and stores its
+    /// id in the `tenant-id` setting. Call after [`oauth2`](Self::oauth2).
+    pub fn oauth2_tenant_discovery(mut self, url: &str) -> Self {
+        if let AuthKind::Oauth2(o) = &mut self.manifest.auth {
+            o.tenant_discovery = Some(url.to_owned());
+        }
+        self
+    }
+
+    /// For OAuth 2.0 connectors: a query parameter of the authorization callback to keep as
+    /// a setting (QuickBooks' `realmId` becomes setting `realm-id`). Call after
+    /// [`oauth2`](Self::oauth2).
+    pub fn oauth2_callback_param(mut self, param: &str) -> Self {
+        if let AuthKind::Oauth2(o) = &mut self.manifest.auth {
+            o.callback_params.push(param.to_owned());
+        }
         self
     }
 

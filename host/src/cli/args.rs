@@ -52,6 +52,108 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginsCommand,
     },
+    /// Add, list, show, check and remove connections (a connector + settings + credentials).
+    Connections {
+        #[command(subcommand)]
+        command: ConnectionsCommand,
+    },
+    /// Authorize a connection with its vendor (OAuth 2.0 with PKCE, in the browser).
+    Connect(ConnectArgs),
+    /// Serve the offline vendor sandbox (OAuth servers and API emulators) and print its URLs.
+    Sandbox {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Say how ledgerlink is set up here: data folder, database, vault, plugins.
+    Doctor,
+    /// Vault utilities.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+/// `ledgerlink vault ...`
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Print a new random key for the encrypted file vault (for LEDGERLINK_VAULT_KEY or a
+    /// 0600 key file named by LEDGERLINK_VAULT_KEY_FILE).
+    InitKey,
+}
+
+/// `ledgerlink connect <name>`
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// The connection.
+    pub name: String,
+    /// Print the authorization URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// The organisation to use when the authorization covers several (id or name).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Seconds to wait for the browser to come back.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+}
+
+/// `ledgerlink connections ...`
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsCommand {
+    /// Add a connection. OAuth client id: --client-id or LEDGERLINK_CLIENT_ID; client secret:
+    /// LEDGERLINK_CLIENT_SECRET (stored in the vault, never in plain config).
+    Add {
+        /// Name, e.g. "acme-xero".
+        name: String,
+        /// Connector plugin name, e.g. "xero".
+        #[arg(long)]
+        connector: String,
+        /// A setting, KEY=VALUE (repeatable).
+        #[arg(long, value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// OAuth client id.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Route the connector's vendor origins to a running `ledgerlink sandbox` at this URL.
+        #[arg(long, value_name = "URL")]
+        sandbox: Option<String>,
+        /// Route one origin elsewhere, ORIGIN=URL (repeatable).
+        #[arg(long, value_name = "ORIGIN=URL")]
+        route: Vec<String>,
+    },
+    /// List connections with their health and token expiry.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one connection.
+    Show {
+        /// The connection.
+        name: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a connection: revoke its access at the vendor, delete its credentials.
+    Remove {
+        /// The connection.
+        name: String,
+    },
+    /// Store the API key of a connection (from LEDGERLINK_API_KEY or standard input).
+    SetKey {
+        /// The connection.
+        name: String,
+    },
+    /// Run the connector's check against the vendor (refreshing credentials as needed).
+    Check {
+        /// The connection.
+        name: String,
+        /// How many times to run it.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
 }
 
 /// `ledgerlink plugins ...`

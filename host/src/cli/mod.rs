@@ -4,6 +4,9 @@
 //! (`error: ...` then `  caused by: ...`) and exits 1. No panics, no debug dumps.
 
 mod args;
+mod connections;
+mod connectors;
+mod doctor;
 mod plugins;
 mod quickstart;
 mod sample;
@@ -14,7 +17,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 
-use args::{Cli, Command, PluginsCommand};
+use args::{Cli, Command, PluginsCommand, VaultCommand};
+use ledgerlink::auth::context::Services;
+use ledgerlink::auth::refresh::RefreshPolicy;
+use ledgerlink::auth::vault::{self, VaultPreference};
+use ledgerlink::net::HttpLimits;
+use ledgerlink::store::connections::ConnectionStore;
 use ledgerlink::runtime::{Limits, Runtime, RuntimeConfig};
 use ledgerlink::store::DataDir;
 
@@ -84,15 +92,47 @@ impl Env {
         .context("could not start the plugin runtime")?;
         Ok(Self { data, runtime })
     }
+
+    /// The connections table (opened on demand: plugin commands do not need it).
+    pub fn store(&self) -> anyhow::Result<ConnectionStore> {
+        Ok(ConnectionStore::open(&self.data.database())?)
+    }
+
+    /// Store, vault and the rest, for commands that touch credentials.
+    pub fn services(&self) -> anyhow::Result<Services> {
+        let preference = VaultPreference::from_env()?;
+        let vault = vault::open(self.data.root(), preference)?;
+        Ok(Services {
+            data: self.data.clone(),
+            store: self.store()?,
+            vault,
+            clock: std::sync::Arc::new(ledgerlink::runtime::SystemClock),
+            http_limits: HttpLimits::default(),
+            refresh: RefreshPolicy::default(),
+        })
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::new(&cli)?;
     match cli.command {
         Command::Quickstart => quickstart::run(&env).await,
+        Command::Connections { command } => connections::run(&env, command).await,
+        Command::Connect(args) => connections::connect(&env, args).await,
+        Command::Sandbox { port } => sandbox(port).await,
+        Command::Doctor => doctor::run(&env).await,
+        Command::Vault { command: VaultCommand::InitKey } => {
+            println!("{}", vault::generate_key()?);
+            Ok(())
+        }
         Command::Plugins { command } => match command {
             PluginsCommand::List { json } => plugins::list(&env, json).await,
             PluginsCommand::Inspect { plugin, json } => plugins::inspect(&env, &plugin, json).await,
         },
     }
+}
+
+async fn sandbox(port: u16) -> anyhow::Result<()> {
+    let _ = port;
+    anyhow::bail!("the sandbox is not built into this binary yet")
 }

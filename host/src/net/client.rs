@@ -11,6 +11,7 @@ use url::Url;
 
 use super::allowlist::{AllowedHosts, Origin};
 use super::credentials::Credentials;
+use super::routes::Routes;
 
 /// Timeouts and size caps for outbound HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +132,7 @@ pub struct OutboundResponse {
 pub struct OutboundHttp {
     plugin: String,
     allowed: AllowedHosts,
+    routes: Routes,
     limits: HttpLimits,
     credentials: Arc<dyn Credentials>,
     client: reqwest::Client,
@@ -183,10 +185,18 @@ impl OutboundHttp {
         Ok(Self {
             plugin: plugin.to_owned(),
             allowed,
+            routes: Routes::default(),
             limits,
             credentials,
             client,
         })
+    }
+
+    /// Send requests for routed origins to their routed base (a sandbox). The allowlist is
+    /// still checked against the URL the plugin asked for.
+    pub fn with_routes(mut self, routes: Routes) -> Self {
+        self.routes = routes;
+        self
     }
 
     /// The plugin this sender belongs to.
@@ -211,29 +221,36 @@ impl OutboundHttp {
         let headers = self.plugin_headers(&request.headers)?;
         let origin = origin.to_string();
 
+        // Where it really goes (a sandbox, when the admin routed this origin).
+        let target = self.routes.apply(&url);
+
         let mut retried_after_401 = false;
         loop {
             let mut headers = headers.clone();
             self.credentials.apply(&mut headers).await?;
+            let secrets: Vec<Vec<u8>> = headers
+                .values()
+                .filter(|v| v.is_sensitive())
+                .map(|v| v.as_bytes().to_vec())
+                .collect();
             let mut builder = self
                 .client
-                .request(request.method.clone(), url.clone())
-                .headers(headers);
+                .request(request.method.clone(), target.clone())
+                .headers(headers.clone());
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
-            let response = builder
-                .send()
-                .await
-                .map_err(|e| self.transport(&origin, e))?;
+            let response = builder.send().await.map_err(|e| self.transport(&origin, e))?;
             if response.status() == reqwest::StatusCode::UNAUTHORIZED
                 && !retried_after_401
-                && self.credentials.unauthorized().await?
+                && self.credentials.unauthorized(&headers).await?
             {
                 retried_after_401 = true;
                 continue;
             }
-            return self.read(response, &origin).await;
+            let mut response = self.read(response, &origin).await?;
+            redact(&mut response, &secrets);
+            return Ok(response);
         }
     }
 
@@ -242,7 +259,11 @@ impl OutboundHttp {
         for (name, value) in given {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| self.invalid(format!("header name {name:?} is not valid")))?;
-            if name == AUTHORIZATION || name == PROXY_AUTHORIZATION || name.as_str() == "cookie" {
+            if name == AUTHORIZATION
+                || name == PROXY_AUTHORIZATION
+                || name.as_str() == "cookie"
+                || self.credentials.reserved().contains(&name)
+            {
                 return Err(NetError::ForbiddenHeader {
                     plugin: self.plugin.clone(),
                     header: name.to_string(),
@@ -327,4 +348,48 @@ impl OutboundHttp {
             reason,
         }
     }
+}
+
+const REDACTED: &[u8] = b"[redacted]";
+
+/// Remove every credential the host sent from what the plugin gets back: a server (or a
+/// proxy, or a misrouted echo service) that reflects request headers must not hand the
+/// plugin a token. Short values are not searched for, to avoid mangling ordinary data.
+fn redact(response: &mut OutboundResponse, secrets: &[Vec<u8>]) {
+    for secret in secrets.iter().filter(|s| s.len() >= 8) {
+        // "Bearer abc" → also look for "abc" alone.
+        let bare = secret
+            .iter()
+            .position(|b| *b == b' ')
+            .map_or(secret.as_slice(), |i| &secret[i + 1..]);
+        for needle in [secret.as_slice(), bare] {
+            if needle.len() < 8 {
+                continue;
+            }
+            response.body = replace_all(&response.body, needle);
+            for (name, value) in &mut response.headers {
+                if value.as_bytes().windows(needle.len()).any(|w| w == needle) {
+                    *value = String::from_utf8_lossy(REDACTED).into_owned();
+                    tracing::warn!(header = %name, "a response header echoed a credential; redacted");
+                }
+            }
+        }
+    }
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
+    let finder = memchr::memmem::Finder::new(needle);
+    if finder.find(haystack).is_none() {
+        return haystack.to_vec();
+    }
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(i) = finder.find(rest) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(REDACTED);
+        rest = &rest[i + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    tracing::warn!("a response body echoed a credential; redacted");
+    out
 }

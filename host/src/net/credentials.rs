@@ -13,13 +13,21 @@ use super::client::NetError;
 /// Adds a connection's credentials to a request about to be sent.
 #[async_trait]
 pub trait Credentials: Send + Sync {
-    /// Add credential headers (e.g. `Authorization`). Called once per attempt, after the
-    /// allowlist check, so a refreshed token is picked up on retry.
+    /// Add credential headers (e.g. `Authorization`), marked sensitive. Called once per
+    /// attempt, after the allowlist check, so a refreshed token is picked up on retry.
     async fn apply(&self, headers: &mut HeaderMap) -> Result<(), NetError>;
 
-    /// The response was 401: credentials may be stale. Return `true` if they were renewed
-    /// and the request should be sent once more.
-    async fn unauthorized(&self) -> Result<bool, NetError> {
+    /// Headers only the host may set for this connection (besides `Authorization`), e.g.
+    /// an API key's header.
+    fn reserved(&self) -> Vec<reqwest::header::HeaderName> {
+        Vec::new()
+    }
+
+    /// The response to a request sent with `rejected` (the headers `apply` produced) was 401.
+    /// Return `true` if the credentials are now different (renewed here, or already by
+    /// another worker) and the request should be sent once more.
+    async fn unauthorized(&self, rejected: &HeaderMap) -> Result<bool, NetError> {
+        let _ = rejected;
         Ok(false)
     }
 }

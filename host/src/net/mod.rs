@@ -9,7 +9,9 @@
 pub mod allowlist;
 pub mod client;
 pub mod credentials;
+pub mod routes;
 
 pub use allowlist::{AllowedHosts, Origin, OriginError};
 pub use client::{HttpLimits, NetError, OutboundHttp, OutboundRequest, OutboundResponse};
 pub use credentials::{Credentials, NoCredentials};
+pub use routes::{RouteError, Routes};

@@ -47,6 +47,10 @@ pub enum Auth {
         revoke_url: Option<String>,
         /// Scopes requested.
         scopes: Vec<String>,
+        /// Where the tenants a grant covers are listed.
+        tenant_discovery: Option<String>,
+        /// Callback parameters kept as settings.
+        callback_params: Vec<String>,
     },
     /// A static API key in a header.
     #[serde(rename_all = "kebab-case")]
@@ -157,6 +161,7 @@ pub fn validate(
                 ("authorize-url", Some(&o.authorize_url)),
                 ("token-url", Some(&o.token_url)),
                 ("revoke-url", o.revoke_url.as_ref()),
+                ("tenant-discovery", o.tenant_discovery.as_ref()),
             ] {
                 if let Some(url) = url {
                     check_endpoint(what, url, &mut problems);
@@ -167,6 +172,8 @@ pub fn validate(
                 token_url: o.token_url,
                 revoke_url: o.revoke_url,
                 scopes: o.scopes,
+                tenant_discovery: o.tenant_discovery,
+                callback_params: o.callback_params,
             }
         }
         wit::AuthKind::ApiKey(k) => {

@@ -5,7 +5,13 @@
 //!
 //! - `plugins/`: installed connector plugins (`*.wasm`), in addition to the built-in ones;
 //! - `cache/components/`: compiled plugins, keyed by content hash and wasmtime version;
-//! - `connections/<name>/files/`: each connection's own folder (the `files` import).
+//! - `connections/<name>/files/`: each connection's own folder (the `files` import);
+//! - `ledgerlink.db`: the SQLite database ([`db`]): connections ([`connections`]);
+//! - `locks/`: cross-process lock files (one per connection, for token refresh);
+//! - `vault/`: the encrypted file vault, when the OS keychain is not used.
+
+pub mod connections;
+pub mod db;
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +57,16 @@ impl DataDir {
     /// Compiled-component cache.
     pub fn component_cache(&self) -> PathBuf {
         self.root.join("cache").join("components")
+    }
+
+    /// The SQLite database.
+    pub fn database(&self) -> PathBuf {
+        self.root.join("ledgerlink.db")
+    }
+
+    /// Lock files.
+    pub fn locks(&self) -> PathBuf {
+        self.root.join("locks")
     }
 
     /// A connection's own folder.

@@ -41,9 +41,10 @@ impl Host for CallState {
                 body: r.body,
             })
             .map_err(|e| match e {
-                NetError::NotAllowed { .. }
-                | NetError::ForbiddenHeader { .. }
-                | NetError::Credentials(_) => HttpError::Denied(e.to_string()),
+                NetError::NotAllowed { .. } | NetError::ForbiddenHeader { .. } => {
+                    HttpError::Denied(e.to_string())
+                }
+                NetError::Credentials(_) => HttpError::Credentials(e.to_string()),
                 NetError::Invalid { .. } => HttpError::InvalidRequest(e.to_string()),
                 NetError::Timeout { .. } => HttpError::Timeout(e.to_string()),
                 NetError::TooLarge { .. } => HttpError::TooLarge(e.to_string()),

@@ -1,0 +1,140 @@
+//! Everything a plugin call for one connection needs, assembled in one place: settings
+//! (manifest defaults overlaid with the connection's), HTTP with the allowlist, routes and
+//! the connection's credentials, the connection's folder, the clock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use url::Url;
+
+use super::credentials::{ApiKeyCredentials, OAuthCredentials};
+use super::oauth::Endpoints;
+use super::refresh::{RefreshPolicy, TokenManager, TokenManagerParts, blocking};
+use super::tokens::{self, API_KEY};
+use super::vault::Vault;
+use super::AuthError;
+use crate::files::ConnectionFolder;
+use crate::net::{Credentials, HttpLimits, NoCredentials, OutboundHttp, Routes};
+use crate::runtime::manifest::Auth;
+use crate::runtime::{CallContext, Clock, Plugin};
+use crate::store::DataDir;
+use crate::store::connections::{Connection, ConnectionStore};
+
+/// The services a connection's calls share.
+#[derive(Clone)]
+pub struct Services {
+    /// The data folder.
+    pub data: DataDir,
+    /// The connections table.
+    pub store: ConnectionStore,
+    /// The vault.
+    pub vault: Arc<dyn Vault>,
+    /// The clock for token expiry.
+    pub clock: Arc<dyn Clock>,
+    /// Outbound HTTP limits.
+    pub http_limits: HttpLimits,
+    /// Refresh tunables.
+    pub refresh: RefreshPolicy,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").field("data", &self.data).finish_non_exhaustive()
+    }
+}
+
+/// The OAuth endpoints of `auth`, with `routes` applied.
+pub fn endpoints(auth: &Auth, routes: &Routes) -> Option<Endpoints> {
+    let Auth::Oauth2 { authorize_url, token_url, revoke_url, scopes, .. } = auth else {
+        return None;
+    };
+    let route = |u: &str| Url::parse(u).ok().map(|u| routes.apply(&u));
+    Some(Endpoints {
+        authorize: route(authorize_url)?,
+        token: route(token_url)?,
+        revoke: revoke_url.as_deref().and_then(route),
+        scopes: scopes.clone(),
+    })
+}
+
+/// Settings a call sees: the manifest's defaults, then the connection's own.
+pub fn settings(plugin: &Plugin, connection: &Connection) -> BTreeMap<String, String> {
+    let mut settings: BTreeMap<String, String> = plugin
+        .manifest()
+        .settings
+        .iter()
+        .filter_map(|s| s.default.clone().map(|d| (s.key.clone(), d)))
+        .collect();
+    settings.extend(connection.settings.clone());
+    // The client id is the host's business, not the plugin's.
+    settings.remove("client-id");
+    settings
+}
+
+/// The credentials for `connection`'s requests.
+pub async fn credentials(
+    services: &Services,
+    plugin: &Plugin,
+    connection: &Connection,
+    routes: &Routes,
+) -> Result<Arc<dyn Credentials>, AuthError> {
+    let manifest = plugin.manifest();
+    Ok(match &manifest.auth {
+        Auth::None => Arc::new(NoCredentials),
+        Auth::ApiKey { header, prefix } => {
+            let vault = services.vault.clone();
+            let name = connection.name.clone();
+            let key = blocking(move || tokens::secret(vault.as_ref(), &name, API_KEY))
+                .await?
+                .ok_or_else(|| AuthError::NotConnected {
+                    connection: connection.name.clone(),
+                })?;
+            let header = reqwest::header::HeaderName::from_bytes(header.as_bytes())
+                .map_err(|_| AuthError::Internal(format!("manifest header {header:?} is not valid")))?;
+            Arc::new(ApiKeyCredentials::new(header, prefix.clone(), key))
+        }
+        auth @ Auth::Oauth2 { .. } => {
+            let endpoints = endpoints(auth, routes).ok_or_else(|| {
+                AuthError::Internal(format!("connector {} has unusable OAuth endpoints", manifest.name))
+            })?;
+            let client_id = connection.settings.get("client-id").cloned().ok_or_else(|| AuthError::NotConnected {
+                connection: connection.name.clone(),
+            })?;
+            let manager = TokenManager::new(TokenManagerParts {
+                connection: connection.name.clone(),
+                vendor: manifest.display_name.clone(),
+                store: services.store.clone(),
+                vault: services.vault.clone(),
+                locks: services.data.locks(),
+                endpoints,
+                client_id,
+                clock: services.clock.clone(),
+                policy: services.refresh,
+            })?;
+            Arc::new(OAuthCredentials::new(Arc::new(manager)))
+        }
+    })
+}
+
+/// A [`CallContext`] for running `plugin` on behalf of `connection`.
+pub async fn call_context(services: &Services, plugin: &Plugin, connection: &Connection) -> Result<CallContext, AuthError> {
+    let routes = Routes::parse(&connection.routes)
+        .map_err(|e| AuthError::Internal(format!("connection {} has an invalid route: {e}", connection.name)))?;
+    let creds = credentials(services, plugin, connection, &routes).await?;
+    let http = OutboundHttp::new(
+        &plugin.manifest().name,
+        plugin.manifest().allowed_hosts.clone(),
+        services.http_limits,
+        creds,
+    )
+    .map_err(|e| AuthError::Internal(e.to_string()))?
+    .with_routes(routes);
+    let folder = ConnectionFolder::open(&services.data.connection_files(&connection.name))
+        .map_err(|e| AuthError::Internal(format!("could not open the folder of connection {}: {e}", connection.name)))?;
+    Ok(CallContext {
+        settings: settings(plugin, connection),
+        http: Some(http),
+        folder: Some(Arc::new(folder)),
+        clock: services.clock.clone(),
+    })
+}

@@ -1,0 +1,354 @@
+//! `ledgerlink connections ...`, `ledgerlink connect`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use ledgerlink::auth::connect::{self, ConnectRequest, ConnectUi, Tenant};
+use ledgerlink::auth::context::{self, Services};
+use ledgerlink::auth::oauth::{self, ClientCredentials};
+use ledgerlink::auth::tokens::{self, API_KEY, CLIENT_SECRET, TOKENS};
+use ledgerlink::auth::vault::{Secret, SecretKey};
+use ledgerlink::net::{Origin, Routes};
+use ledgerlink::runtime::manifest::Auth;
+use ledgerlink::store::connections::Connection;
+use serde::Serialize;
+
+use super::args::{ConnectArgs, ConnectionsCommand};
+use super::{Env, connectors, table};
+
+/// Environment variable with the OAuth client id, when not given as `--client-id`.
+const ENV_CLIENT_ID: &str = "LEDGERLINK_CLIENT_ID";
+/// Environment variable with the OAuth client secret (never a command-line argument).
+const ENV_CLIENT_SECRET: &str = "LEDGERLINK_CLIENT_SECRET";
+/// Environment variable with an API key (or it is read from standard input).
+const ENV_API_KEY: &str = "LEDGERLINK_API_KEY";
+
+pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
+    match command {
+        ConnectionsCommand::Add { name, connector, set, client_id, sandbox, route } => {
+            add(env, &name, &connector, &set, client_id, sandbox, &route).await
+        }
+        ConnectionsCommand::List { json } => list(env, json),
+        ConnectionsCommand::Show { name, json } => show(env, &name, json),
+        ConnectionsCommand::Remove { name } => remove(env, &name).await,
+        ConnectionsCommand::SetKey { name } => set_key(env, &name).await,
+        ConnectionsCommand::Check { name, repeat } => check(env, &name, repeat).await,
+    }
+}
+
+fn parse_pairs(pairs: &[String], what: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    pairs
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+                .with_context(|| format!("{what} {p:?} is not of the form KEY=VALUE"))
+        })
+        .collect()
+}
+
+async fn add(
+    env: &Env,
+    name: &str,
+    connector: &str,
+    set: &[String],
+    client_id: Option<String>,
+    sandbox: Option<String>,
+    route: &[String],
+) -> anyhow::Result<()> {
+    let services = env.services()?;
+    let plugin = connectors::load(env, connector).await?;
+    let manifest = plugin.manifest();
+    let mut settings = parse_pairs(set, "--set")?;
+    for key in settings.keys() {
+        if !manifest.settings.iter().any(|s| &s.key == key) {
+            bail!(
+                "connector {connector} has no setting {key:?}; its settings are: {}",
+                manifest.settings.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    let client_id = client_id.or_else(|| std::env::var(ENV_CLIENT_ID).ok());
+    if let (Auth::Oauth2 { .. }, Some(id)) = (&manifest.auth, &client_id) {
+        settings.insert("client-id".to_owned(), id.clone());
+    }
+    let mut routes = parse_pairs(route, "--route")?;
+    if let Some(base) = sandbox {
+        routes.extend(sandbox_routes(&base, &plugin).await?);
+    }
+    Routes::parse(&routes)?;
+
+    let connection = services.store.add(name, connector, &settings)?;
+    services.store.set_routes(name, &routes)?;
+    if let (Auth::Oauth2 { .. }, Ok(secret)) = (&manifest.auth, std::env::var(ENV_CLIENT_SECRET)) {
+        services.vault.set(&SecretKey::new(name, CLIENT_SECRET)?, &Secret::new(secret))?;
+    }
+    println!("Added connection {} ({} {}).", connection.name, manifest.display_name, manifest.version);
+    if !routes.is_empty() {
+        println!("Requests to {} are routed to the sandbox.", routes.keys().cloned().collect::<Vec<_>>().join(", "));
+    }
+    match &manifest.auth {
+        Auth::Oauth2 { .. } => println!("Next: `ledgerlink connect {name}` to authorize access."),
+        Auth::ApiKey { .. } => println!("Next: `ledgerlink connections set-key {name}` to store its API key."),
+        Auth::None => {}
+    }
+    Ok(())
+}
+
+/// The routes a sandbox at `base` offers for the origins `plugin` uses.
+async fn sandbox_routes(base: &str, plugin: &ledgerlink::runtime::Plugin) -> anyhow::Result<BTreeMap<String, String>> {
+    let url = format!("{}/_sandbox/routes", base.trim_end_matches('/'));
+    let offered: BTreeMap<String, String> = reqwest::get(&url)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .with_context(|| format!("could not read the sandbox's routes from {url}; is `ledgerlink sandbox` running there?"))?
+        .json()
+        .await
+        .with_context(|| format!("{url} did not answer with a routes table"))?;
+    let manifest = plugin.manifest();
+    let mut needed: Vec<String> = manifest.allowed_hosts.origins().iter().map(ToString::to_string).collect();
+    if let Auth::Oauth2 { authorize_url, token_url, revoke_url, tenant_discovery, .. } = &manifest.auth {
+        for u in [Some(authorize_url), Some(token_url), revoke_url.as_ref(), tenant_discovery.as_ref()].into_iter().flatten() {
+            if let Some(o) = url::Url::parse(u).ok().as_ref().and_then(Origin::of_url) {
+                needed.push(o.to_string());
+            }
+        }
+    }
+    let mut routes = BTreeMap::new();
+    for origin in needed {
+        match offered.get(&origin) {
+            Some(target) => {
+                routes.insert(origin, target.clone());
+            }
+            None => bail!("the sandbox at {base} does not emulate {origin}, which connector {} uses", manifest.name),
+        }
+    }
+    Ok(routes)
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(flatten)]
+    connection: &'a Connection,
+    health: ledgerlink::store::connections::Health,
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map_or_else(
+        || "-".to_owned(),
+        |s| {
+            let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(s).unwrap_or(0));
+            humantime::format_rfc3339_seconds(at).to_string()
+        },
+    )
+}
+
+fn health_name(h: ledgerlink::store::connections::Health) -> String {
+    serde_json::to_value(h).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn list(env: &Env, json: bool) -> anyhow::Result<()> {
+    let store = env.store()?;
+    let now = SystemTime::now();
+    let all = store.list()?;
+    if json {
+        let rows: Vec<_> = all.iter().map(|c| Row { connection: c, health: c.health(now) }).collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if all.is_empty() {
+        println!("No connections yet: `ledgerlink connections add <name> --connector <connector>` adds one.");
+        return Ok(());
+    }
+    let mut t = table::new(&["NAME", "CONNECTOR", "HEALTH", "ACCESS EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "MESSAGE"]);
+    for c in &all {
+        t.add_row(vec![
+            c.name.clone(),
+            c.connector.clone(),
+            health_name(c.health(now)),
+            when(c.access_expires_at),
+            when(c.refresh_expires_at),
+            format!("{} {}", when(c.last_refresh_at), c.last_refresh_outcome.as_deref().unwrap_or("")),
+            c.status_message.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+fn show(env: &Env, name: &str, json: bool) -> anyhow::Result<()> {
+    let c = env.store()?.get(name)?;
+    let health = c.health(SystemTime::now());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&Row { connection: &c, health })?);
+        return Ok(());
+    }
+    let mut t = table::new(&["FIELD", "VALUE"]);
+    let settings = c.settings.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("\n");
+    let routes = c.routes.iter().map(|(k, v)| format!("{k} → {v}")).collect::<Vec<_>>().join("\n");
+    for (k, v) in [
+        ("name", c.name.clone()),
+        ("connector", c.connector.clone()),
+        ("health", health_name(health)),
+        ("message", c.status_message.clone().unwrap_or_default()),
+        ("access token expires", when(c.access_expires_at)),
+        ("refresh token expires", when(c.refresh_expires_at)),
+        ("last refresh", format!("{} {}", when(c.last_refresh_at), c.last_refresh_outcome.as_deref().unwrap_or(""))),
+        ("settings", settings),
+        ("routes", routes),
+    ] {
+        t.add_row(vec![k.to_owned(), v]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+async fn remove(env: &Env, name: &str) -> anyhow::Result<()> {
+    let services = env.services()?;
+    let c = services.store.get(name)?;
+    // Revoke at the vendor first, so access really ends; the local removal happens anyway.
+    if let Ok(plugin) = connectors::load(env, &c.connector).await {
+        let routes = Routes::parse(&c.routes)?;
+        if let (Some(endpoints), Some(id)) = (context::endpoints(&plugin.manifest().auth, &routes), c.settings.get("client-id")) {
+            let tokens = tokens::load(services.vault.as_ref(), name)?;
+            let secret = tokens::secret(services.vault.as_ref(), name, CLIENT_SECRET)?;
+            if let (Some(refresh), Some(secret), Some(_)) = (tokens.and_then(|t| t.refresh_token), secret, &endpoints.revoke) {
+                let http = oauth::http_client(Duration::from_secs(30))?;
+                let creds = ClientCredentials { id: id.clone(), secret: secret.expose().to_owned() };
+                match oauth::revoke(&http, &endpoints, &creds, &refresh).await {
+                    Ok(()) => println!("Revoked ledgerlink's access at {}.", plugin.manifest().display_name),
+                    Err(e) => println!(
+                        "Could not revoke access at {} ({e}); remove ledgerlink from its connected apps by hand.",
+                        plugin.manifest().display_name
+                    ),
+                }
+            }
+        }
+    }
+    for item in [TOKENS, CLIENT_SECRET, API_KEY] {
+        services.vault.delete(&SecretKey::new(name, item)?)?;
+    }
+    services.store.remove(name)?;
+    println!("Removed connection {name} and its credentials.");
+    Ok(())
+}
+
+async fn set_key(env: &Env, name: &str) -> anyhow::Result<()> {
+    let services = env.services()?;
+    services.store.get(name)?;
+    let key = match std::env::var(ENV_API_KEY) {
+        Ok(k) => k,
+        Err(_) => {
+            if std::io::stdin().is_terminal() {
+                eprint!("API key for {name}: ");
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+    };
+    if key.is_empty() {
+        bail!("no API key given; set {ENV_API_KEY} or pipe the key to standard input");
+    }
+    services.vault.set(&SecretKey::new(name, API_KEY)?, &Secret::new(key))?;
+    services.store.record_tokens(name, &Default::default(), SystemTime::now())?;
+    println!("Stored the API key of {name} in the {} vault.", services.vault.describe().kind);
+    Ok(())
+}
+
+async fn check(env: &Env, name: &str, repeat: u32) -> anyhow::Result<()> {
+    let services = env.services()?;
+    let mut failures = 0;
+    for i in 0..repeat.max(1) {
+        // Re-read each time: another process may have changed the connection's state.
+        let connection = services.store.get(name)?;
+        let plugin = connectors::load(env, &connection.connector).await?;
+        let ctx = context::call_context(&services, &plugin, &connection).await?;
+        match plugin.check(&ctx).await? {
+            Ok(report) => println!("{name}: {}", report.message),
+            Err(e) => {
+                failures += 1;
+                println!("{name}: check {} failed: {}", i + 1, e.describe());
+            }
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} of {} checks of {name} failed", repeat.max(1));
+    }
+    Ok(())
+}
+
+struct TerminalUi {
+    open_browser: bool,
+}
+
+impl ConnectUi for TerminalUi {
+    fn authorize(&mut self, url: &url::Url) {
+        println!("Open this URL in a browser and approve access:\n{url}");
+        let _ = std::io::stdout().flush();
+        if self.open_browser && webbrowser::open(url.as_str()).is_err() {
+            println!("(could not open a browser; open the URL above by hand)");
+        }
+    }
+
+    fn choose_tenant(&mut self, tenants: &[Tenant]) -> Result<usize, String> {
+        let list = tenants.iter().map(|t| format!("{} ({})", t.name, t.id)).collect::<Vec<_>>().join(", ");
+        if !std::io::stdin().is_terminal() {
+            return Err(format!(
+                "this authorization covers several organisations; pass --tenant with the id or name of one: {list}"
+            ));
+        }
+        for (i, t) in tenants.iter().enumerate() {
+            println!("  {}. {} ({})", i + 1, t.name, t.id);
+        }
+        print!("Which organisation should this connection use? [1-{}] ", tenants.len());
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+        line.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=tenants.len()).contains(n))
+            .map(|n| n - 1)
+            .ok_or_else(|| format!("{:?} is not one of 1-{}; run the command again", line.trim(), tenants.len()))
+    }
+}
+
+pub async fn connect(env: &Env, args: ConnectArgs) -> anyhow::Result<()> {
+    let services: Services = env.services()?;
+    let connection = services.store.get(&args.name)?;
+    let plugin = connectors::load(env, &connection.connector).await?;
+    let client_id = connection
+        .settings
+        .get("client-id")
+        .cloned()
+        .or_else(|| std::env::var(ENV_CLIENT_ID).ok())
+        .with_context(|| format!("connection {} has no OAuth client id: set {ENV_CLIENT_ID} (or add the connection with --client-id)", args.name))?;
+    let secret = match std::env::var(ENV_CLIENT_SECRET) {
+        Ok(s) => Secret::new(s),
+        Err(_) => tokens::secret(services.vault.as_ref(), &args.name, CLIENT_SECRET)?.with_context(|| {
+            format!("connection {} has no OAuth client secret in the vault: set {ENV_CLIENT_SECRET} and run the command again", args.name)
+        })?,
+    };
+    let mut ui = TerminalUi { open_browser: !args.no_browser };
+    let connected = connect::connect(
+        ConnectRequest {
+            services: &services,
+            plugin: &plugin,
+            connection: &connection,
+            client_id,
+            client_secret: secret,
+            tenant: args.tenant,
+            timeout: Duration::from_secs(args.timeout),
+        },
+        &mut ui,
+    )
+    .await?;
+    match connected.tenant {
+        Some(t) => println!("Connected {} to {} ({}).", args.name, t.name, t.id),
+        None => println!("Connected {}.", args.name),
+    }
+    Ok(())
+}

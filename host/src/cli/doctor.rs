@@ -1,0 +1,42 @@
+//! `ledgerlink doctor`: how ledgerlink is set up on this machine, and what to fix.
+
+use ledgerlink::auth::vault::{self, VaultPreference};
+use ledgerlink::builtin;
+
+use super::Env;
+
+pub async fn run(env: &Env) -> anyhow::Result<()> {
+    let mut problems = 0;
+    println!("data folder: {}", env.data.root().display());
+    match env.store() {
+        Ok(store) => println!("database: {} ({} connections)", env.data.database().display(), store.list()?.len()),
+        Err(e) => {
+            problems += 1;
+            println!("database: PROBLEM: {e}");
+        }
+    }
+    match VaultPreference::from_env().and_then(|p| vault::open(env.data.root(), p)) {
+        Ok(v) => println!("vault: {}", v.describe()),
+        Err(e) => {
+            problems += 1;
+            println!("vault: PROBLEM: {e}");
+        }
+    }
+    println!(
+        "plugins: {} built-in ({}); installed ones go in {}",
+        builtin::all().len(),
+        builtin::all().iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
+        env.data.plugins().display()
+    );
+    println!("compiled-plugin cache: {}", env.data.component_cache().display());
+    let limits = env.runtime.limits();
+    println!(
+        "plugin limits: {} per call, {} MiB memory",
+        humantime::format_duration(limits.deadline),
+        limits.memory_bytes / (1024 * 1024)
+    );
+    if problems > 0 {
+        anyhow::bail!("{problems} problem(s) found; see above");
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! `/_sandbox/...`: control endpoints for tests running in other processes
+//! (the same switches [`crate::SandboxHandle`] offers in-process).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::clock::rfc3339;
+use crate::log::LogEntry;
+use crate::profile::Profile;
+use crate::state::Core;
+
+/// `GET` the virtual time.
+pub(crate) const CLOCK_PATH: &str = "/_sandbox/clock";
+/// `POST {"seconds": N}` to move the virtual clock forward.
+pub(crate) const ADVANCE_PATH: &str = "/_sandbox/clock/advance";
+/// `POST {"profile": "xero"|"quickbooks"}` to drop the next refresh response.
+pub(crate) const DROP_NEXT_REFRESH_PATH: &str = "/_sandbox/drop-next-refresh";
+/// `GET` the request log.
+pub(crate) const LOG_PATH: &str = "/_sandbox/log";
+/// `GET ?profile=xero|quickbooks`: successful refresh grants so far.
+pub(crate) const REFRESH_COUNT_PATH: &str = "/_sandbox/refresh-count";
+
+/// The control routes.
+pub(crate) fn routes() -> Router<Arc<Core>> {
+    Router::new()
+        .route(CLOCK_PATH, get(clock))
+        .route(ADVANCE_PATH, post(advance))
+        .route(DROP_NEXT_REFRESH_PATH, post(drop_next_refresh))
+        .route(LOG_PATH, get(log))
+        .route(REFRESH_COUNT_PATH, get(refresh_count))
+}
+
+fn clock_json(core: &Core) -> Value {
+    json!({ "now": rfc3339(core.clock.now()), "offset_seconds": core.clock.offset().as_secs() })
+}
+
+async fn clock(State(core): State<Arc<Core>>) -> Json<Value> {
+    Json(clock_json(&core))
+}
+
+/// Body of `POST /_sandbox/clock/advance`; the clock only moves forward.
+#[derive(Debug, Deserialize)]
+struct Advance {
+    seconds: u64,
+}
+
+async fn advance(State(core): State<Arc<Core>>, Json(advance): Json<Advance>) -> Json<Value> {
+    core.clock.advance(Duration::from_secs(advance.seconds));
+    Json(clock_json(&core))
+}
+
+/// Body of `POST /_sandbox/drop-next-refresh` and query of `GET /_sandbox/refresh-count`.
+#[derive(Debug, Deserialize)]
+struct ProfileSelector {
+    profile: Profile,
+}
+
+async fn drop_next_refresh(
+    State(core): State<Arc<Core>>,
+    Json(selector): Json<ProfileSelector>,
+) -> Json<Value> {
+    core.store().arm_drop(selector.profile);
+    Json(json!({ "profile": selector.profile, "armed": true }))
+}
+
+async fn log(State(core): State<Arc<Core>>) -> Json<Vec<LogEntry>> {
+    Json(core.log.snapshot())
+}
+
+async fn refresh_count(
+    State(core): State<Arc<Core>>,
+    Query(selector): Query<ProfileSelector>,
+) -> Json<Value> {
+    let count = core.store().refresh_count(selector.profile);
+    Json(json!({ "profile": selector.profile, "count": count }))
+}
