@@ -288,3 +288,59 @@ async fn credentials_are_added_by_the_host_and_renewed_once_on_401() {
             .contains("authorization: bearer fresh\r\n")
     );
 }
+
+/// Credentials that always send the same long token.
+struct Fixed;
+
+#[async_trait]
+impl Credentials for Fixed {
+    async fn apply(&self, headers: &mut HeaderMap) -> Result<(), NetError> {
+        let mut v = HeaderValue::from_static("Bearer tok-3f9a8b7c6d5e4f3a2b1c");
+        v.set_sensitive(true);
+        headers.insert("authorization", v);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_server_echoing_the_credential_never_hands_it_to_the_plugin() {
+    // An echo service: the request comes back in a header and in the body.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 8192];
+        let n = stream.read(&mut buf).await.unwrap();
+        let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let auth = request
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+            .unwrap_or("")
+            .to_owned();
+        let body = format!("you sent: {request}");
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nx-echo: {auth}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).await.unwrap();
+    });
+    let origin = format!("http://127.0.0.1:{port}");
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(Fixed),
+    );
+    let response = http.send(get(format!("{origin}/echo"), &[])).await.unwrap();
+    let body = String::from_utf8(response.body).unwrap();
+    assert!(!body.contains("tok-3f9a8b7c6d5e4f3a2b1c"), "{body}");
+    assert!(
+        body.contains("authorization: [redacted]") || body.contains("Authorization: [redacted]"),
+        "{body}"
+    );
+    let echo = response
+        .headers
+        .iter()
+        .find(|(k, _)| k == "x-echo")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(echo, Some("[redacted]"));
+}

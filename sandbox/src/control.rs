@@ -26,14 +26,27 @@ pub(crate) const LOG_PATH: &str = "/_sandbox/log";
 /// `GET ?profile=xero|quickbooks`: successful refresh grants so far.
 pub(crate) const REFRESH_COUNT_PATH: &str = "/_sandbox/refresh-count";
 
+/// `GET` the real vendor origins emulated here and their base URLs in this sandbox.
+pub(crate) const ROUTES_PATH: &str = "/_sandbox/routes";
+
 /// The control routes.
 pub(crate) fn routes() -> Router<Arc<Core>> {
     Router::new()
+        .route(ROUTES_PATH, get(origin_routes))
         .route(CLOCK_PATH, get(clock))
         .route(ADVANCE_PATH, post(advance))
         .route(DROP_NEXT_REFRESH_PATH, post(drop_next_refresh))
         .route(LOG_PATH, get(log))
         .route(REFRESH_COUNT_PATH, get(refresh_count))
+}
+
+/// The base URL is taken from the `Host` the client used, so it is right behind any port.
+async fn origin_routes(headers: axum::http::HeaderMap) -> Json<Value> {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    Json(json!(crate::origins::routes(&format!("http://{host}"))))
 }
 
 fn clock_json(core: &Core) -> Value {

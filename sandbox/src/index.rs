@@ -99,10 +99,15 @@ pub(crate) fn banner(base_url: &str) -> String {
     ] {
         let _ = writeln!(text, "\n{title}");
         for endpoint in endpoints {
+            // Show route templates as URLs one can paste.
+            let path = endpoint
+                .path
+                .replace("{realm_id}", QBO_REALM_ID)
+                .replace("{company_id}", QBO_REALM_ID);
             let _ = writeln!(
                 text,
-                "  {:<5}{base_url}{}\n       {}",
-                endpoint.method, endpoint.path, endpoint.what
+                "  {:<5}{base_url}{path}\n       {}",
+                endpoint.method, endpoint.what
             );
         }
     }

@@ -71,6 +71,8 @@ mod token;
 mod vendor;
 mod xero;
 
+pub mod origins;
+
 pub use clients::{QBO_CLIENT_ID, QBO_CLIENT_SECRET, XERO_CLIENT_ID, XERO_CLIENT_SECRET};
 pub use config::SandboxConfig;
 pub use log::LogEntry;

@@ -77,6 +77,11 @@ impl SandboxHandle {
         index::banner(&self.base_url())
     }
 
+    /// The real vendor origins this sandbox emulates → their base URLs here.
+    pub fn routes(&self) -> std::collections::BTreeMap<String, String> {
+        crate::origins::routes(&self.base_url())
+    }
+
     /// Moves the virtual clock forward by `by`; it never moves back.
     pub fn advance_clock(&self, by: Duration) {
         self.core.clock.advance(by);

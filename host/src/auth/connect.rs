@@ -9,12 +9,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
 
+use super::AuthError;
 use super::context::{Services, endpoints};
 use super::oauth::{self, ClientCredentials, TokenError};
 use super::refresh::blocking;
 use super::tokens::{self, CLIENT_SECRET};
 use super::vault::{Secret, SecretKey};
-use super::AuthError;
 use crate::net::Routes;
 use crate::runtime::Plugin;
 use crate::runtime::manifest::Auth;
@@ -97,7 +97,9 @@ pub enum ConnectError {
         description: Option<String>,
     },
     /// The callback's state did not match: not our request.
-    #[error("the authorization callback carried the wrong state (possible cross-site request forgery); nothing was stored. Run `ledgerlink connect` again")]
+    #[error(
+        "the authorization callback carried the wrong state (possible cross-site request forgery); nothing was stored. Run `ledgerlink connect` again"
+    )]
     StateMismatch,
     /// The token exchange failed.
     #[error("exchanging the authorization code failed: {0}")]
@@ -114,9 +116,17 @@ pub enum ConnectError {
 }
 
 /// Run the flow.
-pub async fn connect(req: ConnectRequest<'_>, ui: &mut dyn ConnectUi) -> Result<Connected, ConnectError> {
+pub async fn connect(
+    req: ConnectRequest<'_>,
+    ui: &mut dyn ConnectUi,
+) -> Result<Connected, ConnectError> {
     let manifest = req.plugin.manifest();
-    let Auth::Oauth2 { tenant_discovery, callback_params, .. } = &manifest.auth else {
+    let Auth::Oauth2 {
+        tenant_discovery,
+        callback_params,
+        ..
+    } = &manifest.auth
+    else {
         return Err(ConnectError::NotOAuth {
             connector: manifest.name.clone(),
             kind: manifest.auth.kind(),
@@ -126,14 +136,27 @@ pub async fn connect(req: ConnectRequest<'_>, ui: &mut dyn ConnectUi) -> Result<
             },
         });
     };
-    let routes = Routes::parse(&req.connection.routes)
-        .map_err(|e| AuthError::Internal(format!("connection {} has an invalid route: {e}", req.connection.name)))?;
+    let routes = Routes::parse(&req.connection.routes).map_err(|e| {
+        AuthError::Internal(format!(
+            "connection {} has an invalid route: {e}",
+            req.connection.name
+        ))
+    })?;
     let Some(endpoints) = endpoints(&manifest.auth, &routes) else {
-        return Err(AuthError::Internal(format!("connector {} has unusable OAuth endpoints", manifest.name)).into());
+        return Err(AuthError::Internal(format!(
+            "connector {} has unusable OAuth endpoints",
+            manifest.name
+        ))
+        .into());
     };
 
-    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(ConnectError::Listener)?;
-    let port = listener.local_addr().map_err(ConnectError::Listener)?.port();
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(ConnectError::Listener)?;
+    let port = listener
+        .local_addr()
+        .map_err(ConnectError::Listener)?
+        .port();
     let redirect = Url::parse(&format!("http://127.0.0.1:{port}/callback"))
         .map_err(|e| AuthError::Internal(e.to_string()))?;
     let creds = ClientCredentials {
@@ -159,14 +182,26 @@ pub async fn connect(req: ConnectRequest<'_>, ui: &mut dyn ConnectUi) -> Result<
     if params.get("state") != Some(&authorization.state) {
         return Err(ConnectError::StateMismatch);
     }
-    let code = params.get("code").cloned().ok_or_else(|| ConnectError::Denied {
-        error: "no code in the callback".to_owned(),
-        description: None,
-    })?;
+    let code = params
+        .get("code")
+        .cloned()
+        .ok_or_else(|| ConnectError::Denied {
+            error: "no code in the callback".to_owned(),
+            description: None,
+        })?;
 
     let http = oauth::http_client(Duration::from_secs(30))?;
     let now = req.services.clock.now();
-    let tokens = oauth::exchange_code(&http, &endpoints, &creds, &redirect, code, authorization.verifier, now).await?;
+    let tokens = oauth::exchange_code(
+        &http,
+        &endpoints,
+        &creds,
+        &redirect,
+        code,
+        authorization.verifier,
+        now,
+    )
+    .await?;
 
     let mut settings: BTreeMap<String, String> = BTreeMap::new();
     settings.insert("client-id".to_owned(), req.client_id.clone());
@@ -199,7 +234,9 @@ pub async fn connect(req: ConnectRequest<'_>, ui: &mut dyn ConnectUi) -> Result<
     .await?;
     let store = &req.services.store;
     for (k, v) in &settings {
-        store.set_setting(&req.connection.name, k, Some(v)).map_err(AuthError::from)?;
+        store
+            .set_setting(&req.connection.name, k, Some(v))
+            .map_err(AuthError::from)?;
     }
     store
         .record_tokens(
@@ -231,8 +268,18 @@ fn kebab(s: &str) -> String {
     out
 }
 
-fn choose(tenants: &[Tenant], wanted: Option<&str>, ui: &mut dyn ConnectUi) -> Result<Tenant, ConnectError> {
-    let list = || tenants.iter().map(|t| format!("{} ({})", t.name, t.id)).collect::<Vec<_>>().join(", ");
+fn choose(
+    tenants: &[Tenant],
+    wanted: Option<&str>,
+    ui: &mut dyn ConnectUi,
+) -> Result<Tenant, ConnectError> {
+    let list = || {
+        tenants
+            .iter()
+            .map(|t| format!("{} ({})", t.name, t.id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if let Some(wanted) = wanted {
         return tenants
             .iter()
@@ -255,7 +302,11 @@ fn choose(tenants: &[Tenant], wanted: Option<&str>, ui: &mut dyn ConnectUi) -> R
     }
 }
 
-async fn list_tenants(http: &reqwest::Client, url: &Url, access_token: &str) -> Result<Vec<Tenant>, ConnectError> {
+async fn list_tenants(
+    http: &reqwest::Client,
+    url: &Url,
+    access_token: &str,
+) -> Result<Vec<Tenant>, ConnectError> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Entry {
@@ -310,11 +361,21 @@ async fn wait_for_callback(listener: &TcpListener) -> std::io::Result<BTreeMap<S
             .and_then(|l| l.split(' ').next())
             .unwrap_or("");
         let Ok(url) = Url::parse(&format!("http://127.0.0.1{target}")) else {
-            respond(&mut stream, "400 Bad Request", "Not an authorization callback.").await;
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "Not an authorization callback.",
+            )
+            .await;
             continue;
         };
         if url.path() != "/callback" {
-            respond(&mut stream, "404 Not Found", "Not an authorization callback.").await;
+            respond(
+                &mut stream,
+                "404 Not Found",
+                "Not an authorization callback.",
+            )
+            .await;
             continue;
         }
         let params: BTreeMap<String, String> = url.query_pairs().into_owned().collect();

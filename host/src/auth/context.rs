@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use url::Url;
 
+use super::AuthError;
 use super::credentials::{ApiKeyCredentials, OAuthCredentials};
 use super::oauth::Endpoints;
 use super::refresh::{RefreshPolicy, TokenManager, TokenManagerParts, blocking};
 use super::tokens::{self, API_KEY};
 use super::vault::Vault;
-use super::AuthError;
 use crate::files::ConnectionFolder;
 use crate::net::{Credentials, HttpLimits, NoCredentials, OutboundHttp, Routes};
 use crate::runtime::manifest::Auth;
@@ -39,13 +39,22 @@ pub struct Services {
 
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Services").field("data", &self.data).finish_non_exhaustive()
+        f.debug_struct("Services")
+            .field("data", &self.data)
+            .finish_non_exhaustive()
     }
 }
 
 /// The OAuth endpoints of `auth`, with `routes` applied.
 pub fn endpoints(auth: &Auth, routes: &Routes) -> Option<Endpoints> {
-    let Auth::Oauth2 { authorize_url, token_url, revoke_url, scopes, .. } = auth else {
+    let Auth::Oauth2 {
+        authorize_url,
+        token_url,
+        revoke_url,
+        scopes,
+        ..
+    } = auth
+    else {
         return None;
     };
     let route = |u: &str| Url::parse(u).ok().map(|u| routes.apply(&u));
@@ -89,17 +98,26 @@ pub async fn credentials(
                 .ok_or_else(|| AuthError::NotConnected {
                     connection: connection.name.clone(),
                 })?;
-            let header = reqwest::header::HeaderName::from_bytes(header.as_bytes())
-                .map_err(|_| AuthError::Internal(format!("manifest header {header:?} is not valid")))?;
+            let header =
+                reqwest::header::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                    AuthError::Internal(format!("manifest header {header:?} is not valid"))
+                })?;
             Arc::new(ApiKeyCredentials::new(header, prefix.clone(), key))
         }
         auth @ Auth::Oauth2 { .. } => {
             let endpoints = endpoints(auth, routes).ok_or_else(|| {
-                AuthError::Internal(format!("connector {} has unusable OAuth endpoints", manifest.name))
+                AuthError::Internal(format!(
+                    "connector {} has unusable OAuth endpoints",
+                    manifest.name
+                ))
             })?;
-            let client_id = connection.settings.get("client-id").cloned().ok_or_else(|| AuthError::NotConnected {
-                connection: connection.name.clone(),
-            })?;
+            let client_id = connection
+                .settings
+                .get("client-id")
+                .cloned()
+                .ok_or_else(|| AuthError::NotConnected {
+                    connection: connection.name.clone(),
+                })?;
             let manager = TokenManager::new(TokenManagerParts {
                 connection: connection.name.clone(),
                 vendor: manifest.display_name.clone(),
@@ -117,9 +135,17 @@ pub async fn credentials(
 }
 
 /// A [`CallContext`] for running `plugin` on behalf of `connection`.
-pub async fn call_context(services: &Services, plugin: &Plugin, connection: &Connection) -> Result<CallContext, AuthError> {
-    let routes = Routes::parse(&connection.routes)
-        .map_err(|e| AuthError::Internal(format!("connection {} has an invalid route: {e}", connection.name)))?;
+pub async fn call_context(
+    services: &Services,
+    plugin: &Plugin,
+    connection: &Connection,
+) -> Result<CallContext, AuthError> {
+    let routes = Routes::parse(&connection.routes).map_err(|e| {
+        AuthError::Internal(format!(
+            "connection {} has an invalid route: {e}",
+            connection.name
+        ))
+    })?;
     let creds = credentials(services, plugin, connection, &routes).await?;
     let http = OutboundHttp::new(
         &plugin.manifest().name,
@@ -130,7 +156,12 @@ pub async fn call_context(services: &Services, plugin: &Plugin, connection: &Con
     .map_err(|e| AuthError::Internal(e.to_string()))?
     .with_routes(routes);
     let folder = ConnectionFolder::open(&services.data.connection_files(&connection.name))
-        .map_err(|e| AuthError::Internal(format!("could not open the folder of connection {}: {e}", connection.name)))?;
+        .map_err(|e| {
+            AuthError::Internal(format!(
+                "could not open the folder of connection {}: {e}",
+                connection.name
+            ))
+        })?;
     Ok(CallContext {
         settings: settings(plugin, connection),
         http: Some(http),

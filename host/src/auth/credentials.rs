@@ -10,8 +10,12 @@ use super::vault::Secret;
 use crate::net::{Credentials, NetError};
 
 fn sensitive(value: &str) -> Result<HeaderValue, NetError> {
-    let mut v = HeaderValue::from_str(value)
-        .map_err(|_| NetError::Credentials("the stored credential is not a valid header value; reconnect the connection".to_owned()))?;
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        NetError::Credentials(
+            "the stored credential is not a valid header value; reconnect the connection"
+                .to_owned(),
+        )
+    })?;
     // Sensitive values are kept out of debug output and are redacted from responses.
     v.set_sensitive(true);
     Ok(v)
@@ -38,7 +42,10 @@ impl Credentials for OAuthCredentials {
             .access_token()
             .await
             .map_err(|e| NetError::Credentials(e.to_string()))?;
-        headers.insert(AUTHORIZATION, sensitive(&format!("Bearer {}", token.expose()))?);
+        headers.insert(
+            AUTHORIZATION,
+            sensitive(&format!("Bearer {}", token.expose()))?,
+        );
         Ok(())
     }
 
@@ -66,7 +73,9 @@ pub struct ApiKeyCredentials {
 
 impl std::fmt::Debug for ApiKeyCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKeyCredentials").field("header", &self.header).finish_non_exhaustive()
+        f.debug_struct("ApiKeyCredentials")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,7 +93,10 @@ impl ApiKeyCredentials {
 #[async_trait]
 impl Credentials for ApiKeyCredentials {
     async fn apply(&self, headers: &mut HeaderMap) -> Result<(), NetError> {
-        headers.insert(self.header.clone(), sensitive(&format!("{}{}", self.prefix, self.key.expose()))?);
+        headers.insert(
+            self.header.clone(),
+            sensitive(&format!("{}{}", self.prefix, self.key.expose()))?,
+        );
         Ok(())
     }
 

@@ -29,7 +29,9 @@ impl Drop for ConnectionLock {
 fn local_mutex(path: &Path) -> Arc<tokio::sync::Mutex<()>> {
     static LOCKS: OnceLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
     let map = LOCKS.get_or_init(Default::default);
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut map = map
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     map.entry(path.to_path_buf()).or_default().clone()
 }
 
@@ -39,11 +41,18 @@ pub async fn acquire(locks_dir: &Path, connection: &str) -> std::io::Result<Conn
     let path = locks_dir.join(format!("{connection}.lock"));
     let local = local_mutex(&path).lock_owned().await;
     let file = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
         FileExt::lock(&file)?;
         Ok(file)
     })
     .await
     .map_err(std::io::Error::other)??;
-    Ok(ConnectionLock { file, _local: local })
+    Ok(ConnectionLock {
+        file,
+        _local: local,
+    })
 }

@@ -68,7 +68,9 @@ pub enum TokenError {
         description: Option<String>,
     },
     /// The client id or secret was refused.
-    #[error("the vendor refused the client id or secret (invalid_client); check the connection's client id and secret")]
+    #[error(
+        "the vendor refused the client id or secret (invalid_client); check the connection's client id and secret"
+    )]
     InvalidClient,
     /// Another error response.
     #[error("the vendor answered {code}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
@@ -123,7 +125,11 @@ pub struct Authorization {
 }
 
 /// Build the authorization URL with PKCE (S256) and a random `state`.
-pub fn authorize(endpoints: &Endpoints, creds: &ClientCredentials, redirect: &Url) -> Authorization {
+pub fn authorize(
+    endpoints: &Endpoints,
+    creds: &ClientCredentials,
+    redirect: &Url,
+) -> Authorization {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client(endpoints, creds)
         .set_redirect_uri(RedirectUrl::from_url(redirect.clone()))
@@ -187,7 +193,9 @@ pub async fn revoke(
     };
     client(endpoints, creds)
         .set_revocation_url(RevocationUrl::from_url(revoke.clone()))
-        .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(refresh_token.to_owned())))
+        .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(
+            refresh_token.to_owned(),
+        )))
         .map_err(|e| TokenError::Config(e.to_string()))?
         .request_async(http)
         .await

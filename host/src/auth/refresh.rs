@@ -16,10 +16,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::AuthError;
 use super::oauth::{self, ClientCredentials, Endpoints, TokenError};
 use super::tokens::{self, CLIENT_SECRET, TokenSet};
 use super::vault::{Secret, Vault, VaultError};
-use super::AuthError;
 use crate::runtime::Clock;
 use crate::store::connections::{ConnectionStore, Status, TokenHealth, unix};
 
@@ -91,10 +91,11 @@ pub struct TokenManagerParts {
 impl TokenManager {
     /// A manager for one connection.
     pub fn new(parts: TokenManagerParts) -> Result<Self, AuthError> {
-        let http = oauth::http_client(Duration::from_secs(30)).map_err(|e| AuthError::Unavailable {
-            connection: parts.connection.clone(),
-            reason: e.to_string(),
-        })?;
+        let http =
+            oauth::http_client(Duration::from_secs(30)).map_err(|e| AuthError::Unavailable {
+                connection: parts.connection.clone(),
+                reason: e.to_string(),
+            })?;
         Ok(Self {
             connection: parts.connection,
             vendor: parts.vendor,
@@ -138,7 +139,9 @@ impl TokenManager {
         if c.status == Status::NeedsReconnect {
             return Err(AuthError::NeedsReconnect {
                 connection: self.connection.clone(),
-                message: c.status_message.unwrap_or_else(|| self.reconnect_message("it was disconnected")),
+                message: c
+                    .status_message
+                    .unwrap_or_else(|| self.reconnect_message("it was disconnected")),
             });
         }
         Ok(())
@@ -178,7 +181,10 @@ impl TokenManager {
 
     /// Refresh under the connection lock, if `still_needed` holds for the tokens found
     /// after taking it.
-    async fn refresh(&self, still_needed: impl Fn(&TokenSet) -> bool) -> Result<TokenSet, AuthError> {
+    async fn refresh(
+        &self,
+        still_needed: impl Fn(&TokenSet) -> bool,
+    ) -> Result<TokenSet, AuthError> {
         let _lock = super::lock::acquire(&self.locks, &self.connection)
             .await
             .map_err(|e| AuthError::Unavailable {
@@ -226,10 +232,15 @@ impl TokenManager {
                 Err(TokenError::InvalidClient) => {
                     return Err(self.needs_reconnect(
                         "invalid_client",
-                        &format!("{} refused its client id or secret (invalid_client)", self.vendor),
+                        &format!(
+                            "{} refused its client id or secret (invalid_client)",
+                            self.vendor
+                        ),
                     ));
                 }
-                Err(TokenError::OutcomeUnknown(reason)) if attempt < self.policy.lost_response_retries => {
+                Err(TokenError::OutcomeUnknown(reason))
+                    if attempt < self.policy.lost_response_retries =>
+                {
                     attempt += 1;
                     tracing::warn!(connection = %self.connection, attempt, "refresh answer lost ({reason}); retrying with the same refresh token");
                     tokio::time::sleep(self.policy.retry_pause * attempt).await;
@@ -244,7 +255,13 @@ impl TokenManager {
                         "connection {} could not renew its tokens: {reason}; it will be tried again on the next request",
                         self.connection
                     );
-                    self.store.record_failure(&self.connection, Status::Error, outcome, &message, now)?;
+                    self.store.record_failure(
+                        &self.connection,
+                        Status::Error,
+                        outcome,
+                        &message,
+                        now,
+                    )?;
                     return Err(AuthError::Unavailable {
                         connection: self.connection.clone(),
                         reason,

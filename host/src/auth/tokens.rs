@@ -31,7 +31,10 @@ impl std::fmt::Debug for TokenSet {
         f.debug_struct("TokenSet")
             .field("access_token", &"[redacted]")
             .field("access_expires_at", &self.access_expires_at)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("refresh_expires_at", &self.refresh_expires_at)
             .finish()
     }
@@ -56,6 +59,10 @@ pub fn save(vault: &dyn Vault, connection: &str, tokens: &TokenSet) -> Result<()
 }
 
 /// Read one secret item of a connection.
-pub fn secret(vault: &dyn Vault, connection: &str, item: &str) -> Result<Option<Secret>, VaultError> {
+pub fn secret(
+    vault: &dyn Vault,
+    connection: &str,
+    item: &str,
+) -> Result<Option<Secret>, VaultError> {
     vault.get(&SecretKey::new(connection, item)?)
 }

@@ -27,9 +27,14 @@ const ENV_API_KEY: &str = "LEDGERLINK_API_KEY";
 
 pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
     match command {
-        ConnectionsCommand::Add { name, connector, set, client_id, sandbox, route } => {
-            add(env, &name, &connector, &set, client_id, sandbox, &route).await
-        }
+        ConnectionsCommand::Add {
+            name,
+            connector,
+            set,
+            client_id,
+            sandbox,
+            route,
+        } => add(env, &name, &connector, &set, client_id, sandbox, &route).await,
         ConnectionsCommand::List { json } => list(env, json),
         ConnectionsCommand::Show { name, json } => show(env, &name, json),
         ConnectionsCommand::Remove { name } => remove(env, &name).await,
@@ -66,7 +71,12 @@ async fn add(
         if !manifest.settings.iter().any(|s| &s.key == key) {
             bail!(
                 "connector {connector} has no setting {key:?}; its settings are: {}",
-                manifest.settings.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(", ")
+                manifest
+                    .settings
+                    .iter()
+                    .map(|s| s.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }
@@ -83,22 +93,35 @@ async fn add(
     let connection = services.store.add(name, connector, &settings)?;
     services.store.set_routes(name, &routes)?;
     if let (Auth::Oauth2 { .. }, Ok(secret)) = (&manifest.auth, std::env::var(ENV_CLIENT_SECRET)) {
-        services.vault.set(&SecretKey::new(name, CLIENT_SECRET)?, &Secret::new(secret))?;
+        services
+            .vault
+            .set(&SecretKey::new(name, CLIENT_SECRET)?, &Secret::new(secret))?;
     }
-    println!("Added connection {} ({} {}).", connection.name, manifest.display_name, manifest.version);
+    println!(
+        "Added connection {} ({} {}).",
+        connection.name, manifest.display_name, manifest.version
+    );
     if !routes.is_empty() {
-        println!("Requests to {} are routed to the sandbox.", routes.keys().cloned().collect::<Vec<_>>().join(", "));
+        println!(
+            "Requests to {} are routed to the sandbox.",
+            routes.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
     match &manifest.auth {
         Auth::Oauth2 { .. } => println!("Next: `ledgerlink connect {name}` to authorize access."),
-        Auth::ApiKey { .. } => println!("Next: `ledgerlink connections set-key {name}` to store its API key."),
+        Auth::ApiKey { .. } => {
+            println!("Next: `ledgerlink connections set-key {name}` to store its API key.")
+        }
         Auth::None => {}
     }
     Ok(())
 }
 
 /// The routes a sandbox at `base` offers for the origins `plugin` uses.
-async fn sandbox_routes(base: &str, plugin: &ledgerlink::runtime::Plugin) -> anyhow::Result<BTreeMap<String, String>> {
+async fn sandbox_routes(
+    base: &str,
+    plugin: &ledgerlink::runtime::Plugin,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let url = format!("{}/_sandbox/routes", base.trim_end_matches('/'));
     let offered: BTreeMap<String, String> = reqwest::get(&url)
         .await
@@ -108,9 +131,29 @@ async fn sandbox_routes(base: &str, plugin: &ledgerlink::runtime::Plugin) -> any
         .await
         .with_context(|| format!("{url} did not answer with a routes table"))?;
     let manifest = plugin.manifest();
-    let mut needed: Vec<String> = manifest.allowed_hosts.origins().iter().map(ToString::to_string).collect();
-    if let Auth::Oauth2 { authorize_url, token_url, revoke_url, tenant_discovery, .. } = &manifest.auth {
-        for u in [Some(authorize_url), Some(token_url), revoke_url.as_ref(), tenant_discovery.as_ref()].into_iter().flatten() {
+    let mut needed: Vec<String> = manifest
+        .allowed_hosts
+        .origins()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if let Auth::Oauth2 {
+        authorize_url,
+        token_url,
+        revoke_url,
+        tenant_discovery,
+        ..
+    } = &manifest.auth
+    {
+        for u in [
+            Some(authorize_url),
+            Some(token_url),
+            revoke_url.as_ref(),
+            tenant_discovery.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             if let Some(o) = url::Url::parse(u).ok().as_ref().and_then(Origin::of_url) {
                 needed.push(o.to_string());
             }
@@ -122,7 +165,10 @@ async fn sandbox_routes(base: &str, plugin: &ledgerlink::runtime::Plugin) -> any
             Some(target) => {
                 routes.insert(origin, target.clone());
             }
-            None => bail!("the sandbox at {base} does not emulate {origin}, which connector {} uses", manifest.name),
+            None => bail!(
+                "the sandbox at {base} does not emulate {origin}, which connector {} uses",
+                manifest.name
+            ),
         }
     }
     Ok(routes)
@@ -146,7 +192,10 @@ fn when(t: Option<i64>) -> String {
 }
 
 fn health_name(h: ledgerlink::store::connections::Health) -> String {
-    serde_json::to_value(h).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(h)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn list(env: &Env, json: bool) -> anyhow::Result<()> {
@@ -154,15 +203,31 @@ fn list(env: &Env, json: bool) -> anyhow::Result<()> {
     let now = SystemTime::now();
     let all = store.list()?;
     if json {
-        let rows: Vec<_> = all.iter().map(|c| Row { connection: c, health: c.health(now) }).collect();
+        let rows: Vec<_> = all
+            .iter()
+            .map(|c| Row {
+                connection: c,
+                health: c.health(now),
+            })
+            .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     if all.is_empty() {
-        println!("No connections yet: `ledgerlink connections add <name> --connector <connector>` adds one.");
+        println!(
+            "No connections yet: `ledgerlink connections add <name> --connector <connector>` adds one."
+        );
         return Ok(());
     }
-    let mut t = table::new(&["NAME", "CONNECTOR", "HEALTH", "ACCESS EXPIRES", "REFRESH EXPIRES", "LAST REFRESH", "MESSAGE"]);
+    let mut t = table::new(&[
+        "NAME",
+        "CONNECTOR",
+        "HEALTH",
+        "ACCESS EXPIRES",
+        "REFRESH EXPIRES",
+        "LAST REFRESH",
+        "MESSAGE",
+    ]);
     for c in &all {
         t.add_row(vec![
             c.name.clone(),
@@ -170,7 +235,11 @@ fn list(env: &Env, json: bool) -> anyhow::Result<()> {
             health_name(c.health(now)),
             when(c.access_expires_at),
             when(c.refresh_expires_at),
-            format!("{} {}", when(c.last_refresh_at), c.last_refresh_outcome.as_deref().unwrap_or("")),
+            format!(
+                "{} {}",
+                when(c.last_refresh_at),
+                c.last_refresh_outcome.as_deref().unwrap_or("")
+            ),
             c.status_message.clone().unwrap_or_default(),
         ]);
     }
@@ -182,12 +251,28 @@ fn show(env: &Env, name: &str, json: bool) -> anyhow::Result<()> {
     let c = env.store()?.get(name)?;
     let health = c.health(SystemTime::now());
     if json {
-        println!("{}", serde_json::to_string_pretty(&Row { connection: &c, health })?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Row {
+                connection: &c,
+                health
+            })?
+        );
         return Ok(());
     }
     let mut t = table::new(&["FIELD", "VALUE"]);
-    let settings = c.settings.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("\n");
-    let routes = c.routes.iter().map(|(k, v)| format!("{k} → {v}")).collect::<Vec<_>>().join("\n");
+    let settings = c
+        .settings
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let routes = c
+        .routes
+        .iter()
+        .map(|(k, v)| format!("{k} → {v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     for (k, v) in [
         ("name", c.name.clone()),
         ("connector", c.connector.clone()),
@@ -195,7 +280,14 @@ fn show(env: &Env, name: &str, json: bool) -> anyhow::Result<()> {
         ("message", c.status_message.clone().unwrap_or_default()),
         ("access token expires", when(c.access_expires_at)),
         ("refresh token expires", when(c.refresh_expires_at)),
-        ("last refresh", format!("{} {}", when(c.last_refresh_at), c.last_refresh_outcome.as_deref().unwrap_or(""))),
+        (
+            "last refresh",
+            format!(
+                "{} {}",
+                when(c.last_refresh_at),
+                c.last_refresh_outcome.as_deref().unwrap_or("")
+            ),
+        ),
         ("settings", settings),
         ("routes", routes),
     ] {
@@ -211,14 +303,27 @@ async fn remove(env: &Env, name: &str) -> anyhow::Result<()> {
     // Revoke at the vendor first, so access really ends; the local removal happens anyway.
     if let Ok(plugin) = connectors::load(env, &c.connector).await {
         let routes = Routes::parse(&c.routes)?;
-        if let (Some(endpoints), Some(id)) = (context::endpoints(&plugin.manifest().auth, &routes), c.settings.get("client-id")) {
+        if let (Some(endpoints), Some(id)) = (
+            context::endpoints(&plugin.manifest().auth, &routes),
+            c.settings.get("client-id"),
+        ) {
             let tokens = tokens::load(services.vault.as_ref(), name)?;
             let secret = tokens::secret(services.vault.as_ref(), name, CLIENT_SECRET)?;
-            if let (Some(refresh), Some(secret), Some(_)) = (tokens.and_then(|t| t.refresh_token), secret, &endpoints.revoke) {
+            if let (Some(refresh), Some(secret), Some(_)) = (
+                tokens.and_then(|t| t.refresh_token),
+                secret,
+                &endpoints.revoke,
+            ) {
                 let http = oauth::http_client(Duration::from_secs(30))?;
-                let creds = ClientCredentials { id: id.clone(), secret: secret.expose().to_owned() };
+                let creds = ClientCredentials {
+                    id: id.clone(),
+                    secret: secret.expose().to_owned(),
+                };
                 match oauth::revoke(&http, &endpoints, &creds, &refresh).await {
-                    Ok(()) => println!("Revoked ledgerlink's access at {}.", plugin.manifest().display_name),
+                    Ok(()) => println!(
+                        "Revoked ledgerlink's access at {}.",
+                        plugin.manifest().display_name
+                    ),
                     Err(e) => println!(
                         "Could not revoke access at {} ({e}); remove ledgerlink from its connected apps by hand.",
                         plugin.manifest().display_name
@@ -252,9 +357,16 @@ async fn set_key(env: &Env, name: &str) -> anyhow::Result<()> {
     if key.is_empty() {
         bail!("no API key given; set {ENV_API_KEY} or pipe the key to standard input");
     }
-    services.vault.set(&SecretKey::new(name, API_KEY)?, &Secret::new(key))?;
-    services.store.record_tokens(name, &Default::default(), SystemTime::now())?;
-    println!("Stored the API key of {name} in the {} vault.", services.vault.describe().kind);
+    services
+        .vault
+        .set(&SecretKey::new(name, API_KEY)?, &Secret::new(key))?;
+    services
+        .store
+        .record_tokens(name, &Default::default(), SystemTime::now())?;
+    println!(
+        "Stored the API key of {name} in the {} vault.",
+        services.vault.describe().kind
+    );
     Ok(())
 }
 
@@ -294,7 +406,11 @@ impl ConnectUi for TerminalUi {
     }
 
     fn choose_tenant(&mut self, tenants: &[Tenant]) -> Result<usize, String> {
-        let list = tenants.iter().map(|t| format!("{} ({})", t.name, t.id)).collect::<Vec<_>>().join(", ");
+        let list = tenants
+            .iter()
+            .map(|t| format!("{} ({})", t.name, t.id))
+            .collect::<Vec<_>>()
+            .join(", ");
         if !std::io::stdin().is_terminal() {
             return Err(format!(
                 "this authorization covers several organisations; pass --tenant with the id or name of one: {list}"
@@ -303,16 +419,28 @@ impl ConnectUi for TerminalUi {
         for (i, t) in tenants.iter().enumerate() {
             println!("  {}. {} ({})", i + 1, t.name, t.id);
         }
-        print!("Which organisation should this connection use? [1-{}] ", tenants.len());
+        print!(
+            "Which organisation should this connection use? [1-{}] ",
+            tenants.len()
+        );
         let _ = std::io::stdout().flush();
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
         line.trim()
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=tenants.len()).contains(n))
             .map(|n| n - 1)
-            .ok_or_else(|| format!("{:?} is not one of 1-{}; run the command again", line.trim(), tenants.len()))
+            .ok_or_else(|| {
+                format!(
+                    "{:?} is not one of 1-{}; run the command again",
+                    line.trim(),
+                    tenants.len()
+                )
+            })
     }
 }
 
@@ -332,7 +460,9 @@ pub async fn connect(env: &Env, args: ConnectArgs) -> anyhow::Result<()> {
             format!("connection {} has no OAuth client secret in the vault: set {ENV_CLIENT_SECRET} and run the command again", args.name)
         })?,
     };
-    let mut ui = TerminalUi { open_browser: !args.no_browser };
+    let mut ui = TerminalUi {
+        open_browser: !args.no_browser,
+    };
     let connected = connect::connect(
         ConnectRequest {
             services: &services,

@@ -26,7 +26,10 @@ pub async fn load(env: &Env, name: &str) -> anyhow::Result<Plugin> {
         }
     }
     if let Some(b) = builtin::get(name) {
-        return Ok(env.runtime.load_bytes(b.wasm, &format!("built-in plugin {}", b.name)).await?);
+        return Ok(env
+            .runtime
+            .load_bytes(b.wasm, &format!("built-in plugin {}", b.name))
+            .await?);
     }
     let names: Vec<&str> = builtin::all().iter().map(|b| b.name).collect();
     bail!(

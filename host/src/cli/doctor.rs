@@ -9,7 +9,11 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     let mut problems = 0;
     println!("data folder: {}", env.data.root().display());
     match env.store() {
-        Ok(store) => println!("database: {} ({} connections)", env.data.database().display(), store.list()?.len()),
+        Ok(store) => println!(
+            "database: {} ({} connections)",
+            env.data.database().display(),
+            store.list()?.len()
+        ),
         Err(e) => {
             problems += 1;
             println!("database: PROBLEM: {e}");
@@ -25,10 +29,17 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     println!(
         "plugins: {} built-in ({}); installed ones go in {}",
         builtin::all().len(),
-        builtin::all().iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
+        builtin::all()
+            .iter()
+            .map(|b| b.name)
+            .collect::<Vec<_>>()
+            .join(", "),
         env.data.plugins().display()
     );
-    println!("compiled-plugin cache: {}", env.data.component_cache().display());
+    println!(
+        "compiled-plugin cache: {}",
+        env.data.component_cache().display()
+    );
     let limits = env.runtime.limits();
     println!(
         "plugin limits: {} per call, {} MiB memory",

@@ -22,9 +22,9 @@ use ledgerlink::auth::context::Services;
 use ledgerlink::auth::refresh::RefreshPolicy;
 use ledgerlink::auth::vault::{self, VaultPreference};
 use ledgerlink::net::HttpLimits;
-use ledgerlink::store::connections::ConnectionStore;
 use ledgerlink::runtime::{Limits, Runtime, RuntimeConfig};
 use ledgerlink::store::DataDir;
+use ledgerlink::store::connections::ConnectionStore;
 
 /// Parse arguments, run the command, report errors.
 pub fn main() -> ExitCode {
@@ -121,7 +121,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connect(args) => connections::connect(&env, args).await,
         Command::Sandbox { port } => sandbox(port).await,
         Command::Doctor => doctor::run(&env).await,
-        Command::Vault { command: VaultCommand::InitKey } => {
+        Command::Vault {
+            command: VaultCommand::InitKey,
+        } => {
             println!("{}", vault::generate_key()?);
             Ok(())
         }
@@ -133,6 +135,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn sandbox(port: u16) -> anyhow::Result<()> {
-    let _ = port;
-    anyhow::bail!("the sandbox is not built into this binary yet")
+    use ledgerlink_sandbox::{SandboxConfig, SandboxHandle};
+    let mut handle = SandboxHandle::start(SandboxConfig { port })
+        .await
+        .with_context(|| format!("could not start the sandbox on 127.0.0.1:{port}"))?;
+    println!("{}", handle.banner());
+    println!(
+        "Route a connection to it with `ledgerlink connections add <name> --connector <c> --sandbox {}`. Stop with Ctrl-C.",
+        handle.base_url()
+    );
+    handle.wait().await.context("the sandbox stopped")?;
+    Ok(())
 }

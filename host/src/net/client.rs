@@ -240,7 +240,10 @@ impl OutboundHttp {
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
-            let response = builder.send().await.map_err(|e| self.transport(&origin, e))?;
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| self.transport(&origin, e))?;
             if response.status() == reqwest::StatusCode::UNAUTHORIZED
                 && !retried_after_401
                 && self.credentials.unauthorized(&headers).await?

@@ -84,15 +84,24 @@ mod tests {
         )]))
         .expect("valid");
         let u = Url::parse("https://identity.xero.com/connect/token?x=1").expect("url");
-        assert_eq!(routes.apply(&u).as_str(), "http://127.0.0.1:4000/xero/identity/connect/token?x=1");
+        assert_eq!(
+            routes.apply(&u).as_str(),
+            "http://127.0.0.1:4000/xero/identity/connect/token?x=1"
+        );
         let other = Url::parse("https://api.xero.com/connections").expect("url");
         assert_eq!(routes.apply(&other), other);
     }
 
     #[test]
     fn refuses_a_target_that_is_not_a_url() {
-        let err = Routes::parse(&BTreeMap::from([("https://api.xero.com:443".to_owned(), "sandbox".to_owned())]))
-            .expect_err("bad");
-        assert_eq!(err.to_string(), "route target \"sandbox\" for https://api.xero.com:443 is not an absolute http(s) URL");
+        let err = Routes::parse(&BTreeMap::from([(
+            "https://api.xero.com:443".to_owned(),
+            "sandbox".to_owned(),
+        )]))
+        .expect_err("bad");
+        assert_eq!(
+            err.to_string(),
+            "route target \"sandbox\" for https://api.xero.com:443 is not an absolute http(s) URL"
+        );
     }
 }

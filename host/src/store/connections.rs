@@ -166,15 +166,26 @@ impl ConnectionStore {
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T, ConnectionError>) -> Result<T, ConnectionError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, ConnectionError>,
+    ) -> Result<T, ConnectionError> {
         // A poisoned lock means a panic mid-query elsewhere; SQLite's own transaction kept the
         // data consistent, so carrying on with the connection is safe.
-        let guard = self.db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&guard)
     }
 
     /// Add a connection.
-    pub fn add(&self, name: &str, connector: &str, settings: &BTreeMap<String, String>) -> Result<Connection, ConnectionError> {
+    pub fn add(
+        &self,
+        name: &str,
+        connector: &str,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<Connection, ConnectionError> {
         validate_name(name)?;
         let now = unix(SystemTime::now());
         let settings_json = serde_json::to_string(settings).unwrap_or_else(|_| "{}".to_owned());
@@ -221,7 +232,12 @@ impl ConnectionStore {
     }
 
     /// Set (or with `None`, clear) one setting.
-    pub fn set_setting(&self, name: &str, key: &str, value: Option<&str>) -> Result<(), ConnectionError> {
+    pub fn set_setting(
+        &self,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), ConnectionError> {
         let mut c = self.get(name)?;
         match value {
             Some(v) => c.settings.insert(key.to_owned(), v.to_owned()),
@@ -232,24 +248,45 @@ impl ConnectionStore {
     }
 
     /// Replace the routes.
-    pub fn set_routes(&self, name: &str, routes: &BTreeMap<String, String>) -> Result<(), ConnectionError> {
+    pub fn set_routes(
+        &self,
+        name: &str,
+        routes: &BTreeMap<String, String>,
+    ) -> Result<(), ConnectionError> {
         let json = serde_json::to_string(routes).unwrap_or_else(|_| "{}".to_owned());
         self.update(name, "routes = ?2", params![name, json])
     }
 
     /// Record a successful connect or refresh.
-    pub fn record_tokens(&self, name: &str, health: &TokenHealth, now: SystemTime) -> Result<(), ConnectionError> {
+    pub fn record_tokens(
+        &self,
+        name: &str,
+        health: &TokenHealth,
+        now: SystemTime,
+    ) -> Result<(), ConnectionError> {
         self.update(
             name,
             "status = 'connected', status_message = NULL, access_expires_at = ?2,
              refresh_expires_at = COALESCE(?3, refresh_expires_at), last_refresh_at = ?4,
              last_refresh_outcome = 'ok'",
-            params![name, health.access_expires_at, health.refresh_expires_at, unix(now)],
+            params![
+                name,
+                health.access_expires_at,
+                health.refresh_expires_at,
+                unix(now)
+            ],
         )
     }
 
     /// Record a failed refresh and the status it leads to, with the message for the admin.
-    pub fn record_failure(&self, name: &str, status: Status, outcome: &str, message: &str, now: SystemTime) -> Result<(), ConnectionError> {
+    pub fn record_failure(
+        &self,
+        name: &str,
+        status: Status,
+        outcome: &str,
+        message: &str,
+        now: SystemTime,
+    ) -> Result<(), ConnectionError> {
         self.update(
             name,
             "status = ?2, status_message = ?3, last_refresh_at = ?4, last_refresh_outcome = ?5",
@@ -267,7 +304,12 @@ impl ConnectionStore {
         )
     }
 
-    fn update(&self, name: &str, set: &str, params: impl rusqlite::Params) -> Result<(), ConnectionError> {
+    fn update(
+        &self,
+        name: &str,
+        set: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<(), ConnectionError> {
         let sql = format!("UPDATE connections SET {set}, updated_at = unixepoch() WHERE name = ?1");
         self.with(|db| match db.execute(&sql, params)? {
             0 => Err(ConnectionError::NotFound(name.to_owned())),
@@ -301,8 +343,14 @@ fn validate_name(name: &str) -> Result<(), ConnectionError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok { Ok(()) } else { Err(ConnectionError::InvalidName(name.to_owned())) }
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ConnectionError::InvalidName(name.to_owned()))
+    }
 }
 
 #[cfg(test)]
@@ -322,9 +370,17 @@ mod tests {
         let c = s.add("acme-xero", "xero", &settings).expect("add");
         assert_eq!(c.status, Status::NotConnected);
         assert_eq!(c.settings, settings);
-        assert!(matches!(s.add("acme-xero", "xero", &settings), Err(ConnectionError::Exists(_))));
+        assert!(matches!(
+            s.add("acme-xero", "xero", &settings),
+            Err(ConnectionError::Exists(_))
+        ));
         s.add("beta", "csv", &BTreeMap::new()).expect("add");
-        let names: Vec<_> = s.list().expect("list").into_iter().map(|c| c.name).collect();
+        let names: Vec<_> = s
+            .list()
+            .expect("list")
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
         assert_eq!(names, ["acme-xero", "beta"]);
         s.remove("beta").expect("remove");
         assert_eq!(
@@ -339,23 +395,51 @@ mod tests {
         s.add("a", "xero", &BTreeMap::new()).expect("add");
         let now = SystemTime::now();
         let in_days = |d: i64| unix(now) + d * 86_400;
-        s.record_tokens("a", &TokenHealth { access_expires_at: Some(in_days(0) + 1800), refresh_expires_at: Some(in_days(60)) }, now).expect("record");
+        s.record_tokens(
+            "a",
+            &TokenHealth {
+                access_expires_at: Some(in_days(0) + 1800),
+                refresh_expires_at: Some(in_days(60)),
+            },
+            now,
+        )
+        .expect("record");
         let c = s.get("a").expect("get");
         assert_eq!(c.health(now), Health::Connected);
         assert_eq!(c.last_refresh_outcome.as_deref(), Some("ok"));
-        s.record_tokens("a", &TokenHealth { access_expires_at: Some(in_days(0)), refresh_expires_at: Some(in_days(3)) }, now).expect("record");
+        s.record_tokens(
+            "a",
+            &TokenHealth {
+                access_expires_at: Some(in_days(0)),
+                refresh_expires_at: Some(in_days(3)),
+            },
+            now,
+        )
+        .expect("record");
         assert_eq!(s.get("a").expect("get").health(now), Health::Expiring);
-        s.record_failure("a", Status::NeedsReconnect, "invalid_grant", "run `ledgerlink connect a`", now).expect("fail");
+        s.record_failure(
+            "a",
+            Status::NeedsReconnect,
+            "invalid_grant",
+            "run `ledgerlink connect a`",
+            now,
+        )
+        .expect("fail");
         let c = s.get("a").expect("get");
         assert_eq!(c.health(now), Health::NeedsReconnect);
-        assert_eq!(c.status_message.as_deref(), Some("run `ledgerlink connect a`"));
+        assert_eq!(
+            c.status_message.as_deref(),
+            Some("run `ledgerlink connect a`")
+        );
     }
 
     #[test]
     fn names_are_validated() {
         let (_tmp, s) = store();
         assert_eq!(
-            s.add("Acme Xero", "xero", &BTreeMap::new()).expect_err("bad").to_string(),
+            s.add("Acme Xero", "xero", &BTreeMap::new())
+                .expect_err("bad")
+                .to_string(),
             "\"Acme Xero\" is not a valid connection name: use 1-64 lowercase letters, digits and '-', starting with a letter"
         );
     }

@@ -79,9 +79,12 @@ pub fn open(path: &Path) -> Result<Sqlite, DbError> {
     // Several processes share the database: WAL lets readers run beside a writer, and a
     // writer waits for another instead of failing at once.
     db.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
-    db.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-    db.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-    db.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+    db.pragma_update(None, "journal_mode", "WAL")
+        .map_err(open_err)?;
+    db.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(open_err)?;
+    db.pragma_update(None, "foreign_keys", "ON")
+        .map_err(open_err)?;
     migrate(&mut db, path)?;
     Ok(db)
 }
@@ -98,7 +101,10 @@ fn migrate(db: &mut Sqlite, path: &Path) -> Result<(), DbError> {
                 known,
             });
         }
-        let Some(sql) = usize::try_from(version).ok().and_then(|v| MIGRATIONS.get(v)) else {
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
             return Ok(());
         };
         tx.execute_batch(sql)?;

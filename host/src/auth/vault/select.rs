@@ -406,6 +406,60 @@ mod tests {
         );
     }
 
+    #[test]
+    fn logs_name_the_vault_but_never_a_secret_or_the_key() {
+        use std::sync::Mutex;
+        #[derive(Clone, Default)]
+        struct Capture(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Capture {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("capture").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault_key = generate_key().expect("rng");
+        let calls = AtomicUsize::new(0);
+        tracing::subscriber::with_default(subscriber, || {
+            let vault = choose(
+                dir.path(),
+                VaultPreference::Auto,
+                &env_of(&[(ENV_VAULT_KEY, &vault_key)]),
+                &working_keyring(&calls),
+            )
+            .expect("file vault");
+            let k = SecretKey::new("acme-xero", "client-secret").expect("valid");
+            vault
+                .set(&k, &Secret::new("cs-LOGCHECK-4711"))
+                .expect("set");
+            let got = vault.get(&k).expect("get").expect("present");
+            tracing::info!(secret = ?got, "a careless caller logs the Secret");
+            let wrong = generate_key().expect("rng");
+            let _ = choose(
+                dir.path(),
+                VaultPreference::Auto,
+                &env_of(&[(ENV_VAULT_KEY, &wrong)]),
+                &working_keyring(&calls),
+            );
+        });
+        let logs = String::from_utf8(capture.0.lock().expect("capture").clone()).expect("utf-8");
+        assert!(logs.contains("credential vault selected"), "{logs}");
+        assert!(logs.contains("LEDGERLINK_VAULT_KEY is set"), "{logs}");
+        assert!(logs.contains("secret=[redacted]"), "{logs}");
+        assert!(!logs.contains("LOGCHECK"), "{logs}");
+        assert!(!logs.contains(&vault_key), "{logs}");
+    }
+
     /// The real keychain: where it answers, auto picks it; where it does not (a headless
     /// machine, CI), auto must refuse with the instructions, never silently fall back.
     #[test]
