@@ -95,7 +95,13 @@ impl World {
         )
     }
 
+    /// `connections add` routed to the sandbox: with `--sandbox` (routes read from the
+    /// sandbox itself), or with explicit `--route`s.
     fn add_connection(&self) {
+        self.add_connection_with(true);
+    }
+
+    fn add_connection_with(&self, via_sandbox_flag: bool) {
         let mut cmd = self.cli();
         cmd.args([
             "connections",
@@ -107,8 +113,12 @@ impl World {
             XERO_CLIENT_ID,
         ])
         .env("LEDGERLINK_CLIENT_SECRET", XERO_CLIENT_SECRET);
-        for (origin, target) in self.routes() {
-            cmd.arg("--route").arg(format!("{origin}={target}"));
+        if via_sandbox_flag {
+            cmd.arg("--sandbox").arg(self.sandbox.base_url());
+        } else {
+            for (origin, target) in self.routes() {
+                cmd.arg("--route").arg(format!("{origin}={target}"));
+            }
         }
         let out = cmd.output().unwrap();
         assert!(
@@ -314,7 +324,7 @@ async fn connect_headless_then_refresh_transparently_after_expiry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_tenants_without_a_choice_is_a_clear_error() {
     let world = World::new().await;
-    world.add_connection();
+    world.add_connection_with(false);
     let (ok, _stdout, stderr) = world.connect_with_cli(&[]).await;
     assert!(!ok);
     assert!(
@@ -572,4 +582,80 @@ async fn secrets_reach_no_log_no_plain_file_and_no_plugin() {
             );
         }
     }
+}
+
+/// A clock running ahead of the wall clock, so tokens look about to expire.
+struct Ahead(Duration);
+
+impl ledgerlink::runtime::Clock for Ahead {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now() + self.0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_about_to_expire_are_refreshed_before_the_request() {
+    let world = World::new().await;
+    let mut services = connected_in_process(&world, RefreshPolicy::default()).await;
+    // 29.5 minutes later the 30-minute token is within the 60 s skew: refresh first.
+    services.clock = Arc::new(Ahead(Duration::from_secs(29 * 60 + 30)));
+    assert_eq!(
+        check(&world, &services, &[]).await,
+        Ok("Connected to Demo Company (NZ)".to_owned())
+    );
+    assert_eq!(world.sandbox.refresh_count(Profile::Xero), 1);
+    let log = world.sandbox.log();
+    let refresh = log
+        .iter()
+        .position(|e| e.grant_type.as_deref() == Some("refresh_token"))
+        .unwrap();
+    let api = log
+        .iter()
+        .rposition(|e| e.path.ends_with("/Organisation"))
+        .unwrap();
+    assert!(refresh < api, "refreshed before the API call");
+    assert!(
+        log.iter().all(|e| e.status != 401),
+        "no request was refused on the way"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_serves_and_prints_its_urls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlink"))
+        .env("LEDGERLINK_DATA_DIR", tmp.path())
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let base = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(i) = line.find("--sandbox ") {
+                return line[i + "--sandbox ".len()..]
+                    .split('`')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+            }
+        }
+        panic!("no sandbox URL printed");
+    })
+    .await
+    .unwrap();
+    let routes: BTreeMap<String, String> = reqwest::get(format!("{base}/_sandbox/routes"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        routes["https://identity.xero.com:443"],
+        format!("{base}/xero/identity")
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
 }
