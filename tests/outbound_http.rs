@@ -344,3 +344,45 @@ async fn a_server_echoing_the_credential_never_hands_it_to_the_plugin() {
         .map(|(_, v)| v.as_str());
     assert_eq!(echo, Some("[redacted]"));
 }
+
+#[tokio::test]
+async fn an_api_key_is_added_by_the_host_and_its_header_is_reserved() {
+    use ledgerlink::auth::credentials::ApiKeyCredentials;
+    use ledgerlink::auth::vault::Secret;
+    let server = serve(|_| Some(ok("fine"))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let creds = ApiKeyCredentials::new(
+        reqwest::header::HeaderName::from_static("x-api-key"),
+        Some("Key ".to_owned()),
+        Secret::new("ak-0123456789abcdef"),
+    );
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(creds),
+    );
+    let response = http
+        .send(get(format!("{origin}/orders"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(response.body, b"fine");
+    let seen = server.requests.lock().unwrap()[0].to_ascii_lowercase();
+    assert!(
+        seen.contains("x-api-key: key ak-0123456789abcdef\r\n"),
+        "{seen}"
+    );
+
+    let err = http
+        .send(get(format!("{origin}/orders"), &[("X-Api-Key", "guess")]))
+        .await
+        .expect_err("reserved");
+    assert_eq!(
+        err.to_string(),
+        "plugin demo may not set the x-api-key header: the host adds credentials itself"
+    );
+    assert_eq!(
+        server.connections.load(Ordering::SeqCst),
+        1,
+        "the refused request sent nothing"
+    );
+}
