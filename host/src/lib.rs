@@ -14,3 +14,4 @@ pub mod files;
 pub mod net;
 pub mod runtime;
 pub mod store;
+pub mod sync;

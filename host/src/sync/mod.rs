@@ -1,0 +1,9 @@
+//! The sync engine: compare, plan, apply, report — once, for every connector.
+//!
+//! - [`fingerprint`]: what "changed since the last sync" means, as a hash of content.
+//! - [`diff`]: field-level differences between two canonical records.
+//! - [`compare`]: Add / Update / Unchanged / Conflict for each record, given the id map.
+
+pub mod compare;
+pub mod diff;
+pub mod fingerprint;
