@@ -10,7 +10,7 @@ wasmtime::component::bindgen!({
     imports: { default: async | trappable },
     exports: { default: async },
     // Records are compared in compare/plan and in tests.
-    additional_derives: [PartialEq, Eq],
+    additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
 });
 
 pub use exports::ledgerlink::connector::connector::CheckReport;

@@ -61,6 +61,8 @@ const MIGRATIONS: &[&str] = &[
         created_at           INTEGER NOT NULL,
         updated_at           INTEGER NOT NULL
     ) STRICT;",
+    // 2: the sync engine: id map, plans, runs and their items, outbox, audit log.
+    super::sync_state::MIGRATION,
 ];
 
 /// Open (creating and migrating) the database at `path`.
@@ -144,8 +146,9 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "the database {} has schema version 99, newer than this ledgerlink understands (1); upgrade ledgerlink",
-                path.display()
+                "the database {} has schema version 99, newer than this ledgerlink understands ({}); upgrade ledgerlink",
+                path.display(),
+                MIGRATIONS.len()
             )
         );
     }

@@ -11,14 +11,14 @@
 //! "Changed since the last sync" compares content fingerprints with those the id map
 //! recorded when the record was last synced.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::diff::{self, FieldDiff};
 use super::fingerprint;
 use crate::runtime::bindings::Customer;
 
 /// Which way a transfer goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// Tracker Pro → target.
@@ -28,7 +28,7 @@ pub enum Direction {
 }
 
 /// What a transfer would do to a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// Create it on the receiving side.
@@ -56,7 +56,7 @@ pub struct Link {
 }
 
 /// One row of a compare.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     /// Home key, when the record exists at home.
     pub home_key: Option<String>,

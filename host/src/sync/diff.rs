@@ -1,11 +1,11 @@
 //! Field-level differences between two canonical customers, for Update and Conflict rows.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::runtime::bindings::{Address, Customer};
 
 /// One field that differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldDiff {
     /// Canonical field name ("email", "billing-address.city").
     pub field: String,

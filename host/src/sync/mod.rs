@@ -4,6 +4,9 @@
 //! - [`diff`]: field-level differences between two canonical records.
 //! - [`compare`]: Add / Update / Unchanged / Conflict for each record, given the id map.
 
+pub mod apply;
 pub mod compare;
+pub mod customers;
 pub mod diff;
 pub mod fingerprint;
+pub mod plan;

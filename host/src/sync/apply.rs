@@ -1,0 +1,304 @@
+//! Applying a plan: push the selected records through the connector, crash-safely.
+//!
+//! For each record: an outbox intent with a deterministic idempotency key is recorded
+//! before anything is sent; the result is settled (outbox + id map + run item) in one
+//! transaction. Intents left pending by an interrupted run are resolved first: the record
+//! is looked up in the target (`find-customers`), and only when it is not there is it sent
+//! again, so an interruption at any point neither duplicates a record nor forgets one.
+
+use sha2::{Digest, Sha256};
+
+use super::compare::Action;
+use super::fingerprint;
+use super::plan::{Plan, Selection};
+use crate::runtime::bindings::{Customer, CustomerQuery, PushResult, WriteAction};
+use crate::runtime::{CallContext, CallError, Plugin};
+use crate::store::connections::unix;
+use crate::store::sync_state::{MapEntry, RunItem, SyncState, SyncStateError};
+
+/// Records per push call.
+pub const BATCH: usize = 100;
+
+/// Why applying stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The sync state failed.
+    #[error(transparent)]
+    State(#[from] SyncStateError),
+    /// The connector failed as a whole (crash, deadline); the run can be resumed.
+    #[error(
+        "{0}; the records of this batch are checked again on the next run, so nothing is duplicated"
+    )]
+    Connector(#[from] CallError),
+    /// The connector cannot look records up, which recovery needs.
+    #[error("{0}")]
+    Recovery(String),
+}
+
+/// Counts of a finished run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Run id.
+    pub run_id: i64,
+    /// Created in the target.
+    pub created: usize,
+    /// Updated.
+    pub updated: usize,
+    /// Nothing to do.
+    pub unchanged: usize,
+    /// Not attempted, with a reason.
+    pub skipped: usize,
+    /// Refused by the target.
+    pub failed: usize,
+    /// Recovered from an earlier interrupted run.
+    pub recovered: usize,
+}
+
+impl Summary {
+    fn count(&mut self, outcome: &str) {
+        match outcome {
+            "created" | "would-create" => self.created += 1,
+            "updated" | "would-update" => self.updated += 1,
+            "unchanged" => self.unchanged += 1,
+            "skipped" => self.skipped += 1,
+            _ => self.failed += 1,
+        }
+    }
+}
+
+/// The idempotency key of sending `record` for `home_key` over `connection`: the same
+/// content for the same record always gets the same key.
+pub fn idempotency_key(
+    connection: &str,
+    entity: &str,
+    home_key: &str,
+    record: &Customer,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        connection,
+        entity,
+        home_key,
+        record.remote_id.as_deref().unwrap_or(""),
+        &fingerprint::customer(record),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn action_name(a: WriteAction) -> &'static str {
+    match a {
+        WriteAction::Created => "created",
+        WriteAction::Updated => "updated",
+        WriteAction::Unchanged => "unchanged",
+    }
+}
+
+/// Apply the selected rows of a customer push plan.
+pub async fn push_customers(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    plan_id: i64,
+    plan: &Plan,
+    selection: &Selection,
+    dry_run: bool,
+) -> Result<Summary, ApplyError> {
+    let connection = plan.connection.as_str();
+    let entity = plan.entity.as_str();
+    let mut summary = Summary::default();
+    if !dry_run {
+        summary.recovered = recover_customers(state, plugin, ctx, connection).await?;
+    }
+    let run_id = state.start_run(Some(plan_id), connection, entity, "push", dry_run)?;
+    summary.run_id = run_id;
+
+    let mut sending: Vec<(String, Customer)> = Vec::new();
+    for planned in &plan.items {
+        let item = &planned.item;
+        if !selection.includes(item) {
+            continue;
+        }
+        let home_key = item.home_key.clone().unwrap_or_default();
+        let base = RunItem {
+            home_key: item.home_key.clone(),
+            remote_id: item.remote_id.clone(),
+            name: item.name.clone(),
+            outcome: String::new(),
+            reason: String::new(),
+        };
+        let (outcome, reason) = match (item.action, &planned.record) {
+            (Action::Unchanged, _) => ("unchanged", item.reason.clone()),
+            (Action::Conflict, _) if !matches!(selection, Selection::Keys(_)) => {
+                ("skipped", format!("conflict: {}", item.reason))
+            }
+            (_, None) => ("skipped", "nothing to send for this row".to_owned()),
+            (_, Some(record)) if dry_run => {
+                let what = if record.remote_id.is_some() {
+                    "would-update"
+                } else {
+                    "would-create"
+                };
+                (what, "dry run: nothing was sent".to_owned())
+            }
+            (_, Some(record)) => {
+                let key = idempotency_key(connection, entity, &home_key, record);
+                let payload = serde_json::to_string(record).unwrap_or_default();
+                if state.record_intent(run_id, connection, entity, &home_key, &key, &payload)? {
+                    sending.push((key, record.clone()));
+                    continue;
+                }
+                ("unchanged", "already sent by an earlier run".to_owned())
+            }
+        };
+        let item = RunItem {
+            outcome: outcome.to_owned(),
+            reason,
+            ..base
+        };
+        summary.count(&item.outcome);
+        state.record_item(run_id, &item)?;
+    }
+
+    for chunk in sending.chunks(BATCH) {
+        let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
+        let results = plugin.push_customers(ctx, batch).await?;
+        for ((key, record), result) in chunk.iter().zip(results) {
+            let outcome = settle(state, run_id, connection, entity, key, record, result)?;
+            summary.count(&outcome);
+        }
+    }
+    state.finish_run(run_id)?;
+    Ok(summary)
+}
+
+fn settle(
+    state: &SyncState,
+    run_id: i64,
+    connection: &str,
+    entity: &str,
+    key: &str,
+    record: &Customer,
+    result: PushResult,
+) -> Result<String, ApplyError> {
+    let base = RunItem {
+        home_key: Some(record.key.clone()),
+        remote_id: record.remote_id.clone(),
+        name: record.name.clone(),
+        outcome: String::new(),
+        reason: String::new(),
+    };
+    match result.outcome {
+        Ok(written) => {
+            let fp = fingerprint::customer(record);
+            let entry = MapEntry {
+                home_key: record.key.clone(),
+                remote_id: written.remote_id.clone(),
+                home_fingerprint: fp.clone(),
+                // The target now holds what was sent.
+                remote_fingerprint: fp,
+                synced_at: unix(std::time::SystemTime::now()),
+            };
+            let outcome = action_name(written.action).to_owned();
+            let item = RunItem {
+                remote_id: Some(written.remote_id),
+                outcome: outcome.clone(),
+                reason: String::new(),
+                ..base
+            };
+            state.settle(run_id, connection, entity, key, &entry, &item)?;
+            Ok(outcome)
+        }
+        Err(e) => {
+            let item = RunItem {
+                outcome: "failed".to_owned(),
+                reason: e.describe(),
+                ..base
+            };
+            state.fail_intent(run_id, key, &item)?;
+            Ok("failed".to_owned())
+        }
+    }
+}
+
+/// Resolve intents an interrupted run left pending: found in the target → settled with
+/// that id; not found → sent again. Returns how many were resolved.
+async fn recover_customers(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+) -> Result<usize, ApplyError> {
+    let pending = state.pending(connection, "customers")?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let run_id = state.start_run(None, connection, "customers", "recover", false)?;
+    let mut resolved = 0;
+    for intent in pending {
+        let record: Customer = serde_json::from_str(&intent.payload).map_err(|e| {
+            ApplyError::Recovery(format!(
+                "the pending write {} cannot be read back: {e}",
+                intent.idempotency_key
+            ))
+        })?;
+        let already = match &record.remote_id {
+            // An update: sending it again is harmless (same content).
+            Some(_) => None,
+            None => {
+                let query = CustomerQuery {
+                    name: Some(record.name.clone()),
+                    email: None,
+                    tax_number: None,
+                };
+                let found = plugin.find_customers(ctx, query).await?.map_err(|e| {
+                    ApplyError::Recovery(format!(
+                        "cannot tell whether {} was created before the interruption: {}",
+                        record.name,
+                        e.describe()
+                    ))
+                })?;
+                let same: Vec<_> = found
+                    .into_iter()
+                    .filter(|c| fingerprint::customer(c) == fingerprint::customer(&record))
+                    .collect();
+                match same.as_slice() {
+                    [one] => one.remote_id.clone(),
+                    _ => None,
+                }
+            }
+        };
+        let result = match already {
+            Some(remote_id) => PushResult {
+                key: record.key.clone(),
+                outcome: Ok(crate::runtime::bindings::Written {
+                    remote_id,
+                    version: None,
+                    action: WriteAction::Created,
+                }),
+            },
+            None => plugin
+                .push_customers(ctx, vec![record.clone()])
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    ApplyError::Recovery("the connector returned no result".to_owned())
+                })?,
+        };
+        settle(
+            state,
+            run_id,
+            connection,
+            "customers",
+            &intent.idempotency_key,
+            &record,
+            result,
+        )?;
+        resolved += 1;
+    }
+    state.finish_run(run_id)?;
+    Ok(resolved)
+}

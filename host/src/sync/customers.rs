@@ -1,0 +1,116 @@
+//! Customer transfers end to end: pull the target's side, compare with the home side and
+//! the id map, store the plan.
+
+use super::compare::{self, Action, Direction, Link};
+use super::plan::{Plan, PlannedItem};
+use crate::runtime::bindings::{ConnectorError, Customer};
+use crate::runtime::{CallContext, CallError, Plugin};
+use crate::store::sync_state::{SyncState, SyncStateError};
+
+/// Why a compare failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// The connector failed as a whole.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The connector refused.
+    #[error("the connector could not list the target's customers: {}", .0.describe())]
+    Connector(ConnectorError),
+    /// The state failed.
+    #[error(transparent)]
+    State(#[from] SyncStateError),
+}
+
+/// Every customer in the target, following cursors.
+pub async fn pull_all(plugin: &Plugin, ctx: &CallContext) -> Result<Vec<Customer>, CompareError> {
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = plugin
+            .pull_customers(ctx, None, cursor)
+            .await?
+            .map_err(CompareError::Connector)?;
+        all.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// Compare `home` (the eligible home customers) with the target over `connection`, store
+/// the plan, and return its id and contents.
+pub async fn compare_and_plan(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    home: &[Customer],
+    direction: Direction,
+) -> Result<(i64, Plan), CompareError> {
+    let remote = pull_all(plugin, ctx).await?;
+    let links: Vec<Link> = state
+        .id_map(connection, "customers")?
+        .into_iter()
+        .map(|e| Link {
+            home_key: e.home_key,
+            remote_id: e.remote_id,
+            home_fingerprint: e.home_fingerprint,
+            remote_fingerprint: e.remote_fingerprint,
+        })
+        .collect();
+    let items = compare::customers(home, &remote, &links, direction);
+    let planned = items
+        .into_iter()
+        .map(|item| {
+            let record = match (direction, item.action) {
+                (Direction::Push, Action::Add | Action::Update | Action::Conflict) => {
+                    item.home_key
+                        .as_ref()
+                        .and_then(|k| home.iter().find(|h| &h.key == k))
+                        .map(|h| {
+                            let mut r = h.clone();
+                            // Updates carry the target's id and concurrency token, so a stale
+                            // write is refused instead of applied.
+                            let target = item.remote_id.as_ref().and_then(|id| {
+                                remote.iter().find(|c| c.remote_id.as_ref() == Some(id))
+                            });
+                            r.remote_id = target.and_then(|t| t.remote_id.clone());
+                            r.version = target.and_then(|t| t.version.clone());
+                            r
+                        })
+                }
+                (Direction::Pull, Action::Add | Action::Update | Action::Conflict) => item
+                    .remote_id
+                    .as_ref()
+                    .and_then(|id| remote.iter().find(|c| c.remote_id.as_ref() == Some(id)))
+                    .cloned(),
+                _ => None,
+            };
+            PlannedItem { item, record }
+        })
+        .collect();
+    let plan = Plan {
+        connection: connection.to_owned(),
+        entity: "customers".to_owned(),
+        direction,
+        items: planned,
+    };
+    let body = serde_json::to_string(&plan).unwrap_or_default();
+    let dir = match direction {
+        Direction::Push => "push",
+        Direction::Pull => "pull",
+    };
+    let id = state.save_plan(connection, "customers", dir, &body)?;
+    Ok((id, plan))
+}
+
+/// Load a stored plan.
+pub fn load_plan(state: &SyncState, id: i64) -> Result<Plan, SyncStateError> {
+    let (_, _, _, body) = state.plan(id)?;
+    serde_json::from_str(&body).map_err(|e| SyncStateError::Corrupt {
+        what: "plan",
+        id,
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,289 @@
+//! The sync engine with the csv reference connector: compare, plan, partial selection,
+//! id map, run report, dry run, and recovery of interrupted writes.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use ledgerlink::files::ConnectionFolder;
+use ledgerlink::runtime::bindings::Customer;
+use ledgerlink::runtime::{CallContext, Plugin};
+use ledgerlink::store::DataDir;
+use ledgerlink::store::sync_state::{RunItem, SyncState};
+use ledgerlink::sync::apply::{self, idempotency_key};
+use ledgerlink::sync::compare::{Action, Direction};
+use ledgerlink::sync::customers::{compare_and_plan, load_plan};
+use ledgerlink::sync::plan::Selection;
+
+struct Bench {
+    _tmp: tempfile::TempDir,
+    folder: std::path::PathBuf,
+    state: SyncState,
+    plugin: Plugin,
+}
+
+impl Bench {
+    async fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::new(tmp.path());
+        let rt = support::runtime(Duration::from_secs(30), 256);
+        let b = ledgerlink::builtin::get("csv").unwrap();
+        let plugin = rt.load_bytes(b.wasm, "csv").await.unwrap();
+        Self {
+            folder: data.connection_files("books"),
+            state: SyncState::open(&data.database()).unwrap(),
+            plugin,
+            _tmp: tmp,
+        }
+    }
+
+    fn ctx(&self) -> CallContext {
+        support::context(
+            &self.plugin,
+            &[],
+            Some(ConnectionFolder::open(&self.folder).unwrap()),
+        )
+    }
+
+    fn customers_csv(&self) -> String {
+        std::fs::read_to_string(self.folder.join("customers.csv")).unwrap_or_default()
+    }
+}
+
+fn customer(key: &str, name: &str, email: &str) -> Customer {
+    Customer {
+        key: key.into(),
+        remote_id: None,
+        version: None,
+        name: name.into(),
+        account_number: None,
+        contact_name: None,
+        email: Some(email.into()),
+        phone: None,
+        tax_number: None,
+        billing_address: None,
+        shipping_address: None,
+        currency: Some("NZD".into()),
+        active: true,
+        updated_at: None,
+    }
+}
+
+fn book() -> Vec<Customer> {
+    vec![
+        customer("TP-1", "Harbour Plumbing", "ap@harbour.example"),
+        customer("TP-2", "Kea Electrical", "new@kea.example"),
+        customer("TP-3", "Southern Cross", "ap@southern.example"),
+        customer("TP-4", "Totara Builders", "ap@totara.example"),
+    ]
+}
+
+#[tokio::test]
+async fn compare_then_apply_a_partial_selection() {
+    let b = Bench::new().await;
+    let ctx = b.ctx();
+    // The target already knows Kea Electrical, with an older e-mail.
+    let seeded = b
+        .plugin
+        .push_customers(
+            &ctx,
+            vec![customer("x", "Kea Electrical", "old@kea.example")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(seeded[0].outcome.as_ref().unwrap().remote_id, "C-000001");
+
+    let (plan_id, plan) =
+        compare_and_plan(&b.state, &b.plugin, &ctx, "books", &book(), Direction::Push)
+            .await
+            .unwrap();
+    let actions: Vec<_> = plan
+        .items
+        .iter()
+        .map(|p| (p.item.home_key.clone().unwrap(), p.item.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("TP-1".to_owned(), Action::Add),
+            ("TP-2".to_owned(), Action::Update),
+            ("TP-3".to_owned(), Action::Add),
+            ("TP-4".to_owned(), Action::Add),
+        ]
+    );
+    assert_eq!(plan.items[1].item.remote_id.as_deref(), Some("C-000001"));
+    assert_eq!(plan.items[1].item.diffs[0].field, "email");
+
+    // A dry run writes nothing.
+    let before = b.customers_csv();
+    let dry = apply::push_customers(
+        &b.state,
+        &b.plugin,
+        &ctx,
+        plan_id,
+        &load_plan(&b.state, plan_id).unwrap(),
+        &Selection::All,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!((dry.created, dry.updated), (3, 1));
+    assert_eq!(b.customers_csv(), before);
+
+    // Apply exactly two rows of the stored plan.
+    let selection = Selection::Keys(vec!["TP-1".into(), "TP-2".into()]);
+    let summary =
+        apply::push_customers(&b.state, &b.plugin, &ctx, plan_id, &plan, &selection, false)
+            .await
+            .unwrap();
+    assert_eq!(
+        (
+            summary.created,
+            summary.updated,
+            summary.failed,
+            summary.skipped
+        ),
+        (1, 1, 0, 0)
+    );
+
+    let csv = b.customers_csv();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[0].starts_with("C-000001,2,Kea Electrical,"), "{csv}");
+    assert!(rows[0].contains(",new@kea.example,"), "{csv}");
+    assert!(rows[1].starts_with("C-000002,1,Harbour Plumbing,"), "{csv}");
+
+    let map: Vec<_> = b
+        .state
+        .id_map("books", "customers")
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.home_key, e.remote_id))
+        .collect();
+    assert_eq!(
+        map,
+        [
+            ("TP-1".to_owned(), "C-000002".to_owned()),
+            ("TP-2".to_owned(), "C-000001".to_owned())
+        ]
+    );
+
+    let (run, items) = b.state.run(summary.run_id).unwrap();
+    assert_eq!(run.status, "finished");
+    let report: Vec<_> = items
+        .iter()
+        .map(|i| {
+            (
+                i.home_key.clone().unwrap(),
+                i.outcome.clone(),
+                i.remote_id.clone().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        report,
+        [
+            (
+                "TP-1".to_owned(),
+                "created".to_owned(),
+                "C-000002".to_owned()
+            ),
+            (
+                "TP-2".to_owned(),
+                "updated".to_owned(),
+                "C-000001".to_owned()
+            ),
+        ]
+    );
+
+    // The next compare sees what was done.
+    let (_, again) = compare_and_plan(&b.state, &b.plugin, &ctx, "books", &book(), Direction::Push)
+        .await
+        .unwrap();
+    let actions: Vec<_> = again.items.iter().map(|p| p.item.action).collect();
+    assert_eq!(
+        actions,
+        [
+            Action::Unchanged,
+            Action::Unchanged,
+            Action::Add,
+            Action::Add
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_write_is_neither_duplicated_nor_forgotten() {
+    let b = Bench::new().await;
+    let ctx = b.ctx();
+    let (plan_id, plan) = compare_and_plan(
+        &b.state,
+        &b.plugin,
+        &ctx,
+        "books",
+        &book()[..2],
+        Direction::Push,
+    )
+    .await
+    .unwrap();
+    // A previous process recorded both intents, sent the first, and died before settling.
+    let run = b
+        .state
+        .start_run(Some(plan_id), "books", "customers", "push", false)
+        .unwrap();
+    for p in &plan.items {
+        let r = p.record.as_ref().unwrap();
+        let key = idempotency_key("books", "customers", &r.key, r);
+        assert!(
+            b.state
+                .record_intent(
+                    run,
+                    "books",
+                    "customers",
+                    &r.key,
+                    &key,
+                    &serde_json::to_string(r).unwrap()
+                )
+                .unwrap()
+        );
+    }
+    b.plugin
+        .push_customers(&ctx, vec![plan.items[0].record.clone().unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(
+        b.customers_csv().lines().count(),
+        2,
+        "header + the one that was sent"
+    );
+
+    // The next run resolves both before doing anything else.
+    let summary = apply::push_customers(
+        &b.state,
+        &b.plugin,
+        &ctx,
+        plan_id,
+        &plan,
+        &Selection::All,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.recovered, 2);
+    assert_eq!(
+        (summary.created, summary.unchanged),
+        (0, 2),
+        "both already settled by recovery"
+    );
+    let csv = b.customers_csv();
+    assert_eq!(csv.lines().count(), 3, "exactly one row each:\n{csv}");
+    assert_eq!(csv.matches("Harbour Plumbing").count(), 1);
+    assert_eq!(csv.matches("Kea Electrical").count(), 1);
+    assert_eq!(b.state.id_map("books", "customers").unwrap().len(), 2);
+    assert!(b.state.pending("books", "customers").unwrap().is_empty());
+    let (_, items) = b.state.run(summary.run_id).unwrap();
+    assert!(items.iter().all(
+        |i: &RunItem| i.outcome == "unchanged" && i.reason == "already sent by an earlier run"
+    ));
+}
