@@ -287,3 +287,119 @@ async fn an_interrupted_write_is_neither_duplicated_nor_forgotten() {
         |i: &RunItem| i.outcome == "unchanged" && i.reason == "already sent by an earlier run"
     ));
 }
+
+fn job_invoice(n: usize, customer: &Customer) -> ledgerlink::runtime::bindings::Invoice {
+    use ledgerlink::runtime::bindings::{
+        CustomerRef, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, TaxMode,
+    };
+    Invoice {
+        key: format!("JOB-{n}"),
+        remote_id: None,
+        version: None,
+        kind: InvoiceKind::Job,
+        number: format!("J{n:04}"),
+        customer: CustomerRef {
+            remote_id: None,
+            name: customer.name.clone(),
+        },
+        issue_date: "2026-11-02".into(),
+        due_date: None,
+        currency: "NZD".into(),
+        tax_mode: TaxMode::Exclusive,
+        lines: vec![InvoiceLine {
+            description: "Call-out".into(),
+            quantity: "1".into(),
+            unit_price: "96.50".into(),
+            discount_percent: None,
+            amount: "96.50".into(),
+            item_code: None,
+            account_code: Some("200".into()),
+            tax_code: None,
+            tax_amount: Some("14.48".into()),
+        }],
+        subtotal: "96.50".into(),
+        tax_total: "14.48".into(),
+        total: "110.98".into(),
+        reference: None,
+        memo: None,
+        status: InvoiceStatus::Authorised,
+        updated_at: None,
+    }
+}
+
+#[tokio::test]
+async fn fifty_invoices_for_an_unknown_customer_create_it_once() {
+    use ledgerlink::runtime::bindings::InvoiceKind;
+    use ledgerlink::sync::invoices::{self, InvoiceJob};
+    let b = Bench::new().await;
+    let ctx = b.ctx();
+    let newcomer = customer("TP-77", "Totara Builders", "ap@totara.example");
+    // A customer the target already has, under the same name: linked, not duplicated.
+    b.plugin
+        .push_customers(
+            &ctx,
+            vec![customer("x", "Kea Electrical", "ap@kea.example")],
+        )
+        .await
+        .unwrap();
+    let known = customer("TP-2", "Kea Electrical", "ap@kea.example");
+    let mut jobs: Vec<InvoiceJob> = (1..=50)
+        .map(|n| InvoiceJob {
+            invoice: job_invoice(n, &newcomer),
+            customer: newcomer.clone(),
+        })
+        .collect();
+    jobs.push(InvoiceJob {
+        invoice: job_invoice(51, &known),
+        customer: known.clone(),
+    });
+
+    let summary = invoices::push(&b.state, &b.plugin, &ctx, "books", InvoiceKind::Job, jobs)
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.created, summary.failed, summary.skipped),
+        (52, 0, 0),
+        "51 invoices + 1 customer"
+    );
+
+    let csv = b.customers_csv();
+    assert_eq!(csv.matches("Totara Builders").count(), 1, "{csv}");
+    assert_eq!(csv.matches("Kea Electrical").count(), 1, "{csv}");
+    let map = b.state.id_map("books", "customers").unwrap();
+    let ids: Vec<_> = map
+        .iter()
+        .map(|e| (e.home_key.as_str(), e.remote_id.as_str()))
+        .collect();
+    assert_eq!(ids, [("TP-2", "C-000001"), ("TP-77", "C-000002")]);
+    let invoices_csv = std::fs::read_to_string(b.folder.join("job-invoices.csv")).unwrap();
+    assert_eq!(
+        invoices_csv.lines().count(),
+        52,
+        "header + 51 one-line invoices"
+    );
+    assert_eq!(
+        invoices_csv.matches(",C-000002,Totara Builders,").count(),
+        50
+    );
+    assert_eq!(b.state.id_map("books", "job-invoices").unwrap().len(), 51);
+
+    // Pushing the same invoices again sends nothing.
+    let again: Vec<InvoiceJob> = (1..=50)
+        .map(|n| InvoiceJob {
+            invoice: job_invoice(n, &newcomer),
+            customer: newcomer.clone(),
+        })
+        .collect();
+    let summary = invoices::push(&b.state, &b.plugin, &ctx, "books", InvoiceKind::Job, again)
+        .await
+        .unwrap();
+    assert_eq!((summary.created, summary.unchanged), (0, 50));
+    assert_eq!(
+        std::fs::read_to_string(b.folder.join("job-invoices.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        52
+    );
+}

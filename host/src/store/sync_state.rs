@@ -362,6 +362,24 @@ impl SyncState {
         })
     }
 
+    /// Record a link found (not created) by the engine, e.g. a customer matched in the target.
+    pub fn link(
+        &self,
+        connection: &str,
+        entity: &str,
+        entry: &MapEntry,
+    ) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO id_map (connection, entity, home_key, remote_id, home_fingerprint, remote_fingerprint, synced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (connection, entity, home_key) DO UPDATE SET remote_id = excluded.remote_id",
+                params![connection, entity, entry.home_key, entry.remote_id, entry.home_fingerprint, entry.remote_fingerprint, entry.synced_at],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Mark an intent failed (the target refused it; nothing was written).
     pub fn fail_intent(
         &self,

@@ -9,4 +9,5 @@ pub mod compare;
 pub mod customers;
 pub mod diff;
 pub mod fingerprint;
+pub mod invoices;
 pub mod plan;

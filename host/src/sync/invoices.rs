@@ -1,0 +1,318 @@
+//! Pushing job and contract invoices, with their customers resolved first.
+//!
+//! For each invoice's customer: the id map; else the connector's `find-customers` (by name,
+//! then e-mail) — one match is linked, several are a reported skip, never a guess; else the
+//! customer is created (through the outbox like any write). The link is recorded before
+//! the invoice is sent, and resolved once per customer per run, so 50 invoices for a new
+//! customer create it once.
+
+use std::collections::HashMap;
+
+use super::apply::{ApplyError, Summary};
+use super::fingerprint;
+use crate::runtime::bindings::{
+    Customer, CustomerQuery, Invoice, InvoiceKind, PushResult, WriteAction,
+};
+use crate::runtime::{CallContext, Plugin};
+use crate::store::connections::unix;
+use crate::store::sync_state::{MapEntry, RunItem, SyncState};
+use sha2::{Digest, Sha256};
+
+/// An invoice to push and the home customer it bills.
+#[derive(Debug, Clone)]
+pub struct InvoiceJob {
+    /// The invoice (key = home key).
+    pub invoice: Invoice,
+    /// Its customer as the home book has it (key = home key).
+    pub customer: Customer,
+}
+
+/// The id-map entity of an invoice kind.
+pub fn entity(kind: InvoiceKind) -> &'static str {
+    match kind {
+        InvoiceKind::Job => "job-invoices",
+        InvoiceKind::Contract => "contract-invoices",
+    }
+}
+
+fn key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> i64 {
+    unix(std::time::SystemTime::now())
+}
+
+/// Push `jobs` over `connection`.
+pub async fn push(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    kind: InvoiceKind,
+    jobs: Vec<InvoiceJob>,
+) -> Result<Summary, ApplyError> {
+    let entity = entity(kind);
+    let run_id = state.start_run(None, connection, entity, "push", false)?;
+    let mut summary = Summary {
+        run_id,
+        ..Summary::default()
+    };
+    let mut customers: HashMap<String, Result<String, String>> = HashMap::new();
+    let mut sending: Vec<(String, Invoice)> = Vec::new();
+
+    for job in jobs {
+        let resolved = match customers.get(&job.customer.key) {
+            Some(r) => r.clone(),
+            None => {
+                let r = resolve_customer(
+                    state,
+                    plugin,
+                    ctx,
+                    connection,
+                    run_id,
+                    &job.customer,
+                    &mut summary,
+                )
+                .await?;
+                customers.insert(job.customer.key.clone(), r.clone());
+                r
+            }
+        };
+        let mut invoice = job.invoice;
+        match resolved {
+            Err(reason) => {
+                let item = RunItem {
+                    home_key: Some(invoice.key.clone()),
+                    remote_id: None,
+                    name: invoice.number.clone(),
+                    outcome: "skipped".to_owned(),
+                    reason,
+                };
+                state.record_item(run_id, &item)?;
+                summary.skipped += 1;
+            }
+            Ok(remote_customer) => {
+                invoice.customer.remote_id = Some(remote_customer);
+                let k = key(&[
+                    connection,
+                    entity,
+                    &invoice.key,
+                    &fingerprint::invoice(&invoice),
+                ]);
+                let payload = serde_json::to_string(&invoice).unwrap_or_default();
+                if state.record_intent(run_id, connection, entity, &invoice.key, &k, &payload)? {
+                    sending.push((k, invoice));
+                } else {
+                    state.record_item(
+                        run_id,
+                        &RunItem {
+                            home_key: Some(invoice.key.clone()),
+                            remote_id: None,
+                            name: invoice.number.clone(),
+                            outcome: "unchanged".to_owned(),
+                            reason: "already sent by an earlier run".to_owned(),
+                        },
+                    )?;
+                    summary.unchanged += 1;
+                }
+            }
+        }
+    }
+
+    for chunk in sending.chunks(super::apply::BATCH) {
+        let batch: Vec<Invoice> = chunk.iter().map(|(_, i)| i.clone()).collect();
+        let results = plugin.push_invoices(ctx, batch).await?;
+        for ((k, invoice), result) in chunk.iter().zip(results) {
+            let base = RunItem {
+                home_key: Some(invoice.key.clone()),
+                remote_id: None,
+                name: invoice.number.clone(),
+                outcome: String::new(),
+                reason: String::new(),
+            };
+            match result.outcome {
+                Ok(w) => {
+                    let fp = fingerprint::invoice(invoice);
+                    let outcome = match w.action {
+                        WriteAction::Created => "created",
+                        WriteAction::Updated => "updated",
+                        WriteAction::Unchanged => "unchanged",
+                    };
+                    let entry = MapEntry {
+                        home_key: invoice.key.clone(),
+                        remote_id: w.remote_id.clone(),
+                        home_fingerprint: fp.clone(),
+                        remote_fingerprint: fp,
+                        synced_at: now(),
+                    };
+                    state.settle(
+                        run_id,
+                        connection,
+                        entity,
+                        k,
+                        &entry,
+                        &RunItem {
+                            remote_id: Some(w.remote_id),
+                            outcome: outcome.to_owned(),
+                            ..base
+                        },
+                    )?;
+                    match w.action {
+                        WriteAction::Created => summary.created += 1,
+                        WriteAction::Updated => summary.updated += 1,
+                        WriteAction::Unchanged => summary.unchanged += 1,
+                    }
+                }
+                Err(e) => {
+                    state.fail_intent(
+                        run_id,
+                        k,
+                        &RunItem {
+                            outcome: "failed".to_owned(),
+                            reason: e.describe(),
+                            ..base
+                        },
+                    )?;
+                    summary.failed += 1;
+                }
+            }
+        }
+    }
+    state.finish_run(run_id)?;
+    Ok(summary)
+}
+
+/// The customer's id in the target: mapped, found (one match), or created.
+async fn resolve_customer(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    run_id: i64,
+    customer: &Customer,
+    summary: &mut Summary,
+) -> Result<Result<String, String>, ApplyError> {
+    if let Some(e) = state
+        .id_map(connection, "customers")?
+        .into_iter()
+        .find(|e| e.home_key == customer.key)
+    {
+        return Ok(Ok(e.remote_id));
+    }
+    let fp = fingerprint::customer(customer);
+    let link = |remote_id: &str| MapEntry {
+        home_key: customer.key.clone(),
+        remote_id: remote_id.to_owned(),
+        home_fingerprint: fp.clone(),
+        remote_fingerprint: String::new(),
+        synced_at: now(),
+    };
+    let queries = [
+        CustomerQuery {
+            name: Some(customer.name.clone()),
+            email: None,
+            tax_number: None,
+        },
+        CustomerQuery {
+            name: None,
+            email: customer.email.clone(),
+            tax_number: None,
+        },
+    ];
+    for query in queries {
+        if query.name.is_none() && query.email.is_none() {
+            continue;
+        }
+        let found = match plugin.find_customers(ctx, query).await? {
+            Ok(found) => found,
+            Err(e) => {
+                return Ok(Err(format!(
+                    "the customer {} could not be looked up in the target: {}",
+                    customer.name,
+                    e.describe()
+                )));
+            }
+        };
+        match found.as_slice() {
+            [] => continue,
+            [one] => {
+                let id = one.remote_id.clone().unwrap_or_default();
+                state.link(connection, "customers", &link(&id))?;
+                return Ok(Ok(id));
+            }
+            many => {
+                let ids: Vec<String> = many.iter().filter_map(|c| c.remote_id.clone()).collect();
+                return Ok(Err(format!(
+                    "the customer {} matches {} customers in the target ({}); link one by hand",
+                    customer.name,
+                    many.len(),
+                    ids.join(", ")
+                )));
+            }
+        }
+    }
+    // Not in the target: create it, through the outbox like any write.
+    let k = key(&[connection, "customers", &customer.key, &fp]);
+    let payload = serde_json::to_string(customer).unwrap_or_default();
+    state.record_intent(run_id, connection, "customers", &customer.key, &k, &payload)?;
+    let result: PushResult = plugin
+        .push_customers(ctx, vec![customer.clone()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApplyError::Recovery("the connector returned no result".to_owned()))?;
+    let base = RunItem {
+        home_key: Some(customer.key.clone()),
+        remote_id: None,
+        name: customer.name.clone(),
+        outcome: String::new(),
+        reason: String::new(),
+    };
+    match result.outcome {
+        Ok(w) => {
+            let entry = MapEntry {
+                remote_fingerprint: fp.clone(),
+                ..link(&w.remote_id)
+            };
+            state.settle(
+                run_id,
+                connection,
+                "customers",
+                &k,
+                &entry,
+                &RunItem {
+                    remote_id: Some(w.remote_id.clone()),
+                    outcome: "created".to_owned(),
+                    reason: "customer created automatically for its invoices".to_owned(),
+                    ..base
+                },
+            )?;
+            summary.created += 1;
+            Ok(Ok(w.remote_id))
+        }
+        Err(e) => {
+            let reason = format!(
+                "the customer {} could not be created: {}",
+                customer.name,
+                e.describe()
+            );
+            state.fail_intent(
+                run_id,
+                &k,
+                &RunItem {
+                    outcome: "failed".to_owned(),
+                    reason: reason.clone(),
+                    ..base
+                },
+            )?;
+            summary.failed += 1;
+            Ok(Err(reason))
+        }
+    }
+}
