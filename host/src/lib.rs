@@ -11,6 +11,7 @@ pub mod auth;
 pub mod builtin;
 pub mod contract;
 pub mod files;
+pub mod home;
 pub mod net;
 pub mod runtime;
 pub mod store;

@@ -67,6 +67,20 @@ pub enum Command {
     },
     /// Say how ledgerlink is set up here: data folder, database, vault, plugins.
     Doctor,
+    /// Tracker Pro's records (the home book): import, export, show, flags.
+    Home {
+        #[command(subcommand)]
+        command: super::home::HomeCommand,
+    },
+    /// Compare Tracker Pro with a connection's target and store the result as a plan.
+    Compare(CompareArgs),
+    /// Apply (part of) a stored plan: exactly what the compare showed, nothing else.
+    Sync(SyncArgs),
+    /// What transfers did, record by record.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
     /// Vault utilities.
     Vault {
         #[command(subcommand)]
@@ -172,5 +186,74 @@ pub enum PluginsCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// What a compare is about.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Entity {
+    /// Customers.
+    Customers,
+}
+
+/// `ledgerlink compare <entity> --connection <name>`
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// What to compare.
+    #[arg(value_enum)]
+    pub entity: Entity,
+    /// The connection.
+    #[arg(long)]
+    pub connection: String,
+    /// Compare for a transfer from the target into Tracker Pro (default: Tracker Pro → target).
+    #[arg(long)]
+    pub pull: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ledgerlink sync --plan <id> ...`
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// The plan (from `ledgerlink compare`).
+    #[arg(long)]
+    pub plan: i64,
+    /// Apply these rows: comma-separated Tracker Pro keys (or target ids for a pull).
+    #[arg(long, value_name = "KEYS")]
+    pub select: Option<String>,
+    /// Apply every Add and Update (never a Conflict).
+    #[arg(long)]
+    pub all: bool,
+    /// Apply every Add.
+    #[arg(long)]
+    pub all_adds: bool,
+    /// Apply every Update.
+    #[arg(long)]
+    pub all_updates: bool,
+    /// Report what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `ledgerlink runs ...`
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Every run, newest first.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run, record by record.
+    Show {
+        /// The run.
+        id: i64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Print the skipped and failed records as CSV.
+        #[arg(long)]
+        csv: bool,
     },
 }

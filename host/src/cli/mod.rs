@@ -7,10 +7,13 @@ mod args;
 mod connections;
 mod connectors;
 mod doctor;
+mod home;
+mod home_source;
 mod plugins;
 mod quickstart;
 mod sample;
 mod table;
+mod transfers;
 
 use std::process::ExitCode;
 
@@ -121,6 +124,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connect(args) => connections::connect(&env, args).await,
         Command::Sandbox { port } => sandbox(port).await,
         Command::Doctor => doctor::run(&env).await,
+        Command::Home { command } => home::run(&env, command),
+        Command::Compare(args) => transfers::compare(&env, args).await,
+        Command::Sync(args) => transfers::sync(&env, args).await,
+        Command::Runs { command } => transfers::runs(&env, command),
         Command::Vault {
             command: VaultCommand::InitKey,
         } => {

@@ -63,6 +63,8 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 2: the sync engine: id map, plans, runs and their items, outbox, audit log.
     super::sync_state::MIGRATION,
+    // 3: the home book: Tracker Pro's customers, jobs, contracts and contract invoices.
+    super::home::MIGRATION,
 ];
 
 /// Open (creating and migrating) the database at `path`.

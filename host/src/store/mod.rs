@@ -12,6 +12,7 @@
 
 pub mod connections;
 pub mod db;
+pub mod home;
 pub mod sync_state;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,245 @@
+//! `ledgerlink compare`, `ledgerlink sync`, `ledgerlink runs`.
+
+use anyhow::{Context as _, bail};
+use ledgerlink::auth::context;
+use ledgerlink::store::sync_state::SyncState;
+use ledgerlink::sync::apply;
+use ledgerlink::sync::compare::{Action, Direction};
+use ledgerlink::sync::customers::{compare_and_plan, load_plan};
+use ledgerlink::sync::plan::Selection;
+
+use super::args::{CompareArgs, Entity, RunsCommand, SyncArgs};
+use super::{Env, connectors, table};
+
+fn state(env: &Env) -> anyhow::Result<SyncState> {
+    Ok(SyncState::open(&env.data.database())?)
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Add => "Add",
+        Action::Update => "Update",
+        Action::Unchanged => "Unchanged",
+        Action::Conflict => "Conflict",
+    }
+}
+
+pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
+    let Entity::Customers = args.entity;
+    let services = env.services()?;
+    let connection = services.store.get(&args.connection)?;
+    let plugin = connectors::load(env, &connection.connector).await?;
+    let ctx = context::call_context(&services, &plugin, &connection).await?;
+    let home = super::home_source::eligible_customers(env, &connection.name)?;
+    let direction = if args.pull {
+        Direction::Pull
+    } else {
+        Direction::Push
+    };
+    let state = state(env)?;
+    let (plan_id, plan) =
+        compare_and_plan(&state, &plugin, &ctx, &connection.name, &home, direction).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "plan": plan_id, "items": plan.items.iter().map(|p| &p.item).collect::<Vec<_>>() })
+            )?
+        );
+        return Ok(());
+    }
+    let mut t = table::new(&[
+        "ACTION",
+        "TRACKER PRO",
+        "TARGET",
+        "NAME",
+        "WHY",
+        "DIFFERENCES",
+    ]);
+    for p in &plan.items {
+        let i = &p.item;
+        let diffs = i
+            .diffs
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}: {} → {}",
+                    d.field,
+                    d.home.as_deref().unwrap_or("∅"),
+                    d.remote.as_deref().unwrap_or("∅")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        t.add_row(vec![
+            action_name(i.action).to_owned(),
+            i.home_key.clone().unwrap_or_default(),
+            i.remote_id.clone().unwrap_or_default(),
+            i.name.clone(),
+            i.reason.clone(),
+            diffs,
+        ]);
+    }
+    println!("{t}");
+    let count = |a: Action| plan.items.iter().filter(|p| p.item.action == a).count();
+    println!(
+        "Plan {plan_id}: {} to add, {} to update, {} unchanged, {} in conflict.",
+        count(Action::Add),
+        count(Action::Update),
+        count(Action::Unchanged),
+        count(Action::Conflict)
+    );
+    println!(
+        "Apply it with `ledgerlink sync --plan {plan_id} --all` (or --select <keys>, --all-adds, --all-updates; --dry-run first if you like)."
+    );
+    Ok(())
+}
+
+pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
+    let selection = match (args.select, args.all, args.all_adds, args.all_updates) {
+        (Some(keys), false, false, false) => Selection::Keys(
+            keys.split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
+        ),
+        (None, true, false, false) => Selection::All,
+        (None, false, true, false) => Selection::AllAdds,
+        (None, false, false, true) => Selection::AllUpdates,
+        _ => bail!("choose exactly one of --select <keys>, --all, --all-adds, --all-updates"),
+    };
+    let state = state(env)?;
+    let plan = load_plan(&state, args.plan)?;
+    if plan.direction == Direction::Pull {
+        bail!(
+            "plan {} pulls into Tracker Pro; applying pull plans is not available yet (only pushes are)",
+            args.plan
+        );
+    }
+    let services = env.services()?;
+    let connection = services.store.get(&plan.connection)?;
+    let plugin = connectors::load(env, &connection.connector).await?;
+    let ctx = context::call_context(&services, &plugin, &connection).await?;
+    let summary = apply::push_customers(
+        &state,
+        &plugin,
+        &ctx,
+        args.plan,
+        &plan,
+        &selection,
+        args.dry_run,
+    )
+    .await
+    .with_context(|| format!("applying plan {} stopped", args.plan))?;
+    if summary.recovered > 0 {
+        println!(
+            "Resolved {} write(s) left unfinished by an interrupted run first.",
+            summary.recovered
+        );
+    }
+    println!(
+        "Run {}{}: {} created, {} updated, {} unchanged, {} skipped, {} failed. `ledgerlink runs show {}` has every record.",
+        summary.run_id,
+        if args.dry_run { " (dry run)" } else { "" },
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.skipped,
+        summary.failed,
+        summary.run_id
+    );
+    if summary.failed > 0 {
+        bail!(
+            "{} record(s) failed; see `ledgerlink runs show {}`",
+            summary.failed,
+            summary.run_id
+        );
+    }
+    Ok(())
+}
+
+pub fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
+    let state = state(env)?;
+    match command {
+        RunsCommand::List { json } => {
+            let runs = state.runs()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+                return Ok(());
+            }
+            let mut t = table::new(&[
+                "RUN",
+                "PLAN",
+                "CONNECTION",
+                "ENTITY",
+                "DIRECTION",
+                "DRY RUN",
+                "STATUS",
+            ]);
+            for r in runs {
+                t.add_row(vec![
+                    r.id.to_string(),
+                    r.plan_id.map(|p| p.to_string()).unwrap_or_default(),
+                    r.connection,
+                    r.entity,
+                    r.direction,
+                    if r.dry_run { "yes" } else { "" }.to_owned(),
+                    r.status,
+                ]);
+            }
+            println!("{t}");
+        }
+        RunsCommand::Show { id, json, csv } => {
+            let (run, items) = state.run(id)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "run": run, "items": items })
+                    )?
+                );
+            } else if csv {
+                // Skipped and failed records, for whoever fixes the data.
+                let mut w = csv::Writer::from_writer(std::io::stdout());
+                w.write_record(["home_key", "remote_id", "name", "outcome", "reason"])?;
+                for i in items
+                    .iter()
+                    .filter(|i| matches!(i.outcome.as_str(), "skipped" | "failed"))
+                {
+                    w.write_record([
+                        i.home_key.as_deref().unwrap_or(""),
+                        i.remote_id.as_deref().unwrap_or(""),
+                        &i.name,
+                        &i.outcome,
+                        &i.reason,
+                    ])?;
+                }
+                w.flush()?;
+            } else {
+                println!(
+                    "Run {} of plan {} on {} ({} {}), {}",
+                    run.id,
+                    run.plan_id
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    run.connection,
+                    run.direction,
+                    run.entity,
+                    run.status
+                );
+                let mut t = table::new(&["TRACKER PRO", "TARGET", "NAME", "OUTCOME", "REASON"]);
+                for i in items {
+                    t.add_row(vec![
+                        i.home_key.unwrap_or_default(),
+                        i.remote_id.unwrap_or_default(),
+                        i.name,
+                        i.outcome,
+                        i.reason,
+                    ]);
+                }
+                println!("{t}");
+            }
+        }
+    }
+    Ok(())
+}

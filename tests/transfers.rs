@@ -1,0 +1,261 @@
+//! Transfers through the real binary: import a Tracker Pro book, compare with the csv
+//! connector, apply a partial selection, read the report; and a push killed with SIGKILL
+//! at several points, re-run to completion without duplicates.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use ledgerlink::store::DataDir;
+use ledgerlink::store::sync_state::SyncState;
+
+struct Desk {
+    _tmp: tempfile::TempDir,
+    data: PathBuf,
+}
+
+impl Desk {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let key = ledgerlink::auth::vault::generate_key().unwrap();
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(tmp.path().join("key"), key).unwrap();
+        Self { data, _tmp: tmp }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
+        let key = std::fs::read_to_string(self.data.parent().unwrap().join("key")).unwrap();
+        c.env("LEDGERLINK_DATA_DIR", &self.data)
+            .env("LEDGERLINK_VAULT", "file")
+            .env("LEDGERLINK_VAULT_KEY", key)
+            .env_remove("LEDGERLINK_LOG");
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out: Output = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn customers_csv(&self) -> String {
+        std::fs::read_to_string(
+            DataDir::new(&self.data)
+                .connection_files("books")
+                .join("customers.csv"),
+        )
+        .unwrap_or_default()
+    }
+
+    fn state(&self) -> SyncState {
+        SyncState::open(&DataDir::new(&self.data).database()).unwrap()
+    }
+}
+
+fn sample_book() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/home-corpus/good/book.json")
+}
+
+fn plan_of(compare_json: &str) -> (i64, serde_json::Value) {
+    let v: serde_json::Value = serde_json::from_str(compare_json).unwrap();
+    (v["plan"].as_i64().unwrap(), v["items"].clone())
+}
+
+#[test]
+fn import_compare_select_sync_and_report() {
+    let desk = Desk::new();
+    desk.ok(&["home", "import", sample_book().to_str().unwrap()]);
+    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+
+    let (plan, items) =
+        plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
+    let rows: Vec<(String, String)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["home_key"].as_str().unwrap().to_owned(),
+                i["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // Café Aroha is not flagged for integration, so it is not part of the transfer.
+    assert_eq!(
+        rows,
+        [
+            ("TP-CUST-1001".to_owned(), "add".to_owned()),
+            ("TP-CUST-1002".to_owned(), "add".to_owned()),
+            ("TP-CUST-1003".to_owned(), "add".to_owned()),
+        ]
+    );
+
+    let dry = desk.ok(&["sync", "--plan", &plan.to_string(), "--all", "--dry-run"]);
+    assert!(dry.contains("(dry run): 3 created, 0 updated"), "{dry}");
+    assert_eq!(desk.customers_csv(), "");
+
+    let out = desk.ok(&[
+        "sync",
+        "--plan",
+        &plan.to_string(),
+        "--select",
+        "TP-CUST-1001,TP-CUST-1003",
+    ]);
+    assert!(
+        out.contains(": 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed."),
+        "{out}"
+    );
+
+    let csv = desk.customers_csv();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[0].starts_with("C-000001,1,Harbour Plumbing Ltd,"),
+        "{csv}"
+    );
+    assert!(
+        rows[1].starts_with("C-000002,1,Southern Cross Property Management,"),
+        "{csv}"
+    );
+
+    let map: Vec<_> = desk
+        .state()
+        .id_map("books", "customers")
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.home_key, e.remote_id))
+        .collect();
+    assert_eq!(
+        map,
+        [
+            ("TP-CUST-1001".to_owned(), "C-000001".to_owned()),
+            ("TP-CUST-1003".to_owned(), "C-000002".to_owned())
+        ]
+    );
+
+    let runs: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["runs", "list", "--json"])).unwrap();
+    let run_id = runs[0]["id"].as_i64().unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["runs", "show", &run_id.to_string(), "--json"])).unwrap();
+    let outcomes: Vec<(String, String, String)> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["home-key"].as_str().unwrap().to_owned(),
+                i["outcome"].as_str().unwrap().to_owned(),
+                i["remote-id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (
+                "TP-CUST-1001".to_owned(),
+                "created".to_owned(),
+                "C-000001".to_owned()
+            ),
+            (
+                "TP-CUST-1003".to_owned(),
+                "created".to_owned(),
+                "C-000002".to_owned()
+            ),
+        ]
+    );
+
+    // What was synced is no longer due; what was left out still is.
+    let (_, items) =
+        plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
+    let keys: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["home_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["TP-CUST-1002"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
+    const N: usize = 300;
+    let desk = Desk::new();
+    let customers: Vec<serde_json::Value> = (1..=N)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("TP-{i:04}"),
+                "name": format!("Customer {i:04}"),
+                "email": format!("ap{i}@example.com"),
+                "flagged_for_integration": true
+            })
+        })
+        .collect();
+    let book = desk.data.parent().unwrap().join("big.json");
+    std::fs::write(
+        &book,
+        serde_json::json!({ "customers": customers }).to_string(),
+    )
+    .unwrap();
+    desk.ok(&["home", "import", book.to_str().unwrap()]);
+    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+    let (plan, _) = plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
+
+    // Kill the push at several points, then let it finish.
+    let mut seen = Vec::new();
+    for delay_ms in [150u64, 400, 700, 1000, 1500] {
+        let mut child = desk
+            .cmd()
+            .args(["sync", "--plan", &plan.to_string(), "--all"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        seen.push(desk.customers_csv().lines().count().saturating_sub(1));
+    }
+    eprintln!("rows in the target after each kill: {seen:?}");
+    assert!(
+        seen.iter().any(|n| *n > 0 && *n < N),
+        "at least one kill landed mid-push: {seen:?}"
+    );
+    desk.ok(&["sync", "--plan", &plan.to_string(), "--all"]);
+
+    let csv = desk.customers_csv();
+    let names: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(names.len(), N, "every customer present exactly once");
+    assert_eq!(unique.len(), N, "no duplicates");
+    let state = desk.state();
+    assert_eq!(state.id_map("books", "customers").unwrap().len(), N);
+    assert!(state.pending("books", "customers").unwrap().is_empty());
+    // Every id in the map is a row in the target, and vice versa.
+    let ids: std::collections::BTreeSet<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    let mapped: std::collections::BTreeSet<String> = state
+        .id_map("books", "customers")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.remote_id)
+        .collect();
+    assert_eq!(ids, mapped);
+}
