@@ -184,6 +184,61 @@ fn import_compare_select_sync_and_report() {
         .map(|i| i["home_key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["TP-CUST-1002"]);
+
+    // Job invoices: only closed jobs with both flags. J5002's customer (Kea) is not in the
+    // target yet: it is created first, once.
+    let dry = desk.ok(&[
+        "push-invoices",
+        "--connection",
+        "books",
+        "--kind",
+        "job",
+        "--dry-run",
+    ]);
+    assert!(
+        dry.contains("Dry run: 2 invoice(s) would be sent; nothing was written."),
+        "{dry}"
+    );
+    let out = desk.ok(&["push-invoices", "--connection", "books", "--kind", "job"]);
+    assert!(
+        out.contains(": 3 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        "{out}"
+    );
+    let jobs = std::fs::read_to_string(
+        DataDir::new(&desk.data)
+            .connection_files("books")
+            .join("job-invoices.csv"),
+    )
+    .unwrap();
+    let rows: Vec<&str> = jobs.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "J5001 has two lines, J5002 one:\n{jobs}");
+    assert!(
+        rows[0].starts_with("J-000001,1,J5001,C-000001,Harbour Plumbing Ltd,"),
+        "{jobs}"
+    );
+    assert!(rows[2].starts_with("J-000002,1,J5002,C-000003,"), "{jobs}");
+    assert!(rows[2].contains(",155.25,"), "{jobs}");
+    let csv = desk.customers_csv();
+    assert!(
+        csv.lines()
+            .nth(3)
+            .unwrap()
+            .starts_with("C-000003,1,\"Kea Electrical, \"\"North\"\" branch\","),
+        "{csv}"
+    );
+    // Nothing is due twice.
+    let again = desk.ok(&[
+        "push-invoices",
+        "--connection",
+        "books",
+        "--kind",
+        "job",
+        "--dry-run",
+    ]);
+    assert!(
+        again.contains("Dry run: 0 invoice(s) would be sent"),
+        "{again}"
+    );
 }
 
 #[cfg(unix)]

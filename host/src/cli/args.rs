@@ -76,6 +76,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Apply (part of) a stored plan: exactly what the compare showed, nothing else.
     Sync(SyncArgs),
+    /// Push the invoices that are due (closed jobs with both Ready-for-Invoice flags, or
+    /// ready contract invoices), creating missing customers in the target first.
+    PushInvoices(PushInvoicesArgs),
     /// What transfers did, record by record.
     Runs {
         #[command(subcommand)]
@@ -256,4 +259,27 @@ pub enum RunsCommand {
         #[arg(long)]
         csv: bool,
     },
+}
+
+/// Which invoices.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InvoiceKindArg {
+    /// Job invoices.
+    Job,
+    /// Contract (service) invoices.
+    Contract,
+}
+
+/// `ledgerlink push-invoices --connection <name> --kind job|contract`
+#[derive(Debug, clap::Args)]
+pub struct PushInvoicesArgs {
+    /// The connection.
+    #[arg(long)]
+    pub connection: String,
+    /// Job or contract invoices.
+    #[arg(long, value_enum)]
+    pub kind: InvoiceKindArg,
+    /// List what would be sent; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -8,7 +8,7 @@ use ledgerlink::sync::compare::{Action, Direction};
 use ledgerlink::sync::customers::{compare_and_plan, load_plan};
 use ledgerlink::sync::plan::Selection;
 
-use super::args::{CompareArgs, Entity, RunsCommand, SyncArgs};
+use super::args::{CompareArgs, Entity, InvoiceKindArg, PushInvoicesArgs, RunsCommand, SyncArgs};
 use super::{Env, connectors, table};
 
 fn state(env: &Env) -> anyhow::Result<SyncState> {
@@ -240,6 +240,58 @@ pub fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
                 println!("{t}");
             }
         }
+    }
+    Ok(())
+}
+
+pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<()> {
+    use ledgerlink::runtime::bindings::InvoiceKind;
+    let kind = match args.kind {
+        InvoiceKindArg::Job => InvoiceKind::Job,
+        InvoiceKindArg::Contract => InvoiceKind::Contract,
+    };
+    let due = super::home_source::eligible_invoices(env, &args.connection, kind)?;
+    if args.dry_run {
+        let mut t = table::new(&["TRACKER PRO", "NUMBER", "CUSTOMER", "TOTAL"]);
+        for j in &due {
+            t.add_row(vec![
+                j.invoice.key.clone(),
+                j.invoice.number.clone(),
+                j.customer.name.clone(),
+                j.invoice.total.clone(),
+            ]);
+        }
+        println!("{t}");
+        println!(
+            "Dry run: {} invoice(s) would be sent; nothing was written.",
+            due.len()
+        );
+        return Ok(());
+    }
+    let services = env.services()?;
+    let connection = services.store.get(&args.connection)?;
+    let plugin = connectors::load(env, &connection.connector).await?;
+    let ctx = context::call_context(&services, &plugin, &connection).await?;
+    let state = state(env)?;
+    let summary =
+        ledgerlink::sync::invoices::push(&state, &plugin, &ctx, &connection.name, kind, due)
+            .await?;
+    println!(
+        "Run {}: {} created, {} updated, {} unchanged, {} skipped, {} failed (customers created for their invoices are counted). `ledgerlink runs show {}` has every record.",
+        summary.run_id,
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.skipped,
+        summary.failed,
+        summary.run_id
+    );
+    if summary.failed > 0 {
+        bail!(
+            "{} record(s) failed; see `ledgerlink runs show {}`",
+            summary.failed,
+            summary.run_id
+        );
     }
     Ok(())
 }
