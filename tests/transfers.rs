@@ -314,3 +314,76 @@ fn a_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
         .collect();
     assert_eq!(ids, mapped);
 }
+
+#[test]
+fn customers_pulled_from_the_target_land_in_the_home_book() {
+    let desk = Desk::new();
+    desk.ok(&["home", "import", sample_book().to_str().unwrap()]);
+    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+    let (plan, _) = plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
+    desk.ok(&["sync", "--plan", &plan.to_string(), "--all"]);
+
+    // Someone adds a customer in the accounts package.
+    let path = DataDir::new(&desk.data)
+        .connection_files("books")
+        .join("customers.csv");
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let template = csv.lines().nth(1).unwrap().to_owned();
+    let added = template.replacen("C-000001", "C-000009", 1).replacen(
+        "Harbour Plumbing Ltd",
+        "Rimu Roofing",
+        1,
+    );
+    std::fs::write(&path, format!("{csv}{added}\n")).unwrap();
+
+    let (plan, items) = plan_of(&desk.ok(&[
+        "compare",
+        "customers",
+        "--connection",
+        "books",
+        "--pull",
+        "--json",
+    ]));
+    let rows: Vec<(String, String)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["remote_id"].as_str().unwrap_or("").to_owned(),
+                i["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("C-000001".to_owned(), "unchanged".to_owned()),
+            ("C-000002".to_owned(), "unchanged".to_owned()),
+            ("C-000003".to_owned(), "unchanged".to_owned()),
+            ("C-000009".to_owned(), "add".to_owned()),
+        ]
+    );
+    let out = desk.ok(&["sync", "--plan", &plan.to_string(), "--all"]);
+    assert!(
+        out.contains("(into Tracker Pro): 1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        "{out}"
+    );
+    let home =
+        ledgerlink::store::home::HomeStore::open(&DataDir::new(&desk.data).database()).unwrap();
+    let pulled = home
+        .customer("books-C-000009")
+        .unwrap()
+        .expect("pulled into the home book");
+    assert_eq!(pulled.name, "Rimu Roofing");
+    assert!(
+        !pulled.flagged_for_integration,
+        "pulled customers are not sent straight back"
+    );
+    assert_eq!(home.customers().unwrap().len(), 5);
+    let map = desk.state().id_map("books", "customers").unwrap();
+    assert!(
+        map.iter()
+            .any(|e| e.home_key == "books-C-000009" && e.remote_id == "C-000009")
+    );
+}

@@ -32,6 +32,16 @@ pub fn eligible_customers(env: &Env, connection: &str) -> anyhow::Result<Vec<Cus
         .collect())
 }
 
+/// Every home customer, for a compare in the pull direction.
+pub fn all_customers(env: &Env) -> anyhow::Result<Vec<Customer>> {
+    let home = HomeStore::open(&env.data.database())?;
+    Ok(home
+        .customers()?
+        .iter()
+        .map(to_canonical_customer)
+        .collect())
+}
+
 /// Invoices of `kind` due for a push over `connection` (ready, and new or changed since they
 /// last synced), each with its customer.
 pub fn eligible_invoices(

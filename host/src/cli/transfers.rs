@@ -30,12 +30,17 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
     let connection = services.store.get(&args.connection)?;
     let plugin = connectors::load(env, &connection.connector).await?;
     let ctx = context::call_context(&services, &plugin, &connection).await?;
-    let home = super::home_source::eligible_customers(env, &connection.name)?;
     let direction = if args.pull {
         Direction::Pull
     } else {
         Direction::Push
     };
+    let home = match direction {
+        Direction::Push => super::home_source::eligible_customers(env, &connection.name)?,
+        // Pulling compares with the whole book, flagged or not.
+        Direction::Pull => super::home_source::all_customers(env)?,
+    };
+
     let state = state(env)?;
     let (plan_id, plan) =
         compare_and_plan(&state, &plugin, &ctx, &connection.name, &home, direction).await?;
@@ -111,10 +116,27 @@ pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
     let state = state(env)?;
     let plan = load_plan(&state, args.plan)?;
     if plan.direction == Direction::Pull {
-        bail!(
-            "plan {} pulls into Tracker Pro; applying pull plans is not available yet (only pushes are)",
-            args.plan
+        let home = ledgerlink::store::home::HomeStore::open(&env.data.database())?;
+        let summary = ledgerlink::sync::pull::pull_customers(
+            &state,
+            &home,
+            args.plan,
+            &plan,
+            &selection,
+            args.dry_run,
+        )?;
+        println!(
+            "Run {}{} (into Tracker Pro): {} created, {} updated, {} unchanged, {} skipped, {} failed. `ledgerlink runs show {}` has every record.",
+            summary.run_id,
+            if args.dry_run { " (dry run)" } else { "" },
+            summary.created,
+            summary.updated,
+            summary.unchanged,
+            summary.skipped,
+            summary.failed,
+            summary.run_id
         );
+        return Ok(());
     }
     let services = env.services()?;
     let connection = services.store.get(&plan.connection)?;

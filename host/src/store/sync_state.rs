@@ -380,6 +380,31 @@ impl SyncState {
         })
     }
 
+    /// Record a local write (a pull into the home book): id map and run item together.
+    pub fn record_pulled(
+        &self,
+        run_id: i64,
+        connection: &str,
+        entity: &str,
+        entry: &MapEntry,
+        item: &RunItem,
+    ) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            let tx = db.transaction()?;
+            tx.execute(
+                "INSERT INTO id_map (connection, entity, home_key, remote_id, home_fingerprint, remote_fingerprint, synced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (connection, entity, home_key) DO UPDATE SET
+                   remote_id = excluded.remote_id, home_fingerprint = excluded.home_fingerprint,
+                   remote_fingerprint = excluded.remote_fingerprint, synced_at = excluded.synced_at",
+                params![connection, entity, entry.home_key, entry.remote_id, entry.home_fingerprint, entry.remote_fingerprint, entry.synced_at],
+            )?;
+            insert_item(&tx, run_id, item)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     /// Mark an intent failed (the target refused it; nothing was written).
     pub fn fail_intent(
         &self,

@@ -11,3 +11,4 @@ pub mod diff;
 pub mod fingerprint;
 pub mod invoices;
 pub mod plan;
+pub mod pull;
