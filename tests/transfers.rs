@@ -239,6 +239,52 @@ fn import_compare_select_sync_and_report() {
         again.contains("Dry run: 0 invoice(s) would be sent"),
         "{again}"
     );
+
+    // Roll the invoice run back: its invoices and the customer created for them go, newest
+    // first; the customers pushed earlier stay.
+    let runs: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["runs", "list", "--json"])).unwrap();
+    let invoice_run = runs[0]["id"].as_i64().unwrap();
+    let out = desk.ok(&["runs", "rollback", &invoice_run.to_string()]);
+    assert!(
+        out.contains(&format!("Rolled back run {invoice_run} (run ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("): 3 deleted, 0 could not be deleted."),
+        "{out}"
+    );
+    let jobs = std::fs::read_to_string(
+        DataDir::new(&desk.data)
+            .connection_files("books")
+            .join("job-invoices.csv"),
+    )
+    .unwrap();
+    assert_eq!(jobs.lines().count(), 1, "header only:\n{jobs}");
+    let csv = desk.customers_csv();
+    assert_eq!(
+        csv.lines().count(),
+        3,
+        "the two customers pushed earlier remain:\n{csv}"
+    );
+    assert!(!csv.contains("Kea Electrical"), "{csv}");
+    assert_eq!(desk.state().id_map("books", "customers").unwrap().len(), 2);
+    assert!(
+        desk.state()
+            .id_map("books", "job-invoices")
+            .unwrap()
+            .is_empty()
+    );
+    // Rolled back means due again.
+    let due = desk.ok(&[
+        "push-invoices",
+        "--connection",
+        "books",
+        "--kind",
+        "job",
+        "--dry-run",
+    ]);
+    assert!(due.contains("Dry run: 2 invoice(s) would be sent"), "{due}");
 }
 
 #[cfg(unix)]

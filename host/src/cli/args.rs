@@ -248,6 +248,11 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Delete from the target what a run created, newest first.
+    Rollback {
+        /// The run.
+        id: i64,
+    },
     /// One run, record by record.
     Show {
         /// The run.

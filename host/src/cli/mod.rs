@@ -127,7 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Home { command } => home::run(&env, command),
         Command::Compare(args) => transfers::compare(&env, args).await,
         Command::Sync(args) => transfers::sync(&env, args).await,
-        Command::Runs { command } => transfers::runs(&env, command),
+        Command::Runs { command } => transfers::runs(&env, command).await,
         Command::PushInvoices(args) => transfers::push_invoices(&env, args).await,
         Command::Vault {
             command: VaultCommand::InitKey,

@@ -180,7 +180,7 @@ pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
+pub async fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
     let state = state(env)?;
     match command {
         RunsCommand::List { json } => {
@@ -211,6 +211,7 @@ pub fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
             }
             println!("{t}");
         }
+        RunsCommand::Rollback { id } => rollback(env, id).await?,
         RunsCommand::Show { id, json, csv } => {
             let (run, items) = state.run(id)?;
             if json {
@@ -311,6 +312,35 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
     if summary.failed > 0 {
         bail!(
             "{} record(s) failed; see `ledgerlink runs show {}`",
+            summary.failed,
+            summary.run_id
+        );
+    }
+    Ok(())
+}
+
+pub async fn rollback(env: &Env, id: i64) -> anyhow::Result<()> {
+    let state = state(env)?;
+    let (run, _) = state.run(id)?;
+    let services = env.services()?;
+    let connection = services.store.get(&run.connection)?;
+    let plugin = connectors::load(env, &connection.connector).await?;
+    if !plugin.can("delete") {
+        bail!(
+            "connector {} cannot delete records, so run {id} cannot be rolled back; remove what it created by hand (`ledgerlink runs show {id}` lists it)",
+            plugin.manifest().name
+        );
+    }
+    let ctx = context::call_context(&services, &plugin, &connection).await?;
+    let summary =
+        ledgerlink::sync::rollback::rollback(&state, &plugin, &ctx, &connection.name, id).await?;
+    println!(
+        "Rolled back run {id} (run {}): {} deleted, {} could not be deleted.",
+        summary.run_id, summary.updated, summary.failed
+    );
+    if summary.failed > 0 {
+        bail!(
+            "{} record(s) could not be deleted; `ledgerlink runs show {}` says which and why",
             summary.failed,
             summary.run_id
         );

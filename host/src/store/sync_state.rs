@@ -405,6 +405,53 @@ impl SyncState {
         })
     }
 
+    /// Records a run created (not updated) in the target, newest first: (entity, home key,
+    /// remote id). Read from the outbox: a creation is a settled intent whose payload had
+    /// no remote id.
+    pub fn created_in_run(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, String, String)>, SyncStateError> {
+        self.with(|db| {
+            let mut stmt = db.prepare(
+                "SELECT entity, home_key, remote_id FROM outbox
+                 WHERE run_id = ?1 AND state = 'settled' AND remote_id IS NOT NULL
+                   AND json_extract(payload, '$.remote_id') IS NULL
+                 ORDER BY settled_at DESC, rowid DESC",
+            )?;
+            let rows = stmt
+                .query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Forget a record rolled back from the target: its id-map entry goes, its intent is
+    /// marked rolled back, and the rollback run records it.
+    pub fn forget(
+        &self,
+        run_id: i64,
+        connection: &str,
+        entity: &str,
+        remote_id: &str,
+        item: &RunItem,
+    ) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            let tx = db.transaction()?;
+            tx.execute(
+                "DELETE FROM id_map WHERE connection = ?1 AND entity = ?2 AND remote_id = ?3",
+                params![connection, entity, remote_id],
+            )?;
+            tx.execute(
+                "UPDATE outbox SET state = 'rolled-back' WHERE connection = ?1 AND entity = ?2 AND remote_id = ?3",
+                params![connection, entity, remote_id],
+            )?;
+            insert_item(&tx, run_id, item)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     /// Mark an intent failed (the target refused it; nothing was written).
     pub fn fail_intent(
         &self,

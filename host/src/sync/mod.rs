@@ -12,3 +12,4 @@ pub mod fingerprint;
 pub mod invoices;
 pub mod plan;
 pub mod pull;
+pub mod rollback;
