@@ -433,3 +433,66 @@ fn customers_pulled_from_the_target_land_in_the_home_book() {
             .any(|e| e.home_key == "books-C-000009" && e.remote_id == "C-000009")
     );
 }
+
+#[test]
+fn demo_then_full_then_delta_then_rollback() {
+    let desk = Desk::new();
+    desk.ok(&["home", "import", sample_book().to_str().unwrap()]);
+    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+    let push = |extra: &[&str]| {
+        let mut args = vec!["push-invoices", "--connection", "books", "--kind", "job"];
+        args.extend_from_slice(extra);
+        desk.ok(&args)
+    };
+    let job_rows = || {
+        std::fs::read_to_string(
+            DataDir::new(&desk.data)
+                .connection_files("books")
+                .join("job-invoices.csv"),
+        )
+        .map(|s| s.lines().count().saturating_sub(1))
+        .unwrap_or(0)
+    };
+
+    // Demo: one invoice, plus the customer it needs.
+    let out = push(&["--demo", "1"]);
+    assert!(
+        out.contains(": 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        "{out}"
+    );
+    assert_eq!(job_rows(), 2, "J5001 has two lines");
+
+    // Full: the rest, without duplicating the demo.
+    let out = push(&[]);
+    assert!(
+        out.contains(": 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        "J5002 and its customer: {out}"
+    );
+    assert_eq!(job_rows(), 3);
+
+    // Delta: nothing changed, nothing due.
+    assert!(push(&["--dry-run"]).contains("Dry run: 0 invoice(s) would be sent"));
+    // A third job becomes ready in Tracker Pro: only it is due.
+    desk.ok(&["home", "flags", "set", "job", "TP-JOB-5003", "--ready"]);
+    let out = push(&[]);
+    assert!(
+        out.contains(": 1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        "{out}"
+    );
+    assert_eq!(job_rows(), 4);
+
+    // Rollback of the delta run removes exactly its invoice.
+    let runs: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["runs", "list", "--json"])).unwrap();
+    let delta_run = runs[0]["id"].as_i64().unwrap();
+    let out = desk.ok(&["runs", "rollback", &delta_run.to_string()]);
+    assert!(
+        out.contains("): 1 deleted, 0 could not be deleted."),
+        "{out}"
+    );
+    assert_eq!(job_rows(), 3);
+    assert_eq!(
+        desk.state().id_map("books", "job-invoices").unwrap().len(),
+        2
+    );
+}

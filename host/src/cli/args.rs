@@ -284,6 +284,10 @@ pub struct PushInvoicesArgs {
     /// Job or contract invoices.
     #[arg(long, value_enum)]
     pub kind: InvoiceKindArg,
+    /// Demo: send only the first N due invoices (with the customers they need). A later
+    /// full run sends the rest without duplicating these.
+    #[arg(long, value_name = "N")]
+    pub demo: Option<usize>,
     /// List what would be sent; write nothing.
     #[arg(long)]
     pub dry_run: bool,

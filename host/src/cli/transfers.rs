@@ -273,7 +273,10 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
         InvoiceKindArg::Job => InvoiceKind::Job,
         InvoiceKindArg::Contract => InvoiceKind::Contract,
     };
-    let due = super::home_source::eligible_invoices(env, &args.connection, kind)?;
+    let mut due = super::home_source::eligible_invoices(env, &args.connection, kind)?;
+    if let Some(n) = args.demo {
+        due.truncate(n);
+    }
     if args.dry_run {
         let mut t = table::new(&["TRACKER PRO", "NUMBER", "CUSTOMER", "TOTAL"]);
         for j in &due {
