@@ -496,3 +496,113 @@ fn demo_then_full_then_delta_then_rollback() {
         2
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
+    const N: usize = 500;
+    let desk = Desk::new();
+    let customers: Vec<serde_json::Value> = (1..=10)
+        .map(|i| serde_json::json!({ "id": format!("C{i}"), "name": format!("Customer {i}"), "flagged_for_integration": true }))
+        .collect();
+    let jobs: Vec<serde_json::Value> = (1..=N)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("JOB-{i:04}"), "number": format!("J{i:04}"), "customer_id": format!("C{}", i % 10 + 1),
+                "status": "closed", "ready_for_invoice_1": true, "ready_for_invoice_2": true,
+                "invoice_date": "2026-11-02", "currency": "NZD", "tax_mode": "exclusive",
+                "subtotal": "100.50", "tax_total": "15.08", "total": "115.58",
+                "lines": [{ "description": "Service", "quantity": "1", "unit_price": "100.50", "amount": "100.50", "tax_amount": "15.08" }]
+            })
+        })
+        .collect();
+    let book = desk.data.parent().unwrap().join("jobs.json");
+    std::fs::write(
+        &book,
+        serde_json::json!({ "customers": customers, "jobs": jobs }).to_string(),
+    )
+    .unwrap();
+    desk.ok(&["home", "import", book.to_str().unwrap()]);
+    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+    let files = DataDir::new(&desk.data).connection_files("books");
+    let rows = || {
+        std::fs::read_to_string(files.join("job-invoices.csv"))
+            .map(|s| s.lines().count().saturating_sub(1))
+            .unwrap_or(0)
+    };
+
+    let mut seen = Vec::new();
+    for delay_ms in [200u64, 500, 900, 1400, 2000] {
+        let mut child = desk
+            .cmd()
+            .args(["push-invoices", "--connection", "books", "--kind", "job"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        seen.push(rows());
+    }
+    eprintln!("invoices in the target after each kill: {seen:?}");
+    assert!(
+        seen.iter().any(|n| *n > 0 && *n < N),
+        "at least one kill landed mid-push: {seen:?}"
+    );
+    // Re-run until nothing is due (a kill may also have hit between runs).
+    desk.ok(&["push-invoices", "--connection", "books", "--kind", "job"]);
+    let due = desk.ok(&[
+        "push-invoices",
+        "--connection",
+        "books",
+        "--kind",
+        "job",
+        "--dry-run",
+    ]);
+    assert!(due.contains("Dry run: 0 invoice(s) would be sent"), "{due}");
+
+    let csv = std::fs::read_to_string(files.join("job-invoices.csv")).unwrap();
+    let mut numbers: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(numbers.len(), N, "every invoice present");
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), N, "no duplicates");
+    let customers_csv = desk.customers_csv();
+    assert_eq!(
+        customers_csv.lines().count(),
+        11,
+        "ten customers, each created once:\n{customers_csv}"
+    );
+    let state = desk.state();
+    assert_eq!(state.id_map("books", "job-invoices").unwrap().len(), N);
+    assert!(state.pending("books", "job-invoices").unwrap().is_empty());
+    assert!(state.pending("books", "customers").unwrap().is_empty());
+    // The reports agree: each invoice was created exactly once across all runs.
+    let created: usize = state
+        .runs()
+        .unwrap()
+        .iter()
+        .filter(|r| r.entity == "job-invoices")
+        .map(|r| {
+            state
+                .run(r.id)
+                .unwrap()
+                .1
+                .iter()
+                .filter(|i| i.outcome == "created" && i.name.starts_with('J'))
+                .count()
+        })
+        .sum();
+    assert_eq!(created, N);
+    assert!(
+        state
+            .runs()
+            .unwrap()
+            .iter()
+            .any(|r| r.status == "interrupted"),
+        "killed runs are marked"
+    );
+}

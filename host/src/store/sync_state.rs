@@ -487,6 +487,17 @@ impl SyncState {
         })
     }
 
+    /// Mark a run that stopped without finishing (its process died) as interrupted.
+    pub fn mark_interrupted(&self, run_id: i64) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE id = ?1 AND status = 'running'",
+                params![run_id],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Runs, newest first.
     pub fn runs(&self) -> Result<Vec<Run>, SyncStateError> {
         self.with(|db| {

@@ -225,7 +225,7 @@ fn settle(
 
 /// Resolve intents an interrupted run left pending: found in the target → settled with
 /// that id; not found → sent again. Returns how many were resolved.
-async fn recover_customers(
+pub(crate) async fn recover_customers(
     state: &SyncState,
     plugin: &Plugin,
     ctx: &CallContext,
@@ -237,6 +237,9 @@ async fn recover_customers(
     }
     let run_id = state.start_run(None, connection, "customers", "recover", false)?;
     let mut resolved = 0;
+    for intent in &pending {
+        state.mark_interrupted(intent.run_id)?;
+    }
     for intent in pending {
         let record: Customer = serde_json::from_str(&intent.payload).map_err(|e| {
             ApplyError::Recovery(format!(

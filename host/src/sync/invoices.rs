@@ -58,9 +58,13 @@ pub async fn push(
     jobs: Vec<InvoiceJob>,
 ) -> Result<Summary, ApplyError> {
     let entity = entity(kind);
+    // Writes an interrupted run left in flight are resolved before anything new is sent.
+    let mut recovered = super::apply::recover_customers(state, plugin, ctx, connection).await?;
+    recovered += recover_invoices(state, plugin, ctx, connection, kind).await?;
     let run_id = state.start_run(None, connection, entity, "push", false)?;
     let mut summary = Summary {
         run_id,
+        recovered,
         ..Summary::default()
     };
     let mut customers: HashMap<String, Result<String, String>> = HashMap::new();
@@ -315,4 +319,120 @@ async fn resolve_customer(
             Ok(Err(reason))
         }
     }
+}
+
+/// Resolve invoice intents an interrupted run left pending: an invoice with the same
+/// number already in the target is settled with its id; otherwise it is sent again.
+async fn recover_invoices(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    kind: InvoiceKind,
+) -> Result<usize, ApplyError> {
+    let entity = entity(kind);
+    let pending = state.pending(connection, entity)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    // What the target holds, by document number.
+    let mut remote: HashMap<String, String> = HashMap::new();
+    let mut cursor = None;
+    loop {
+        let page = plugin
+            .pull_invoices(ctx, kind, None, cursor)
+            .await?
+            .map_err(|e| {
+                ApplyError::Recovery(format!(
+                    "cannot tell which invoices were sent before the interruption: {}",
+                    e.describe()
+                ))
+            })?;
+        for inv in page.items {
+            if let Some(id) = inv.remote_id {
+                remote.insert(inv.number, id);
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let run_id = state.start_run(None, connection, entity, "recover", false)?;
+    let mut resolved = 0;
+    for intent in &pending {
+        state.mark_interrupted(intent.run_id)?;
+    }
+    for intent in pending {
+        let invoice: Invoice = serde_json::from_str(&intent.payload).map_err(|e| {
+            ApplyError::Recovery(format!(
+                "the pending write {} cannot be read back: {e}",
+                intent.idempotency_key
+            ))
+        })?;
+        let result = match remote.get(&invoice.number) {
+            Some(id) => PushResult {
+                key: invoice.key.clone(),
+                outcome: Ok(crate::runtime::bindings::Written {
+                    remote_id: id.clone(),
+                    version: None,
+                    action: WriteAction::Created,
+                }),
+            },
+            None => plugin
+                .push_invoices(ctx, vec![invoice.clone()])
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    ApplyError::Recovery("the connector returned no result".to_owned())
+                })?,
+        };
+        let base = RunItem {
+            home_key: Some(invoice.key.clone()),
+            remote_id: None,
+            name: invoice.number.clone(),
+            outcome: String::new(),
+            reason: String::new(),
+        };
+        match result.outcome {
+            Ok(w) => {
+                let fp = fingerprint::invoice(&invoice);
+                let entry = MapEntry {
+                    home_key: invoice.key.clone(),
+                    remote_id: w.remote_id.clone(),
+                    home_fingerprint: fp.clone(),
+                    remote_fingerprint: fp,
+                    synced_at: now(),
+                };
+                state.settle(
+                    run_id,
+                    connection,
+                    entity,
+                    &intent.idempotency_key,
+                    &entry,
+                    &RunItem {
+                        remote_id: Some(w.remote_id),
+                        outcome: "created".to_owned(),
+                        reason: "completed after an interrupted run".to_owned(),
+                        ..base
+                    },
+                )?;
+            }
+            Err(e) => {
+                state.fail_intent(
+                    run_id,
+                    &intent.idempotency_key,
+                    &RunItem {
+                        outcome: "failed".to_owned(),
+                        reason: e.describe(),
+                        ..base
+                    },
+                )?;
+            }
+        }
+        resolved += 1;
+    }
+    state.finish_run(run_id)?;
+    Ok(resolved)
 }
