@@ -285,6 +285,39 @@ fn import_compare_select_sync_and_report() {
         "--dry-run",
     ]);
     assert!(due.contains("Dry run: 2 invoice(s) would be sent"), "{due}");
+
+    // Every run is in the audit log, with what it did.
+    let audit: Vec<String> = desk
+        .state()
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .map(|(_, _, d)| d)
+        .collect();
+    assert!(
+        audit
+            .iter()
+            .any(|d| d.ends_with("push customers on books (dry run): 3 would-create")),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|d| d.ends_with("push customers on books: 2 created")),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|d| d.ends_with("push job-invoices on books: 3 created")),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|d| d.ends_with("rollback mixed on books: 3 deleted")),
+        "{audit:?}"
+    );
 }
 
 #[cfg(unix)]

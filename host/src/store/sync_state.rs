@@ -276,13 +276,34 @@ impl SyncState {
         })
     }
 
-    /// Finish a run.
+    /// Finish a run, and record it in the audit log with its outcome counts.
     pub fn finish_run(&self, run_id: i64) -> Result<(), SyncStateError> {
         self.with(|db| {
-            db.execute(
+            let tx = db.transaction()?;
+            tx.execute(
                 "UPDATE runs SET status = 'finished', finished_at = ?2 WHERE id = ?1",
                 params![run_id, unix(SystemTime::now())],
             )?;
+            let (connection, entity, direction, dry_run): (String, String, String, bool) = tx.query_row(
+                "SELECT connection, entity, direction, dry_run FROM runs WHERE id = ?1",
+                params![run_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            let mut stmt = tx.prepare("SELECT outcome, COUNT(*) FROM run_items WHERE run_id = ?1 GROUP BY outcome ORDER BY outcome")?;
+            let counts = stmt
+                .query_map(params![run_id], |r| Ok(format!("{} {}", r.get::<_, i64>(1)?, r.get::<_, String>(0)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(stmt);
+            let detail = format!(
+                "run {run_id}: {direction} {entity} on {connection}{}: {}",
+                if dry_run { " (dry run)" } else { "" },
+                if counts.is_empty() { "nothing to do".to_owned() } else { counts.join(", ") }
+            );
+            tx.execute(
+                "INSERT INTO audit_log (at, action, detail) VALUES (?1, 'run', ?2)",
+                params![unix(SystemTime::now()), detail],
+            )?;
+            tx.commit()?;
             Ok(())
         })
     }
@@ -523,6 +544,17 @@ impl SyncState {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((run, items))
+        })
+    }
+
+    /// The audit log, oldest first: (Unix seconds, action, detail).
+    pub fn audit_log(&self) -> Result<Vec<(i64, String, String)>, SyncStateError> {
+        self.with(|db| {
+            let mut stmt = db.prepare("SELECT at, action, detail FROM audit_log ORDER BY id")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
     }
 
