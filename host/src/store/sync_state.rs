@@ -369,14 +369,7 @@ impl SyncState {
                 "UPDATE outbox SET state = 'settled', remote_id = ?2, settled_at = ?3 WHERE idempotency_key = ?1",
                 params![key, entry.remote_id, entry.synced_at],
             )?;
-            tx.execute(
-                "INSERT INTO id_map (connection, entity, home_key, remote_id, home_fingerprint, remote_fingerprint, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (connection, entity, home_key) DO UPDATE SET
-                   remote_id = excluded.remote_id, home_fingerprint = excluded.home_fingerprint,
-                   remote_fingerprint = excluded.remote_fingerprint, synced_at = excluded.synced_at",
-                params![connection, entity, entry.home_key, entry.remote_id, entry.home_fingerprint, entry.remote_fingerprint, entry.synced_at],
-            )?;
+            upsert_map(&tx, connection, entity, entry)?;
             insert_item(&tx, run_id, item)?;
             tx.commit()?;
             Ok(())
@@ -412,14 +405,7 @@ impl SyncState {
     ) -> Result<(), SyncStateError> {
         self.with(|db| {
             let tx = db.transaction()?;
-            tx.execute(
-                "INSERT INTO id_map (connection, entity, home_key, remote_id, home_fingerprint, remote_fingerprint, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (connection, entity, home_key) DO UPDATE SET
-                   remote_id = excluded.remote_id, home_fingerprint = excluded.home_fingerprint,
-                   remote_fingerprint = excluded.remote_fingerprint, synced_at = excluded.synced_at",
-                params![connection, entity, entry.home_key, entry.remote_id, entry.home_fingerprint, entry.remote_fingerprint, entry.synced_at],
-            )?;
+            upsert_map(&tx, connection, entity, entry)?;
             insert_item(&tx, run_id, item)?;
             tx.commit()?;
             Ok(())
@@ -584,6 +570,24 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         finished_at: r.get(7)?,
         status: r.get(8)?,
     })
+}
+
+/// Link a home record to a remote one, replacing any earlier link of that home record.
+fn upsert_map(
+    db: &rusqlite::Connection,
+    connection: &str,
+    entity: &str,
+    entry: &MapEntry,
+) -> rusqlite::Result<()> {
+    db.execute(
+        "INSERT INTO id_map (connection, entity, home_key, remote_id, home_fingerprint, remote_fingerprint, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (connection, entity, home_key) DO UPDATE SET
+           remote_id = excluded.remote_id, home_fingerprint = excluded.home_fingerprint,
+           remote_fingerprint = excluded.remote_fingerprint, synced_at = excluded.synced_at",
+        params![connection, entity, entry.home_key, entry.remote_id, entry.home_fingerprint, entry.remote_fingerprint, entry.synced_at],
+    )?;
+    Ok(())
 }
 
 fn insert_item(db: &rusqlite::Connection, run_id: i64, item: &RunItem) -> rusqlite::Result<()> {
