@@ -29,6 +29,7 @@ fn customer(key: &str, name: &str, email: &str) -> Customer {
         key: key.into(),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         name: name.into(),
         account_number: None,
         contact_name: Some("Ana Ruiz".into()),
@@ -75,6 +76,7 @@ fn invoice(
         key: key.into(),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         kind: InvoiceKind::Job,
         number: number.into(),
         customer: CustomerRef {

@@ -56,6 +56,7 @@ fn customer(key: &str, name: &str, email: &str) -> Customer {
         key: key.into(),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         name: name.into(),
         account_number: None,
         contact_name: None,
@@ -296,6 +297,7 @@ fn job_invoice(n: usize, customer: &Customer) -> ledgerlink::runtime::bindings::
         key: format!("JOB-{n}"),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         kind: InvoiceKind::Job,
         number: format!("J{n:04}"),
         customer: CustomerRef {

@@ -26,6 +26,12 @@ pub(crate) const LOG_PATH: &str = "/_sandbox/log";
 /// `GET ?profile=xero|quickbooks`: successful refresh grants so far.
 pub(crate) const REFRESH_COUNT_PATH: &str = "/_sandbox/refresh-count";
 
+/// `POST {"profile", "queue": [Fault...], "rates": FaultRates}` to inject faults;
+/// `GET ?profile=` for how many were served; `DELETE ?profile=` to stop.
+pub(crate) const FAULTS_PATH: &str = "/_sandbox/faults";
+/// `POST {"scale": N}`: rate-limit windows last 1/N of their real length.
+pub(crate) const TIME_SCALE_PATH: &str = "/_sandbox/time-scale";
+
 /// `GET` the real vendor origins emulated here and their base URLs in this sandbox.
 pub(crate) const ROUTES_PATH: &str = "/_sandbox/routes";
 
@@ -38,6 +44,59 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route(DROP_NEXT_REFRESH_PATH, post(drop_next_refresh))
         .route(LOG_PATH, get(log))
         .route(REFRESH_COUNT_PATH, get(refresh_count))
+        .route(
+            FAULTS_PATH,
+            post(inject_faults)
+                .get(faults_injected)
+                .delete(clear_faults),
+        )
+        .route(TIME_SCALE_PATH, post(time_scale))
+}
+
+/// Body of `POST /_sandbox/faults`.
+#[derive(Debug, Deserialize)]
+struct InjectFaults {
+    profile: Profile,
+    #[serde(default)]
+    queue: Vec<crate::Fault>,
+    rates: Option<crate::FaultRates>,
+}
+
+async fn inject_faults(
+    State(core): State<Arc<Core>>,
+    Json(inject): Json<InjectFaults>,
+) -> Json<Value> {
+    core.faults.queue(inject.profile, inject.queue);
+    if let Some(rates) = inject.rates {
+        core.faults.set_rates(inject.profile, rates);
+    }
+    Json(json!({ "profile": inject.profile, "injected": core.faults.injected(inject.profile) }))
+}
+
+async fn faults_injected(
+    State(core): State<Arc<Core>>,
+    Query(selector): Query<ProfileSelector>,
+) -> Json<Value> {
+    Json(json!({ "profile": selector.profile, "injected": core.faults.injected(selector.profile) }))
+}
+
+async fn clear_faults(
+    State(core): State<Arc<Core>>,
+    Query(selector): Query<ProfileSelector>,
+) -> Json<Value> {
+    core.faults.clear(selector.profile);
+    Json(json!({ "profile": selector.profile, "cleared": true }))
+}
+
+/// Body of `POST /_sandbox/time-scale`.
+#[derive(Debug, Deserialize)]
+struct TimeScale {
+    scale: u32,
+}
+
+async fn time_scale(State(core): State<Arc<Core>>, Json(scale): Json<TimeScale>) -> Json<Value> {
+    core.faults.set_time_scale(scale.scale);
+    Json(json!({ "scale": core.faults.time_scale() }))
 }
 
 /// The base URL is taken from the `Host` the client used, so it is right behind any port.

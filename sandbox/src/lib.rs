@@ -56,6 +56,7 @@ mod config;
 mod consent_page;
 mod control;
 mod credentials;
+mod faults;
 mod grants;
 mod index;
 mod log;
@@ -75,6 +76,7 @@ pub mod origins;
 
 pub use clients::{QBO_CLIENT_ID, QBO_CLIENT_SECRET, XERO_CLIENT_ID, XERO_CLIENT_SECRET};
 pub use config::SandboxConfig;
+pub use faults::{Fault, FaultRates};
 pub use log::LogEntry;
 pub use profile::Profile;
 pub use quickbooks::QBO_REALM_ID;

@@ -104,6 +104,32 @@ impl SandboxHandle {
         self.core.log.snapshot()
     }
 
+    /// Serves `faults` to the next accounting API requests of `profile`, in
+    /// order, before any random draw (see [`crate::Fault`]).
+    pub fn queue_faults(&self, profile: Profile, faults: impl IntoIterator<Item = crate::Fault>) {
+        self.core.faults.queue(profile, faults);
+    }
+
+    /// Injects random faults into `profile`'s accounting API at `rates`.
+    pub fn set_fault_rates(&self, profile: Profile, rates: crate::FaultRates) {
+        self.core.faults.set_rates(profile, rates);
+    }
+
+    /// Stops injecting faults into `profile`'s accounting API.
+    pub fn clear_faults(&self, profile: Profile) {
+        self.core.faults.clear(profile);
+    }
+
+    /// How many faults `profile` has been served so far.
+    pub fn faults_injected(&self, profile: Profile) -> usize {
+        self.core.faults.injected(profile)
+    }
+
+    /// Shortens every rate-limit window by `scale` (60: a minute lasts a second).
+    pub fn set_time_scale(&self, scale: u32) {
+        self.core.faults.set_time_scale(scale);
+    }
+
     /// Successful refresh grants of `profile` so far, dropped ones included.
     pub fn refresh_count(&self, profile: Profile) -> usize {
         self.core.store().refresh_count(profile)
@@ -149,7 +175,9 @@ fn router(core: Arc<Core>) -> Router {
     Router::new()
         .route("/", get(index::index))
         .merge(xero::routes())
+        .merge(xero::accounting::routes())
         .merge(quickbooks::routes())
+        .merge(quickbooks::accounting::routes())
         .merge(control::routes())
         .fallback(|| async {
             (

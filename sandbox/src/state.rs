@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::authorizations::Authorizations;
 use crate::clock::VirtualClock;
+use crate::faults::Faults;
 use crate::grants::Grants;
 use crate::log::RequestLog;
 use crate::profile::Profile;
@@ -21,6 +22,12 @@ pub(crate) struct Core {
     pub(crate) base_url: String,
     pub(crate) clock: VirtualClock,
     pub(crate) log: RequestLog,
+    /// Injected faults and the rate-limit time scale.
+    pub(crate) faults: Faults,
+    /// Xero's accounting data, per tenant. Its own lock; never held with `store`.
+    pub(crate) xero_books: crate::xero::accounting::Books,
+    /// QuickBooks' accounting data, per realm. Its own lock; never held with `store`.
+    pub(crate) qbo_books: crate::quickbooks::accounting::Books,
     store: Mutex<Store>,
 }
 
@@ -31,6 +38,9 @@ impl Core {
             base_url,
             clock: VirtualClock::default(),
             log: RequestLog::default(),
+            faults: Faults::default(),
+            xero_books: crate::xero::accounting::Books::default(),
+            qbo_books: crate::quickbooks::accounting::Books::default(),
             store: Mutex::new(Store::default()),
         }
     }

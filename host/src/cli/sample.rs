@@ -35,6 +35,7 @@ pub fn customers() -> Vec<Customer> {
             key: (*key).to_owned(),
             remote_id: None,
             version: None,
+            idempotency_key: None,
             name: (*name).to_owned(),
             account_number: Some(key.trim_start_matches("TP-CUST-").to_owned()),
             contact_name: None,
@@ -97,6 +98,7 @@ pub fn invoices() -> Vec<Invoice> {
         key: key.to_owned(),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         kind,
         number: number.to_owned(),
         customer: CustomerRef {

@@ -37,6 +37,7 @@ pub fn to_canonical_customer(c: &HomeCustomer) -> Customer {
         key: c.id.clone(),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         name: c.name.clone(),
         account_number: c.account_number.clone(),
         contact_name: c.contact_name.clone(),
@@ -214,6 +215,7 @@ fn invoice(
         key: key.to_owned(),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         kind,
         number: number.to_owned(),
         customer: CustomerRef {

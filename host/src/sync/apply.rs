@@ -145,9 +145,11 @@ pub async fn push_customers(
             }
             (_, Some(record)) => {
                 let key = idempotency_key(connection, entity, &home_key, record);
-                let payload = serde_json::to_string(record).unwrap_or_default();
+                let mut record = record.clone();
+                record.idempotency_key = Some(key.clone());
+                let payload = serde_json::to_string(&record).unwrap_or_default();
                 if state.record_intent(run_id, connection, entity, &home_key, &key, &payload)? {
-                    sending.push((key, record.clone()));
+                    sending.push((key, record));
                     continue;
                 }
                 ("unchanged", "already sent by an earlier run".to_owned())

@@ -122,6 +122,7 @@ pub(crate) mod tests {
             key: "k".into(),
             remote_id: None,
             version: None,
+            idempotency_key: None,
             name: name.into(),
             account_number: None,
             contact_name: None,

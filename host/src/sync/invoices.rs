@@ -109,6 +109,7 @@ pub async fn push(
                     &invoice.key,
                     &fingerprint::invoice(&invoice),
                 ]);
+                invoice.idempotency_key = Some(k.clone());
                 let payload = serde_json::to_string(&invoice).unwrap_or_default();
                 if state.record_intent(run_id, connection, entity, &invoice.key, &k, &payload)? {
                     sending.push((k, invoice));
@@ -263,10 +264,12 @@ async fn resolve_customer(
     }
     // Not in the target: create it, through the outbox like any write.
     let k = key(&[connection, "customers", &customer.key, &fp]);
-    let payload = serde_json::to_string(customer).unwrap_or_default();
+    let mut sent = customer.clone();
+    sent.idempotency_key = Some(k.clone());
+    let payload = serde_json::to_string(&sent).unwrap_or_default();
     state.record_intent(run_id, connection, "customers", &customer.key, &k, &payload)?;
     let result: PushResult = plugin
-        .push_customers(ctx, vec![customer.clone()])
+        .push_customers(ctx, vec![sent])
         .await?
         .into_iter()
         .next()

@@ -3,6 +3,7 @@
 //! `/qbo/v2/oauth2/tokens/revoke`) and one API resource
 //! (`/qbo/v3/company/{realmId}/companyinfo/{realmId}`).
 
+pub(crate) mod accounting;
 mod api;
 mod refresh;
 

@@ -2,6 +2,7 @@
 //! identity API (`/xero/connections`) and one accounting resource
 //! (`/xero/api.xro/2.0/Organisation`).
 
+pub(crate) mod accounting;
 mod api;
 mod refresh;
 pub(crate) mod tenants;

@@ -238,6 +238,7 @@ fn header_from_row(row: &InvoiceRow, kind: InvoiceKind) -> Result<Invoice, Conne
         key: String::new(),
         remote_id: row.id.clone(),
         version: row.version.clone(),
+        idempotency_key: None,
         kind,
         number: text(&row.number),
         customer: CustomerRef {
