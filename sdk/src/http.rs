@@ -40,6 +40,7 @@ impl Request {
                 url: url.into(),
                 headers: Vec::new(),
                 body: None,
+                retry_safe: matches!(method, Method::Get | Method::Head),
             },
         }
     }
@@ -70,6 +71,14 @@ impl Request {
             name: name.to_owned(),
             value: value.to_owned(),
         });
+        self
+    }
+
+    /// Mark a write as safe to repeat because it carries the vendor's idempotency key
+    /// (Xero `Idempotency-Key`, QuickBooks `requestid`): the host may then retry it after
+    /// a 429, a 502/503/504 or a lost connection. GET and HEAD are retry-safe already.
+    pub fn retry_safe(mut self) -> Self {
+        self.inner.retry_safe = true;
         self
     }
 

@@ -71,7 +71,7 @@ pub mod bindings {
 pub mod types {
     pub use crate::bindings::exports::ledgerlink::connector::connector::CheckReport;
     pub use crate::bindings::ledgerlink::connector::manifest_types::{
-        ApiKey, AuthKind, Capability, Oauth2, PluginManifest as Manifest, Setting,
+        ApiKey, AuthKind, Capability, Oauth2, PluginManifest as Manifest, RateLimit, Setting,
     };
     pub use crate::bindings::ledgerlink::connector::types::{
         Address, ConnectorError, Customer, CustomerPage, CustomerQuery, CustomerRef,

@@ -1,6 +1,6 @@
 //! [`ManifestBuilder`]: build a [`Manifest`] without spelling out every field.
 
-use crate::types::{ApiKey, AuthKind, Capability, Manifest, Oauth2, Setting};
+use crate::types::{ApiKey, AuthKind, Capability, Manifest, Oauth2, RateLimit, Setting};
 
 /// Builds a connector's [`Manifest`].
 ///
@@ -34,6 +34,7 @@ impl ManifestBuilder {
                 auth: AuthKind::None,
                 allowed_hosts: Vec::new(),
                 settings: Vec::new(),
+                rate_limits: Vec::new(),
             },
         }
     }
@@ -117,6 +118,16 @@ impl ManifestBuilder {
             description: description.to_owned(),
             required,
             default: default.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Declare a vendor call limit: at most `requests` per `window_seconds` per connection.
+    /// The host paces requests to stay under every declared limit.
+    pub fn rate_limit(mut self, requests: u32, window_seconds: u32) -> Self {
+        self.manifest.rate_limits.push(RateLimit {
+            requests,
+            window_seconds,
         });
         self
     }

@@ -1,0 +1,1 @@
+//! Placeholder: the xero_connector end-to-end tests are being written.
