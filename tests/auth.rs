@@ -188,6 +188,7 @@ impl World {
             clock: Arc::new(SystemClock),
             http_limits: HttpLimits::default(),
             refresh: policy,
+            pacers: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ledgerlink::net::{
     AllowedHosts, Credentials, HttpLimits, NetError, NoCredentials, OutboundHttp, OutboundRequest,
+    Pacer, RateLimit,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -89,6 +90,7 @@ fn get(url: String, headers: &[(&str, &str)]) -> OutboundRequest {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
         body: None,
+        retry_safe: false,
     }
 }
 
@@ -385,4 +387,135 @@ async fn an_api_key_is_added_by_the_host_and_its_header_is_reserved() {
         1,
         "the refused request sent nothing"
     );
+}
+
+fn status(code: u16, extra_headers: &str) -> Vec<u8> {
+    format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\n{extra_headers}connection: close\r\n\r\n")
+        .into_bytes()
+}
+
+/// A 200 whose body stops short of its Content-Length: the write happened, the answer is lost.
+fn cut() -> Vec<u8> {
+    b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{".to_vec()
+}
+
+fn post(url: String, retry_safe: bool) -> OutboundRequest {
+    OutboundRequest {
+        method: reqwest::Method::POST,
+        url,
+        headers: vec![],
+        body: Some(b"{}".to_vec()),
+        retry_safe,
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_request_is_sent_again_after_retry_after() {
+    let server = serve(|n| {
+        Some(if n == 0 {
+            status(429, "retry-after: 1\r\n")
+        } else {
+            ok("done")
+        })
+    })
+    .await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+    let started = std::time::Instant::now();
+    // Not retry-safe: a 429 means the vendor did not process it, so it is sent again anyway.
+    let response = http.send(post(format!("{origin}/x"), false)).await.unwrap();
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, b"done".as_slice())
+    );
+    assert_eq!(server.requests.lock().unwrap().len(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_outage_is_retried_only_for_retry_safe_requests() {
+    let server = serve(|n| {
+        Some(if n % 2 == 0 {
+            status(503, "")
+        } else {
+            ok("done")
+        })
+    })
+    .await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+
+    let unsafe_write = http.send(post(format!("{origin}/x"), false)).await.unwrap();
+    assert_eq!(unsafe_write.status, 503);
+    assert_eq!(server.requests.lock().unwrap().len(), 1);
+
+    // Request 1 answers 200: consume it so the next retry-safe send meets a 503 first.
+    http.send(post(format!("{origin}/x"), false)).await.unwrap();
+    let safe_write = http.send(post(format!("{origin}/x"), true)).await.unwrap();
+    assert_eq!(safe_write.status, 200);
+    assert_eq!(server.requests.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_response_cut_after_the_write_is_retried_only_when_retry_safe() {
+    let server = serve(|n| Some(if n % 2 == 0 { cut() } else { ok("done") })).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+
+    let err = http
+        .send(post(format!("{origin}/x"), false))
+        .await
+        .expect_err("cut");
+    assert!(matches!(err, NetError::Transport { .. }), "{err}");
+    assert_eq!(server.requests.lock().unwrap().len(), 1);
+
+    http.send(post(format!("{origin}/x"), false)).await.unwrap();
+    let response = http.send(post(format!("{origin}/x"), true)).await.unwrap();
+    assert_eq!(response.body, b"done");
+    assert_eq!(server.requests.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn requests_are_paced_to_the_declared_rate_limit() {
+    let server = serve(|_| Some(ok("done"))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let pacer = Arc::new(Pacer::new(
+        &[RateLimit {
+            requests: 2,
+            window: Duration::from_millis(600),
+        }],
+        1,
+    ));
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    )
+    .with_pacer(pacer);
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        http.send(get(format!("{origin}/x"), &[])).await.unwrap();
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.requests.lock().unwrap().len(), 3);
 }

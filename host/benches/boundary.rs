@@ -44,6 +44,7 @@ fn invoice(i: usize) -> Invoice {
         key: format!("job-{i}"),
         remote_id: None,
         version: None,
+        idempotency_key: None,
         kind: InvoiceKind::Job,
         number: format!("INV-{i:06}"),
         customer: CustomerRef {

@@ -142,13 +142,18 @@ pub async fn connect(
             req.connection.name
         ))
     })?;
-    let Some(endpoints) = endpoints(&manifest.auth, &routes) else {
+    let Some(mut endpoints) = endpoints(&manifest.auth, &routes) else {
         return Err(AuthError::Internal(format!(
             "connector {} has unusable OAuth endpoints",
             manifest.name
         ))
         .into());
     };
+    // A connection may ask for other scopes than the manifest's (Xero apps created before
+    // March 2026 use the classic scope set): setting `scopes`, space-separated.
+    if let Some(scopes) = req.connection.settings.get("scopes") {
+        endpoints.scopes = scopes.split_whitespace().map(str::to_owned).collect();
+    }
 
     let listener = TcpListener::bind("127.0.0.1:0")
         .await

@@ -14,7 +14,7 @@ use super::refresh::{RefreshPolicy, TokenManager, TokenManagerParts, blocking};
 use super::tokens::{self, API_KEY};
 use super::vault::Vault;
 use crate::files::ConnectionFolder;
-use crate::net::{Credentials, HttpLimits, NoCredentials, OutboundHttp, Routes};
+use crate::net::{Credentials, HttpLimits, NoCredentials, OutboundHttp, Pacer, RateLimit, Routes};
 use crate::runtime::manifest::Auth;
 use crate::runtime::{CallContext, Clock, Plugin};
 use crate::store::DataDir;
@@ -35,6 +35,27 @@ pub struct Services {
     pub http_limits: HttpLimits,
     /// Refresh tunables.
     pub refresh: RefreshPolicy,
+    /// One pacer per connection, shared by all its calls in this process.
+    pub pacers: Pacers,
+}
+
+/// The [`Pacer`] of each connection, created on first use.
+#[derive(Debug, Clone, Default)]
+pub struct Pacers(Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<Pacer>>>>);
+
+impl Pacers {
+    /// The pacer of `connection`, keeping to `limits` (scaled by `scale`).
+    pub fn get(&self, connection: &str, limits: &[RateLimit], scale: u32) -> Arc<Pacer> {
+        // The map is only touched here and no code panics while holding the lock; a
+        // poisoned map is still a valid map.
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(connection.to_owned())
+            .or_insert_with(|| Arc::new(Pacer::new(limits, scale)))
+            .clone()
+    }
 }
 
 impl std::fmt::Debug for Services {
@@ -154,7 +175,12 @@ pub async fn call_context(
         creds,
     )
     .map_err(|e| AuthError::Internal(e.to_string()))?
-    .with_routes(routes);
+    .with_routes(routes)
+    .with_pacer(services.pacers.get(
+        &connection.name,
+        &plugin.manifest().rate_limits,
+        services.http_limits.rate_limit_scale,
+    ));
     let folder = ConnectionFolder::open(&services.data.connection_files(&connection.name))
         .map_err(|e| {
             AuthError::Internal(format!(

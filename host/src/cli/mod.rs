@@ -110,10 +110,26 @@ impl Env {
             store: self.store()?,
             vault,
             clock: std::sync::Arc::new(ledgerlink::runtime::SystemClock),
-            http_limits: HttpLimits::default(),
+            http_limits: http_limits()?,
             refresh: RefreshPolicy::default(),
+            pacers: Default::default(),
         })
     }
+}
+
+/// Outbound HTTP limits; `LEDGERLINK_RATE_LIMIT_SCALE` divides the vendors' rate-limit
+/// windows, for a sandbox running its limits on a shortened time scale (never for a real
+/// vendor).
+fn http_limits() -> anyhow::Result<HttpLimits> {
+    let mut limits = HttpLimits::default();
+    if let Ok(scale) = std::env::var("LEDGERLINK_RATE_LIMIT_SCALE") {
+        limits.rate_limit_scale = scale.trim().parse().ok().filter(|s| *s >= 1).ok_or_else(|| {
+            anyhow::anyhow!(
+                "LEDGERLINK_RATE_LIMIT_SCALE is {scale:?}; it must be a whole number of at least 1 (1 = the vendors' real limits)"
+            )
+        })?;
+    }
+    Ok(limits)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -11,6 +11,8 @@ use url::Url;
 
 use super::allowlist::{AllowedHosts, Origin};
 use super::credentials::Credentials;
+use super::pacing::Pacer;
+use super::retry::{Failure, RetryPolicy};
 use super::routes::Routes;
 
 /// Timeouts and size caps for outbound HTTP.
@@ -22,6 +24,11 @@ pub struct HttpLimits {
     pub request_timeout: Duration,
     /// Largest response body accepted, in bytes.
     pub max_response_bytes: usize,
+    /// When to send a request again.
+    pub retry: RetryPolicy,
+    /// Divides every declared vendor rate-limit window (1 = real limits). Only for a
+    /// sandbox that runs its limits on a shortened time scale.
+    pub rate_limit_scale: u32,
 }
 
 impl Default for HttpLimits {
@@ -30,6 +37,8 @@ impl Default for HttpLimits {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_response_bytes: 32 * 1024 * 1024,
+            retry: RetryPolicy::default(),
+            rate_limit_scale: 1,
         }
     }
 }
@@ -113,6 +122,8 @@ pub struct OutboundRequest {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Option<Vec<u8>>,
+    /// Sending it twice has the effect of sending it once (see [`super::retry`]).
+    pub retry_safe: bool,
 }
 
 /// The response handed back to the plugin.
@@ -136,6 +147,7 @@ pub struct OutboundHttp {
     limits: HttpLimits,
     credentials: Arc<dyn Credentials>,
     client: reqwest::Client,
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl std::fmt::Debug for OutboundHttp {
@@ -189,7 +201,14 @@ impl OutboundHttp {
             limits,
             credentials,
             client,
+            pacer: None,
         })
+    }
+
+    /// Pace requests with `pacer` (shared by every sender of the same connection).
+    pub fn with_pacer(mut self, pacer: Arc<Pacer>) -> Self {
+        self.pacer = Some(pacer);
+        self
     }
 
     /// Send requests for routed origins to their routed base (a sandbox). The allowlist is
@@ -225,7 +244,15 @@ impl OutboundHttp {
         let target = self.routes.apply(&url);
 
         let mut retried_after_401 = false;
+        let mut attempt = 0u32;
         loop {
+            attempt += 1;
+            if let Some(pacer) = &self.pacer {
+                let waited = pacer.acquire().await;
+                if !waited.is_zero() {
+                    tracing::debug!(plugin = %self.plugin, ?waited, "paced to the vendor's rate limit");
+                }
+            }
             let mut headers = headers.clone();
             self.credentials.apply(&mut headers).await?;
             let secrets: Vec<Vec<u8>> = headers
@@ -240,10 +267,20 @@ impl OutboundHttp {
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
-            let response = builder
-                .send()
-                .await
-                .map_err(|e| self.transport(&origin, e))?;
+            let sent = builder.send().await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(e) => {
+                    let error = self.transport(&origin, e);
+                    if let Some(delay) =
+                        self.retry_delay(Failure::Transport, attempt, &request, &error)
+                    {
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(error);
+                }
+            };
             if response.status() == reqwest::StatusCode::UNAUTHORIZED
                 && !retried_after_401
                 && self.credentials.unauthorized(&headers).await?
@@ -251,10 +288,55 @@ impl OutboundHttp {
                 retried_after_401 = true;
                 continue;
             }
-            let mut response = self.read(response, &origin).await?;
+            let mut response = match self.read(response, &origin).await {
+                Ok(response) => response,
+                Err(error @ NetError::Transport { .. }) => {
+                    if let Some(delay) =
+                        self.retry_delay(Failure::Transport, attempt, &request, &error)
+                    {
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(error);
+                }
+                Err(error) => return Err(error),
+            };
+            let retry_after = response
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                .map(|(_, v)| v.as_str());
+            if let Some(failure) = Failure::of_status(response.status, retry_after)
+                && let Some(delay) = self
+                    .limits
+                    .retry
+                    .delay(failure, attempt, request.retry_safe)
+            {
+                tracing::info!(
+                    plugin = %self.plugin, %origin, status = response.status, attempt, ?delay,
+                    "vendor answered {}; sending again after {delay:?}", response.status
+                );
+                tokio::time::sleep(delay).await;
+                continue;
+            }
             redact(&mut response, &secrets);
             return Ok(response);
         }
+    }
+
+    fn retry_delay(
+        &self,
+        failure: Failure,
+        attempt: u32,
+        request: &OutboundRequest,
+        error: &NetError,
+    ) -> Option<Duration> {
+        let delay = self
+            .limits
+            .retry
+            .delay(failure, attempt, request.retry_safe)?;
+        tracing::info!(plugin = %self.plugin, attempt, ?delay, "{error}; sending again after {delay:?}");
+        Some(delay)
     }
 
     fn plugin_headers(&self, given: &[(String, String)]) -> Result<HeaderMap, NetError> {

@@ -4,14 +4,19 @@
 //! plugin's allowlist ([`allowlist`]); the plugin sets no credential header; then the
 //! connection's credentials are added ([`credentials`]) and the request is sent with a
 //! timeout and a response-size cap ([`client`]). Redirects are followed only to allowed
-//! origins.
+//! origins. Requests are paced to the vendor's declared call limits ([`pacing`]) and sent
+//! again after throttling, outages and lost connections where that is safe ([`retry`]).
 
 pub mod allowlist;
 pub mod client;
 pub mod credentials;
+pub mod pacing;
+pub mod retry;
 pub mod routes;
 
 pub use allowlist::{AllowedHosts, Origin, OriginError};
 pub use client::{HttpLimits, NetError, OutboundHttp, OutboundRequest, OutboundResponse};
 pub use credentials::{Credentials, NoCredentials};
+pub use pacing::{Pacer, RateLimit};
+pub use retry::RetryPolicy;
 pub use routes::{RouteError, Routes};

@@ -28,6 +28,8 @@ pub struct Manifest {
     pub allowed_hosts: AllowedHosts,
     /// Settings it reads.
     pub settings: Vec<SettingSpec>,
+    /// The vendor's call limits per connection, which the host paces to.
+    pub rate_limits: Vec<crate::net::RateLimit>,
 }
 
 /// How a connector authenticates.
@@ -205,6 +207,21 @@ pub fn validate(
         });
     }
 
+    let mut rate_limits = Vec::new();
+    for l in raw.rate_limits {
+        if l.requests == 0 || l.window_seconds == 0 {
+            problems.push(format!(
+                "rate limit {} per {} s must have at least 1 request and a window of at least 1 second",
+                l.requests, l.window_seconds
+            ));
+        } else {
+            rate_limits.push(crate::net::RateLimit {
+                requests: l.requests,
+                window: std::time::Duration::from_secs(u64::from(l.window_seconds)),
+            });
+        }
+    }
+
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -218,6 +235,7 @@ pub fn validate(
         auth,
         allowed_hosts,
         settings,
+        rate_limits,
     })
 }
 

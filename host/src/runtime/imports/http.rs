@@ -25,6 +25,7 @@ impl Host for CallState {
             url: req.url,
             headers: req.headers.into_iter().map(|h| (h.name, h.value)).collect(),
             body: req.body,
+            retry_safe: req.retry_safe,
         };
         let result = http.send(outbound).await;
         if let Err(e) = &result {

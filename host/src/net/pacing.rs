@@ -1,0 +1,149 @@
+//! [`Pacer`]: keeps one connection's requests under the vendor's declared call limits
+//! (the manifest's `rate-limits`), so a long transfer slows down instead of being throttled.
+//!
+//! Each limit is a sliding window: at most `requests` sends in any `window`. A send waits
+//! until every window has room. One pacer is shared by every call of a connection in this
+//! process; the vendor's own 429 + `Retry-After` (handled by the retry policy) covers
+//! other processes using the same connection.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// A vendor call limit: `requests` per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+/// Paces sends to stay under a set of [`RateLimit`]s.
+#[derive(Debug)]
+pub struct Pacer {
+    windows: Mutex<Vec<Window>>,
+}
+
+#[derive(Debug)]
+struct Window {
+    limit: RateLimit,
+    sent: VecDeque<Instant>,
+}
+
+impl Pacer {
+    /// A pacer for `limits`, each window divided by `scale` (1 = the vendor's real limits;
+    /// a sandbox running at a time scale of 60 is paced with 60).
+    pub fn new(limits: &[RateLimit], scale: u32) -> Pacer {
+        let scale = scale.max(1);
+        let windows = limits
+            .iter()
+            .filter(|l| l.requests > 0 && !l.window.is_zero())
+            .map(|l| Window {
+                limit: RateLimit {
+                    requests: l.requests,
+                    window: l.window / scale,
+                },
+                sent: VecDeque::new(),
+            })
+            .collect();
+        Pacer {
+            windows: Mutex::new(windows),
+        }
+    }
+
+    /// Waits until a request may be sent under every limit, then counts it as sent.
+    /// Returns how long it waited.
+    pub async fn acquire(&self) -> Duration {
+        let started = Instant::now();
+        loop {
+            let wait = {
+                let mut windows = self.windows.lock().await;
+                let now = Instant::now();
+                let mut wait = Duration::ZERO;
+                for w in windows.iter_mut() {
+                    while w
+                        .sent
+                        .front()
+                        .is_some_and(|at| now.duration_since(*at) >= w.limit.window)
+                    {
+                        w.sent.pop_front();
+                    }
+                    if w.sent.len() >= w.limit.requests as usize
+                        && let Some(oldest) = w.sent.front()
+                    {
+                        wait = wait.max(w.limit.window - now.duration_since(*oldest));
+                    }
+                }
+                if wait.is_zero() {
+                    for w in windows.iter_mut() {
+                        w.sent.push_back(now);
+                    }
+                }
+                wait
+            };
+            if wait.is_zero() {
+                return started.elapsed();
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_n_plus_first_request_waits_for_the_window() {
+        let pacer = Pacer::new(
+            &[RateLimit {
+                requests: 3,
+                window: Duration::from_secs(60),
+            }],
+            1,
+        );
+        for _ in 0..3 {
+            assert_eq!(pacer.acquire().await, Duration::ZERO);
+        }
+        let waited = pacer.acquire().await;
+        assert_eq!(waited, Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_limit_holds_and_scale_shortens_windows() {
+        let pacer = Pacer::new(
+            &[
+                RateLimit {
+                    requests: 2,
+                    window: Duration::from_secs(60),
+                },
+                RateLimit {
+                    requests: 3,
+                    window: Duration::from_secs(600),
+                },
+            ],
+            60,
+        );
+        let start = Instant::now();
+        for _ in 0..3 {
+            pacer.acquire().await;
+        }
+        // The third waited a (scaled) minute: 1 s.
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        // The fourth waits for the scaled 10-minute window: 10 s after the first.
+        pacer.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_limits_never_wait() {
+        let pacer = Pacer::new(&[], 1);
+        for _ in 0..1000 {
+            assert_eq!(pacer.acquire().await, Duration::ZERO);
+        }
+    }
+}
