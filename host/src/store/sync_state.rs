@@ -316,6 +316,24 @@ impl SyncState {
         })
     }
 
+    /// Change the outcome of the items of `home_key` in `run_id` (a created invoice whose
+    /// totals did not read back the same becomes `failed`, with the reason).
+    pub fn amend_item(
+        &self,
+        run_id: i64,
+        home_key: &str,
+        outcome: &str,
+        reason: &str,
+    ) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE run_items SET outcome = ?3, reason = ?4 WHERE run_id = ?1 AND home_key = ?2",
+                params![run_id, home_key, outcome, reason],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Record an intent before sending. Returns `false` when an intent with this key was
     /// already settled (the write happened in an earlier run: do not send again).
     pub fn record_intent(

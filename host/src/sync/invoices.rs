@@ -62,6 +62,9 @@ pub async fn push(
     let mut recovered = super::apply::recover_customers(state, plugin, ctx, connection).await?;
     recovered += recover_invoices(state, plugin, ctx, connection, kind).await?;
     let run_id = state.start_run(None, connection, entity, "push", false)?;
+    // Read-back looks at what changed in the target from a little before this run.
+    let read_back_since = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let mut created: Vec<(Invoice, String)> = Vec::new();
     let mut summary = Summary {
         run_id,
         recovered,
@@ -163,11 +166,14 @@ pub async fn push(
                         k,
                         &entry,
                         &RunItem {
-                            remote_id: Some(w.remote_id),
+                            remote_id: Some(w.remote_id.clone()),
                             outcome: outcome.to_owned(),
                             ..base
                         },
                     )?;
+                    if w.action == WriteAction::Created {
+                        created.push((invoice.clone(), w.remote_id.clone()));
+                    }
                     match w.action {
                         WriteAction::Created => summary.created += 1,
                         WriteAction::Updated => summary.updated += 1,
@@ -189,8 +195,102 @@ pub async fn push(
             }
         }
     }
+    if !created.is_empty() && plugin.can("pull-invoices") {
+        let since = read_back_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        for (home_key, reason) in read_back(plugin, ctx, kind, &since, &created).await? {
+            state.amend_item(run_id, &home_key, "failed", &reason)?;
+            summary.created -= 1;
+            summary.failed += 1;
+        }
+    }
     state.finish_run(run_id)?;
     Ok(summary)
+}
+
+/// Reads the invoices just created back from the target and compares their totals with
+/// the home book's, to the cent. Returns `(home key, reason)` for every one that differs
+/// or cannot be found.
+async fn read_back(
+    plugin: &Plugin,
+    ctx: &CallContext,
+    kind: InvoiceKind,
+    since: &str,
+    created: &[(Invoice, String)],
+) -> Result<Vec<(String, String)>, ApplyError> {
+    let mut remote: HashMap<String, Invoice> = HashMap::new();
+    let mut cursor = None;
+    loop {
+        let page = match plugin
+            .pull_invoices(ctx, kind, Some(since.to_owned()), cursor)
+            .await?
+        {
+            Ok(page) => page,
+            Err(e) => {
+                let reason = format!(
+                    "created, but its totals could not be read back to check them: {}",
+                    e.describe()
+                );
+                return Ok(created
+                    .iter()
+                    .map(|(i, _)| (i.key.clone(), reason.clone()))
+                    .collect());
+            }
+        };
+        for inv in page.items {
+            if let Some(id) = inv.remote_id.clone() {
+                remote.insert(id, inv);
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let mut differ = Vec::new();
+    for (home, id) in created {
+        let Some(there) = remote.get(id) else {
+            differ.push((
+                home.key.clone(),
+                format!(
+                    "created as {id}, but the target did not return it when read back; check invoice {} there",
+                    home.number
+                ),
+            ));
+            continue;
+        };
+        for (what, ours, theirs) in [
+            ("total", &home.total, &there.total),
+            ("tax total", &home.tax_total, &there.tax_total),
+        ] {
+            if let Some(reason) = cents_differ(ours, theirs) {
+                differ.push((
+                    home.key.clone(),
+                    format!(
+                        "created as {id}, but its {what} there is {theirs} while Tracker Pro has {ours}{reason}; correct invoice {} in the target or the home book",
+                        home.number
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+    Ok(differ)
+}
+
+/// `None` when both amounts are equal to the cent; else a note on why they differ.
+fn cents_differ(ours: &str, theirs: &str) -> Option<String> {
+    use rust_decimal::{Decimal, RoundingStrategy};
+    use std::str::FromStr;
+    let cents = |s: &str| {
+        Decimal::from_str(s.trim())
+            .ok()
+            .map(|d| d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+    };
+    match (cents(ours), cents(theirs)) {
+        (Some(a), Some(b)) if a == b => None,
+        (Some(a), Some(b)) => Some(format!(" (a difference of {})", (b - a).abs())),
+        _ => Some(" (not a decimal amount)".to_owned()),
+    }
 }
 
 /// The customer's id in the target: mapped, found (one match), or created.
@@ -438,4 +538,23 @@ async fn recover_invoices(
     }
     state.finish_run(run_id)?;
     Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cents_differ;
+
+    #[test]
+    fn amounts_are_compared_to_the_cent() {
+        assert_eq!(cents_differ("115.00", "115"), None);
+        assert_eq!(cents_differ("115.004", "115.00"), None);
+        assert_eq!(
+            cents_differ("115.00", "115.01").as_deref(),
+            Some(" (a difference of 0.01)")
+        );
+        assert_eq!(
+            cents_differ("115.00", "lots").as_deref(),
+            Some(" (not a decimal amount)")
+        );
+    }
 }
