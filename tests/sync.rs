@@ -15,6 +15,7 @@ use ledgerlink::sync::apply::{self, idempotency_key};
 use ledgerlink::sync::compare::{Action, Direction};
 use ledgerlink::sync::customers::{compare_and_plan, load_plan};
 use ledgerlink::sync::plan::Selection;
+use ledgerlink::sync::progress::Silent;
 
 struct Bench {
     _tmp: tempfile::TempDir,
@@ -126,6 +127,7 @@ async fn compare_then_apply_a_partial_selection() {
         &load_plan(&b.state, plan_id).unwrap(),
         &Selection::All,
         true,
+        &Silent,
     )
     .await
     .unwrap();
@@ -134,10 +136,11 @@ async fn compare_then_apply_a_partial_selection() {
 
     // Apply exactly two rows of the stored plan.
     let selection = Selection::Keys(vec!["TP-1".into(), "TP-2".into()]);
-    let summary =
-        apply::push_customers(&b.state, &b.plugin, &ctx, plan_id, &plan, &selection, false)
-            .await
-            .unwrap();
+    let summary = apply::push_customers(
+        &b.state, &b.plugin, &ctx, plan_id, &plan, &selection, false, &Silent,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (
             summary.created,
@@ -268,6 +271,7 @@ async fn an_interrupted_write_is_neither_duplicated_nor_forgotten() {
         &plan,
         &Selection::All,
         false,
+        &Silent,
     )
     .await
     .unwrap();
@@ -356,9 +360,17 @@ async fn fifty_invoices_for_an_unknown_customer_create_it_once() {
         customer: known.clone(),
     });
 
-    let summary = invoices::push(&b.state, &b.plugin, &ctx, "books", InvoiceKind::Job, jobs)
-        .await
-        .unwrap();
+    let summary = invoices::push(
+        &b.state,
+        &b.plugin,
+        &ctx,
+        "books",
+        InvoiceKind::Job,
+        jobs,
+        &Silent,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (summary.created, summary.failed, summary.skipped),
         (52, 0, 0),
@@ -393,9 +405,17 @@ async fn fifty_invoices_for_an_unknown_customer_create_it_once() {
             customer: newcomer.clone(),
         })
         .collect();
-    let summary = invoices::push(&b.state, &b.plugin, &ctx, "books", InvoiceKind::Job, again)
-        .await
-        .unwrap();
+    let summary = invoices::push(
+        &b.state,
+        &b.plugin,
+        &ctx,
+        "books",
+        InvoiceKind::Job,
+        again,
+        &Silent,
+    )
+    .await
+    .unwrap();
     assert_eq!((summary.created, summary.unchanged), (0, 50));
     assert_eq!(
         std::fs::read_to_string(b.folder.join("job-invoices.csv"))

@@ -639,3 +639,69 @@ fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
         "killed runs are marked"
     );
 }
+
+#[test]
+fn connection_changes_are_in_the_audit_log() {
+    let desk = Desk::new();
+    desk.ok(&[
+        "connections",
+        "add",
+        "books",
+        "--connector",
+        "csv",
+        "--set",
+        "page-size=50",
+    ]);
+    desk.ok(&["connections", "remove", "books"]);
+    let out = desk.ok(&["audit", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let details: Vec<&str> = rows.iter().map(|r| r["detail"].as_str().unwrap()).collect();
+    assert_eq!(
+        details,
+        [
+            "connection books added (connector csv; settings: page-size)",
+            "connection books removed"
+        ]
+    );
+    assert!(rows.iter().all(|r| r["action"] == "connection"));
+}
+
+#[test]
+fn a_customer_demo_applies_n_rows_and_a_later_run_the_rest() {
+    let desk = Desk::new();
+    desk.ok(&["home", "import", sample_book().to_str().unwrap()]);
+    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+
+    let (plan, items) =
+        plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
+    // The csv connector can delete, so every Add can be rolled back; the plan says so.
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["not_undoable"].is_null()),
+        "{items}"
+    );
+    let out = desk.ok(&["sync", "--plan", &plan.to_string(), "--all", "--demo", "1"]);
+    assert!(out.contains(": 1 created, 0 updated"), "{out}");
+    assert_eq!(desk.customers_csv().lines().skip(1).count(), 1);
+
+    let (plan, items) =
+        plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
+    let actions: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    // The customer the demo sent is no longer due (unchanged since it synced).
+    assert_eq!(actions, ["add", "add"]);
+    let out = desk.ok(&["sync", "--plan", &plan.to_string(), "--all"]);
+    assert!(out.contains(": 2 created, 0 updated"), "{out}");
+    assert_eq!(desk.customers_csv().lines().skip(1).count(), 3);
+
+    // An update cannot be undone by a rollback, and the table says so before it is applied.
+    let table = desk.ok(&["compare", "customers", "--connection", "books"]);
+    assert!(table.contains("ROLLBACK"), "{table}");
+}

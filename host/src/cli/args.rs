@@ -84,6 +84,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// The audit log: every run and every change to a connection, oldest first.
+    Audit {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Vault utilities.
     Vault {
         #[command(subcommand)]
@@ -234,6 +240,10 @@ pub struct SyncArgs {
     /// Apply every Update.
     #[arg(long)]
     pub all_updates: bool,
+    /// Demo: apply only the first N of the selected rows. A later run of a new compare
+    /// applies the rest without duplicating these.
+    #[arg(long, value_name = "N")]
+    pub demo: Option<usize>,
     /// Report what would happen; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -266,6 +276,15 @@ pub enum RunsCommand {
     },
 }
 
+/// Who numbers pushed invoices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Numbering {
+    /// Keep Tracker Pro's document numbers.
+    Keep,
+    /// Let the target number them.
+    Target,
+}
+
 /// Which invoices.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum InvoiceKindArg {
@@ -288,6 +307,11 @@ pub struct PushInvoicesArgs {
     /// full run sends the rest without duplicating these.
     #[arg(long, value_name = "N")]
     pub demo: Option<usize>,
+    /// Invoice numbers: `keep` sends Tracker Pro's numbers (the default); `target` leaves
+    /// numbering to the accounting system (its next number in sequence). With `target`, an
+    /// interrupted push is resolved by the idempotency key alone.
+    #[arg(long, value_enum, default_value_t = Numbering::Keep)]
+    pub numbering: Numbering,
     /// List what would be sent; write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -10,6 +10,7 @@ mod doctor;
 mod home;
 mod home_source;
 mod plugins;
+mod progress;
 mod quickstart;
 mod sample;
 mod table;
@@ -145,6 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => transfers::sync(&env, args).await,
         Command::Runs { command } => transfers::runs(&env, command).await,
         Command::PushInvoices(args) => transfers::push_invoices(&env, args).await,
+        Command::Audit { json } => transfers::audit(&env, json),
         Command::Vault {
             command: VaultCommand::InitKey,
         } => {

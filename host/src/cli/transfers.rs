@@ -48,7 +48,11 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::json!({ "plan": plan_id, "items": plan.items.iter().map(|p| &p.item).collect::<Vec<_>>() })
+                &serde_json::json!({ "plan": plan_id, "items": plan.items.iter().map(|p| {
+                    let mut item = serde_json::to_value(&p.item).unwrap_or_default();
+                    item["not_undoable"] = serde_json::json!(p.not_undoable);
+                    item
+                }).collect::<Vec<_>>() })
             )?
         );
         return Ok(());
@@ -60,6 +64,7 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
         "NAME",
         "WHY",
         "DIFFERENCES",
+        "ROLLBACK",
     ]);
     for p in &plan.items {
         let i = &p.item;
@@ -83,9 +88,24 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
             i.name.clone(),
             i.reason.clone(),
             diffs,
+            match (&p.not_undoable, i.action) {
+                (_, Action::Unchanged) => String::new(),
+                (None, _) => "can be undone".to_owned(),
+                (Some(why), _) => format!("cannot be undone: {why}"),
+            },
         ]);
     }
     println!("{t}");
+    let undoable = plan
+        .items
+        .iter()
+        .filter(|p| p.item.action != Action::Unchanged && p.not_undoable.is_some())
+        .count();
+    if undoable > 0 {
+        println!(
+            "Note: {undoable} row(s) cannot be undone by `ledgerlink runs rollback` once applied (see ROLLBACK)."
+        );
+    }
     let count = |a: Action| plan.items.iter().filter(|p| p.item.action == a).count();
     println!(
         "Plan {plan_id}: {} to add, {} to update, {} unchanged, {} in conflict.",
@@ -115,6 +135,21 @@ pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
     };
     let state = state(env)?;
     let plan = load_plan(&state, args.plan)?;
+    // Demo: the first N selected rows only; a later full run applies the rest.
+    let selection = match args.demo {
+        None => selection,
+        Some(n) => Selection::Keys(
+            plan.items
+                .iter()
+                .filter(|p| selection.includes(&p.item))
+                .take(n)
+                .filter_map(|p| match plan.direction {
+                    Direction::Push => p.item.home_key.clone(),
+                    Direction::Pull => p.item.remote_id.clone(),
+                })
+                .collect(),
+        ),
+    };
     if plan.direction == Direction::Pull {
         let home = ledgerlink::store::home::HomeStore::open(&env.data.database())?;
         let summary = ledgerlink::sync::pull::pull_customers(
@@ -150,6 +185,7 @@ pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
         &plan,
         &selection,
         args.dry_run,
+        &super::progress::Terminal::new(),
     )
     .await
     .with_context(|| format!("applying plan {} stopped", args.plan))?;
@@ -277,6 +313,15 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
     if let Some(n) = args.demo {
         due.truncate(n);
     }
+    if args.numbering == super::args::Numbering::Target {
+        for job in &mut due {
+            // The reference keeps Tracker Pro's number on the invoice for people to find.
+            if job.invoice.reference.is_none() {
+                job.invoice.reference = Some(job.invoice.number.clone());
+            }
+            job.invoice.number.clear();
+        }
+    }
     if args.dry_run {
         let mut t = table::new(&["TRACKER PRO", "NUMBER", "CUSTOMER", "TOTAL"]);
         for j in &due {
@@ -299,9 +344,16 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
     let plugin = connectors::load(env, &connection.connector).await?;
     let ctx = context::call_context(&services, &plugin, &connection).await?;
     let state = state(env)?;
-    let summary =
-        ledgerlink::sync::invoices::push(&state, &plugin, &ctx, &connection.name, kind, due)
-            .await?;
+    let summary = ledgerlink::sync::invoices::push(
+        &state,
+        &plugin,
+        &ctx,
+        &connection.name,
+        kind,
+        due,
+        &super::progress::Terminal::new(),
+    )
+    .await?;
     println!(
         "Run {}: {} created, {} updated, {} unchanged, {} skipped, {} failed (customers created for their invoices are counted). `ledgerlink runs show {}` has every record.",
         summary.run_id,
@@ -348,5 +400,28 @@ pub async fn rollback(env: &Env, id: i64) -> anyhow::Result<()> {
             summary.run_id
         );
     }
+    Ok(())
+}
+
+pub fn audit(env: &Env, json: bool) -> anyhow::Result<()> {
+    let entries = state(env)?.audit_log()?;
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| t.to_string())
+    };
+    if json {
+        let rows: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(t, action, detail)| serde_json::json!({"at": at(*t), "action": action, "detail": detail}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let mut t = table::new(&["AT", "WHAT", "DETAIL"]);
+    for (time, action, detail) in entries {
+        t.add_row(vec![at(time), action, detail]);
+    }
+    println!("{t}");
     Ok(())
 }

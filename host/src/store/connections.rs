@@ -198,6 +198,19 @@ impl ConnectionStore {
             if inserted == 0 {
                 return Err(ConnectionError::Exists(name.to_owned()));
             }
+            let keys: Vec<&str> = settings.keys().map(String::as_str).collect();
+            audit(
+                db,
+                "connection",
+                &format!(
+                    "connection {name} added (connector {connector}; settings: {})",
+                    if keys.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        keys.join(", ")
+                    }
+                ),
+            )?;
             Ok(())
         })?;
         self.get(name)
@@ -226,7 +239,7 @@ impl ConnectionStore {
         self.with(|db| {
             match db.execute("DELETE FROM connections WHERE name = ?1", params![name])? {
                 0 => Err(ConnectionError::NotFound(name.to_owned())),
-                _ => Ok(()),
+                _ => audit(db, "connection", &format!("connection {name} removed")),
             }
         })
     }
@@ -244,7 +257,13 @@ impl ConnectionStore {
             None => c.settings.remove(key),
         };
         let json = serde_json::to_string(&c.settings).unwrap_or_else(|_| "{}".to_owned());
-        self.update(name, "settings = ?2", params![name, json])
+        self.update(name, "settings = ?2", params![name, json])?;
+        // Settings are not secret (secrets live in the vault), so the value is recorded.
+        let detail = match value {
+            Some(v) => format!("connection {name}: setting {key} set to {v:?}"),
+            None => format!("connection {name}: setting {key} cleared"),
+        };
+        self.with(|db| audit(db, "connection", &detail))
     }
 
     /// Replace the routes.
@@ -253,8 +272,22 @@ impl ConnectionStore {
         name: &str,
         routes: &BTreeMap<String, String>,
     ) -> Result<(), ConnectionError> {
+        let before = self.get(name)?.routes;
         let json = serde_json::to_string(routes).unwrap_or_else(|_| "{}".to_owned());
-        self.update(name, "routes = ?2", params![name, json])
+        self.update(name, "routes = ?2", params![name, json])?;
+        if &before == routes {
+            return Ok(());
+        }
+        let detail = if routes.is_empty() {
+            format!("connection {name}: routes cleared")
+        } else {
+            let list: Vec<String> = routes
+                .iter()
+                .map(|(from, to)| format!("{from} → {to}"))
+                .collect();
+            format!("connection {name}: routes set: {}", list.join(", "))
+        };
+        self.with(|db| audit(db, "connection", &detail))
     }
 
     /// Record a successful connect or refresh.
@@ -264,6 +297,16 @@ impl ConnectionStore {
         health: &TokenHealth,
         now: SystemTime,
     ) -> Result<(), ConnectionError> {
+        let was = self.get(name)?.status;
+        if was != Status::Connected {
+            self.with(|db| {
+                audit(
+                    db,
+                    "connection",
+                    &format!("connection {name}: connected (was {})", was.as_str()),
+                )
+            })?;
+        }
         self.update(
             name,
             "status = 'connected', status_message = NULL, access_expires_at = ?2,
@@ -287,6 +330,20 @@ impl ConnectionStore {
         message: &str,
         now: SystemTime,
     ) -> Result<(), ConnectionError> {
+        let was = self.get(name)?.status;
+        if was != status {
+            self.with(|db| {
+                audit(
+                    db,
+                    "connection",
+                    &format!(
+                        "connection {name}: {} (was {}): {message}",
+                        status.as_str(),
+                        was.as_str()
+                    ),
+                )
+            })?;
+        }
         self.update(
             name,
             "status = ?2, status_message = ?3, last_refresh_at = ?4, last_refresh_outcome = ?5",
@@ -301,7 +358,14 @@ impl ConnectionStore {
             "status = 'not-connected', status_message = NULL, access_expires_at = NULL,
              refresh_expires_at = NULL",
             params![name],
-        )
+        )?;
+        self.with(|db| {
+            audit(
+                db,
+                "connection",
+                &format!("connection {name}: credentials removed"),
+            )
+        })
     }
 
     fn update(
@@ -443,4 +507,13 @@ mod tests {
             "\"Acme Xero\" is not a valid connection name: use 1-64 lowercase letters, digits and '-', starting with a letter"
         );
     }
+}
+
+/// Append to the audit log (the same table runs are recorded in).
+fn audit(db: &rusqlite::Connection, action: &str, detail: &str) -> Result<(), ConnectionError> {
+    db.execute(
+        "INSERT INTO audit_log (at, action, detail) VALUES (?1, ?2, ?3)",
+        params![unix(SystemTime::now()), action, detail],
+    )?;
+    Ok(())
 }

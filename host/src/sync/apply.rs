@@ -105,6 +105,7 @@ pub async fn push_customers(
     plan: &Plan,
     selection: &Selection,
     dry_run: bool,
+    progress: &dyn super::progress::Progress,
 ) -> Result<Summary, ApplyError> {
     let connection = plan.connection.as_str();
     let entity = plan.entity.as_str();
@@ -164,6 +165,7 @@ pub async fn push_customers(
         state.record_item(run_id, &item)?;
     }
 
+    progress.begin("sending customers", sending.len() as u64);
     for chunk in sending.chunks(BATCH) {
         let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
         let results = plugin.push_customers(ctx, batch).await?;
@@ -171,7 +173,9 @@ pub async fn push_customers(
             let outcome = settle(state, run_id, connection, entity, key, record, result)?;
             summary.count(&outcome);
         }
+        progress.advance(chunk.len() as u64);
     }
+    progress.finish();
     state.finish_run(run_id)?;
     Ok(summary)
 }

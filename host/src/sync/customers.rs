@@ -87,7 +87,13 @@ pub async fn compare_and_plan(
                     .cloned(),
                 _ => None,
             };
-            PlannedItem { item, record }
+            let not_undoable =
+                super::plan::not_undoable(direction, item.action, plugin.can("delete"));
+            PlannedItem {
+                item,
+                record,
+                not_undoable,
+            }
         })
         .collect();
     let plan = Plan {

@@ -44,6 +44,19 @@ fn key(parts: &[&str]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How an invoice is named in reports: its number, or (when the target numbers it) its
+/// reference or home key.
+fn label(invoice: &Invoice) -> String {
+    if !invoice.number.is_empty() {
+        invoice.number.clone()
+    } else {
+        invoice
+            .reference
+            .clone()
+            .unwrap_or_else(|| invoice.key.clone())
+    }
+}
+
 fn now() -> i64 {
     unix(std::time::SystemTime::now())
 }
@@ -56,6 +69,7 @@ pub async fn push(
     connection: &str,
     kind: InvoiceKind,
     jobs: Vec<InvoiceJob>,
+    progress: &dyn super::progress::Progress,
 ) -> Result<Summary, ApplyError> {
     let entity = entity(kind);
     // Writes an interrupted run left in flight are resolved before anything new is sent.
@@ -97,7 +111,7 @@ pub async fn push(
                 let item = RunItem {
                     home_key: Some(invoice.key.clone()),
                     remote_id: None,
-                    name: invoice.number.clone(),
+                    name: label(&invoice),
                     outcome: "skipped".to_owned(),
                     reason,
                 };
@@ -122,7 +136,7 @@ pub async fn push(
                         &RunItem {
                             home_key: Some(invoice.key.clone()),
                             remote_id: None,
-                            name: invoice.number.clone(),
+                            name: label(&invoice),
                             outcome: "unchanged".to_owned(),
                             reason: "already sent by an earlier run".to_owned(),
                         },
@@ -133,6 +147,13 @@ pub async fn push(
         }
     }
 
+    progress.begin(
+        match kind {
+            InvoiceKind::Job => "sending job invoices",
+            InvoiceKind::Contract => "sending contract invoices",
+        },
+        sending.len() as u64,
+    );
     for chunk in sending.chunks(super::apply::BATCH) {
         let batch: Vec<Invoice> = chunk.iter().map(|(_, i)| i.clone()).collect();
         let results = plugin.push_invoices(ctx, batch).await?;
@@ -140,7 +161,7 @@ pub async fn push(
             let base = RunItem {
                 home_key: Some(invoice.key.clone()),
                 remote_id: None,
-                name: invoice.number.clone(),
+                name: label(&invoice),
                 outcome: String::new(),
                 reason: String::new(),
             };
@@ -194,7 +215,9 @@ pub async fn push(
                 }
             }
         }
+        progress.advance(chunk.len() as u64);
     }
+    progress.finish();
     if !created.is_empty() && plugin.can("pull-invoices") {
         let since = read_back_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         for (home_key, reason) in read_back(plugin, ctx, kind, &since, &created).await? {
@@ -473,7 +496,12 @@ async fn recover_invoices(
                 intent.idempotency_key
             ))
         })?;
-        let result = match remote.get(&invoice.number) {
+        // Target-numbered invoices (empty number) cannot be found by number; the connector's
+        // idempotency key makes sending them again safe.
+        let found = (!invoice.number.is_empty())
+            .then(|| remote.get(&invoice.number))
+            .flatten();
+        let result = match found {
             Some(id) => PushResult {
                 key: invoice.key.clone(),
                 outcome: Ok(crate::runtime::bindings::Written {
@@ -494,7 +522,7 @@ async fn recover_invoices(
         let base = RunItem {
             home_key: Some(invoice.key.clone()),
             remote_id: None,
-            name: invoice.number.clone(),
+            name: label(&invoice),
             outcome: String::new(),
             reason: String::new(),
         };

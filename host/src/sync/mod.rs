@@ -11,5 +11,6 @@ pub mod diff;
 pub mod fingerprint;
 pub mod invoices;
 pub mod plan;
+pub mod progress;
 pub mod pull;
 pub mod rollback;

@@ -13,6 +13,30 @@ pub struct PlannedItem {
     /// The record to send (home record with the target's id and version set for updates),
     /// for Add and Update rows.
     pub record: Option<Customer>,
+    /// Why `ledgerlink runs rollback` could not undo this row once applied; `None` when it
+    /// could (or when the row writes nothing). Shown with the compare, before anything is
+    /// applied.
+    #[serde(default)]
+    pub not_undoable: Option<String>,
+}
+
+/// Why applying a row of `action` in `direction` could not be rolled back, if it could not.
+/// `can_delete`: the connector implements `delete`.
+pub fn not_undoable(direction: Direction, action: Action, can_delete: bool) -> Option<String> {
+    match (direction, action) {
+        (_, Action::Unchanged) => None,
+        (Direction::Push, Action::Add) if can_delete => None,
+        (Direction::Push, Action::Add) => {
+            Some("the connector cannot delete records, so a rollback cannot remove it".to_owned())
+        }
+        (Direction::Push, Action::Update | Action::Conflict) => Some(
+            "an update is not undone by a rollback (the target's previous values are not restored)"
+                .to_owned(),
+        ),
+        (Direction::Pull, _) => {
+            Some("records pulled into Tracker Pro are not removed by a rollback".to_owned())
+        }
+    }
 }
 
 /// A stored compare.

@@ -1,0 +1,22 @@
+//! [`Progress`]: how a long transfer tells the person running it how far it got. The sync
+//! engine reports; the CLI draws (a progress bar on a terminal, plain lines otherwise).
+
+/// Receives progress of one transfer step.
+pub trait Progress: Send + Sync {
+    /// A step begins: `what` (e.g. "sending job invoices") over `total` records.
+    fn begin(&self, what: &str, total: u64);
+    /// `n` more records are done.
+    fn advance(&self, n: u64);
+    /// The step is over.
+    fn finish(&self);
+}
+
+/// Reports nothing (tests, library callers that do not care).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&self, _what: &str, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self) {}
+}
