@@ -166,7 +166,10 @@ fn a_bad_flag_value_is_explained_not_panicked() {
 fn quickstart_transfers_the_sample_book_and_reads_it_back_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     for run in 0..2 {
-        let out = ledgerlink(tmp.path()).arg("quickstart").output().unwrap();
+        let out = ledgerlink(tmp.path())
+            .args(["quickstart", "--target", "csv"])
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "run {run}: {}",
@@ -207,4 +210,59 @@ fn quickstart_transfers_the_sample_book_and_reads_it_back_exactly() {
         contracts.contains(",inclusive,1000.00,150.00,1150.00,"),
         "{contracts}"
     );
+}
+
+#[test]
+fn quickstart_runs_the_whole_transfer_against_the_sandbox_xero() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Twice: every run starts from an empty quickstart folder and a fresh sandbox.
+    for run in 0..2 {
+        let out = ledgerlink(tmp.path()).arg("quickstart").output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "run {run}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in [
+            "1. Imported the sample Tracker Pro book: 50 customers, 200 closed jobs, 30 service contracts with 30 contract invoices",
+            "organisation Demo Company (NZ)",
+            "3. Compared customers (plan 1): 50 to add, 0 to update, 0 unchanged, 0 in conflict.",
+            "5. Read back from Xero: 50 customers, 230 invoices.",
+        ] {
+            assert!(stdout.contains(line), "missing {line:?} in\n{stdout}");
+        }
+        let row = |what: &str, created: usize| {
+            stdout.lines().any(|l| {
+                let cells: Vec<&str> = l
+                    .trim()
+                    .trim_matches('│')
+                    .split('┆')
+                    .map(str::trim)
+                    .collect();
+                cells.len() == 7
+                    && cells[1] == what
+                    && cells[2] == created.to_string()
+                    && cells[3..] == ["0", "0", "0", "0"][..]
+            })
+        };
+        assert!(row("customers", 50), "{stdout}");
+        assert!(row("job invoices", 200), "{stdout}");
+        assert!(row("contract invoices", 30), "{stdout}");
+    }
+    // The quickstart's own data folder holds the id map and reports, for `runs show`.
+    let data = tmp.path().join("quickstart");
+    let out = ledgerlink(&data)
+        .args(["runs", "show", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = shown["items"].as_array().unwrap();
+    assert_eq!(items.len(), 200);
+    assert!(items.iter().all(|i| i["outcome"] == "created"), "{shown}");
 }

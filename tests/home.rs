@@ -1,6 +1,7 @@
-//! The home book through the real `ledgerlink` binary: import (JSON and CSV), export and its
-//! round trip, show, flags, and the bad-input corpus (`tests/home-corpus/bad`), each file of
-//! which must produce its documented error and leave the book exactly as it was.
+//! The home book through the real `ledgerlink` binary: import (JSON and CSV), export (JSON
+//! and CSV) and its round trips, show, flags, and the bad-input corpus
+//! (`tests/home-corpus/bad`), each file of which must produce its documented error and leave
+//! the book exactly as it was.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -209,6 +210,203 @@ fn the_csv_files_import_the_same_book_as_the_json_document() {
         ok(run(tmp.path(), tmp.path(), &["home", "export"])),
         std::fs::read_to_string(corpus("good/book.json")).unwrap()
     );
+}
+
+/// The files of a folder, sorted.
+fn files_in(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+const CSV_FILES: [&str; 4] = [
+    "customers.csv",
+    "jobs.csv",
+    "contracts.csv",
+    "contract-invoices.csv",
+];
+
+#[test]
+fn csv_export_then_import_into_an_empty_book_is_the_same_book() {
+    let first = tempfile::tempdir().unwrap();
+    import_sample(first.path());
+    // A folder that does not exist yet, two levels deep.
+    let folder = first.path().join("exports/csv");
+    let out = ok(run(
+        first.path(),
+        first.path(),
+        &[
+            "home",
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            folder.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(out, "");
+    let mut expected: Vec<String> = CSV_FILES.iter().map(|f| (*f).to_owned()).collect();
+    expected.sort();
+    assert_eq!(files_in(&folder), expected, "the four files, no temporary");
+    // The sample CSV files have every column too; they differ only where a spreadsheet
+    // wrote a flag as FALSE and a line end as CRLF.
+    for name in CSV_FILES {
+        assert_eq!(
+            std::fs::read_to_string(folder.join(name)).unwrap(),
+            std::fs::read_to_string(corpus("good/csv").join(name))
+                .unwrap()
+                .replace("FALSE", "false")
+                .replace("\r\n", "\n"),
+            "{name}"
+        );
+    }
+
+    let second = tempfile::tempdir().unwrap();
+    let imported = ok(run(
+        second.path(),
+        &folder,
+        &[
+            "home",
+            "import",
+            "customers.csv",
+            "jobs.csv",
+            "contracts.csv",
+            "contract-invoices.csv",
+        ],
+    ));
+    assert!(imported.contains("jobs: 5 (5 added"), "{imported}");
+    assert_eq!(
+        ok(run(second.path(), second.path(), &["home", "export"])),
+        ok(run(first.path(), first.path(), &["home", "export"]))
+    );
+    let fingerprints = |d: &Path| {
+        store(d)
+            .fingerprints()
+            .unwrap()
+            .into_iter()
+            .map(|(k, id, fp, _)| (k, id, fp))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fingerprints(second.path()), fingerprints(first.path()));
+
+    // Exporting again into the same folder replaces the files with the same content.
+    let before: Vec<String> = CSV_FILES
+        .iter()
+        .map(|f| std::fs::read_to_string(folder.join(f)).unwrap())
+        .collect();
+    ok(run(
+        second.path(),
+        second.path(),
+        &[
+            "home",
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            folder.to_str().unwrap(),
+        ],
+    ));
+    let after: Vec<String> = CSV_FILES
+        .iter()
+        .map(|f| std::fs::read_to_string(folder.join(f)).unwrap())
+        .collect();
+    assert_eq!(after, before);
+}
+
+#[test]
+fn csv_export_writes_into_a_folder_or_says_why_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    import_sample(data);
+    let refused = |args: &[&str]| {
+        let out = run(data, data, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+
+    assert_eq!(
+        refused(&["home", "export", "--format", "csv"]),
+        "error: a CSV export is four files; pass --out <folder> to say where to write them\n"
+    );
+
+    let file = data.join("book.csv");
+    std::fs::write(&file, "keep me").unwrap();
+    assert_eq!(
+        refused(&[
+            "home",
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            file.to_str().unwrap()
+        ]),
+        format!(
+            "error: {} is not a folder; pass --out with a folder (it is created if missing) for \
+             the CSV files\n",
+            file.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+
+    // A folder that cannot be created (its parent is a file).
+    let under_file = file.join("csv");
+    let err = refused(&[
+        "home",
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        under_file.to_str().unwrap(),
+    ]);
+    assert!(
+        err.starts_with(&format!(
+            "error: could not create the folder {}: ",
+            under_file.display()
+        )) && err.ends_with("; pass --out with a folder you can write to\n"),
+        "{err}"
+    );
+
+    // JSON still wants a file.
+    assert_eq!(
+        refused(&["home", "export", "--out", data.to_str().unwrap()]),
+        format!(
+            "error: {} is a folder; pass --out with a file name for the JSON document (or --format csv \
+             to write CSV files into a folder)\n",
+            data.display()
+        )
+    );
+
+    // Files of the export's names are replaced; other files are left alone.
+    let folder = data.join("out");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("jobs.csv"), "old").unwrap();
+    std::fs::write(folder.join("notes.txt"), "mine").unwrap();
+    ok(run(
+        data,
+        data,
+        &[
+            "home",
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            folder.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        std::fs::read_to_string(folder.join("jobs.csv"))
+            .unwrap()
+            .starts_with("job_id,number,")
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(files_in(&folder).len(), 5);
 }
 
 #[test]

@@ -1,4 +1,3 @@
-#![allow(dead_code)] // Until both accounting APIs (in progress) use every switch; remove then.
 //! Fault injection and time scale, shared by both vendors' accounting APIs.
 //!
 //! Tests ask for trouble in two ways:

@@ -41,6 +41,54 @@ const XERO: &[Endpoint] = &[
         xero::ORGANISATION_PATH,
         "organisation (Bearer + xero-tenant-id)",
     ),
+    endpoint(
+        "GET PUT POST",
+        "/xero/api.xro/2.0/Contacts",
+        "contacts: list (where, searchTerm, IDs, page), create, create-or-update",
+    ),
+    endpoint(
+        "GET POST",
+        "/xero/api.xro/2.0/Contacts/{ContactID}",
+        "one contact: read, update",
+    ),
+    endpoint(
+        "GET PUT POST",
+        "/xero/api.xro/2.0/Invoices",
+        "invoices: list (Statuses, InvoiceNumbers, ContactIDs, IDs, where, page), create, create-or-update",
+    ),
+    endpoint(
+        "GET POST",
+        "/xero/api.xro/2.0/Invoices/{InvoiceID}",
+        "one invoice: read, update",
+    ),
+    endpoint(
+        "GET PUT",
+        "/xero/api.xro/2.0/Payments",
+        "payments: list, pay an invoice",
+    ),
+    endpoint("GET", "/xero/api.xro/2.0/Accounts", "chart of accounts"),
+    endpoint("GET", "/xero/api.xro/2.0/TaxRates", "tax rates"),
+    endpoint("GET", "/xero/api.xro/2.0/Items", "items"),
+    endpoint(
+        "GET",
+        "/_sandbox/xero/{tenant}/contacts",
+        "control: every stored contact",
+    ),
+    endpoint(
+        "GET",
+        "/_sandbox/xero/{tenant}/invoices",
+        "control: every stored invoice (deleted/voided too)",
+    ),
+    endpoint(
+        "GET",
+        "/_sandbox/xero/{tenant}/payments",
+        "control: every stored payment",
+    ),
+    endpoint(
+        "POST",
+        "/_sandbox/xero/{tenant}/reset",
+        "control: back to the seed data",
+    ),
 ];
 
 const QUICKBOOKS: &[Endpoint] = &[
@@ -64,6 +112,26 @@ const QUICKBOOKS: &[Endpoint] = &[
         quickbooks::COMPANY_INFO_PATH,
         "company info (Bearer)",
     ),
+    endpoint(
+        "POST",
+        "/qbo/v3/company/{realm_id}/customer",
+        "customers: create, update with SyncToken (\"sparse\": true); GET .../customer/{id}",
+    ),
+    endpoint(
+        "POST",
+        "/qbo/v3/company/{realm_id}/invoice",
+        "invoices: create, update, ?operation=delete|void; GET .../invoice/{id}; POST .../payment",
+    ),
+    endpoint(
+        "GET",
+        "/qbo/v3/company/{realm_id}/query",
+        "query: ?query=select * from Customer|Invoice|Item|TaxCode|Payment ... (also POST)",
+    ),
+    endpoint(
+        "GET",
+        "/qbo/v3/company/{realm_id}/cdc",
+        "change data capture: ?entities=Customer,Invoice&changedSince=...; POST .../batch (30 items)",
+    ),
 ];
 
 const CONTROL: &[Endpoint] = &[
@@ -83,6 +151,16 @@ const CONTROL: &[Endpoint] = &[
         "GET",
         control::REFRESH_COUNT_PATH,
         "successful refreshes: ?profile=xero|quickbooks",
+    ),
+    endpoint(
+        "POST",
+        "/_sandbox/qbo/{realm_id}/token",
+        "QuickBooks: a bearer token for one realm (also 9130357992268376, the AU company)",
+    ),
+    endpoint(
+        "GET",
+        "/_sandbox/qbo/{realm_id}/customers",
+        "QuickBooks: every stored customer; also /invoices, /payments; POST .../reset",
     ),
 ];
 

@@ -44,9 +44,15 @@ fn parse_deadline(s: &str) -> Result<f64, String> {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Transfer a sample Tracker Pro book (customers, job and contract invoices) through the
-    /// built-in CSV connector into <data-dir>/connections/quickstart, read it back, and check it.
-    Quickstart,
+    /// A first transfer on embedded defaults: starts the offline sandbox, imports a sample
+    /// Tracker Pro book (50 customers, 200 closed jobs, 30 service contracts), connects through
+    /// the real OAuth flow, compares and syncs customers, pushes job and contract invoices,
+    /// and prints the report. Works in <data-dir>/quickstart, emptied on every run.
+    Quickstart {
+        /// The accounting system (sandbox) to transfer to; `csv` writes files instead.
+        #[arg(long, value_enum, default_value_t = QuickstartTarget::Xero)]
+        target: QuickstartTarget,
+    },
     /// List and inspect connector plugins.
     Plugins {
         #[command(subcommand)]
@@ -274,6 +280,17 @@ pub enum RunsCommand {
         #[arg(long)]
         csv: bool,
     },
+}
+
+/// Where `ledgerlink quickstart` transfers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QuickstartTarget {
+    /// Xero (the sandbox's Demo Company (NZ)).
+    Xero,
+    /// QuickBooks Online (the sandbox company).
+    Quickbooks,
+    /// The built-in CSV connector (files in <data-dir>/connections/quickstart).
+    Csv,
 }
 
 /// Who numbers pushed invoices.

@@ -33,13 +33,18 @@ pub enum HomeCommand {
         #[arg(long, value_enum)]
         kind: Option<Kind>,
     },
-    /// Write the whole home book as a JSON document in the import format.
+    /// Write the whole home book in the import format (docs/home-format.md): one JSON
+    /// document (to standard output or a file), or with --format csv the four CSV files
+    /// customers.csv, jobs.csv, contracts.csv and contract-invoices.csv in the folder given
+    /// by --out. Importing the export into an empty book gives the same book.
     Export {
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: ExportFormat,
-        /// Write to this file (replaced atomically) instead of standard output.
-        #[arg(long, value_name = "FILE")]
+        /// JSON: write to this file (replaced atomically) instead of standard output.
+        /// CSV (required): the folder for the four files; it is created if missing, and
+        /// files of those names in it are replaced, each atomically.
+        #[arg(long, value_name = "FILE|FOLDER")]
         out: Option<PathBuf>,
     },
     /// Count the records, and those the next transfer would pick up.
@@ -96,6 +101,8 @@ pub enum FileFormat {
 pub enum ExportFormat {
     /// One JSON document (the import format).
     Json,
+    /// One CSV file per kind of record, in the folder given by --out.
+    Csv,
 }
 
 /// What a CSV file holds.
@@ -131,16 +138,17 @@ pub fn run(env: &Env, command: HomeCommand) -> anyhow::Result<()> {
             format,
             kind,
         } => import_files(&store, files, format, kind),
-        HomeCommand::Export { format, out } => {
-            let ExportFormat::Json = format;
-            let text = export::to_json(&store.load()?).context("could not write the export")?;
-            match out {
-                Some(path) => write_atomically(&path, text.as_bytes()),
-                None => std::io::stdout()
-                    .write_all(text.as_bytes())
-                    .context("could not write to standard output"),
+        HomeCommand::Export { format, out } => match format {
+            ExportFormat::Json => export_json(&store, out.as_deref()),
+            ExportFormat::Csv => {
+                let Some(folder) = out else {
+                    anyhow::bail!(
+                        "a CSV export is four files; pass --out <folder> to say where to write them"
+                    );
+                };
+                export_csv(&store, &folder)
             }
-        }
+        },
         HomeCommand::Show { json } => show(&store, json),
         HomeCommand::Flags { command } => {
             let (args, on) = match command {
@@ -150,6 +158,66 @@ pub fn run(env: &Env, command: HomeCommand) -> anyhow::Result<()> {
             set_flags(&store, args, on)
         }
     }
+}
+
+fn export_json(store: &HomeStore, out: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = out.filter(|p| p.is_dir()) {
+        anyhow::bail!(
+            "{} is a folder; pass --out with a file name for the JSON document \
+             (or --format csv to write CSV files into a folder)",
+            path.display()
+        );
+    }
+    let text = export::to_json(&store.load()?).context("could not write the export")?;
+    match out {
+        Some(path) => write_atomically(path, text.as_bytes()),
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("could not write to standard output"),
+    }
+}
+
+/// The four CSV files into `folder` (created if missing). Every file is written to a
+/// temporary file first; only when all four are written are they renamed over the old ones.
+fn export_csv(store: &HomeStore, folder: &Path) -> anyhow::Result<()> {
+    if folder.exists() && !folder.is_dir() {
+        anyhow::bail!(
+            "{} is not a folder; pass --out with a folder (it is created if missing) \
+             for the CSV files",
+            folder.display()
+        );
+    }
+    std::fs::create_dir_all(folder).map_err(|e| {
+        anyhow::anyhow!(
+            "could not create the folder {}: {e}; pass --out with a folder you can write to",
+            folder.display()
+        )
+    })?;
+    let files = export::to_csv(&store.load()?).context("could not write the export")?;
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
+    for f in &files {
+        let path = folder.join(f.name);
+        match write_temporary(&path, f.text.as_bytes()) {
+            Ok(tmp) => written.push((tmp, path)),
+            Err(e) => {
+                for (tmp, _) in &written {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut renames = written.iter();
+    for (tmp, path) in renames.by_ref() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            let _ = std::fs::remove_file(tmp);
+            for (tmp, _) in renames {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(cannot_write(path, &e));
+        }
+    }
+    Ok(())
 }
 
 fn import_files(
@@ -279,6 +347,15 @@ fn set_flags(store: &HomeStore, args: FlagArgs, on: bool) -> anyhow::Result<()> 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename, so a
 /// reader never sees half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = write_temporary(path, bytes)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        cannot_write(path, &e)
+    })
+}
+
+/// Write `bytes` to a temporary file next to `path`, to be renamed to `path`; its name.
+fn write_temporary(path: &Path, bytes: &[u8]) -> anyhow::Result<PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -294,11 +371,22 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.sync_all()
     };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::anyhow!("could not write {}: {e}", path.display())
-    })
+    match write() {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(cannot_write(path, &e))
+        }
+    }
+}
+
+fn cannot_write(path: &Path, e: &std::io::Error) -> anyhow::Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "; pass --out with a place you can write to",
+        std::io::ErrorKind::NotFound => "; check that its folder exists",
+        _ => "",
+    };
+    anyhow::anyhow!("could not write {}: {e}{hint}", path.display())
 }

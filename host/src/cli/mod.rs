@@ -136,7 +136,7 @@ fn http_limits() -> anyhow::Result<HttpLimits> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::new(&cli)?;
     match cli.command {
-        Command::Quickstart => quickstart::run(&env).await,
+        Command::Quickstart { target } => quickstart::run(&env, target).await,
         Command::Connections { command } => connections::run(&env, command).await,
         Command::Connect(args) => connections::connect(&env, args).await,
         Command::Sandbox { port } => sandbox(port).await,

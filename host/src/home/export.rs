@@ -1,11 +1,16 @@
 //! `ledgerlink home export`: the whole book in the import format, so that exporting and
 //! importing into an empty book gives the same book (and the same fingerprints).
 //!
-//! The document lists every kind, ordered by id, lines in order; absent optional values
-//! are left out; decimals are strings with their scale; `version` is
-//! [`FORMAT_VERSION`].
+//! JSON ([`to_json`]): one document listing every kind, ordered by id, lines in order;
+//! absent optional values are left out; decimals are strings with their scale; `version`
+//! is [`FORMAT_VERSION`]. CSV ([`to_csv`], in `export/csv.rs`): one file per kind, in the
+//! CSV import format.
+
+mod csv;
 
 use serde::Serialize;
+
+pub use self::csv::{CsvFile, file_name, to_csv};
 
 use super::model::{
     FORMAT_VERSION, HomeBook, HomeContract, HomeContractInvoice, HomeCustomer, HomeJob,

@@ -1,18 +1,170 @@
 //! Xero's Accounting API (`/xero/api.xro/2.0/...`): contacts, invoices,
-//! accounts, tax rates and items, per tenant, as `xero_accounting.yaml` and
-//! Xero's docs describe them.
+//! payments, accounts, tax rates and items, per tenant, as
+//! `xero_accounting.yaml` (v16.1.0) and Xero's docs describe them.
+//!
+//! # Endpoints (Bearer token and `xero-tenant-id` on every call)
+//!
+//! | method | path | body / query |
+//! |---|---|---|
+//! | GET | `/xero/api.xro/2.0/Contacts` | `where`, `searchTerm`, `IDs`, `includeArchived`, `page`, `pageSize`; header `If-Modified-Since` |
+//! | GET | `/xero/api.xro/2.0/Contacts/{ContactID}` | (a ContactNumber works too) |
+//! | PUT, POST | `/xero/api.xro/2.0/Contacts` | `{"Contacts":[Contact...]}` (or one Contact); `summarizeErrors`; header `Idempotency-Key` |
+//! | POST | `/xero/api.xro/2.0/Contacts/{ContactID}` | update one contact |
+//! | GET | `/xero/api.xro/2.0/Invoices` | `where`, `IDs`, `InvoiceNumbers`, `ContactIDs`, `Statuses`, `page`, `pageSize`, `unitdp`; `If-Modified-Since` |
+//! | GET | `/xero/api.xro/2.0/Invoices/{InvoiceID}` | (an InvoiceNumber works too); `unitdp` |
+//! | PUT, POST | `/xero/api.xro/2.0/Invoices` | `{"Invoices":[Invoice...]}`; `summarizeErrors`, `unitdp`; `Idempotency-Key` |
+//! | POST | `/xero/api.xro/2.0/Invoices/{InvoiceID}` | update one invoice |
+//! | GET | `/xero/api.xro/2.0/Payments` | all payments |
+//! | PUT | `/xero/api.xro/2.0/Payments` | `{"Payments":[{"Invoice":{"InvoiceID"|"InvoiceNumber"},"Account":{"Code"|"AccountID"},"Amount":n,"Date":"YYYY-MM-DD"}]}` |
+//! | GET | `/xero/api.xro/2.0/Accounts`, `/TaxRates`, `/Items` | seeded reference data |
+//!
+//! POST with a `ContactID` (or existing `ContactNumber`) updates, as does
+//! POST with an `InvoiceID` (or an existing ACCREC `InvoiceNumber`); PUT
+//! behaves the same (Xero's PUT and POST differ only in intent).
+//! `summarizeErrors` defaults to true (Xero's documented behaviour; the spec's
+//! `default: false` describes the generated SDKs' parameter).
+//!
+//! Errors: 400 `{"ErrorNumber":10,"Type":"ValidationException","Message":
+//! "A validation exception occurred","Elements":[{...,"ValidationErrors":
+//! [{"Message":...}]}]}`; 400 `PostDataInvalidException` (14) for a body
+//! that is not JSON; 400 `QueryParseException` (16) for a bad `where`,
+//! paging or `If-Modified-Since`; 404 plain text "The resource you're
+//! looking for cannot be found"; 401/403 as `/Organisation`; 429 plain text
+//! with `Retry-After` and `X-Rate-Limit-Problem`; 503 for an injected fault.
+//!
+//! # Control endpoints (no auth; `{tenant}` is a tenant id)
+//!
+//! | method | path | answer |
+//! |---|---|---|
+//! | GET | `/_sandbox/xero/{tenant}/contacts` | `{"Contacts":[...]}`: every contact, archived included |
+//! | GET | `/_sandbox/xero/{tenant}/invoices` | `{"Invoices":[...]}`: every invoice, deleted and voided included, `unitdp=4` |
+//! | GET | `/_sandbox/xero/{tenant}/payments` | `{"Payments":[...]}` |
+//! | POST | `/_sandbox/xero/{tenant}/reset` | `{"tenant":...,"reset":true}`: data, idempotency keys and rate-limit counters back to the seed |
+//!
+//! An unknown tenant id is 404.
 
-use std::sync::Arc;
+mod amounts;
+mod call;
+mod contacts;
+mod control;
+mod errors;
+mod filters;
+mod idempotency;
+mod invoices;
+mod lists;
+mod payments;
+mod rate_limit;
+mod reference_data;
+mod wire;
+mod writes;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
+use axum::routing::{get, post};
 
 use crate::state::Core;
+use contacts::Contact;
+use idempotency::Idempotency;
+use invoices::Invoice;
+use payments::Payment;
+use reference_data::ReferenceData;
 
-/// Every tenant's accounting data.
+/// Base path of the Accounting API.
+pub(crate) const BASE: &str = "/xero/api.xro/2.0";
+
+/// Every tenant's accounting data and rate-limit counters.
 #[derive(Debug, Default)]
-pub(crate) struct Books {}
+pub(crate) struct Books {
+    ledgers: Mutex<HashMap<&'static str, Ledger>>,
+    limits: rate_limit::RateLimits,
+}
+
+/// One tenant's books.
+#[derive(Debug, Clone)]
+pub(crate) struct Ledger {
+    data: Data,
+    idempotency: Idempotency,
+}
+
+/// One tenant's records; cloned for a batch so a refused batch changes nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct Data {
+    reference: ReferenceData,
+    contacts: Vec<Contact>,
+    invoices: Vec<Invoice>,
+    payments: Vec<Payment>,
+    /// The last number used by `INV-0001`-style auto-numbering.
+    invoice_sequence: u32,
+}
+
+impl Ledger {
+    fn seed(tenant: &str) -> Ledger {
+        Ledger {
+            data: Data {
+                reference: ReferenceData::seed(tenant),
+                contacts: Vec::new(),
+                invoices: Vec::new(),
+                payments: Vec::new(),
+                invoice_sequence: 0,
+            },
+            idempotency: Idempotency::default(),
+        }
+    }
+}
+
+impl Books {
+    /// Runs `work` on `tenant`'s ledger under the books' lock (never held
+    /// across an `.await`).
+    fn with<R>(&self, tenant: &'static str, work: impl FnOnce(&mut Ledger) -> R) -> R {
+        // No code path panics while holding the lock; a batch is applied to
+        // a clone and swapped in whole, so the ledger is always consistent.
+        let mut ledgers = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
+        let ledger = ledgers
+            .entry(tenant)
+            .or_insert_with(|| Ledger::seed(tenant));
+        work(ledger)
+    }
+
+    /// Puts `tenant` back to its seed data and forgets its counters.
+    fn reset(&self, tenant: &'static str) {
+        self.ledgers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(tenant, Ledger::seed(tenant));
+        self.limits.reset(tenant);
+    }
+}
 
 /// The accounting routes.
 pub(crate) fn routes() -> Router<Arc<Core>> {
     Router::new()
+        .route(
+            &format!("{BASE}/Contacts"),
+            get(contacts::list).put(contacts::put).post(contacts::post),
+        )
+        .route(
+            &format!("{BASE}/Contacts/{{id}}"),
+            get(contacts::get_one).post(contacts::post_one),
+        )
+        .route(
+            &format!("{BASE}/Invoices"),
+            get(invoices::list).put(invoices::put).post(invoices::post),
+        )
+        .route(
+            &format!("{BASE}/Invoices/{{id}}"),
+            get(invoices::get_one).post(invoices::post_one),
+        )
+        .route(
+            &format!("{BASE}/Payments"),
+            get(payments::list).put(payments::put).post(payments::put),
+        )
+        .route(&format!("{BASE}/Accounts"), get(lists::accounts))
+        .route(&format!("{BASE}/TaxRates"), get(lists::tax_rates))
+        .route(&format!("{BASE}/Items"), get(lists::items))
+        .route("/_sandbox/xero/{tenant}/contacts", get(control::contacts))
+        .route("/_sandbox/xero/{tenant}/invoices", get(control::invoices))
+        .route("/_sandbox/xero/{tenant}/payments", get(control::payments))
+        .route("/_sandbox/xero/{tenant}/reset", post(control::reset))
 }

@@ -1,4 +1,4 @@
-//! `ledgerlink quickstart`: a first transfer on embedded sample data, with nothing to set up.
+//! `ledgerlink quickstart --target csv`: the offline file-only variant.
 //!
 //! It pushes a small Tracker Pro-style book (customers, job invoices, a contract invoice)
 //! through the built-in CSV connector into a fresh `quickstart` connection folder, pulls
@@ -13,7 +13,7 @@ use ledgerlink::files::ConnectionFolder;
 use ledgerlink::runtime::bindings::{Customer, Invoice, InvoiceKind, PushResult, WriteAction};
 use ledgerlink::runtime::{CallContext, SystemClock};
 
-use super::{Env, sample, table};
+use super::super::{Env, sample, table};
 
 /// The connection the quickstart writes to; emptied at the start of every run.
 const CONNECTION: &str = "quickstart";

@@ -1,0 +1,122 @@
+//! `/_sandbox/qbo/...`: what tests in other crates need to see and steer
+//! the QuickBooks books (documented in the `accounting` module doc).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::realm::Kind;
+use super::{COMPANIES, Company};
+use crate::grants::{Grant, Tenant};
+use crate::profile::Profile;
+use crate::state::Core;
+
+/// Lifetime of a token minted here (Intuit's access token lifetime).
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+fn company(realm_id: &str) -> Option<&'static Company> {
+    COMPANIES
+        .iter()
+        .find(|company| company.realm_id == realm_id)
+}
+
+fn unknown_realm(realm_id: &str) -> Response {
+    let body = json!({ "error": format!("no sandbox realm {realm_id}") });
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+/// `GET /_sandbox/qbo/realms`.
+pub(crate) async fn realms() -> Json<Value> {
+    let realms: Vec<Value> = COMPANIES
+        .iter()
+        .map(|company| json!({ "realmId": company.realm_id, "companyName": company.name, "country": company.country }))
+        .collect();
+    Json(json!({ "realms": realms }))
+}
+
+/// `POST /_sandbox/qbo/{realm}/token`: a new grant for this realm alone and
+/// its access token, as if its admin had connected the app.
+pub(crate) async fn token(State(core): State<Arc<Core>>, Path(realm_id): Path<String>) -> Response {
+    let Some(company) = company(&realm_id) else {
+        return unknown_realm(&realm_id);
+    };
+    let now = core.clock.now();
+    let mut store = core.store();
+    let grant = store.grants.create(Grant {
+        profile: Profile::QuickBooks,
+        client_id: crate::clients::QBO_CLIENT_ID,
+        scope: "com.intuit.quickbooks.accounting".to_owned(),
+        created_at: now,
+        auth_event_id: uuid::Uuid::new_v4().to_string(),
+        tenants: vec![Tenant {
+            connection_id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: company.realm_id,
+            name: company.name,
+        }],
+        revoked: false,
+    });
+    let access_token = store.grants.issue_access(grant, now, TOKEN_LIFETIME);
+    Json(json!({
+        "token_type": "bearer",
+        "access_token": access_token,
+        "expires_in": TOKEN_LIFETIME.as_secs(),
+        "realmId": company.realm_id,
+    }))
+    .into_response()
+}
+
+async fn dump(core: &Core, realm_id: &str, kind: Kind) -> Response {
+    if company(realm_id).is_none() {
+        return unknown_realm(realm_id);
+    }
+    let entities = core
+        .qbo_books
+        .with_realm(realm_id, |realm| {
+            realm
+                .all(kind)
+                .map(|entity| entity.dumped())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let mut body = serde_json::Map::new();
+    body.insert(kind.name().to_owned(), Value::Array(entities));
+    Json(Value::Object(body)).into_response()
+}
+
+/// `GET /_sandbox/qbo/{realm}/customers`.
+pub(crate) async fn customers(
+    State(core): State<Arc<Core>>,
+    Path(realm_id): Path<String>,
+) -> Response {
+    dump(&core, &realm_id, Kind::Customer).await
+}
+
+/// `GET /_sandbox/qbo/{realm}/invoices`.
+pub(crate) async fn invoices(
+    State(core): State<Arc<Core>>,
+    Path(realm_id): Path<String>,
+) -> Response {
+    dump(&core, &realm_id, Kind::Invoice).await
+}
+
+/// `GET /_sandbox/qbo/{realm}/payments`.
+pub(crate) async fn payments(
+    State(core): State<Arc<Core>>,
+    Path(realm_id): Path<String>,
+) -> Response {
+    dump(&core, &realm_id, Kind::Payment).await
+}
+
+/// `POST /_sandbox/qbo/{realm}/reset`: the realm as a fresh sandbox has it.
+pub(crate) async fn reset(State(core): State<Arc<Core>>, Path(realm_id): Path<String>) -> Response {
+    let Some(company) = company(&realm_id) else {
+        return unknown_realm(&realm_id);
+    };
+    core.qbo_books.reset(company, core.clock.now());
+    Json(json!({ "realmId": company.realm_id, "reset": true })).into_response()
+}

@@ -1,0 +1,468 @@
+//! Invoice create, full and sparse update, delete and void, with the
+//! amounts QuickBooks computes: line `Amount` = `Qty` × `UnitPrice` (less
+//! `DiscountRate` %), tax per line from its tax code's rate, `TotalAmt` and
+//! `Balance`. See [`super::tax`] for the three `GlobalTaxCalculation` modes.
+
+use std::time::SystemTime;
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+
+use super::customers::refresh_balance;
+use super::fault::{QboFault, company_date};
+use super::money::{self, number, optional_decimal, round_cents};
+use super::realm::{Kind, Realm};
+use super::tax::{self, Mode, TaxedLine};
+use super::validate::{self, boolean, id_and_sync, known_keys, max_length, reference, string};
+
+/// Longest `DocNumber` Intuit accepts.
+const MAX_DOC_NUMBER: usize = 21;
+/// First number given to an invoice that names none.
+const FIRST_DOC_NUMBER: u64 = 1001;
+
+const WRITABLE: &[&str] = &[
+    "Line",
+    "CustomerRef",
+    "DocNumber",
+    "TxnDate",
+    "DueDate",
+    "GlobalTaxCalculation",
+    "PrivateNote",
+    "CustomerMemo",
+    "BillEmail",
+];
+/// Sent back as read; the sandbox computes its own.
+const READ_ONLY: &[&str] = &[
+    "Id",
+    "SyncToken",
+    "sparse",
+    "domain",
+    "MetaData",
+    "TotalAmt",
+    "Balance",
+    "LinkedTxn",
+    "TxnTaxDetail",
+    "CurrencyRef",
+    "ApplyTaxAfterDiscount",
+    "PrintStatus",
+    "EmailStatus",
+];
+const LINE_KEYS: &[&str] = &[
+    "Id",
+    "LineNum",
+    "Description",
+    "Amount",
+    "DetailType",
+    "SalesItemLineDetail",
+    "SubTotalLineDetail",
+];
+const DETAIL_KEYS: &[&str] = &[
+    "ItemRef",
+    "Qty",
+    "UnitPrice",
+    "TaxCodeRef",
+    "DiscountRate",
+    "ServiceDate",
+    "TaxInclusiveAmt",
+];
+
+/// `POST /invoice[?operation=update|delete|void]`.
+pub(crate) fn write(
+    realm: &mut Realm,
+    body: &Value,
+    operation: Option<&str>,
+    now: SystemTime,
+) -> Result<Value, QboFault> {
+    let request = validate::object(body, "Invoice")?;
+    match operation {
+        Some("delete") => delete(realm, request, now),
+        Some("void") => void(realm, request, now),
+        None | Some("create") | Some("update") if request.contains_key("Id") => {
+            update(realm, request, now)
+        }
+        None | Some("create") => {
+            let invoice = build(realm, request, None, &[], now)?;
+            let id = realm.insert(Kind::Invoice, invoice, now);
+            settle(realm, &id)
+        }
+        Some(other) => Err(unsupported_operation(other)),
+    }
+}
+
+/// 500 "Unsupported Operation" (IPP code 500, answered with HTTP 400).
+pub(crate) fn unsupported_operation(operation: &str) -> QboFault {
+    QboFault::validation(
+        "500",
+        "Unsupported Operation",
+        format!("Operation {operation} is not supported."),
+    )
+}
+
+/// The live invoice `id` whose `SyncToken` is `sync`.
+fn current<'a>(
+    realm: &'a Realm,
+    id: &str,
+    sync: &str,
+) -> Result<&'a super::realm::Entity, QboFault> {
+    let invoice = realm
+        .get(Kind::Invoice, id)
+        .ok_or_else(|| QboFault::not_found("Invoice", id))?;
+    if invoice.sync_token() != sync {
+        return Err(QboFault::stale());
+    }
+    Ok(invoice)
+}
+
+fn update(
+    realm: &mut Realm,
+    request: &Map<String, Value>,
+    now: SystemTime,
+) -> Result<Value, QboFault> {
+    let (id, sync) = id_and_sync(request)?;
+    let stored = current(realm, &id, &sync)?.body.clone();
+    let merged = if boolean(request, "sparse")?.unwrap_or(false) {
+        let mut merged = stored.clone();
+        merged.extend(
+            request
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone())),
+        );
+        merged
+    } else {
+        request.clone()
+    };
+    let links = linked(&stored);
+    let invoice = build(realm, &merged, Some(&id), &links, now)?;
+    let old_customer = stored["CustomerRef"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    realm.replace(Kind::Invoice, &id, invoice, now);
+    refresh_balance(realm, &old_customer);
+    settle(realm, &id)
+}
+
+fn delete(
+    realm: &mut Realm,
+    request: &Map<String, Value>,
+    now: SystemTime,
+) -> Result<Value, QboFault> {
+    let (id, sync) = id_and_sync(request)?;
+    let invoice = current(realm, &id, &sync)?;
+    if !linked(&invoice.body).is_empty() {
+        return Err(QboFault::validation(
+            "6480",
+            "Deleting a transaction linked to a payment isn't allowed",
+            "Deleting a transaction linked to a payment isn't allowed: delete or unlink the \
+             payment first."
+                .to_owned(),
+        ));
+    }
+    let customer = invoice.body["CustomerRef"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let tombstone = realm
+        .delete(Kind::Invoice, &id, now)
+        .ok_or_else(|| QboFault::not_found("Invoice", &id))?;
+    refresh_balance(realm, &customer);
+    Ok(tombstone)
+}
+
+fn void(
+    realm: &mut Realm,
+    request: &Map<String, Value>,
+    now: SystemTime,
+) -> Result<Value, QboFault> {
+    let (id, sync) = id_and_sync(request)?;
+    let mut invoice = current(realm, &id, &sync)?.body.clone();
+    if let Some(lines) = invoice.get_mut("Line").and_then(Value::as_array_mut) {
+        for line in lines {
+            line["Amount"] = json!(0);
+            if let Some(detail) = line
+                .get_mut("SalesItemLineDetail")
+                .and_then(Value::as_object_mut)
+            {
+                detail.insert("Qty".into(), json!(0));
+                detail.remove("TaxInclusiveAmt");
+            }
+        }
+    }
+    invoice.insert(
+        "TxnTaxDetail".into(),
+        json!({ "TotalTax": 0, "TaxLine": [] }),
+    );
+    invoice.insert("TotalAmt".into(), json!(0));
+    invoice.insert("Balance".into(), json!(0));
+    invoice.insert("PrivateNote".into(), json!("Voided"));
+    realm.replace(Kind::Invoice, &id, invoice, now);
+    settle(realm, &id)
+}
+
+/// Refreshes the customer's balance and returns the invoice as served.
+fn settle(realm: &mut Realm, id: &str) -> Result<Value, QboFault> {
+    let invoice = realm
+        .get(Kind::Invoice, id)
+        .ok_or_else(|| QboFault::not_found("Invoice", id))?;
+    let served = invoice.served();
+    if let Some(customer) = served["CustomerRef"]["value"].as_str() {
+        refresh_balance(realm, customer);
+    }
+    Ok(served)
+}
+
+/// The payments linked to a stored invoice.
+pub(crate) fn linked(invoice: &Map<String, Value>) -> Vec<Value> {
+    invoice
+        .get("LinkedTxn")
+        .and_then(Value::as_array)
+        .map(|links| {
+            links
+                .iter()
+                .filter(|link| link["TxnType"] == "Payment")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The amount already paid on an invoice, from its payments' lines.
+fn paid(realm: &Realm, invoice_id: &str, links: &[Value]) -> Decimal {
+    links
+        .iter()
+        .filter_map(|link| link["TxnId"].as_str())
+        .filter_map(|payment| realm.get(Kind::Payment, payment))
+        .flat_map(|payment| payment.body["Line"].as_array().cloned().unwrap_or_default())
+        .filter(|line| {
+            line["LinkedTxn"]
+                .as_array()
+                .is_some_and(|txns| txns.iter().any(|txn| txn["TxnId"] == invoice_id))
+        })
+        .filter_map(|line| money::decimal(&line["Amount"], "Amount").ok())
+        .sum()
+}
+
+/// The stored body for `request`.
+fn build(
+    realm: &Realm,
+    request: &Map<String, Value>,
+    own_id: Option<&str>,
+    links: &[Value],
+    now: SystemTime,
+) -> Result<Map<String, Value>, QboFault> {
+    let allowed: Vec<&str> = WRITABLE.iter().chain(READ_ONLY).copied().collect();
+    known_keys(request, &allowed, "")?;
+    let customer_id =
+        reference(request, "CustomerRef")?.ok_or_else(|| QboFault::required("CustomerRef"))?;
+    let customer = realm
+        .get(Kind::Customer, customer_id)
+        .ok_or_else(|| QboFault::invalid_reference("CustomerRef", "Customer", customer_id))?;
+    let mode = match string(request, "GlobalTaxCalculation")? {
+        None => Mode::TaxExcluded,
+        Some(text) => Mode::parse(text).ok_or_else(|| {
+            QboFault::validation(
+                "2170",
+                "Invalid Enumeration",
+                format!("Invalid Enumeration : {text}"),
+            )
+            .at("GlobalTaxCalculation")
+        })?,
+    };
+    let lines = request
+        .get("Line")
+        .and_then(Value::as_array)
+        .ok_or_else(|| QboFault::required("Line"))?;
+    let mut taxed = Vec::new();
+    for line in lines {
+        if let Some(line) = sales_line(realm, line, mode)? {
+            taxed.push(line);
+        }
+    }
+    if taxed.is_empty() {
+        return Err(QboFault::required("Line"));
+    }
+    let totals = tax::totals(&taxed, mode);
+    let doc_number = doc_number(realm, request, own_id)?;
+    let txn_date = date(request, "TxnDate")?.unwrap_or_else(|| company_date(now));
+    let due_date = date(request, "DueDate")?.unwrap_or_else(|| txn_date.clone());
+    let mut served_lines: Vec<Value> = taxed
+        .iter()
+        .enumerate()
+        .map(|(index, line)| line.json(index + 1))
+        .collect();
+    served_lines.push(json!({
+        "Amount": number(totals.subtotal),
+        "DetailType": "SubTotalLineDetail",
+        "SubTotalLineDetail": {},
+    }));
+    let paid = own_id.map_or(Decimal::ZERO, |id| paid(realm, id, links));
+    let mut invoice = Map::new();
+    invoice.insert("DocNumber".into(), json!(doc_number));
+    invoice.insert("TxnDate".into(), json!(txn_date));
+    invoice.insert("DueDate".into(), json!(due_date));
+    invoice.insert(
+        "CustomerRef".into(),
+        json!({ "value": customer_id, "name": customer.body["DisplayName"] }),
+    );
+    invoice.insert("Line".into(), Value::Array(served_lines));
+    invoice.insert("TxnTaxDetail".into(), totals.txn_tax_detail());
+    invoice.insert("GlobalTaxCalculation".into(), json!(mode.name()));
+    invoice.insert("TotalAmt".into(), number(totals.total));
+    invoice.insert("Balance".into(), number(totals.total - paid));
+    invoice.insert("CurrencyRef".into(), realm.currency());
+    invoice.insert("LinkedTxn".into(), Value::Array(links.to_vec()));
+    invoice.insert("ApplyTaxAfterDiscount".into(), json!(false));
+    invoice.insert("PrintStatus".into(), json!("NotSet"));
+    invoice.insert("EmailStatus".into(), json!("NotSet"));
+    if let Some(note) = string(request, "PrivateNote")? {
+        max_length(note, 4000, "PrivateNote")?;
+        invoice.insert("PrivateNote".into(), json!(note));
+    }
+    if let Some(memo) = request.get("CustomerMemo").filter(|memo| !memo.is_null()) {
+        let memo = validate::object(memo, "CustomerMemo")?;
+        let text = string(memo, "value")?.unwrap_or("");
+        max_length(text, 1000, "CustomerMemo")?;
+        invoice.insert("CustomerMemo".into(), json!({ "value": text }));
+    }
+    if let Some(email) = request.get("BillEmail").filter(|email| !email.is_null()) {
+        let email = validate::object(email, "BillEmail")?;
+        let address = string(email, "Address")?.unwrap_or("");
+        max_length(address, 100, "BillEmail.Address")?;
+        invoice.insert("BillEmail".into(), json!({ "Address": address }));
+    }
+    Ok(invoice)
+}
+
+/// A `YYYY-MM-DD` date element.
+fn date(request: &Map<String, Value>, field: &str) -> Result<Option<String>, QboFault> {
+    let Some(text) = string(request, field)? else {
+        return Ok(None);
+    };
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|_| Some(text.to_owned()))
+        .map_err(|_| QboFault::unsupported(field))
+}
+
+/// The invoice's `DocNumber`: the one sent (unique per realm) or the next free one.
+fn doc_number(
+    realm: &Realm,
+    request: &Map<String, Value>,
+    own_id: Option<&str>,
+) -> Result<String, QboFault> {
+    let others = || {
+        realm
+            .all(Kind::Invoice)
+            .filter(|invoice| !invoice.deleted && Some(invoice.id()) != own_id)
+    };
+    match string(request, "DocNumber")?
+        .map(str::trim)
+        .filter(|doc| !doc.is_empty())
+    {
+        Some(doc) => {
+            max_length(doc, MAX_DOC_NUMBER, "DocNumber")?;
+            if let Some(taken) = others().find(|invoice| invoice.body["DocNumber"] == doc) {
+                return Err(QboFault::validation(
+                    "6140",
+                    "Duplicate Document Number Error",
+                    format!(
+                        "Duplicate Document Number Error : You must specify a different number. \
+                         This number has already been used. DocNumber={doc} is assigned to \
+                         TxnType=Invoice with TxnId={}",
+                        taken.id()
+                    ),
+                )
+                .at("DocNumber"));
+            }
+            Ok(doc.to_owned())
+        }
+        None => {
+            let highest = realm
+                .all(Kind::Invoice)
+                .filter_map(|invoice| invoice.body["DocNumber"].as_str()?.parse::<u64>().ok())
+                .max()
+                .map_or(FIRST_DOC_NUMBER, |highest| {
+                    (highest + 1).max(FIRST_DOC_NUMBER)
+                });
+            Ok(highest.to_string())
+        }
+    }
+}
+
+/// One `SalesItemLineDetail` line, checked and computed; `None` for the
+/// `SubTotalLineDetail` line a client sends back as it read it.
+fn sales_line(realm: &Realm, line: &Value, mode: Mode) -> Result<Option<TaxedLine>, QboFault> {
+    let line = validate::object(line, "Line")?;
+    known_keys(line, LINE_KEYS, "Line")?;
+    match string(line, "DetailType")? {
+        Some("SubTotalLineDetail") => return Ok(None),
+        Some("SalesItemLineDetail") => {}
+        Some(_) => return Err(QboFault::unsupported("Line.DetailType")),
+        None => return Err(QboFault::required("Line.DetailType")),
+    }
+    let detail = line
+        .get("SalesItemLineDetail")
+        .ok_or_else(|| QboFault::required("Line.SalesItemLineDetail"))?;
+    let detail = validate::object(detail, "Line.SalesItemLineDetail")?;
+    known_keys(detail, DETAIL_KEYS, "Line.SalesItemLineDetail")?;
+    // Intuit files a line without an item under "Services".
+    let item_id = reference(detail, "ItemRef")?.unwrap_or("1");
+    let item = realm.get(Kind::Item, item_id).ok_or_else(|| {
+        QboFault::invalid_reference("Line.SalesItemLineDetail.ItemRef", "Item", item_id)
+    })?;
+    let qty =
+        optional_decimal(detail, "Qty", "Line.SalesItemLineDetail.Qty")?.unwrap_or(Decimal::ONE);
+    let discount = optional_decimal(
+        detail,
+        "DiscountRate",
+        "Line.SalesItemLineDetail.DiscountRate",
+    )?
+    .unwrap_or(Decimal::ZERO);
+    if discount < Decimal::ZERO || discount > Decimal::ONE_HUNDRED {
+        return Err(QboFault::unsupported(
+            "Line.SalesItemLineDetail.DiscountRate",
+        ));
+    }
+    let supplied = optional_decimal(line, "Amount", "Line.Amount")?;
+    let unit_price = optional_decimal(detail, "UnitPrice", "Line.SalesItemLineDetail.UnitPrice")?;
+    let amount = match (unit_price, supplied) {
+        (Some(unit_price), _) => {
+            let computed = round_cents(
+                qty * unit_price * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED,
+            );
+            if let Some(supplied) = supplied
+                && supplied != computed
+            {
+                return Err(QboFault::validation(
+                    "6070",
+                    "Amount calculation incorrect in the request",
+                    format!("Amount is not equal to Qty * UnitPrice. Supplied value:{supplied}"),
+                )
+                .at("Line.Amount"));
+            }
+            computed
+        }
+        (None, Some(supplied)) => round_cents(supplied),
+        (None, None) => {
+            let price = money::decimal(&item.body["UnitPrice"], "UnitPrice")?;
+            round_cents(qty * price * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED)
+        }
+    };
+    let unit_price = match unit_price {
+        Some(price) => price,
+        None if supplied.is_some() && !qty.is_zero() => (amount / qty).normalize(),
+        None => money::decimal(&item.body["UnitPrice"], "UnitPrice")?,
+    };
+    let code = tax::line_code(realm, reference(detail, "TaxCodeRef")?, item)?;
+    Ok(Some(TaxedLine::new(
+        line.get("Description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        json!({ "value": item_id, "name": item.body["Name"] }),
+        qty,
+        unit_price,
+        (!discount.is_zero()).then_some(discount),
+        amount,
+        code,
+        mode,
+    )))
+}

@@ -1,0 +1,281 @@
+//! One company's stored entities, per entity type, with Intuit's
+//! bookkeeping fields (`Id`, `SyncToken`, `MetaData`, `domain`, `sparse`)
+//! stamped on every write.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
+
+use serde_json::{Map, Value, json};
+
+use super::fault::meta_time;
+use super::idempotency::Replies;
+
+/// The entity types the sandbox stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Customer,
+    Invoice,
+    Payment,
+    Item,
+    TaxCode,
+    TaxRate,
+    Vendor,
+    Employee,
+}
+
+impl Kind {
+    /// The element name (`Customer`), also the JSON key of the entity.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Customer => "Customer",
+            Kind::Invoice => "Invoice",
+            Kind::Payment => "Payment",
+            Kind::Item => "Item",
+            Kind::TaxCode => "TaxCode",
+            Kind::TaxRate => "TaxRate",
+            Kind::Vendor => "Vendor",
+            Kind::Employee => "Employee",
+        }
+    }
+
+    /// The kind named `name` (case-insensitive, as Intuit's query and CDC).
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
+        [
+            Kind::Customer,
+            Kind::Invoice,
+            Kind::Payment,
+            Kind::Item,
+            Kind::TaxCode,
+            Kind::TaxRate,
+            Kind::Vendor,
+            Kind::Employee,
+        ]
+        .into_iter()
+        .find(|kind| kind.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// An entity id, ordered as Intuit lists them: numerically when numeric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdKey(pub(crate) String);
+
+impl Ord for IdKey {
+    fn cmp(&self, other: &IdKey) -> Ordering {
+        (self.0.len(), &self.0).cmp(&(other.0.len(), &other.0))
+    }
+}
+
+impl PartialOrd for IdKey {
+    fn partial_cmp(&self, other: &IdKey) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A stored entity: its JSON as served, plus what queries and CDC compare.
+#[derive(Debug, Clone)]
+pub(crate) struct Entity {
+    pub(crate) body: Map<String, Value>,
+    pub(crate) updated: SystemTime,
+    /// Deleted entities stay, for CDC and the control dump.
+    pub(crate) deleted: bool,
+}
+
+impl Entity {
+    /// `Id` of the entity.
+    pub(crate) fn id(&self) -> &str {
+        self.body.get("Id").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// `SyncToken` of the entity.
+    pub(crate) fn sync_token(&self) -> &str {
+        self.body
+            .get("SyncToken")
+            .and_then(Value::as_str)
+            .unwrap_or("0")
+    }
+
+    /// The body as served: a deleted entity is only its id, status and times.
+    pub(crate) fn served(&self) -> Value {
+        if self.deleted {
+            let mut tombstone = Map::new();
+            for key in ["Id", "MetaData", "domain"] {
+                if let Some(value) = self.body.get(key) {
+                    tombstone.insert(key.to_owned(), value.clone());
+                }
+            }
+            tombstone.insert("status".into(), json!("Deleted"));
+            Value::Object(tombstone)
+        } else {
+            Value::Object(self.body.clone())
+        }
+    }
+
+    /// The body with the deletion flag, for the control dump.
+    pub(crate) fn dumped(&self) -> Value {
+        let mut body = self.body.clone();
+        if self.deleted {
+            body.insert("status".into(), json!("Deleted"));
+        }
+        Value::Object(body)
+    }
+}
+
+/// Region of a company: decides its currency and tax codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Region {
+    Us,
+    Au,
+}
+
+/// One company (realm).
+#[derive(Debug)]
+pub(crate) struct Realm {
+    pub(crate) region: Region,
+    tables: HashMap<Kind, BTreeMap<IdKey, Entity>>,
+    next_ids: HashMap<Kind, u64>,
+    /// Responses remembered by `requestid`.
+    pub(crate) replies: Replies,
+}
+
+impl Realm {
+    /// An empty company; `reference_data` seeds it.
+    pub(crate) fn empty(region: Region) -> Realm {
+        Realm {
+            region,
+            tables: HashMap::new(),
+            next_ids: HashMap::new(),
+            replies: Replies::default(),
+        }
+    }
+
+    /// `(value, name)` of the realm's home currency.
+    pub(crate) fn currency(&self) -> Value {
+        match self.region {
+            Region::Us => json!({ "value": "USD", "name": "United States Dollar" }),
+            Region::Au => json!({ "value": "AUD", "name": "Australian Dollar" }),
+        }
+    }
+
+    /// The live (not deleted) entity `id` of `kind`.
+    pub(crate) fn get(&self, kind: Kind, id: &str) -> Option<&Entity> {
+        self.get_any(kind, id).filter(|entity| !entity.deleted)
+    }
+
+    /// The entity `id` of `kind`, deleted or not.
+    pub(crate) fn get_any(&self, kind: Kind, id: &str) -> Option<&Entity> {
+        self.tables.get(&kind)?.get(&IdKey(id.to_owned()))
+    }
+
+    /// The body of live entity `id`, for derived fields that do not count as
+    /// an update (a customer's `Balance`).
+    pub(crate) fn body_mut(&mut self, kind: Kind, id: &str) -> Option<&mut Map<String, Value>> {
+        self.tables
+            .get_mut(&kind)?
+            .get_mut(&IdKey(id.to_owned()))
+            .filter(|entity| !entity.deleted)
+            .map(|entity| &mut entity.body)
+    }
+
+    /// Every entity of `kind`, deleted ones included, in id order.
+    pub(crate) fn all(&self, kind: Kind) -> impl Iterator<Item = &Entity> {
+        self.tables
+            .get(&kind)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+    }
+
+    /// Stores a new entity with the next numeric id, `SyncToken` 0 and fresh
+    /// `MetaData`; returns its id.
+    pub(crate) fn insert(
+        &mut self,
+        kind: Kind,
+        body: Map<String, Value>,
+        now: SystemTime,
+    ) -> String {
+        let next = self.next_ids.entry(kind).or_insert(1);
+        let id = next.to_string();
+        *next += 1;
+        self.insert_with_id(kind, &id, body, now);
+        id
+    }
+
+    /// Stores a new entity under a fixed id (seeded reference data).
+    pub(crate) fn insert_with_id(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        mut body: Map<String, Value>,
+        now: SystemTime,
+    ) {
+        body.insert("Id".into(), json!(id));
+        body.insert("SyncToken".into(), json!("0"));
+        body.insert("domain".into(), json!("QBO"));
+        body.insert("sparse".into(), json!(false));
+        body.insert(
+            "MetaData".into(),
+            json!({ "CreateTime": meta_time(now), "LastUpdatedTime": meta_time(now) }),
+        );
+        if let Ok(numeric) = id.parse::<u64>() {
+            let next = self.next_ids.entry(kind).or_insert(1);
+            *next = (*next).max(numeric + 1);
+        }
+        self.tables.entry(kind).or_default().insert(
+            IdKey(id.to_owned()),
+            Entity {
+                body,
+                updated: now,
+                deleted: false,
+            },
+        );
+    }
+
+    /// Replaces the body of live entity `id`, keeping its `Id` and
+    /// `CreateTime` and advancing `SyncToken` and `LastUpdatedTime`.
+    /// Returns the stored body, or `None` if there is no such entity.
+    pub(crate) fn replace(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        mut body: Map<String, Value>,
+        now: SystemTime,
+    ) -> Option<Value> {
+        let entity = self
+            .tables
+            .get_mut(&kind)?
+            .get_mut(&IdKey(id.to_owned()))
+            .filter(|entity| !entity.deleted)?;
+        let sync = entity.sync_token().parse::<u64>().unwrap_or(0) + 1;
+        let created = entity.body["MetaData"]["CreateTime"].clone();
+        body.insert("Id".into(), json!(id));
+        body.insert("SyncToken".into(), json!(sync.to_string()));
+        body.insert("domain".into(), json!("QBO"));
+        body.insert("sparse".into(), json!(false));
+        body.insert(
+            "MetaData".into(),
+            json!({ "CreateTime": created, "LastUpdatedTime": meta_time(now) }),
+        );
+        entity.body = body;
+        entity.updated = now;
+        Some(Value::Object(entity.body.clone()))
+    }
+
+    /// Marks live entity `id` deleted; returns the tombstone as served.
+    pub(crate) fn delete(&mut self, kind: Kind, id: &str, now: SystemTime) -> Option<Value> {
+        let entity = self
+            .tables
+            .get_mut(&kind)?
+            .get_mut(&IdKey(id.to_owned()))
+            .filter(|entity| !entity.deleted)?;
+        entity.deleted = true;
+        entity.updated = now;
+        if let Some(meta) = entity
+            .body
+            .get_mut("MetaData")
+            .and_then(Value::as_object_mut)
+        {
+            meta.insert("LastUpdatedTime".into(), json!(meta_time(now)));
+        }
+        Some(entity.served())
+    }
+}
