@@ -264,14 +264,15 @@ fn invoice(key: &str, kind: InvoiceKind, number: &str, contact_id: &str) -> Invo
         tax_mode: TaxMode::Exclusive,
         lines: vec![
             InvoiceLine {
-                item_code: Some("PARTS".into()),
+                item_code: Some("LICENCE".into()),
                 ..line("Valve", "3", "12.3456", "37.04")
             },
             line("Labour", "2.5", "96.50", "241.25"),
         ],
         subtotal: "278.29".into(),
-        tax_total: "41.74".into(),
-        total: "320.03".into(),
+        // Xero rounds tax per line: 5.556 → 5.56 and 36.1875 → 36.19.
+        tax_total: "41.75".into(),
+        total: "320.04".into(),
         reference: Some(format!("{number}-REF")),
         memo: None,
         status: InvoiceStatus::Authorised,
@@ -294,7 +295,7 @@ fn failed(r: &PushResult) -> &ConnectorError {
 
 const MAPPING: &[(&str, &str)] = &[
     ("tax-types", "GST=OUTPUT2,EXEMPT=EXEMPTOUTPUT,NONE=NONE"),
-    ("item-accounts", "LABOUR=200,PARTS=260"),
+    ("item-accounts", "DEV=200,LICENCE=260"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,8 +489,8 @@ async fn invoices_are_pushed_exactly_pulled_by_kind_and_rolled_back() {
     assert_eq!(x["LineItems"][0]["UnitAmount"].to_string(), "12.3456");
     assert_eq!(x["LineItems"][1]["AccountCode"], "200");
     assert_eq!(x["SubTotal"].to_string(), "278.29");
-    assert_eq!(x["TotalTax"].to_string(), "41.74");
-    assert_eq!(x["Total"].to_string(), "320.03");
+    assert_eq!(x["TotalTax"].to_string(), "41.75");
+    assert_eq!(x["Total"].to_string(), "320.04");
     assert_eq!(
         world.invoice(&contract_id).await["Reference"],
         "Contract TP-S-1-REF"
@@ -524,7 +525,8 @@ async fn invoices_are_pushed_exactly_pulled_by_kind_and_rolled_back() {
             .any(|i| i.remote_id.as_deref() == Some(contract_id.as_str()))
     );
     assert_eq!(job.reference.as_deref(), Some("TP-J-1-REF"));
-    assert_eq!(job.total, "320.03");
+    assert_eq!(job.total, "320.04");
+    assert_eq!(job.tax_total, "41.75");
     assert_eq!(job.lines[0].unit_price, "12.3456");
     assert_eq!(job.lines[0].tax_code.as_deref(), Some("GST"));
     assert_eq!(job.status, InvoiceStatus::Authorised);

@@ -65,6 +65,25 @@ pub fn where_clauses(query: &CustomerQuery) -> Result<Vec<String>, ConnectorErro
     })
 }
 
+/// The broader filter to try when the exact ones found nothing for a tax number: tax
+/// numbers starting with the query's first character (Xero stores them as typed, so
+/// "12345678" may be stored "12 345 678"), with the name and e-mail clauses. The caller
+/// filters what comes back with [`matches`]. `None` when the query has no tax number.
+pub fn tax_number_fallback(query: &CustomerQuery) -> Option<String> {
+    let tax = compact(query.tax_number.as_deref()?.trim());
+    let first = tax.chars().next()?;
+    let exact = where_clauses(&CustomerQuery {
+        tax_number: None,
+        ..query.clone()
+    })
+    .ok();
+    let starts = format!("TaxNumber.StartsWith({})", literal(&first.to_string()));
+    Some(match exact {
+        Some(clauses) => format!("{} AND {starts}", clauses.join(" AND ")),
+        None => starts,
+    })
+}
+
 /// Whether `customer` matches every field `query` gives.
 pub fn matches(customer: &Customer, query: &CustomerQuery) -> bool {
     let same_text =
@@ -105,6 +124,19 @@ mod tests {
             where_clauses(&query(Some("Bob's \"Best\""), None, None)).expect("clause"),
             [r#"Name=="Bob's \"Best\"""#]
         );
+    }
+
+    #[test]
+    fn a_tax_number_falls_back_to_its_first_character() {
+        assert_eq!(
+            tax_number_fallback(&query(None, None, Some(" 12345678"))).as_deref(),
+            Some(r#"TaxNumber.StartsWith("1")"#)
+        );
+        assert_eq!(
+            tax_number_fallback(&query(Some("Acme"), None, Some("9 8"))).as_deref(),
+            Some(r#"Name=="Acme" AND TaxNumber.StartsWith("9")"#)
+        );
+        assert_eq!(tax_number_fallback(&query(Some("Acme"), None, None)), None);
     }
 
     #[test]

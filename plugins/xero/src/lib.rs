@@ -150,35 +150,16 @@ impl Connector for XeroConnector {
 
     fn find_customers(query: CustomerQuery) -> Result<Vec<Customer>, ConnectorError> {
         let settings = Settings::load()?;
-        let clauses = find::where_clauses(&query)?;
         let api = Api::new(&settings);
         let mut found: Vec<Customer> = Vec::new();
-        for clause in clauses {
-            let filter = encode(&clause);
-            for page in 1..=FIND_MAX_PAGES {
-                let path = format!("Contacts?where={filter}&page={page}&pageSize={FIND_PAGE_SIZE}");
-                let body: ContactsBody = api.get(&path, None)?.json()?;
-                for c in body
-                    .contacts
-                    .iter()
-                    .filter_map(map::contact::customer_from_xero)
-                {
-                    if find::matches(&c, &query)
-                        && !found.iter().any(|f| f.remote_id == c.remote_id)
-                    {
-                        found.push(c);
-                    }
-                }
-                let next = paging::next_cursor(
-                    page,
-                    FIND_PAGE_SIZE,
-                    body.contacts.len(),
-                    body.pagination.as_ref(),
-                );
-                if next.is_none() {
-                    break;
-                }
-            }
+        // Exact filters first; for a tax number stored with other spacing, a broader one.
+        for clause in find::where_clauses(&query)? {
+            find_with(&api, &clause, &query, &mut found)?;
+        }
+        if found.is_empty()
+            && let Some(fallback) = find::tax_number_fallback(&query)
+        {
+            find_with(&api, &fallback, &query, &mut found)?;
         }
         Ok(found)
     }
@@ -318,6 +299,40 @@ impl Connector for XeroConnector {
 }
 
 ledgerlink_sdk::export_connector!(XeroConnector);
+
+/// Add to `found` the contacts `clause` selects that match `query`, reading at most
+/// [`FIND_MAX_PAGES`] pages.
+fn find_with(
+    api: &Api<'_>,
+    clause: &str,
+    query: &CustomerQuery,
+    found: &mut Vec<Customer>,
+) -> Result<(), ConnectorError> {
+    let filter = encode(clause);
+    for page in 1..=FIND_MAX_PAGES {
+        let path = format!("Contacts?where={filter}&page={page}&pageSize={FIND_PAGE_SIZE}");
+        let body: ContactsBody = api.get(&path, None)?.json()?;
+        for c in body
+            .contacts
+            .iter()
+            .filter_map(map::contact::customer_from_xero)
+        {
+            if find::matches(&c, query) && !found.iter().any(|f| f.remote_id == c.remote_id) {
+                found.push(c);
+            }
+        }
+        let next = paging::next_cursor(
+            page,
+            FIND_PAGE_SIZE,
+            body.contacts.len(),
+            body.pagination.as_ref(),
+        );
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(())
+}
 
 /// `If-Modified-Since` for a contract `since`, refusing one that is not RFC 3339.
 fn since_header(since: Option<&str>) -> Result<Option<String>, ConnectorError> {
