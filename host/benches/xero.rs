@@ -350,7 +350,7 @@ async fn mapping() {
 
     let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
     let wasm = std::path::PathBuf::from(env!("LEDGERLINK_FIXTURES_DIR"))
-        .join("ledgerlink_fixture_xero_map_bench.wasm");
+        .join("xero-map-bench.wasm");
     let plugin = runtime.load_file(&wasm).await.expect("fixture loads");
     let ctx = CallContext {
         settings: BTreeMap::new(),

@@ -4,7 +4,8 @@
 //! Generated, not stored: the same book every time (a fixed-seed generator), in the home
 //! book's JSON import format, so it goes through the same checks as an admin's import.
 //! Amounts are computed the way Tracker Pro does: line amount = quantity × unit price
-//! rounded to the cent; GST (15 %) per line, rounded to the cent, then summed.
+//! rounded to the cent; tax per line, rounded to the cent (half away from zero, as Xero and
+//! QuickBooks round), then summed.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
@@ -56,6 +57,39 @@ const WORK: [(&str, &str); 6] = [
     ("Site travel", "1.85"),
 ];
 
+/// The country-specific parts of the book: the target organisation's currency and sales tax.
+#[derive(Debug, Clone, Copy)]
+pub struct Locale {
+    /// ISO 4217 currency of every record.
+    pub currency: &'static str,
+    /// ISO 3166-1 country of the addresses.
+    pub country: &'static str,
+    /// Tax code on every line, as the target knows it.
+    pub tax_code: &'static str,
+    /// That code's rate, as a decimal fraction ("0.15").
+    pub tax_rate: &'static str,
+    /// Revenue account code on every line, when the target uses account codes.
+    pub account_code: Option<&'static str>,
+}
+
+/// New Zealand: NZD, GST 15 % (Xero `OUTPUT2`), sales account 200.
+pub const NZ: Locale = Locale {
+    currency: "NZD",
+    country: "NZ",
+    tax_code: "OUTPUT2",
+    tax_rate: "0.15",
+    account_code: Some("200"),
+};
+
+/// United States: USD, sales tax 8.5 % (QuickBooks tax code `TAX`).
+pub const US: Locale = Locale {
+    currency: "USD",
+    country: "US",
+    tax_code: "TAX",
+    tax_rate: "0.085",
+    account_code: None,
+};
+
 /// A small deterministic generator (a 64-bit LCG): the sample must be the same every run.
 struct Seq(u64);
 
@@ -79,8 +113,8 @@ fn dec(s: &str) -> Decimal {
 }
 
 /// Lines with amounts and GST computed per line, plus (subtotal, tax, total).
-fn lines(seq: &mut Seq, count: u64) -> (Vec<Value>, Decimal, Decimal) {
-    let gst = dec("0.15");
+fn lines(seq: &mut Seq, count: u64, locale: &Locale) -> (Vec<Value>, Decimal, Decimal) {
+    let rate = dec(locale.tax_rate);
     let mut out = Vec::new();
     let (mut subtotal, mut tax) = (Decimal::ZERO, Decimal::ZERO);
     for _ in 0..count {
@@ -89,24 +123,27 @@ fn lines(seq: &mut Seq, count: u64) -> (Vec<Value>, Decimal, Decimal) {
         // Quantities in quarters, 0.25 to 8.
         let quantity = Decimal::new(i64::try_from(seq.next(32) + 1).unwrap_or(1) * 25, 2);
         let amount = cents(quantity * price);
-        let line_tax = cents(amount * gst);
+        let line_tax = cents(amount * rate);
         subtotal += amount;
         tax += line_tax;
-        out.push(json!({
+        let mut line = json!({
             "description": description,
             "quantity": quantity.normalize().to_string(),
             "unit_price": price.to_string(),
             "amount": amount.to_string(),
-            "account_code": "200",
-            "tax_code": "OUTPUT2",
+            "tax_code": locale.tax_code,
             "tax_amount": line_tax.to_string(),
-        }));
+        });
+        if let Some(account) = locale.account_code {
+            line["account_code"] = json!(account);
+        }
+        out.push(line);
     }
     (out, subtotal, tax)
 }
 
 /// The book as a JSON document in the import format.
-pub fn json() -> String {
+pub fn json(locale: &Locale) -> String {
     let mut seq = Seq(0x1ed9_e71e);
     let customers: Vec<Value> = (0..CUSTOMERS)
         .map(|i| {
@@ -137,9 +174,9 @@ pub fn json() -> String {
                     "line1": format!("{} Wharf Street", 1 + i),
                     "city": city,
                     "postal_code": postcode,
-                    "country": "NZ",
+                    "country": locale.country,
                 },
-                "currency": "NZD",
+                "currency": locale.currency,
                 "active": true,
                 "flagged_for_integration": true,
             })
@@ -148,7 +185,7 @@ pub fn json() -> String {
     let jobs: Vec<Value> = (0..JOBS)
         .map(|j| {
             let count = 1 + seq.next(4);
-            let (lines, subtotal, tax) = lines(&mut seq, count);
+            let (lines, subtotal, tax) = lines(&mut seq, count, locale);
             let day = 1 + (j % 20);
             json!({
                 "id": format!("TP-JOB-{}", 7001 + j),
@@ -160,7 +197,7 @@ pub fn json() -> String {
                 "closed_at": format!("2026-11-{day:02}T16:30:00Z"),
                 "invoice_date": format!("2026-11-{day:02}"),
                 "due_date": "2026-12-20",
-                "currency": "NZD",
+                "currency": locale.currency,
                 "tax_mode": "exclusive",
                 "subtotal": subtotal.to_string(),
                 "tax_total": tax.to_string(),
@@ -182,7 +219,7 @@ pub fn json() -> String {
         .collect();
     let contract_invoices: Vec<Value> = (0..CONTRACTS)
         .map(|c| {
-            let (lines, subtotal, tax) = lines(&mut seq, 1);
+            let (lines, subtotal, tax) = lines(&mut seq, 1, locale);
             json!({
                 "id": format!("TP-SVC-{}", 9101 + c),
                 "number": format!("S{}", 9101 + c),
@@ -193,7 +230,7 @@ pub fn json() -> String {
                 "ready_for_invoice_2": true,
                 "invoice_date": "2026-11-21",
                 "due_date": "2026-12-20",
-                "currency": "NZD",
+                "currency": locale.currency,
                 "tax_mode": "exclusive",
                 "subtotal": subtotal.to_string(),
                 "tax_total": tax.to_string(),
@@ -219,7 +256,13 @@ mod tests {
 
     #[test]
     fn the_sample_book_imports_cleanly_with_the_advertised_counts() {
-        let text = super::json();
+        for locale in [super::NZ, super::US] {
+            check(&locale);
+        }
+    }
+
+    fn check(locale: &super::Locale) {
+        let text = super::json(locale);
         let book = parse(
             &[SourceText {
                 name: "quickstart-book.json".into(),
@@ -234,6 +277,6 @@ mod tests {
         assert_eq!(book.jobs.len(), super::JOBS);
         assert_eq!(book.contracts.len(), super::CONTRACTS);
         assert_eq!(book.contract_invoices.len(), super::CONTRACTS);
-        assert_eq!(text, super::json(), "the same book every time");
+        assert_eq!(text, super::json(locale), "the same book every time");
     }
 }

@@ -68,6 +68,13 @@ impl Target {
         }
     }
 
+    fn locale(self) -> &'static book::Locale {
+        match self {
+            Target::Xero => &book::NZ,
+            Target::QuickBooks => &book::US,
+        }
+    }
+
     fn tenant(self) -> Option<String> {
         match self {
             Target::Xero => Some(ledgerlink_sandbox::XERO_TENANT_NZ_ID.to_owned()),
@@ -104,7 +111,7 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
 
     // 1. The sample book.
     let home = HomeStore::open(&qs.data.database())?;
-    let text = book::json();
+    let text = book::json(target.locale());
     let parsed = parse(
         &[SourceText {
             name: "the bundled sample book".into(),
