@@ -105,7 +105,7 @@ fn inspect_on_an_unknown_name_says_what_exists() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "error: sage is neither a file nor a built-in plugin; pass a path to a .wasm connector or one of: csv\n"
+        "error: sage is neither a file nor a built-in plugin; pass a path to a .wasm connector or one of: csv, quickbooks, xero\n"
     );
 }
 
@@ -132,19 +132,22 @@ fn list_shows_built_in_and_installed_plugins_and_explains_broken_ones() {
     );
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 3);
-    assert_eq!(rows[0]["name"], "csv");
-    assert_eq!(rows[0]["source"], "built-in");
-    assert_eq!(rows[1]["name"], "broken");
+    assert_eq!(rows.len(), 5);
+    for (row, name) in rows.iter().zip(["csv", "quickbooks", "xero"]) {
+        assert_eq!(row["name"], name);
+        assert_eq!(row["source"], "built-in");
+    }
+    let rows = &rows[3..];
+    assert_eq!(rows[0]["name"], "broken");
     assert_eq!(
-        rows[1]["error"],
+        rows[0]["error"],
         format!(
             "{} is not a WebAssembly file; pass a connector built with `cargo build --target wasm32-wasip2`",
             plugins.join("broken.wasm").display()
         )
     );
-    assert_eq!(rows[2]["name"], "probe");
-    assert_eq!(rows[2]["manifest"]["version"], "0.1.0");
+    assert_eq!(rows[1]["name"], "probe");
+    assert_eq!(rows[1]["manifest"]["version"], "0.1.0");
 }
 
 #[test]

@@ -333,3 +333,42 @@ async fn the_second_load_uses_the_compiled_cache() {
     let third = rt.load_file(&fixture("probe")).await.unwrap();
     assert_eq!(third.info().cache, CacheOutcome::Miss);
 }
+
+/// Waiting for the vendor is not the plugin's time: a call whose HTTP answer takes longer
+/// than the plugin's deadline (a slow vendor, pacing to a rate limit, `Retry-After`) still
+/// completes; the deadline stops only the plugin's own runaway work (tested above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_spent_waiting_on_outbound_http_does_not_count_against_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            std::thread::sleep(Duration::from_millis(1800));
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    let rt = runtime(Duration::from_secs(1), 256);
+    let probe = load_fixture(&rt, "probe").await;
+    let mut ctx = context(
+        &probe,
+        &[
+            ("behaviour", "http"),
+            ("url", "https://allowed.example/slow"),
+        ],
+        None,
+    );
+    let routes = ledgerlink::net::Routes::parse(&std::collections::BTreeMap::from([(
+        "https://allowed.example:443".to_owned(),
+        format!("http://127.0.0.1:{port}"),
+    )]))
+    .unwrap();
+    ctx.http = ctx.http.map(|h| h.with_routes(routes));
+    let started = Instant::now();
+    let report = probe.check(&ctx).await.unwrap().unwrap();
+    assert_eq!(report.message, "status 200");
+    assert!(started.elapsed() >= Duration::from_millis(1800));
+}

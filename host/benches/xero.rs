@@ -349,8 +349,8 @@ async fn mapping() {
     }
 
     let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
-    let wasm = std::path::PathBuf::from(env!("LEDGERLINK_FIXTURES_DIR"))
-        .join("xero-map-bench.wasm");
+    let wasm =
+        std::path::PathBuf::from(env!("LEDGERLINK_FIXTURES_DIR")).join("xero-map-bench.wasm");
     let plugin = runtime.load_file(&wasm).await.expect("fixture loads");
     let ctx = CallContext {
         settings: BTreeMap::new(),

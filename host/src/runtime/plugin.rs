@@ -324,6 +324,19 @@ fn new_store(
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(ticks_for(limits.deadline));
+    // When the epoch deadline passes, time spent waiting on outbound HTTP is given back:
+    // only the plugin's own time counts.
+    let deadline = limits.deadline;
+    store.epoch_deadline_callback(move |ctx| {
+        let charged = ctx.data().host_time.charged();
+        if charged >= deadline {
+            Ok(wasmtime::UpdateDeadline::Interrupt)
+        } else {
+            Ok(wasmtime::UpdateDeadline::Continue(ticks_for(
+                deadline - charged,
+            )))
+        }
+    });
     (store, stderr)
 }
 
@@ -341,6 +354,7 @@ where
     F: for<'a> FnOnce(&'a PluginWorld, &'a mut Store<CallState>) -> CallFuture<'a, R>,
 {
     let (mut store, stderr) = new_store(engine, plugin, limits, ctx);
+    let host_time = store.data().host_time.clone();
 
     let span = tracing::debug_span!("plugin_call", plugin, op);
     let _enter = span.enter();
@@ -350,9 +364,20 @@ where
         f(&instance, &mut store).await
     };
     // The epoch traps guest code that overruns; this outer timeout also stops a call that
-    // is stuck in a host import (a slow HTTP response), where the guest is not running.
+    // is stuck in a host import other than HTTP (which has its own timeouts), where the
+    // guest is not running. Like the epoch, it does not count time spent in outbound HTTP.
     let outer = limits.deadline + Duration::from_millis(250);
-    let outcome = tokio::time::timeout(outer, guarded).await;
+    tokio::pin!(guarded);
+    let outcome = loop {
+        let left = outer.saturating_sub(host_time.charged());
+        if left.is_zero() {
+            break Err(());
+        }
+        match tokio::time::timeout(left, &mut guarded).await {
+            Ok(result) => break Ok(result),
+            Err(_) => continue,
+        }
+    };
     let stderr_text = || String::from_utf8_lossy(&stderr.contents()).into_owned();
     match outcome {
         Ok(Ok(value)) => {
@@ -362,7 +387,7 @@ where
             }
             Ok(value)
         }
-        Err(_elapsed) => Err(CallError::Deadline {
+        Err(()) => Err(CallError::Deadline {
             plugin: plugin.to_owned(),
             op,
             deadline: limits.deadline,

@@ -2,9 +2,9 @@
 //!
 //! For each invoice's customer: the id map; else the connector's `find-customers` (by name,
 //! then e-mail) — one match is linked, several are a reported skip, never a guess; else the
-//! customer is created (through the outbox like any write). The link is recorded before
-//! the invoice is sent, and resolved once per customer per run, so 50 invoices for a new
-//! customer create it once.
+//! customer is created (through the outbox like any write; all missing customers of a run
+//! together, in batches). Every link is recorded before any invoice is sent, and each
+//! customer is resolved once per run, so 50 invoices for a new customer create it once.
 
 use std::collections::HashMap;
 
@@ -84,27 +84,15 @@ pub async fn push(
         recovered,
         ..Summary::default()
     };
-    let mut customers: HashMap<String, Result<String, String>> = HashMap::new();
+    let customers =
+        resolve_customers(state, plugin, ctx, connection, run_id, &jobs, &mut summary).await?;
     let mut sending: Vec<(String, Invoice)> = Vec::new();
 
     for job in jobs {
-        let resolved = match customers.get(&job.customer.key) {
-            Some(r) => r.clone(),
-            None => {
-                let r = resolve_customer(
-                    state,
-                    plugin,
-                    ctx,
-                    connection,
-                    run_id,
-                    &job.customer,
-                    &mut summary,
-                )
-                .await?;
-                customers.insert(job.customer.key.clone(), r.clone());
-                r
-            }
-        };
+        let resolved = customers
+            .get(&job.customer.key)
+            .cloned()
+            .unwrap_or_else(|| Err("the customer could not be resolved".to_owned()));
         let mut invoice = job.invoice;
         match resolved {
             Err(reason) => {
@@ -316,31 +304,87 @@ fn cents_differ(ours: &str, theirs: &str) -> Option<String> {
     }
 }
 
-/// The customer's id in the target: mapped, found (one match), or created.
-async fn resolve_customer(
+/// Each distinct customer of `jobs` → its id in the target (mapped, found by one match, or
+/// created), or why it has none. Customers to create are created together, in batches,
+/// through the outbox like any write; each link is recorded before any invoice is sent.
+async fn resolve_customers(
     state: &SyncState,
     plugin: &Plugin,
     ctx: &CallContext,
     connection: &str,
     run_id: i64,
-    customer: &Customer,
+    jobs: &[InvoiceJob],
     summary: &mut Summary,
-) -> Result<Result<String, String>, ApplyError> {
-    if let Some(e) = state
+) -> Result<HashMap<String, Result<String, String>>, ApplyError> {
+    let map: HashMap<String, String> = state
         .id_map(connection, "customers")?
         .into_iter()
-        .find(|e| e.home_key == customer.key)
-    {
-        return Ok(Ok(e.remote_id));
+        .map(|e| (e.home_key, e.remote_id))
+        .collect();
+    let mut resolved: HashMap<String, Result<String, String>> = HashMap::new();
+    let mut to_create: Vec<(String, Customer)> = Vec::new();
+    for job in jobs {
+        let customer = &job.customer;
+        if resolved.contains_key(&customer.key)
+            || to_create.iter().any(|(_, c)| c.key == customer.key)
+        {
+            continue;
+        }
+        if let Some(id) = map.get(&customer.key) {
+            resolved.insert(customer.key.clone(), Ok(id.clone()));
+            continue;
+        }
+        match find_customer(state, plugin, ctx, connection, customer).await? {
+            Some(found) => {
+                resolved.insert(customer.key.clone(), found);
+            }
+            None => {
+                // Not in the target: create it, through the outbox like any write.
+                let fp = fingerprint::customer(customer);
+                let k = key(&[connection, "customers", &customer.key, &fp]);
+                let mut sent = customer.clone();
+                sent.idempotency_key = Some(k.clone());
+                let payload = serde_json::to_string(&sent).unwrap_or_default();
+                state.record_intent(
+                    run_id,
+                    connection,
+                    "customers",
+                    &customer.key,
+                    &k,
+                    &payload,
+                )?;
+                to_create.push((k, sent));
+            }
+        }
     }
-    let fp = fingerprint::customer(customer);
-    let link = |remote_id: &str| MapEntry {
-        home_key: customer.key.clone(),
-        remote_id: remote_id.to_owned(),
-        home_fingerprint: fp.clone(),
-        remote_fingerprint: String::new(),
-        synced_at: now(),
-    };
+    for chunk in to_create.chunks(super::apply::BATCH) {
+        let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
+        let results = plugin.push_customers(ctx, batch).await?;
+        if results.len() != chunk.len() {
+            return Err(ApplyError::Recovery(format!(
+                "the connector returned {} results for {} customers",
+                results.len(),
+                chunk.len()
+            )));
+        }
+        for ((k, customer), result) in chunk.iter().zip(results) {
+            let outcome =
+                settle_created_customer(state, connection, run_id, k, customer, result, summary)?;
+            resolved.insert(customer.key.clone(), outcome);
+        }
+    }
+    Ok(resolved)
+}
+
+/// The customer found in the target by name, then e-mail: `Some(Ok(id))` for one match
+/// (linked now), `Some(Err(why))` when ambiguous or the lookup failed, `None` when absent.
+async fn find_customer(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    customer: &Customer,
+) -> Result<Option<Result<String, String>>, ApplyError> {
     let queries = [
         CustomerQuery {
             name: Some(customer.name.clone()),
@@ -360,43 +404,52 @@ async fn resolve_customer(
         let found = match plugin.find_customers(ctx, query).await? {
             Ok(found) => found,
             Err(e) => {
-                return Ok(Err(format!(
+                return Ok(Some(Err(format!(
                     "the customer {} could not be looked up in the target: {}",
                     customer.name,
                     e.describe()
-                )));
+                ))));
             }
         };
         match found.as_slice() {
             [] => continue,
             [one] => {
                 let id = one.remote_id.clone().unwrap_or_default();
-                state.link(connection, "customers", &link(&id))?;
-                return Ok(Ok(id));
+                let entry = MapEntry {
+                    home_key: customer.key.clone(),
+                    remote_id: id.clone(),
+                    home_fingerprint: fingerprint::customer(customer),
+                    remote_fingerprint: String::new(),
+                    synced_at: now(),
+                };
+                state.link(connection, "customers", &entry)?;
+                return Ok(Some(Ok(id)));
             }
             many => {
                 let ids: Vec<String> = many.iter().filter_map(|c| c.remote_id.clone()).collect();
-                return Ok(Err(format!(
+                return Ok(Some(Err(format!(
                     "the customer {} matches {} customers in the target ({}); link one by hand",
                     customer.name,
                     many.len(),
                     ids.join(", ")
-                )));
+                ))));
             }
         }
     }
-    // Not in the target: create it, through the outbox like any write.
-    let k = key(&[connection, "customers", &customer.key, &fp]);
-    let mut sent = customer.clone();
-    sent.idempotency_key = Some(k.clone());
-    let payload = serde_json::to_string(&sent).unwrap_or_default();
-    state.record_intent(run_id, connection, "customers", &customer.key, &k, &payload)?;
-    let result: PushResult = plugin
-        .push_customers(ctx, vec![sent])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApplyError::Recovery("the connector returned no result".to_owned()))?;
+    Ok(None)
+}
+
+/// Settle the outbox intent of a customer created for its invoices.
+fn settle_created_customer(
+    state: &SyncState,
+    connection: &str,
+    run_id: i64,
+    k: &str,
+    customer: &Customer,
+    result: PushResult,
+    summary: &mut Summary,
+) -> Result<Result<String, String>, ApplyError> {
+    let fp = fingerprint::customer(customer);
     let base = RunItem {
         home_key: Some(customer.key.clone()),
         remote_id: None,
@@ -407,14 +460,17 @@ async fn resolve_customer(
     match result.outcome {
         Ok(w) => {
             let entry = MapEntry {
-                remote_fingerprint: fp.clone(),
-                ..link(&w.remote_id)
+                home_key: customer.key.clone(),
+                remote_id: w.remote_id.clone(),
+                home_fingerprint: fp.clone(),
+                remote_fingerprint: fp,
+                synced_at: now(),
             };
             state.settle(
                 run_id,
                 connection,
                 "customers",
-                &k,
+                k,
                 &entry,
                 &RunItem {
                     remote_id: Some(w.remote_id.clone()),
@@ -434,7 +490,7 @@ async fn resolve_customer(
             );
             state.fail_intent(
                 run_id,
-                &k,
+                k,
                 &RunItem {
                     outcome: "failed".to_owned(),
                     reason: reason.clone(),

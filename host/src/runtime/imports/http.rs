@@ -27,7 +27,11 @@ impl Host for CallState {
             body: req.body,
             retry_safe: req.retry_safe,
         };
+        // Time waiting for the vendor (and for pacing and retries) is not the plugin's.
+        let host_time = self.host_time.clone();
+        host_time.enter();
         let result = http.send(outbound).await;
+        host_time.leave();
         if let Err(e) = &result {
             tracing::warn!(plugin = %self.plugin, "outbound request failed: {e}");
         }
