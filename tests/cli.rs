@@ -269,3 +269,26 @@ fn quickstart_runs_the_whole_transfer_against_the_sandbox_xero() {
     assert_eq!(items.len(), 200);
     assert!(items.iter().all(|i| i["outcome"] == "created"), "{shown}");
 }
+
+#[test]
+fn quickstart_runs_the_whole_transfer_against_the_sandbox_quickbooks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ledgerlink(tmp.path())
+        .args(["quickstart", "--target", "quickbooks"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "2. Connected QuickBooks Online through the sandbox's OAuth consent page (approved for you): Connected to Sandbox Company_US_1",
+        "3. Compared customers (plan 1): 50 to add, 0 to update, 0 unchanged, 0 in conflict.",
+        "5. Read back from QuickBooks Online: 50 customers, 230 invoices.",
+        "Done: every customer and invoice is in the sandbox QuickBooks Online",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in\n{stdout}");
+    }
+}

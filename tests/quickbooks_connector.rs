@@ -287,7 +287,10 @@ async fn customers_push_find_and_pull() {
     );
     assert_eq!(stored[0]["GivenName"], "Ana Maria");
     assert_eq!(stored[0]["FamilyName"], "Ruiz");
-    assert_eq!(stored[0]["AcctNum"], "ACC-c1");
+    assert!(
+        stored[0].get("AcctNum").is_none(),
+        "QuickBooks Online has no customer account number"
+    );
 
     // find: the quote and backslash survive the query language.
     let found = w

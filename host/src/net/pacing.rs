@@ -13,6 +13,9 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// The most added to a window so that the vendor's count has certainly moved on.
+const MARGIN: Duration = Duration::from_millis(100);
+
 /// A vendor call limit: `requests` per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RateLimit {
@@ -45,7 +48,9 @@ impl Pacer {
             .map(|l| Window {
                 limit: RateLimit {
                     requests: l.requests,
-                    window: l.window / scale,
+                    // A little margin: the vendor counts a request when it arrives, a
+                    // moment after we sent it, so its window ends a moment after ours.
+                    window: l.window / scale + (l.window / scale / 20).min(MARGIN),
                 },
                 sent: VecDeque::new(),
             })
@@ -110,7 +115,7 @@ mod tests {
             assert_eq!(pacer.acquire().await, Duration::ZERO);
         }
         let waited = pacer.acquire().await;
-        assert_eq!(waited, Duration::from_secs(60));
+        assert_eq!(waited, Duration::from_secs(60) + MARGIN);
     }
 
     #[tokio::test(start_paused = true)]
@@ -132,11 +137,11 @@ mod tests {
         for _ in 0..3 {
             pacer.acquire().await;
         }
-        // The third waited a (scaled) minute: 1 s.
-        assert_eq!(start.elapsed(), Duration::from_secs(1));
-        // The fourth waits for the scaled 10-minute window: 10 s after the first.
+        // The third waited a (scaled) minute: 1 s and its 50 ms margin (a twentieth).
+        assert_eq!(start.elapsed(), Duration::from_millis(1050));
+        // The fourth waits for the scaled 10-minute window: 10 s (and 100 ms) after the first.
         pacer.acquire().await;
-        assert_eq!(start.elapsed(), Duration::from_secs(10));
+        assert_eq!(start.elapsed(), Duration::from_millis(10_100));
     }
 
     #[tokio::test(start_paused = true)]

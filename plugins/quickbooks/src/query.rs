@@ -1,8 +1,11 @@
 //! QuickBooks query language text and URLs.
 //!
-//! Query values are single-quoted; inside them a backslash escapes a quote (`\'`) and a
-//! backslash (`\\`). Every query asks for inactive customers too (`Active IN (true, false)`):
-//! QuickBooks otherwise returns active ones only.
+//! Query values are single-quoted; inside them an apostrophe is escaped with a backslash
+//! (`'O\'Brien'`), the one escape Intuit documents. A backslash has no documented escape, and
+//! one just before the closing quote would read as an escaped quote, so an equality on a value
+//! holding a backslash is sent as `LIKE` with `%` in place of each backslash and the results
+//! are compared exactly afterwards (see `find`). Every customer query asks for inactive
+//! customers too (`Active IN (true, false)`): QuickBooks otherwise returns active ones only.
 
 /// Most entities one query page may return (QuickBooks' `MAXRESULTS` limit).
 pub const PAGE_SIZE: u64 = 1000;
@@ -10,16 +13,19 @@ pub const PAGE_SIZE: u64 = 1000;
 /// The Accounting API minor version every request asks for (Intuit's floor since 2025-08-01).
 pub const MINOR_VERSION: &str = "75";
 
-/// `value` escaped for use between single quotes in a query.
+/// `value` escaped for use between single quotes in a query: `'` becomes `\'`.
 pub fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    for c in value.chars() {
-        if c == '\\' || c == '\'' {
-            out.push('\\');
-        }
-        out.push(c);
+    value.replace('\'', "\\'")
+}
+
+/// The condition "`field` equals `value`": `=` normally, `LIKE` with `%` for each backslash
+/// when the value holds one (the caller then compares results exactly).
+pub fn equals(field: &str, value: &str) -> String {
+    if value.contains('\\') {
+        format!("{field} LIKE '{}'", escape(&value.replace('\\', "%")))
+    } else {
+        format!("{field} = '{}'", escape(value))
     }
-    out
 }
 
 /// `select * from <entity>` of records changed at or after `since` (RFC 3339), one page.
@@ -45,10 +51,10 @@ pub fn changed_since(entity: &str, since: Option<&str>, start: u64) -> String {
 pub fn customers_matching(name: Option<&str>, email: Option<&str>) -> String {
     let mut q = "select * from Customer where Active IN (true, false)".to_owned();
     if let Some(name) = name {
-        q.push_str(&format!(" and DisplayName = '{}'", escape(name)));
+        q.push_str(&format!(" and {}", equals("DisplayName", name)));
     }
     if let Some(email) = email {
-        q.push_str(&format!(" and PrimaryEmailAddr = '{}'", escape(email)));
+        q.push_str(&format!(" and {}", equals("PrimaryEmailAddr", email)));
     }
     q.push_str(&format!(" MAXRESULTS {PAGE_SIZE}"));
     q
@@ -84,11 +90,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotes_and_backslashes_are_escaped() {
+    fn quotes_are_escaped_and_backslashes_become_like_wildcards() {
         assert_eq!(escape("O'Brien"), "O\\'Brien");
-        assert_eq!(escape("a\\b"), "a\\\\b");
-        assert_eq!(escape("\\'"), "\\\\\\'");
+        assert_eq!(escape("''"), "\\'\\'");
         assert_eq!(escape("Plain & Simple"), "Plain & Simple");
+        assert_eq!(
+            equals("DisplayName", "O'Brien"),
+            "DisplayName = 'O\\'Brien'"
+        );
+        assert_eq!(equals("DisplayName", "A\\B'"), "DisplayName LIKE 'A%B\\''");
+        assert_eq!(equals("DisplayName", "ends\\"), "DisplayName LIKE 'ends%'");
     }
 
     #[test]
@@ -107,7 +118,7 @@ mod tests {
     fn find_queries() {
         assert_eq!(
             customers_matching(Some("O'Brien \\ Sons"), Some("a@b.example")),
-            "select * from Customer where Active IN (true, false) and DisplayName = 'O\\'Brien \\\\ Sons' and PrimaryEmailAddr = 'a@b.example' MAXRESULTS 1000"
+            "select * from Customer where Active IN (true, false) and DisplayName LIKE 'O\\'Brien % Sons' and PrimaryEmailAddr = 'a@b.example' MAXRESULTS 1000"
         );
     }
 

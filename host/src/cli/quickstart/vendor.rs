@@ -68,6 +68,15 @@ impl Target {
         }
     }
 
+    /// Connection settings the sample book needs (its items and tax codes mapped).
+    fn settings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Target::Xero => &[],
+            // Lines carry no item: bill them as item 1 ("Services"); tax code TAX as is.
+            Target::QuickBooks => &[("default-item", "1"), ("tax-codes", "TAX=TAX")],
+        }
+    }
+
     fn locale(self) -> &'static book::Locale {
         match self {
             Target::Xero => &book::NZ,
@@ -148,6 +157,9 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
     let (client_id, client_secret) = target.client();
     let mut settings = BTreeMap::new();
     settings.insert("client-id".to_owned(), client_id.to_owned());
+    for (key, value) in target.settings() {
+        settings.insert((*key).to_owned(), (*value).to_owned());
+    }
     services
         .store
         .add(connection_name, target.connector(), &settings)?;

@@ -5,7 +5,7 @@
 //! | `remote-id` | `Id` | |
 //! | `version` | `SyncToken` | sent back on update, so a stale write is refused |
 //! | `name` | `DisplayName`, and `CompanyName` when ≤ 100 characters | `DisplayName` rules: [`check_display_name`] |
-//! | `account-number` | `AcctNum` | |
+//! | `account-number` | — (pulled from `AcctNum` when present) | not sent: the XSD marks `AcctNum` QuickBooks Desktop only ("Product: QBW"), and QuickBooks Online refuses it |
 //! | `contact-name` | `GivenName` + `FamilyName` | last word is the family name |
 //! | `email` | `PrimaryEmailAddr.Address` | |
 //! | `phone` | `PrimaryPhone.FreeFormNumber` | |
@@ -159,7 +159,8 @@ pub fn to_qbo(
         primary_phone: non_empty(&customer.phone).map(|n| qbo::TelephoneNumber {
             free_form_number: Some(n),
         }),
-        acct_num: non_empty(&customer.account_number),
+        // AcctNum is a QuickBooks Desktop element (XSD: "Product: QBW"); Online refuses it.
+        acct_num: None,
         primary_tax_identifier: non_empty(&customer.tax_number),
         bill_addr: address_to_qbo(&customer.billing_address),
         ship_addr: address_to_qbo(&customer.shipping_address),
@@ -259,7 +260,6 @@ mod tests {
                 "FamilyName": "Smith",
                 "PrimaryEmailAddr": {"Address": "accounts@acme.example"},
                 "PrimaryPhone": {"FreeFormNumber": "+64 9 555 0100"},
-                "AcctNum": "ACME01",
                 "PrimaryTaxIdentifier": "123-456-789",
                 "BillAddr": {"Line1": "1 Queen St", "City": "Auckland", "CountrySubDivisionCode": "AUK", "PostalCode": "1010", "Country": "NZ"},
                 "CurrencyRef": {"value": "NZD"},
@@ -383,7 +383,10 @@ mod tests {
         assert_eq!(back.contact_name, original.contact_name);
         assert_eq!(back.email, original.email);
         assert_eq!(back.phone, original.phone);
-        assert_eq!(back.account_number, original.account_number);
+        assert_eq!(
+            back.account_number, None,
+            "AcctNum is not sent to QuickBooks Online"
+        );
         assert_eq!(back.billing_address, original.billing_address);
         assert_eq!(back.currency, original.currency);
         assert_eq!(back.active, original.active);

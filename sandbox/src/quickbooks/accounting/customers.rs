@@ -45,6 +45,7 @@ const OTHER_WRITABLE: &[&str] = &[
     "Fax",
     "BillAddr",
     "ShipAddr",
+    "PrimaryTaxIdentifier",
 ];
 /// Elements a client may send back as it read them; the sandbox keeps its own.
 const READ_ONLY: &[&str] = &[
@@ -213,6 +214,18 @@ fn build(
                 Value::Object(physical_address(value, address)?),
             );
         }
+    }
+    // Finance.xsd: the customer's tax id (QBO); Intuit answers it masked but for the last
+    // four characters.
+    if let Some(tax_id) = string(request, "PrimaryTaxIdentifier")? {
+        max_length(tax_id, 20, "PrimaryTaxIdentifier")?;
+        let keep = tax_id.chars().count().saturating_sub(4);
+        let masked: String = tax_id
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i < keep { 'X' } else { c })
+            .collect();
+        customer.insert("PrimaryTaxIdentifier".into(), json!(masked));
     }
     customer.insert("Job".into(), json!(false));
     customer.insert("BillWithParent".into(), json!(false));
