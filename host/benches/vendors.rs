@@ -1,15 +1,16 @@
-//! Xero transfer figures against the sandbox (release build, in process, real plugin):
+//! Xero and QuickBooks transfer figures against the sandbox (release build, in process,
+//! real plugins):
 //!
-//! - API calls per pushed invoice and invoices per second for a 2,000-invoice push
-//!   (the sandbox's rate limits off the critical path: time scale 60, host pacing 60);
+//! - API calls per pushed invoice and invoices per second for a 2,000-invoice push to
+//!   customers already linked (the sandbox's rate limits off the critical path);
 //! - a push that needs more calls than the rate limit allows: its time against the
-//!   limit-bound time (the least time the vendor's 60-calls-a-minute window permits).
+//!   limit-bound time (the least time the vendor's per-minute window permits);
 //!
-//! - the Xero invoice mapping (the connector's own `map` source) over 100,000 invoices,
+//! - each connector's invoice mapping (its own `map` source) over 100,000 invoices,
 //!   inside the plugin (through the component boundary, fresh instance per call, batches of
 //!   50 as the connector sends them) against the same code compiled natively.
 //!
-//! Run: `cargo bench -p ledgerlink --bench xero`. Figures go to docs/performance.md.
+//! Run: `cargo bench -p ledgerlink --bench vendors`. Figures go to docs/performance.md.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,8 +31,37 @@ use ledgerlink::store::sync_state::SyncState;
 use ledgerlink::sync::invoices::{self, InvoiceJob};
 use ledgerlink::sync::progress::Silent;
 use ledgerlink_sandbox::{
-    SandboxConfig, SandboxHandle, XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_TENANT_NZ_ID,
+    QBO_CLIENT_ID, QBO_CLIENT_SECRET, SandboxConfig, SandboxHandle, XERO_CLIENT_ID,
+    XERO_CLIENT_SECRET, XERO_TENANT_NZ_ID,
 };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vendor {
+    Xero,
+    QuickBooks,
+}
+
+impl Vendor {
+    fn name(self) -> &'static str {
+        match self {
+            Vendor::Xero => "xero",
+            Vendor::QuickBooks => "quickbooks",
+        }
+    }
+    fn display(self) -> &'static str {
+        match self {
+            Vendor::Xero => "Xero",
+            Vendor::QuickBooks => "QuickBooks Online",
+        }
+    }
+    /// The write batch size and the per-minute call limit.
+    fn batch_and_limit(self) -> (usize, usize) {
+        match self {
+            Vendor::Xero => (50, 60),
+            Vendor::QuickBooks => (30, 500),
+        }
+    }
+}
 use rust_decimal::{Decimal, RoundingStrategy};
 
 struct Approve(Option<tokio::task::JoinHandle<()>>);
@@ -88,9 +118,9 @@ struct Setup {
     ctx: CallContext,
 }
 
-/// A fresh data folder, sandbox and connected `xero` connection; host pacing divides the
+/// A fresh data folder, sandbox and connected connection; host pacing divides the
 /// rate-limit windows by `pace_scale`, the sandbox by `sandbox_scale`.
-async fn setup(sandbox_scale: u32, pace_scale: u32) -> Setup {
+async fn setup(vendor: Vendor, sandbox_scale: u32, pace_scale: u32) -> Setup {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = DataDir::new(tmp.path());
     let sandbox = SandboxHandle::start(SandboxConfig::default())
@@ -109,30 +139,36 @@ async fn setup(sandbox_scale: u32, pace_scale: u32) -> Setup {
         refresh: RefreshPolicy::default(),
         pacers: Default::default(),
     };
-    let settings = BTreeMap::from([("client-id".to_owned(), XERO_CLIENT_ID.to_owned())]);
-    services.store.add("xero", "xero", &settings).expect("add");
+    let name = vendor.name();
+    let (client_id, client_secret) = match vendor {
+        Vendor::Xero => (XERO_CLIENT_ID, XERO_CLIENT_SECRET),
+        Vendor::QuickBooks => (QBO_CLIENT_ID, QBO_CLIENT_SECRET),
+    };
+    let mut settings = BTreeMap::from([("client-id".to_owned(), client_id.to_owned())]);
+    if vendor == Vendor::QuickBooks {
+        settings.insert("default-item".into(), "1".into());
+        settings.insert("tax-codes".into(), "TAX=TAX".into());
+    }
+    services.store.add(name, name, &settings).expect("add");
     services
         .store
-        .set_routes("xero", &sandbox.routes())
+        .set_routes(name, &sandbox.routes())
         .expect("routes");
     let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
     let plugin = runtime
-        .load_bytes(
-            ledgerlink::builtin::get("xero").expect("built in").wasm,
-            "xero",
-        )
+        .load_bytes(ledgerlink::builtin::get(name).expect("built in").wasm, name)
         .await
         .expect("load");
-    let connection = services.store.get("xero").expect("get");
+    let connection = services.store.get(name).expect("get");
     let mut ui = Approve(None);
     connect::connect(
         ConnectRequest {
             services: &services,
             plugin: &plugin,
             connection: &connection,
-            client_id: XERO_CLIENT_ID.to_owned(),
-            client_secret: Secret::new(XERO_CLIENT_SECRET),
-            tenant: Some(XERO_TENANT_NZ_ID.to_owned()),
+            client_id: client_id.to_owned(),
+            client_secret: Secret::new(client_secret),
+            tenant: (vendor == Vendor::Xero).then(|| XERO_TENANT_NZ_ID.to_owned()),
             timeout: Duration::from_secs(30),
         },
         &mut ui,
@@ -142,7 +178,7 @@ async fn setup(sandbox_scale: u32, pace_scale: u32) -> Setup {
     if let Some(played) = ui.0 {
         played.await.expect("browser");
     }
-    let connection = services.store.get("xero").expect("get");
+    let connection = services.store.get(name).expect("get");
     let ctx = context::call_context(&services, &plugin, &connection)
         .await
         .expect("context");
@@ -155,11 +191,15 @@ async fn setup(sandbox_scale: u32, pace_scale: u32) -> Setup {
     }
 }
 
-fn jobs(n: usize, customers: usize) -> Vec<InvoiceJob> {
+fn jobs(vendor: Vendor, n: usize, customers: usize) -> Vec<InvoiceJob> {
+    let (currency, tax_code, per_mille) = match vendor {
+        Vendor::Xero => ("NZD", "OUTPUT2", 150),
+        Vendor::QuickBooks => ("USD", "TAX", 85),
+    };
     (0..n)
         .map(|j| {
             let amount = Decimal::new(1000 + (j as i64 * 37) % 9000, 2);
-            let tax = (amount * Decimal::new(15, 2))
+            let tax = (amount * Decimal::new(per_mille, 3))
                 .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
             let c = j % customers;
             let customer = Customer {
@@ -175,7 +215,7 @@ fn jobs(n: usize, customers: usize) -> Vec<InvoiceJob> {
                 tax_number: None,
                 billing_address: None,
                 shipping_address: None,
-                currency: Some("NZD".into()),
+                currency: Some(currency.into()),
                 active: true,
                 updated_at: None,
             };
@@ -192,7 +232,7 @@ fn jobs(n: usize, customers: usize) -> Vec<InvoiceJob> {
                 },
                 issue_date: "2026-11-20".into(),
                 due_date: Some("2026-12-20".into()),
-                currency: "NZD".into(),
+                currency: currency.into(),
                 tax_mode: TaxMode::Exclusive,
                 lines: vec![InvoiceLine {
                     description: "Service call".into(),
@@ -201,8 +241,8 @@ fn jobs(n: usize, customers: usize) -> Vec<InvoiceJob> {
                     discount_percent: None,
                     amount: amount.to_string(),
                     item_code: None,
-                    account_code: Some("200".into()),
-                    tax_code: Some("OUTPUT2".into()),
+                    account_code: (vendor == Vendor::Xero).then(|| "200".into()),
+                    tax_code: Some(tax_code.into()),
                     tax_amount: Some(tax.to_string()),
                 }],
                 subtotal: amount.to_string(),
@@ -218,111 +258,105 @@ fn jobs(n: usize, customers: usize) -> Vec<InvoiceJob> {
         .collect()
 }
 
-fn api_calls(sandbox: &SandboxHandle, path_ends: &str, method: &str) -> usize {
-    sandbox
-        .log()
-        .iter()
-        .filter(|e| e.method == method && e.path.ends_with(path_ends))
-        .count()
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    // 1. Calls per invoice and throughput (limits 60× faster on both sides).
-    let n = 2000;
-    let s = setup(60, 60).await;
-    let before = s.sandbox.log().len();
-    let started = Instant::now();
+    for vendor in [Vendor::Xero, Vendor::QuickBooks] {
+        calls_and_throughput(vendor).await;
+        limit_bound(vendor).await;
+        mapping(vendor).await;
+    }
+}
+
+/// Pushes `jobs` and checks none failed.
+async fn push(s: &Setup, vendor: Vendor, jobs: Vec<InvoiceJob>) {
     let summary = invoices::push(
         &s.state,
         &s.plugin,
         &s.ctx,
-        "xero",
+        vendor.name(),
         InvoiceKind::Job,
-        jobs(n, 40),
+        jobs,
         &Silent,
     )
     .await
     .expect("push");
-    let elapsed = started.elapsed();
     assert_eq!(summary.failed, 0, "{summary:?}");
-    let log = s.sandbox.log();
-    let calls = log.len() - before;
-    let invoice_posts =
-        api_calls(&s.sandbox, "/Invoices", "POST") + api_calls(&s.sandbox, "/Invoices", "PUT");
-    println!("push of {n} job invoices for 40 new customers (sandbox Xero, release build):");
+}
+
+/// 1. Calls per invoice and throughput (limits 60× faster on both sides).
+async fn calls_and_throughput(vendor: Vendor) {
+    let n = 2000;
+    let s = setup(vendor, 60, 60).await;
+    let all = jobs(vendor, n + 40, 40);
+    // One invoice per customer first, so the customers are linked.
+    push(&s, vendor, all[..40].to_vec()).await;
+    let before = s.sandbox.log().len();
+    let started = Instant::now();
+    push(&s, vendor, all[40..].to_vec()).await;
+    let elapsed = started.elapsed();
+    let calls = s.sandbox.log().len() - before;
+    let (batch, _) = vendor.batch_and_limit();
     println!(
-        "  invoice writes: {invoice_posts} requests = {:.4} per invoice (target 1/50 = 0.0200)",
-        invoice_posts as f64 / n as f64
+        "{}: push of {n} job invoices to linked customers (release build):",
+        vendor.display()
     );
     println!(
-        "  all API calls (customer lookups and creates, invoice writes, read-back): {calls} = {:.4} per invoice",
-        calls as f64 / n as f64
+        "  API calls: {calls} (writes in batches of {batch}, then the read-back) = {:.4} per invoice (target 1/{batch} = {:.4})",
+        calls as f64 / n as f64,
+        1.0 / batch as f64
     );
     println!(
         "  {:.0} invoices/s ({elapsed:.2?} in all)",
         n as f64 / elapsed.as_secs_f64()
     );
     s.sandbox.shutdown().await;
+}
 
-    // 2. Limit-bound: more calls than one window allows. Sandbox and host at time scale 2
-    // (a minute lasts 30 s): the host paces; the vendor must never answer 429.
-    let scale = 2;
-    let n = 6000;
-    let s = setup(scale, scale).await;
-    // Customers first (one batch), so the timed part is invoice writes only.
-    let warm = jobs(40, 40);
-    invoices::push(
-        &s.state,
-        &s.plugin,
-        &s.ctx,
-        "xero",
-        InvoiceKind::Job,
-        warm,
-        &Silent,
-    )
-    .await
-    .expect("warm-up push");
-    tokio::time::sleep(Duration::from_secs(60) / scale).await;
+/// 2. Limit-bound: more calls than one window allows; the host paces, and the vendor
+/// should never need to answer 429.
+async fn limit_bound(vendor: Vendor) {
+    let (batch, limit) = vendor.batch_and_limit();
+    // Xero: two windows past 60 calls at time scale 2 (a minute is 30 s); QuickBooks: one
+    // window past 500 calls at the real scale.
+    let (scale, n) = match vendor {
+        Vendor::Xero => (2u32, 2 * limit * batch),
+        Vendor::QuickBooks => (1u32, limit * batch),
+    };
+    let s = setup(vendor, scale, scale).await;
+    let all = jobs(vendor, n + 40, 40);
+    push(&s, vendor, all[..40].to_vec()).await;
+    let window = Duration::from_secs(60) / scale;
+    // Start with a fresh window.
+    tokio::time::sleep(window).await;
     let before = s.sandbox.log().len();
     let started = Instant::now();
-    let summary = invoices::push(
-        &s.state,
-        &s.plugin,
-        &s.ctx,
-        "xero",
-        InvoiceKind::Job,
-        jobs(n, 40).into_iter().skip(40).collect(),
-        &Silent,
-    )
-    .await
-    .expect("push");
+    push(&s, vendor, all[40..].to_vec()).await;
     let elapsed = started.elapsed();
-    assert_eq!(summary.failed, 0, "{summary:?}");
     let log = s.sandbox.log();
     let calls = log.len() - before;
     let throttled = log[before..].iter().filter(|e| e.status == 429).count();
-    let window = Duration::from_secs(60) / scale;
-    // 60 calls may go at once; each further 60 waits for the window to slide.
-    let bound = window * u32::try_from((calls.saturating_sub(1)) / 60).unwrap_or(u32::MAX);
+    // `limit` calls may go at once; each further `limit` waits for the window to slide.
+    let bound = window * u32::try_from(calls.saturating_sub(1) / limit).unwrap_or(u32::MAX);
     println!(
-        "push of {} invoices needing {calls} calls under Xero's 60 calls/minute (time scale {scale}: a minute is {window:?}):",
-        n - 40
+        "{}: push of {n} invoices needing {calls} calls under {limit} calls/minute (time scale {scale}: a minute is {window:?}):",
+        vendor.display()
     );
     println!(
         "  took {elapsed:.2?}; limit-bound time {bound:.2?}; ratio {:.3} (target ≤ 1.05); 429 answers: {throttled}",
         elapsed.as_secs_f64() / bound.as_secs_f64()
     );
     s.sandbox.shutdown().await;
-
-    mapping().await;
 }
 
 /// 3. The mapping inside the plugin vs natively.
-async fn mapping() {
-    use ledgerlink_fixture_xero_map_bench as native;
+async fn mapping(vendor: Vendor) {
+    use ledgerlink_fixture_map_bench as native;
+    let which = match vendor {
+        Vendor::Xero => native::Vendor::Xero,
+        Vendor::QuickBooks => native::Vendor::QuickBooks,
+    };
     let n = 100_000;
-    let host_invoices: Vec<Invoice> = jobs(n, 40)
+    let host_invoices: Vec<Invoice> = jobs(vendor, n, 40)
         .into_iter()
         .map(|j| {
             let mut i = j.invoice;
@@ -334,7 +368,6 @@ async fn mapping() {
     let sdk_invoices: Vec<ledgerlink_sdk::types::Invoice> =
         host_invoices.iter().map(sdk_invoice).collect();
 
-    let mapping = native::map::Mapping::default();
     let mut best_native = Duration::MAX;
     let mut native_bytes = 0;
     for _ in 0..3 {
@@ -342,18 +375,17 @@ async fn mapping() {
         native_bytes = 0;
         for chunk in sdk_invoices.chunks(50) {
             for invoice in chunk {
-                native_bytes += native::map_invoice(invoice, &mapping).expect("maps").len();
+                native_bytes += native::map_invoice(which, invoice).expect("maps").len();
             }
         }
         best_native = best_native.min(started.elapsed());
     }
 
     let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
-    let wasm =
-        std::path::PathBuf::from(env!("LEDGERLINK_FIXTURES_DIR")).join("xero-map-bench.wasm");
+    let wasm = std::path::PathBuf::from(env!("LEDGERLINK_FIXTURES_DIR")).join("map-bench.wasm");
     let plugin = runtime.load_file(&wasm).await.expect("fixture loads");
     let ctx = CallContext {
-        settings: BTreeMap::new(),
+        settings: BTreeMap::from([("vendor".to_owned(), vendor.name().to_owned())]),
         http: None,
         folder: None,
         clock: Arc::new(SystemClock),
@@ -381,10 +413,8 @@ async fn mapping() {
     // per call; the difference over five is one pass of mapping with no boundary crossing.
     let mut per_repeat = Vec::new();
     for repeat in [1, 6] {
-        let ctx = CallContext {
-            settings: BTreeMap::from([("repeat".to_owned(), repeat.to_string())]),
-            ..ctx.clone()
-        };
+        let mut ctx = ctx.clone();
+        ctx.settings.insert("repeat".to_owned(), repeat.to_string());
         let mut best = Duration::MAX;
         for _ in 0..3 {
             let started = Instant::now();
@@ -399,7 +429,10 @@ async fn mapping() {
         per_repeat.push(best);
     }
     let in_plugin_mapping = (per_repeat[1].saturating_sub(per_repeat[0])) / 5;
-    println!("Xero invoice mapping, {n} invoices (best of 3):");
+    println!(
+        "{} invoice mapping, {n} invoices (best of 3):",
+        vendor.display()
+    );
     println!(
         "  native {best_native:.2?} ({:.0}/s); in the plugin, batches of 50 through the boundary {best_plugin:.2?} ({:.0}/s); ratio {:.2} (target ≤ 1.25)",
         n as f64 / best_native.as_secs_f64(),
