@@ -556,3 +556,32 @@ async fn faults(vendor: Vendor) {
     numbers.dedup();
     assert_eq!(numbers.len(), jobs);
 }
+
+/// Removing a connection revokes its grant at the vendor first: RFC 7009 for Xero, the
+/// JSON body Intuit's endpoint takes for QuickBooks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_connection_revokes_it_at_either_vendor() {
+    for (vendor, display, path) in [
+        (Vendor::Xero, "Xero", "/xero/identity/connect/revocation"),
+        (
+            Vendor::QuickBooks,
+            "QuickBooks Online",
+            "/qbo/v2/oauth2/tokens/revoke",
+        ),
+    ] {
+        let world = World::new(vendor, 1).await;
+        let out = world.ok(&["connections", "remove", vendor.connector()]);
+        assert!(
+            out.contains(&format!("Revoked ledgerlink's access at {display}.")),
+            "{out}"
+        );
+        let revoked = world
+            .sandbox
+            .log()
+            .into_iter()
+            .filter(|e| e.path == path)
+            .map(|e| e.status)
+            .collect::<Vec<_>>();
+        assert_eq!(revoked.last(), Some(&200), "{vendor:?}: {revoked:?}");
+    }
+}

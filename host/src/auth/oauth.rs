@@ -181,16 +181,43 @@ pub async fn refresh(
     Ok(token_set(&response, Some(refresh_token), now))
 }
 
-/// Revoke a refresh token (RFC 7009).
+/// Revoke a refresh token: RFC 7009 (a form body), and if the vendor refuses that, the JSON
+/// body `{"token": ...}` with HTTP Basic client authentication that Intuit's revocation
+/// endpoint takes.
 pub async fn revoke(
     http: &reqwest::Client,
     endpoints: &Endpoints,
     creds: &ClientCredentials,
     refresh_token: &str,
 ) -> Result<(), TokenError> {
-    let Some(revoke) = &endpoints.revoke else {
+    let Some(revoke_url) = &endpoints.revoke else {
         return Ok(());
     };
+    let form = revoke_form(http, endpoints, creds, revoke_url, refresh_token).await;
+    let Err(form_error) = form else {
+        return Ok(());
+    };
+    let json = http
+        .post(revoke_url.clone())
+        .basic_auth(&creds.id, Some(&creds.secret))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .json(&serde_json::json!({ "token": refresh_token }))
+        .send()
+        .await;
+    match json {
+        Ok(response) if response.status().is_success() => Ok(()),
+        // Report what the standard form request met: it is the one most vendors take.
+        _ => Err(form_error),
+    }
+}
+
+async fn revoke_form(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    creds: &ClientCredentials,
+    revoke: &Url,
+    refresh_token: &str,
+) -> Result<(), TokenError> {
     client(endpoints, creds)
         .set_revocation_url(RevocationUrl::from_url(revoke.clone()))
         .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(

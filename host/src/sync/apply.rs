@@ -16,8 +16,9 @@ use crate::runtime::{CallContext, CallError, Plugin};
 use crate::store::connections::unix;
 use crate::store::sync_state::{MapEntry, RunItem, SyncState, SyncStateError};
 
-/// Records per push call.
-pub const BATCH: usize = 100;
+/// Records per push call: a multiple of every vendor batch size the first-party connectors
+/// use (Xero 50, QuickBooks 30), so a call splits into full vendor requests only.
+pub const BATCH: usize = 300;
 
 /// Why applying stopped.
 #[derive(Debug, thiserror::Error)]

@@ -301,9 +301,7 @@ fn ensure_unique_name(realm: &Realm, display: &str, own_id: Option<&str>) -> Res
 /// (a derived field: it does not advance `SyncToken`).
 pub(crate) fn refresh_balance(realm: &mut Realm, customer_id: &str) {
     let open: Decimal = realm
-        .all(Kind::Invoice)
-        .filter(|invoice| !invoice.deleted)
-        .filter(|invoice| invoice.body["CustomerRef"]["value"].as_str() == Some(customer_id))
+        .invoices_of(customer_id)
         .filter_map(|invoice| money::decimal(&invoice.body["Balance"], "Balance").ok())
         .sum();
     if let Some(customer) = realm.body_mut(Kind::Customer, customer_id) {

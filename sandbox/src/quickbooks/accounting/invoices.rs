@@ -349,18 +349,16 @@ fn doc_number(
     request: &Map<String, Value>,
     own_id: Option<&str>,
 ) -> Result<String, QboFault> {
-    let others = || {
-        realm
-            .all(Kind::Invoice)
-            .filter(|invoice| !invoice.deleted && Some(invoice.id()) != own_id)
-    };
     match string(request, "DocNumber")?
         .map(str::trim)
         .filter(|doc| !doc.is_empty())
     {
         Some(doc) => {
             max_length(doc, MAX_DOC_NUMBER, "DocNumber")?;
-            if let Some(taken) = others().find(|invoice| invoice.body["DocNumber"] == doc) {
+            if let Some(taken) = realm
+                .invoice_by_doc(doc)
+                .filter(|invoice| Some(invoice.id()) != own_id)
+            {
                 return Err(QboFault::validation(
                     "6140",
                     "Duplicate Document Number Error",

@@ -134,8 +134,25 @@ pub(crate) struct Realm {
     pub(crate) region: Region,
     tables: HashMap<Kind, BTreeMap<IdKey, Entity>>,
     next_ids: HashMap<Kind, u64>,
+    /// Live invoices by `DocNumber`, and by customer id: lookups a write makes on every
+    /// invoice, which would otherwise scan them all (quadratic over a long push).
+    invoice_docs: HashMap<String, String>,
+    customer_invoices: HashMap<String, std::collections::BTreeSet<String>>,
     /// Responses remembered by `requestid`.
     pub(crate) replies: Replies,
+}
+
+/// An invoice body's `DocNumber` and customer id.
+fn invoice_keys(body: &Map<String, Value>) -> (Option<String>, Option<String>) {
+    (
+        body.get("DocNumber")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        body.get("CustomerRef")
+            .and_then(|r| r.get("value"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    )
 }
 
 impl Realm {
@@ -145,8 +162,44 @@ impl Realm {
             region,
             tables: HashMap::new(),
             next_ids: HashMap::new(),
+            invoice_docs: HashMap::new(),
+            customer_invoices: HashMap::new(),
             replies: Replies::default(),
         }
+    }
+
+    /// Removes (`live` false) or adds a live invoice body to the indexes.
+    fn index_invoice(&mut self, id: &str, body: &Map<String, Value>, live: bool) {
+        let (doc, customer) = invoice_keys(body);
+        if let Some(doc) = doc {
+            if live {
+                self.invoice_docs.insert(doc, id.to_owned());
+            } else if self.invoice_docs.get(&doc).map(String::as_str) == Some(id) {
+                self.invoice_docs.remove(&doc);
+            }
+        }
+        if let Some(customer) = customer {
+            let ids = self.customer_invoices.entry(customer).or_default();
+            if live {
+                ids.insert(id.to_owned());
+            } else {
+                ids.remove(id);
+            }
+        }
+    }
+
+    /// The live invoice numbered `doc`.
+    pub(crate) fn invoice_by_doc(&self, doc: &str) -> Option<&Entity> {
+        self.get(Kind::Invoice, self.invoice_docs.get(doc)?)
+    }
+
+    /// The live invoices of customer `id`.
+    pub(crate) fn invoices_of(&self, customer: &str) -> impl Iterator<Item = &Entity> {
+        self.customer_invoices
+            .get(customer)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.get(Kind::Invoice, id))
     }
 
     /// `(value, name)` of the realm's home currency.
@@ -220,6 +273,9 @@ impl Realm {
             let next = self.next_ids.entry(kind).or_insert(1);
             *next = (*next).max(numeric + 1);
         }
+        if kind == Kind::Invoice {
+            self.index_invoice(id, &body, true);
+        }
         self.tables.entry(kind).or_default().insert(
             IdKey(id.to_owned()),
             Entity {
@@ -240,6 +296,11 @@ impl Realm {
         mut body: Map<String, Value>,
         now: SystemTime,
     ) -> Option<Value> {
+        if kind == Kind::Invoice {
+            let old = self.get(kind, id)?.body.clone();
+            self.index_invoice(id, &old, false);
+            self.index_invoice(id, &body, true);
+        }
         let entity = self
             .tables
             .get_mut(&kind)?
@@ -262,6 +323,10 @@ impl Realm {
 
     /// Marks live entity `id` deleted; returns the tombstone as served.
     pub(crate) fn delete(&mut self, kind: Kind, id: &str, now: SystemTime) -> Option<Value> {
+        if kind == Kind::Invoice {
+            let old = self.get(kind, id)?.body.clone();
+            self.index_invoice(id, &old, false);
+        }
         let entity = self
             .tables
             .get_mut(&kind)?
