@@ -20,7 +20,7 @@ use ledgerlink::runtime::bindings::{
 };
 use ledgerlink::runtime::{CallContext, Plugin, SystemClock};
 use ledgerlink_sandbox::{QBO_REALM_ID, SandboxConfig, SandboxHandle};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A fixed bearer token, as the host's OAuth layer would add it.
 struct Bearer(String);
@@ -326,7 +326,7 @@ async fn customers_push_find_and_pull() {
             .iter()
             .map(|c| c.remote_id.clone().unwrap())
             .collect::<Vec<_>>(),
-        [id2.clone()]
+        std::slice::from_ref(&id2)
     );
     let e = w
         .plugin

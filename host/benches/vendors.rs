@@ -283,7 +283,7 @@ async fn push(s: &Setup, vendor: Vendor, jobs: Vec<InvoiceJob>) {
     assert_eq!(summary.failed, 0, "{summary:?}");
 }
 
-/// 1. Calls per invoice and throughput (limits 60× faster on both sides).
+/// Part 1: calls per invoice and throughput (limits 60× faster on both sides).
 async fn calls_and_throughput(vendor: Vendor) {
     let n = 2000;
     let s = setup(vendor, 60, 60).await;
@@ -312,7 +312,7 @@ async fn calls_and_throughput(vendor: Vendor) {
     s.sandbox.shutdown().await;
 }
 
-/// 2. Limit-bound: more calls than one window allows; the host paces, and the vendor
+/// Part 2, limit-bound: more calls than one window allows; the host paces, and the vendor
 /// should never need to answer 429.
 async fn limit_bound(vendor: Vendor) {
     let (batch, limit) = vendor.batch_and_limit();
@@ -348,7 +348,7 @@ async fn limit_bound(vendor: Vendor) {
     s.sandbox.shutdown().await;
 }
 
-/// 3. The mapping inside the plugin vs natively.
+/// Part 3: the mapping inside the plugin vs natively.
 async fn mapping(vendor: Vendor) {
     use ledgerlink_fixture_map_bench as native;
     let which = match vendor {

@@ -71,12 +71,12 @@ impl Progress for Terminal {
         s.done = (s.done + n).min(s.total);
         if let Some(bar) = &s.bar {
             bar.set_position(s.done);
-        } else if s.total > 0 {
-            let tenth = s.done * 10 / s.total;
-            if tenth > s.reported_tenth && s.done < s.total {
-                s.reported_tenth = tenth;
-                eprintln!("{}: {}/{}", s.what, s.done, s.total);
-            }
+        } else if let Some(tenth) = (s.done * 10).checked_div(s.total)
+            && tenth > s.reported_tenth
+            && s.done < s.total
+        {
+            s.reported_tenth = tenth;
+            eprintln!("{}: {}/{}", s.what, s.done, s.total);
         }
     }
 

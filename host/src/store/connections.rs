@@ -417,6 +417,15 @@ fn validate_name(name: &str) -> Result<(), ConnectionError> {
     }
 }
 
+/// Append to the audit log (the same table runs are recorded in).
+fn audit(db: &rusqlite::Connection, action: &str, detail: &str) -> Result<(), ConnectionError> {
+    db.execute(
+        "INSERT INTO audit_log (at, action, detail) VALUES (?1, ?2, ?3)",
+        params![unix(SystemTime::now()), action, detail],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,13 +516,4 @@ mod tests {
             "\"Acme Xero\" is not a valid connection name: use 1-64 lowercase letters, digits and '-', starting with a letter"
         );
     }
-}
-
-/// Append to the audit log (the same table runs are recorded in).
-fn audit(db: &rusqlite::Connection, action: &str, detail: &str) -> Result<(), ConnectionError> {
-    db.execute(
-        "INSERT INTO audit_log (at, action, detail) VALUES (?1, ?2, ?3)",
-        params![unix(SystemTime::now()), action, detail],
-    )?;
-    Ok(())
 }

@@ -98,6 +98,9 @@ fn action_name(a: WriteAction) -> &'static str {
 }
 
 /// Apply the selected rows of a customer push plan.
+// The plan, the selection and the run's switches are each what a caller decides; a struct
+// bundling them would only move the list.
+#[allow(clippy::too_many_arguments)]
 pub async fn push_customers(
     state: &SyncState,
     plugin: &Plugin,

@@ -149,7 +149,7 @@ pub async fn push(
             let base = RunItem {
                 home_key: Some(invoice.key.clone()),
                 remote_id: None,
-                name: label(&invoice),
+                name: label(invoice),
                 outcome: String::new(),
                 reason: String::new(),
             };

@@ -300,6 +300,7 @@ mod tests {
             key: String::new(),
             remote_id: Some("C-000001".into()),
             version: Some("3".into()),
+            idempotency_key: None,
             name: "Smith, \"Bob\" & Sons\nLtd".into(),
             account_number: Some("SMI001".into()),
             contact_name: Some("Bob Smith".into()),

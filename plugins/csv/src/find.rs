@@ -55,6 +55,7 @@ mod tests {
             key: String::new(),
             remote_id: Some(id.into()),
             version: Some("1".into()),
+            idempotency_key: None,
             name: name.into(),
             account_number: None,
             contact_name: None,

@@ -188,6 +188,7 @@ mod tests {
             key: String::new(),
             remote_id: id.map(Into::into),
             version: id.map(|_| "1".into()),
+            idempotency_key: None,
             kind: InvoiceKind::Job,
             number: number.into(),
             customer: CustomerRef {

@@ -192,7 +192,6 @@ mod tests {
         Note {
             id: None,
             version: None,
-            idempotency_key: None,
             text: text.into(),
             updated_at: None,
         }
