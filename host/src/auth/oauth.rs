@@ -11,8 +11,8 @@ use oauth2::basic::{
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
     ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, RevocationUrl, Scope, StandardRevocableToken, StandardTokenResponse,
-    TokenResponse, TokenUrl,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -193,7 +193,7 @@ pub async fn revoke(
     let Some(revoke_url) = &endpoints.revoke else {
         return Ok(());
     };
-    let form = revoke_form(http, endpoints, creds, revoke_url, refresh_token).await;
+    let form = revoke_form(http, creds, revoke_url, refresh_token).await;
     let Err(form_error) = form else {
         return Ok(());
     };
@@ -211,28 +211,37 @@ pub async fn revoke(
     }
 }
 
+/// RFC 7009 §2.1: the token in a form body, the client authenticated with HTTP Basic.
+/// Sent directly (not through the `oauth2` crate, which refuses a plain-http endpoint even
+/// on loopback, where the sandbox runs; manifests allow http only there).
 async fn revoke_form(
     http: &reqwest::Client,
-    endpoints: &Endpoints,
     creds: &ClientCredentials,
     revoke: &Url,
     refresh_token: &str,
 ) -> Result<(), TokenError> {
-    client(endpoints, creds)
-        .set_revocation_url(RevocationUrl::from_url(revoke.clone()))
-        .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(
-            refresh_token.to_owned(),
-        )))
-        .map_err(|e| TokenError::Config(e.to_string()))?
-        .request_async(http)
+    let response = http
+        .post(revoke.clone())
+        .basic_auth(&creds.id, Some(&creds.secret))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
         .await
-        .map_err(|e| match e {
-            RequestTokenError::ServerResponse(r) => TokenError::Refused {
-                code: r.error().to_string(),
-                description: r.error_description().cloned(),
-            },
-            other => TokenError::OutcomeUnknown(error_chain(&other)),
-        })
+        .map_err(|e| TokenError::OutcomeUnknown(error_chain(&e)))?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    Err(TokenError::Refused {
+        code: body["error"]
+            .as_str()
+            .map_or_else(|| format!("HTTP {status}"), str::to_owned),
+        description: body["error_description"].as_str().map(str::to_owned),
+    })
 }
 
 fn token_set(r: &VendorTokenResponse, previous_refresh: Option<&str>, now: SystemTime) -> TokenSet {
