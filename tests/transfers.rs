@@ -705,3 +705,76 @@ fn a_customer_demo_applies_n_rows_and_a_later_run_the_rest() {
     let table = desk.ok(&["compare", "customers", "--connection", "books"]);
     assert!(table.contains("ROLLBACK"), "{table}");
 }
+
+#[test]
+fn a_delta_pull_reads_only_what_changed_since_the_last_complete_pull() {
+    let desk = Desk::new();
+    desk.ok(&["home", "import", sample_book().to_str().unwrap()]);
+    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+    let (plan, _) = plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
+    desk.ok(&["sync", "--plan", &plan.to_string(), "--all"]);
+
+    // No complete pull yet: nothing to take a delta from.
+    let out = desk
+        .cmd()
+        .args([
+            "compare",
+            "customers",
+            "--connection",
+            "books",
+            "--pull",
+            "--delta",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: there has been no complete pull of customers from books yet, so there is nothing to take a delta from; compare without --delta, then `ledgerlink sync --plan <n> --all`\n"
+    );
+
+    // A complete pull sets the watermark (when it read, less five minutes).
+    let (plan, _) = plan_of(&desk.ok(&[
+        "compare",
+        "customers",
+        "--connection",
+        "books",
+        "--pull",
+        "--json",
+    ]));
+    desk.ok(&["sync", "--plan", &plan.to_string(), "--all"]);
+    let state = desk.state();
+    let mark = state
+        .watermark("books", "customers", "pull")
+        .unwrap()
+        .expect("set");
+    let at = chrono::DateTime::parse_from_rfc3339(&mark).unwrap();
+    let age = chrono::Utc::now().signed_duration_since(at);
+    assert!(
+        age >= chrono::Duration::minutes(5) && age < chrono::Duration::minutes(6),
+        "{mark}"
+    );
+
+    // The delta asks the connector for what changed since the watermark.
+    let delta = |desk: &Desk| {
+        let (_, items) = plan_of(&desk.ok(&[
+            "compare",
+            "customers",
+            "--connection",
+            "books",
+            "--pull",
+            "--delta",
+            "--json",
+        ]));
+        items.as_array().unwrap().len()
+    };
+    assert_eq!(
+        delta(&desk),
+        3,
+        "the three customers were written minutes ago"
+    );
+    state
+        .set_watermark("books", "customers", "pull", "2999-01-01T00:00:00Z", 0)
+        .unwrap();
+    assert_eq!(delta(&desk), 0, "nothing changed after 2999");
+}

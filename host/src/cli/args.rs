@@ -223,6 +223,10 @@ pub struct CompareArgs {
     /// Compare for a transfer from the target into Tracker Pro (default: Tracker Pro → target).
     #[arg(long)]
     pub pull: bool,
+    /// With --pull: read only the target's records changed since the last complete pull
+    /// (its watermark), instead of all of them.
+    #[arg(long, requires = "pull")]
+    pub delta: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -5,7 +5,7 @@ use ledgerlink::auth::context;
 use ledgerlink::store::sync_state::SyncState;
 use ledgerlink::sync::apply;
 use ledgerlink::sync::compare::{Action, Direction};
-use ledgerlink::sync::customers::{compare_and_plan, load_plan};
+use ledgerlink::sync::customers::load_plan;
 use ledgerlink::sync::plan::Selection;
 
 use super::args::{CompareArgs, Entity, InvoiceKindArg, PushInvoicesArgs, RunsCommand, SyncArgs};
@@ -42,8 +42,31 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
     };
 
     let state = state(env)?;
-    let (plan_id, plan) =
-        compare_and_plan(&state, &plugin, &ctx, &connection.name, &home, direction).await?;
+    let since = if args.delta {
+        let mark = state.watermark(&connection.name, "customers", "pull")?;
+        if mark.is_none() {
+            bail!(
+                "there has been no complete pull of customers from {} yet, so there is nothing to take a delta from; compare without --delta, then `ledgerlink sync --plan <n> --all`",
+                connection.name
+            );
+        }
+        mark
+    } else {
+        None
+    };
+    let (plan_id, plan) = ledgerlink::sync::customers::compare_and_plan_since(
+        &state,
+        &plugin,
+        &ctx,
+        &connection.name,
+        &home,
+        direction,
+        since,
+    )
+    .await?;
+    if let Some(since) = plan.since.as_ref().filter(|_| !args.json) {
+        println!("Delta: the target's customers changed since {since}.");
+    }
     if args.json {
         println!(
             "{}",

@@ -65,6 +65,8 @@ const MIGRATIONS: &[&str] = &[
     super::sync_state::MIGRATION,
     // 3: the home book: Tracker Pro's customers, jobs, contracts and contract invoices.
     super::home::MIGRATION,
+    // 4: delta watermarks: where the last complete pull of an entity began.
+    super::sync_state::WATERMARKS,
 ];
 
 /// Open (creating and migrating) the database at `path`.

@@ -23,11 +23,20 @@ pub enum CompareError {
 
 /// Every customer in the target, following cursors.
 pub async fn pull_all(plugin: &Plugin, ctx: &CallContext) -> Result<Vec<Customer>, CompareError> {
+    pull_since(plugin, ctx, None).await
+}
+
+/// The customers changed in the target since `since` (all with `None`), following cursors.
+pub async fn pull_since(
+    plugin: &Plugin,
+    ctx: &CallContext,
+    since: Option<String>,
+) -> Result<Vec<Customer>, CompareError> {
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
         let page = plugin
-            .pull_customers(ctx, None, cursor)
+            .pull_customers(ctx, since.clone(), cursor)
             .await?
             .map_err(CompareError::Connector)?;
         all.extend(page.items);
@@ -48,7 +57,30 @@ pub async fn compare_and_plan(
     home: &[Customer],
     direction: Direction,
 ) -> Result<(i64, Plan), CompareError> {
-    let remote = pull_all(plugin, ctx).await?;
+    compare_and_plan_since(state, plugin, ctx, connection, home, direction, None).await
+}
+
+/// [`compare_and_plan`] reading only the target's customers changed since `since` (a
+/// delta compare; pull direction only, where the plan is made of the target's records).
+pub async fn compare_and_plan_since(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    home: &[Customer],
+    direction: Direction,
+    since: Option<String>,
+) -> Result<(i64, Plan), CompareError> {
+    // Changes made while we read, or stamped by a clock a little behind ours, are read
+    // again next time rather than missed: re-reading an unchanged record is harmless.
+    let read_from = (chrono::Utc::now() - chrono::Duration::minutes(5))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let since = if direction == Direction::Pull {
+        since
+    } else {
+        None
+    };
+    let remote = pull_since(plugin, ctx, since.clone()).await?;
     let links: Vec<Link> = state
         .id_map(connection, "customers")?
         .into_iter()
@@ -101,6 +133,8 @@ pub async fn compare_and_plan(
         entity: "customers".to_owned(),
         direction,
         items: planned,
+        since,
+        read_from: Some(read_from),
     };
     let body = serde_json::to_string(&plan).unwrap_or_default();
     let dir = match direction {

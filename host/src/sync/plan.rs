@@ -50,6 +50,14 @@ pub struct Plan {
     pub direction: Direction,
     /// Rows in display order.
     pub items: Vec<PlannedItem>,
+    /// For a delta compare: the watermark the target was read from (only records changed
+    /// since then are in the plan).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// When the target was read, less a margin for clock differences: the next watermark,
+    /// once this plan has been applied completely.
+    #[serde(default)]
+    pub read_from: Option<String>,
 }
 
 /// Which rows of a plan to apply.

@@ -143,5 +143,14 @@ pub fn pull_customers(
         state.record_item(run_id, &item)?;
     }
     state.finish_run(run_id)?;
+    // A complete pull (every Add and Update of the plan, none failed) moves the watermark:
+    // the next delta compare reads from where this one read.
+    if !dry_run
+        && summary.failed == 0
+        && *selection == Selection::All
+        && let Some(at) = &plan.read_from
+    {
+        state.set_watermark(connection, "customers", "pull", at, run_id)?;
+    }
     Ok(summary)
 }
