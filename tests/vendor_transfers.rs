@@ -109,12 +109,19 @@ struct World {
     key: String,
     sandbox: SandboxHandle,
     vendor: Vendor,
+    /// The authorization URL the connect flow sent the browser to.
+    authorize_url: std::sync::Mutex<Option<url::Url>>,
 }
 
 impl World {
     /// A data folder with a home book of `jobs` closed, ready jobs for 40 customers, and a
     /// connection named after the vendor, connected to its sandbox organisation.
     async fn new(vendor: Vendor, jobs: usize) -> World {
+        World::with_settings(vendor, jobs, &[]).await
+    }
+
+    /// [`World::new`] with more connection settings.
+    async fn with_settings(vendor: Vendor, jobs: usize, extra: &[(&str, &str)]) -> World {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
@@ -128,11 +135,12 @@ impl World {
             key: vault::generate_key().unwrap(),
             sandbox,
             vendor,
+            authorize_url: std::sync::Mutex::new(None),
         };
         let book = world.data.join("book.json");
         std::fs::write(&book, book_json(vendor, 40, jobs)).unwrap();
         world.ok(&["home", "import", book.to_str().unwrap()]);
-        world.connect().await;
+        world.connect(extra).await;
         world
     }
 
@@ -159,7 +167,7 @@ impl World {
 
     /// Adds the connection and connects it through the sandbox's OAuth flow, in process,
     /// into the same encrypted file vault the CLI uses.
-    async fn connect(&self) {
+    async fn connect(&self, extra: &[(&str, &str)]) {
         let key = self.key.clone();
         let services = Services {
             data: DataDir::new(&self.data),
@@ -176,7 +184,7 @@ impl World {
         let name = self.vendor.connector();
         let (client_id, client_secret) = self.vendor.client();
         let mut settings = BTreeMap::from([("client-id".to_owned(), client_id.to_owned())]);
-        for (k, v) in self.vendor.settings() {
+        for (k, v) in self.vendor.settings().iter().chain(extra) {
             settings.insert((*k).to_owned(), (*v).to_owned());
         }
         services.store.add(name, name, &settings).unwrap();
@@ -188,7 +196,10 @@ impl World {
         let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
         let built_in = ledgerlink::builtin::get(name).expect("built in");
         let plugin = runtime.load_bytes(built_in.wasm, name).await.unwrap();
-        let mut ui = Approve { played: None };
+        let mut ui = Approve {
+            played: None,
+            url: None,
+        };
         connect::connect(
             ConnectRequest {
                 services: &services,
@@ -204,6 +215,7 @@ impl World {
         .await
         .unwrap();
         ui.played.take().unwrap().await.unwrap();
+        *self.authorize_url.lock().unwrap() = ui.url.take();
     }
 
     /// (number, id) of every invoice the sandbox holds, deleted and voided included.
@@ -259,10 +271,12 @@ impl World {
 /// Plays the admin's browser: approve on the consent page, follow the redirect back.
 struct Approve {
     played: Option<tokio::task::JoinHandle<()>>,
+    url: Option<url::Url>,
 }
 
 impl ConnectUi for Approve {
     fn authorize(&mut self, url: &url::Url) {
+        self.url = Some(url.clone());
         let url = url.clone();
         self.played = Some(tokio::spawn(async move {
             let browser = reqwest::Client::builder()
@@ -584,4 +598,29 @@ async fn removing_a_connection_revokes_it_at_either_vendor() {
             .collect::<Vec<_>>();
         assert_eq!(revoked.last(), Some(&200), "{vendor:?}: {revoked:?}");
     }
+}
+
+/// Xero apps created before March 2026 use the classic scopes: a connection's `scopes`
+/// setting replaces the manifest's granular set in the authorization request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scopes_setting_replaces_the_manifests_scopes() {
+    let scope_of = |world: &World| {
+        let url = world.authorize_url.lock().unwrap().clone().unwrap();
+        url.query_pairs()
+            .find(|(k, _)| k == "scope")
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    };
+    let granular = World::new(Vendor::Xero, 1).await;
+    assert_eq!(
+        scope_of(&granular),
+        "accounting.invoices accounting.contacts accounting.settings.read openid profile email offline_access"
+    );
+    let classic =
+        "offline_access accounting.transactions accounting.contacts accounting.settings.read";
+    let world = World::with_settings(Vendor::Xero, 1, &[("scopes", classic)]).await;
+    assert_eq!(scope_of(&world), classic);
+    // The classic grant works as well: the push goes through.
+    let out = world.ok(&world.push_args());
+    assert!(out.contains(": 2 created"), "{out}");
 }
