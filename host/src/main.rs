@@ -5,5 +5,21 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     cli::main()
 }
+
+/// Rust ignores SIGPIPE, so printing to a closed pipe (`ledgerlink runs show 1 | head`)
+/// panics. A command-line tool should simply stop, as `cat` does: restore the default.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn restore_sigpipe() {
+    // SAFETY: called first thing in `main`, before any other thread exists; `signal` with
+    // `SIG_DFL` only resets the disposition of SIGPIPE and touches no Rust state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}
