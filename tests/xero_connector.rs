@@ -594,3 +594,164 @@ async fn bad_settings_are_reported_naming_the_setting() {
         report.message
     );
 }
+
+impl World {
+    /// The access token the connection holds, for calling the sandbox directly.
+    fn access_token(&self) -> String {
+        let services = self.services();
+        ledgerlink::auth::tokens::load(&*services.vault, "demo")
+            .unwrap()
+            .expect("demo has tokens")
+            .access_token
+    }
+
+    /// A direct call to the sandbox's Accounting API as the connection: PUT `body` to
+    /// `/xero/api.xro/2.0/{what}`; the answer must be 200.
+    async fn put_direct(&self, what: &str, body: &Value) -> Value {
+        let url = self.sandbox.url(&format!("/xero/api.xro/2.0/{what}"));
+        let answer = reqwest::Client::new()
+            .put(url)
+            .bearer_auth(self.access_token())
+            .header("xero-tenant-id", XERO_TENANT_NZ_ID)
+            .header("accept", "application/json")
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        assert_eq!(status, 200, "PUT {what}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_past_one_thousand_contacts_takes_exactly_two_default_pages() {
+    const CREATED: usize = 1_001;
+    let world = World::new().await;
+    // No page-size setting: the connector's default of 1000 per page.
+    let ctx = world.ctx(&[]).await;
+    let before = world.dump("contacts").await.len();
+    let total = before + CREATED;
+    assert!(
+        total > 1000 && total <= 2000,
+        "{total} contacts would not take exactly two pages"
+    );
+
+    // Straight into the sandbox as the connection, 250 per request.
+    let mut created = Vec::new();
+    for chunk in (0..CREATED).collect::<Vec<_>>().chunks(250) {
+        let contacts: Vec<Value> = chunk
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "Name": format!("Bulk Contact {i:04}"),
+                    "EmailAddress": format!("bulk{i}@bulk.example"),
+                })
+            })
+            .collect();
+        let answer = world
+            .put_direct("Contacts", &serde_json::json!({ "Contacts": contacts }))
+            .await;
+        let ids = answer["Contacts"].as_array().unwrap();
+        assert_eq!(ids.len(), chunk.len());
+        created.extend(
+            ids.iter()
+                .map(|c| c["ContactID"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(created.len(), CREATED);
+    assert_eq!(world.dump("contacts").await.len(), total);
+
+    let mut pulled = Vec::new();
+    let mut cursors = Vec::new();
+    let mut sizes = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = world
+            .plugin
+            .pull_customers(&ctx, None, cursor.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        sizes.push(page.items.len());
+        pulled.extend(page.items);
+        cursors.push(cursor);
+        assert!(cursors.len() <= 2, "more than two pages: {cursors:?}");
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(cursors, [None, Some("2".to_owned())]);
+    assert_eq!(sizes, [1000, total - 1000]);
+    assert_eq!(pulled.len(), total);
+    let distinct: std::collections::BTreeSet<&str> = pulled
+        .iter()
+        .map(|c| c.remote_id.as_deref().expect("a pulled contact has an id"))
+        .collect();
+    assert_eq!(distinct.len(), total, "a contact came twice");
+    for id in &created {
+        assert!(distinct.contains(id.as_str()), "contact {id} never came");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_invoice_is_not_rolled_back_and_stays_paid() {
+    let world = World::new().await;
+    let ctx = world.ctx(MAPPING).await;
+    let p = &world.plugin;
+
+    let contact = p
+        .push_customers(
+            &ctx,
+            vec![customer("c1", "Harbour Plumbing Ltd", "ap@h.example", "1")],
+        )
+        .await
+        .unwrap();
+    let contact_id = written(&contact[0]).remote_id.clone();
+    let pushed = p
+        .push_invoices(
+            &ctx,
+            vec![invoice("p1", InvoiceKind::Job, "TP-P-1", &contact_id)],
+        )
+        .await
+        .unwrap();
+    let invoice_id = written(&pushed[0]).remote_id.clone();
+    let x = world.invoice(&invoice_id).await;
+    assert_eq!(x["Status"], "AUTHORISED");
+    assert_eq!(x["Total"].to_string(), "320.04");
+
+    // Paid in full from the seeded bank account 090 (a BANK account that takes payments).
+    world
+        .put_direct(
+            "Payments",
+            &serde_json::json!({ "Payments": [{
+                "Invoice": { "InvoiceID": invoice_id },
+                "Account": { "Code": "090" },
+                "Amount": x["Total"],
+                "Date": "2026-11-22",
+            }]}),
+        )
+        .await;
+    let x = world.invoice(&invoice_id).await;
+    assert_eq!(x["Status"], "PAID", "{x}");
+
+    let e = p
+        .delete(&ctx, RecordKind::Invoice, invoice_id.clone())
+        .await
+        .unwrap()
+        .expect_err("a paid invoice cannot be rolled back");
+    assert_eq!(e.class(), "locked", "{}", e.describe());
+    assert!(e.message().contains("TP-P-1"), "{}", e.message());
+    assert_eq!(
+        e.message(),
+        "invoice TP-P-1 has payments or credits in Xero, so it cannot be voided from here; \
+         remove them in Xero and void the invoice there"
+    );
+
+    let x = world.invoice(&invoice_id).await;
+    assert_eq!(x["Status"], "PAID", "{x}");
+    assert_eq!(x["AmountDue"].as_f64(), Some(0.0), "{x}");
+    assert_eq!(x["AmountPaid"], x["Total"], "{x}");
+}
