@@ -8,8 +8,9 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use ledgerlink::net::credentials::Credentials;
@@ -18,8 +19,8 @@ use ledgerlink::runtime::bindings::{
     ConnectorError, Customer, CustomerQuery, CustomerRef, Invoice, InvoiceKind, InvoiceLine,
     InvoiceStatus, PushResult, RecordKind, TaxMode, WriteAction,
 };
-use ledgerlink::runtime::{CallContext, Plugin, SystemClock};
-use ledgerlink_sandbox::{QBO_REALM_ID, SandboxConfig, SandboxHandle};
+use ledgerlink::runtime::{CallContext, Clock, Plugin, SystemClock};
+use ledgerlink_sandbox::{LogEntry, QBO_REALM_ID, SandboxConfig, SandboxHandle};
 use serde_json::Value;
 
 /// A fixed bearer token, as the host's OAuth layer would add it.
@@ -33,6 +34,15 @@ impl Credentials for Bearer {
         value.set_sensitive(true);
         headers.insert(reqwest::header::AUTHORIZATION, value);
         Ok(())
+    }
+}
+
+/// A clock stopped at one instant (the sandbox's virtual time, after it was advanced).
+struct StoppedAt(SystemTime);
+
+impl Clock for StoppedAt {
+    fn now(&self) -> SystemTime {
+        self.0
     }
 }
 
@@ -75,6 +85,15 @@ impl World {
     }
 
     fn ctx(&self) -> CallContext {
+        self.ctx_with_clock(Arc::new(SystemClock))
+    }
+
+    /// A call context whose clock reads the sandbox's virtual time now.
+    fn ctx_at_sandbox_time(&self) -> CallContext {
+        self.ctx_with_clock(Arc::new(StoppedAt(self.sandbox.now())))
+    }
+
+    fn ctx_with_clock(&self, clock: Arc<dyn Clock>) -> CallContext {
         let routes = Routes::parse(&BTreeMap::from([(
             "https://quickbooks.api.intuit.com:443".to_owned(),
             format!("{}/qbo", self.sandbox.base_url()),
@@ -102,8 +121,84 @@ impl World {
                 .collect(),
             http: Some(http),
             folder: None,
-            clock: Arc::new(SystemClock),
+            clock,
         }
+    }
+
+    /// A fresh access token (one minted earlier expires when the sandbox clock is advanced).
+    async fn renew_token(&mut self) {
+        let token: Value = self
+            .web
+            .post(format!(
+                "{}/_sandbox/qbo/{QBO_REALM_ID}/token",
+                self.sandbox.base_url()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        self.token = token["access_token"].as_str().unwrap().to_owned();
+    }
+
+    /// Reset the sandbox company with `options` (e.g. `{"batchLimit": 10}`).
+    async fn reset_with(&self, options: Value) -> Value {
+        let r = self
+            .web
+            .post(format!(
+                "{}/_sandbox/qbo/{QBO_REALM_ID}/reset",
+                self.sandbox.base_url()
+            ))
+            .json(&options)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        r.json().await.unwrap()
+    }
+
+    /// Create customers named `names` straight through the sandbox's `/batch`, 30 a request.
+    async fn create_customers_directly(&self, names: &[String]) {
+        for chunk in names.chunks(30) {
+            let items: Vec<Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(n, name)| {
+                    serde_json::json!({"bId": n.to_string(), "operation": "create", "Customer": {"DisplayName": name}})
+                })
+                .collect();
+            let r: Value = self
+                .web
+                .post(format!(
+                    "{}/qbo/v3/company/{QBO_REALM_ID}/batch",
+                    self.sandbox.base_url()
+                ))
+                .bearer_auth(&self.token)
+                .json(&serde_json::json!({ "BatchItemRequest": items }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let answers = r["BatchItemResponse"].as_array().unwrap();
+            assert_eq!(answers.len(), chunk.len(), "{r}");
+            assert!(
+                answers.iter().all(|a| a["Customer"]["Id"].is_string()),
+                "{r}"
+            );
+        }
+    }
+
+    /// Requests the sandbox answered from the `from`th on.
+    fn log_since(&self, from: usize) -> Vec<LogEntry> {
+        self.sandbox.log().into_iter().skip(from).collect()
+    }
+
+    /// Requests made so far (a mark for [`World::log_since`]).
+    fn log_mark(&self) -> usize {
+        self.sandbox.log().len()
     }
 
     /// Every stored record of `what` ("customers" → `Customer`, "invoices" → `Invoice`).
@@ -612,4 +707,177 @@ async fn rollback_deletes_locks_paid_invoices_and_deactivates_customers() {
         .unwrap()
         .unwrap();
     assert_eq!(w.customers_named("Rollback Ltd").await[0]["Active"], false);
+}
+
+/// The API calls among `log` to endpoint `tail` ("/batch", "/cdc", "/query").
+fn calls_to<'a>(log: &'a [LogEntry], tail: &str) -> Vec<&'a LogEntry> {
+    let suffix = format!("/qbo/v3/company/{QBO_REALM_ID}{tail}");
+    log.iter().filter(|e| e.path == suffix).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_customers_go_ten_at_a_time_when_quickbooks_refuses_thirty() {
+    let w = World::new().await;
+    assert_eq!(
+        w.reset_with(serde_json::json!({"batchLimit": 10})).await["batchLimit"],
+        10
+    );
+    let batch: Vec<Customer> = (0..30)
+        .map(|n| {
+            customer(
+                &format!("b{n:02}"),
+                &format!("Bulk Customer {n:02}"),
+                &format!("bulk{n:02}@example.com"),
+            )
+        })
+        .collect();
+    let mark = w.log_mark();
+    let results = w.push_customers(batch).await;
+    assert_eq!(results.len(), 30);
+    let mut ids = BTreeSet::new();
+    for (n, r) in results.iter().enumerate() {
+        assert_eq!(r.key, format!("b{n:02}"));
+        let (id, version, action) = written(r);
+        assert_eq!(
+            (action, version.as_deref()),
+            (WriteAction::Created, Some("0"))
+        );
+        assert!(ids.insert(id), "an id given to two records");
+    }
+
+    // One refused batch of 30 (1040), then three of 10, nothing sent twice.
+    let log = w.log_since(mark);
+    let batches = calls_to(&log, "/batch");
+    assert_eq!(
+        batches.iter().map(|e| e.status).collect::<Vec<_>>(),
+        [400, 200, 200, 200],
+        "{batches:?}"
+    );
+    let stored = w.dump("customers", "Customer").await;
+    assert_eq!(stored.len(), 30);
+    let stored_ids: BTreeSet<String> = stored
+        .iter()
+        .map(|c| c["Id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stored_ids, ids);
+    for n in 0..30 {
+        assert_eq!(
+            w.customers_named(&format!("Bulk Customer {n:02}"))
+                .await
+                .len(),
+            1
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pull_pages_past_a_thousand_customers() {
+    let w = World::new().await;
+    let names: Vec<String> = (0..1001)
+        .map(|n| format!("Paged Customer {n:04}"))
+        .collect();
+    w.create_customers_directly(&names).await;
+    let stored: BTreeSet<String> = w
+        .dump("customers", "Customer")
+        .await
+        .iter()
+        .map(|c| c["Id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stored.len(), 1001);
+
+    let mark = w.log_mark();
+    let mut pulled = Vec::new();
+    let mut page_sizes = Vec::new();
+    let mut cursors = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = w
+            .plugin
+            .pull_customers(&w.ctx(), None, cursor.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        page_sizes.push(page.items.len());
+        pulled.extend(page.items.into_iter().map(|c| c.remote_id.unwrap()));
+        cursors.push(page.next.clone());
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(cursors.len() < 5, "the pull does not end: {cursors:?}");
+    }
+    assert_eq!(page_sizes, [1000, 1]);
+    assert_eq!(cursors, [Some("1001".to_owned()), None]);
+    let unique: BTreeSet<String> = pulled.iter().cloned().collect();
+    assert_eq!(unique.len(), pulled.len(), "a customer pulled twice");
+    assert_eq!(unique, stored);
+    let log = w.log_since(mark);
+    assert_eq!(calls_to(&log, "/query").len(), 2);
+    assert!(calls_to(&log, "/cdc").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_since_is_pulled_with_a_query_and_a_recent_one_with_cdc() {
+    let mut w = World::new().await;
+    let (old_id, _, _) = written(
+        &w.push_customers(vec![customer("o1", "Old Co", "old@example.com")])
+            .await[0],
+    );
+    let created = w.sandbox.now();
+    w.sandbox.advance_clock(Duration::from_secs(40 * 24 * 3600));
+    w.renew_token().await;
+    let (new_id, _, _) = written(
+        &w.push_customers(vec![customer("n1", "New Co", "new@example.com")])
+            .await[0],
+    );
+    let ids = |items: &[Customer]| -> Vec<String> {
+        items.iter().filter_map(|c| c.remote_id.clone()).collect()
+    };
+
+    // 35 days back: past CDC's 30, so a query, which finds what changed since then.
+    let since =
+        humantime::format_rfc3339_seconds(created + Duration::from_secs(5 * 24 * 3600)).to_string();
+    let mark = w.log_mark();
+    let page = w
+        .plugin
+        .pull_customers(&w.ctx_at_sandbox_time(), Some(since), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&page.items), std::slice::from_ref(&new_id));
+    assert_eq!(page.next, None);
+    let log = w.log_since(mark);
+    assert!(calls_to(&log, "/cdc").is_empty(), "{log:?}");
+    assert_eq!(calls_to(&log, "/query").len(), 1, "{log:?}");
+
+    // 45 days back: still a query, and it holds both.
+    let since =
+        humantime::format_rfc3339_seconds(created - Duration::from_secs(5 * 24 * 3600)).to_string();
+    let page = w
+        .plugin
+        .pull_customers(&w.ctx_at_sandbox_time(), Some(since), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut both = ids(&page.items);
+    both.sort();
+    let mut expected = vec![old_id, new_id.clone()];
+    expected.sort();
+    assert_eq!(both, expected);
+
+    // A day back: CDC, and no query.
+    let since = humantime::format_rfc3339_seconds(w.sandbox.now() - Duration::from_secs(24 * 3600))
+        .to_string();
+    let mark = w.log_mark();
+    let page = w
+        .plugin
+        .pull_customers(&w.ctx_at_sandbox_time(), Some(since), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&page.items), [new_id]);
+    assert_eq!(page.next, None);
+    let log = w.log_since(mark);
+    assert_eq!(calls_to(&log, "/cdc").len(), 1, "{log:?}");
+    assert!(calls_to(&log, "/query").is_empty(), "{log:?}");
 }

@@ -700,6 +700,58 @@ async fn batches_of_30_run_each_item_on_its_own_and_31_are_refused() {
 }
 
 #[tokio::test]
+async fn a_reset_with_batch_limit_refuses_larger_batches_until_the_next_reset() {
+    let sandbox = start().await;
+    let qbo = us(&sandbox).await;
+    let url = sandbox.url(&format!("/_sandbox/qbo/{QBO_REALM_ID}/reset"));
+    let answer: Value = http()
+        .post(&url)
+        .json(&json!({ "batchLimit": 10 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer,
+        json!({ "realmId": QBO_REALM_ID, "reset": true, "batchLimit": 10 })
+    );
+    let batch = |n: usize| {
+        let items: Vec<Value> = (0..n)
+            .map(|i| json!({ "bId": i.to_string(), "Query": "select * from Item" }))
+            .collect();
+        json!({ "BatchItemRequest": items })
+    };
+    let (status, body) = qbo.post("/batch", &batch(11)).await;
+    assert_eq!((status, fault(&body).0), (StatusCode::BAD_REQUEST, "1040"));
+    assert_eq!(
+        body["Fault"]["Error"][0]["Detail"],
+        "Batch size 11 exceeds the allowed limit of 10"
+    );
+    let (status, body) = qbo.post("/batch", &batch(10)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The setting is no requestid a client can send, read or replace.
+    let (status, _) = qbo.post("/batch?requestid=abc-limit", &batch(11)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    for bad in [
+        json!({ "batchLimit": 0 }),
+        json!({ "batchLimit": 31 }),
+        json!({ "batchLimit": "10" }),
+    ] {
+        let status = http().post(&url).json(&bad).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // A plain reset restores 30.
+    assert_eq!(qbo.control("reset").await["reset"], true);
+    let (status, body) = qbo.post("/batch", &batch(30)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = qbo.post("/batch", &batch(31)).await;
+    assert_eq!((status, fault(&body).0), (StatusCode::BAD_REQUEST, "1040"));
+}
+
+#[tokio::test]
 async fn requestid_replays_the_first_response_per_realm() {
     let sandbox = start().await;
     let qbo = us(&sandbox).await;

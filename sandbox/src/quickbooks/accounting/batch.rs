@@ -1,4 +1,5 @@
-//! `POST /batch`: up to 30 `BatchItemRequest`s, each applied on its own
+//! `POST /batch`: up to 30 `BatchItemRequest`s (fewer after a reset with
+//! `batchLimit`, see `control`), each applied on its own
 //! (one failing does not undo another), answered in order as
 //! `BatchItemResponse`s carrying the entity, a `QueryResponse` or a `Fault`.
 
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::fault::QboFault;
 use super::realm::Realm;
-use super::{customers, invoices, payments, query, validate};
+use super::{control, customers, invoices, payments, query, validate};
 
 /// Most items in one batch.
 pub(crate) const MAX_ITEMS: usize = 30;
@@ -20,12 +21,14 @@ pub(crate) fn run(realm: &mut Realm, body: &Value, now: SystemTime) -> Result<Va
         .get("BatchItemRequest")
         .and_then(Value::as_array)
         .ok_or_else(|| QboFault::required("BatchItemRequest"))?;
-    if items.len() > MAX_ITEMS {
+    // 30 unless the control endpoint lowered it for this realm.
+    let limit = control::batch_limit(realm);
+    if items.len() > limit {
         return Err(QboFault::validation(
             "1040",
             "Batch size exceeds allowed limit",
             format!(
-                "Batch size {} exceeds the allowed limit of {MAX_ITEMS}",
+                "Batch size {} exceeds the allowed limit of {limit}",
                 items.len()
             ),
         ));

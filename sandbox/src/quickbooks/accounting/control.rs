@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::realm::Kind;
-use super::{COMPANIES, Company};
+use super::realm::{Kind, Realm};
+use super::{COMPANIES, Company, batch};
 use crate::grants::{Grant, Tenant};
 use crate::profile::Profile;
 use crate::state::Core;
@@ -112,11 +113,59 @@ pub(crate) async fn payments(
     dump(&core, &realm_id, Kind::Payment).await
 }
 
+/// Where a realm keeps the batch limit set by [`reset`]: an entry of its `requestid` memory
+/// under a key longer than any `requestid` a client may send (50 characters, 36 on `/batch`,
+/// refused beyond), so no request can read or replace it; a reset drops it with the realm.
+/// The largest batch `realm` accepts: [`batch::MAX_ITEMS`] unless a reset lowered it.
+pub(crate) fn batch_limit(realm: &Realm) -> usize {
+    realm.batch_limit
+}
+
+fn bad_request(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+}
+
 /// `POST /_sandbox/qbo/{realm}/reset`: the realm as a fresh sandbox has it.
-pub(crate) async fn reset(State(core): State<Arc<Core>>, Path(realm_id): Path<String>) -> Response {
+///
+/// An optional JSON body `{"batchLimit": n}` (1 to 30) makes the fresh realm refuse a
+/// `/batch` of more than `n` items with the 1040 fault it gives a batch of 31, as Intuit
+/// does when it lowers the limit for a company under load; the answer then also carries
+/// `"batchLimit": n`. A reset without it restores the limit of 30.
+pub(crate) async fn reset(
+    State(core): State<Arc<Core>>,
+    Path(realm_id): Path<String>,
+    body: Bytes,
+) -> Response {
     let Some(company) = company(&realm_id) else {
         return unknown_realm(&realm_id);
     };
+    let limit = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let options: Value = match serde_json::from_slice(&body) {
+            Ok(options) => options,
+            Err(error) => return bad_request(format!("reset options are not JSON: {error}")),
+        };
+        match options.get("batchLimit") {
+            None => None,
+            Some(max) => match max.as_u64() {
+                Some(max) if (1..=batch::MAX_ITEMS as u64).contains(&max) => Some(max),
+                _ => {
+                    return bad_request(format!(
+                        "batchLimit must be a whole number from 1 to {}, not {max}",
+                        batch::MAX_ITEMS
+                    ));
+                }
+            },
+        }
+    };
     core.qbo_books.reset(company, core.clock.now());
-    Json(json!({ "realmId": company.realm_id, "reset": true })).into_response()
+    let mut answer = json!({ "realmId": company.realm_id, "reset": true });
+    if let Some(max) = limit {
+        core.qbo_books.with_realm(company.realm_id, |realm| {
+            realm.batch_limit = usize::try_from(max).unwrap_or(batch::MAX_ITEMS);
+        });
+        answer["batchLimit"] = json!(max);
+    }
+    Json(answer).into_response()
 }

@@ -60,7 +60,9 @@
 //!   stored record; `/invoices` → `{"Invoice": [...]}` (voided ones
 //!   included; deleted ones with `"status": "Deleted"`); `/payments` → `{"Payment": [...]}`
 //! - `POST /_sandbox/qbo/{realm}/reset` → `{"realmId", "reset": true}`: the
-//!   seeded data again, `requestid` memory and rate window cleared.
+//!   seeded data again, `requestid` memory and rate window cleared. An optional body
+//!   `{"batchLimit": n}` (1–30) makes the fresh realm refuse larger `/batch`es with the
+//!   1040 fault, so a client's fallback to smaller batches can be tested.
 //!
 //! Known simplifications: customers are never deleted (Intuit only
 //! deactivates them, and renames them "(deleted)", which the sandbox does

@@ -140,6 +140,9 @@ pub(crate) struct Realm {
     customer_invoices: HashMap<String, std::collections::BTreeSet<String>>,
     /// Responses remembered by `requestid`.
     pub(crate) replies: Replies,
+    /// The most items a `/batch` may hold: Intuit's 30 unless a test lowered it (reset
+    /// with `batchLimit`).
+    pub(crate) batch_limit: usize,
 }
 
 /// An invoice body's `DocNumber` and customer id.
@@ -165,6 +168,7 @@ impl Realm {
             invoice_docs: HashMap::new(),
             customer_invoices: HashMap::new(),
             replies: Replies::default(),
+            batch_limit: super::batch::MAX_ITEMS,
         }
     }
 
