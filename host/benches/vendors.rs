@@ -260,10 +260,19 @@ fn jobs(vendor: Vendor, n: usize, customers: usize) -> Vec<InvoiceJob> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `LEDGERLINK_BENCH_ONLY=mapping` (or `calls`, `limits`) runs one part.
+    let only = std::env::var("LEDGERLINK_BENCH_ONLY").ok();
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     for vendor in [Vendor::Xero, Vendor::QuickBooks] {
-        calls_and_throughput(vendor).await;
-        limit_bound(vendor).await;
-        mapping(vendor).await;
+        if run("calls") {
+            calls_and_throughput(vendor).await;
+        }
+        if run("limits") {
+            limit_bound(vendor).await;
+        }
+        if run("mapping") {
+            mapping(vendor).await;
+        }
     }
 }
 
