@@ -279,33 +279,9 @@ impl ConnectUi for Approve {
         self.url = Some(url.clone());
         let url = url.clone();
         self.played = Some(tokio::spawn(async move {
-            let browser = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap();
-            let html = browser
-                .get(url.clone())
-                .send()
+            ledgerlink_sandbox::approve_consent(url.as_str())
                 .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let field = |marker: &str| {
-                html.split(marker)
-                    .nth(1)
-                    .and_then(|r| r.split('"').next())
-                    .unwrap()
-                    .to_owned()
-            };
-            let consent = browser
-                .post(url.join(&field("action=\"")).unwrap())
-                .form(&[("request_id", field("name=\"request_id\" value=\""))])
-                .send()
-                .await
-                .unwrap();
-            let callback = consent.headers()["location"].to_str().unwrap().to_owned();
-            browser.get(&callback).send().await.unwrap();
+                .expect("the sandbox consent is approved");
         }));
     }
 

@@ -70,36 +70,9 @@ impl ConnectUi for Approve {
     fn authorize(&mut self, url: &url::Url) {
         let url = url.clone();
         self.0 = Some(tokio::spawn(async move {
-            let browser = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client");
-            let html = browser
-                .get(url.clone())
-                .send()
+            ledgerlink_sandbox::approve_consent(url.as_str())
                 .await
-                .expect("consent page")
-                .text()
-                .await
-                .expect("consent html");
-            let field = |marker: &str| {
-                html.split(marker)
-                    .nth(1)
-                    .and_then(|r| r.split('"').next())
-                    .expect("consent form field")
-                    .to_owned()
-            };
-            let consent = browser
-                .post(url.join(&field("action=\"")).expect("action"))
-                .form(&[("request_id", field("name=\"request_id\" value=\""))])
-                .send()
-                .await
-                .expect("approve");
-            let callback = consent.headers()["location"]
-                .to_str()
-                .expect("location")
-                .to_owned();
-            browser.get(&callback).send().await.expect("callback");
+                .expect("the sandbox consent is approved");
         }));
     }
     fn choose_tenant(&mut self, tenants: &[Tenant]) -> Result<usize, String> {

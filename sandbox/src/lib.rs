@@ -50,6 +50,7 @@
 mod authorizations;
 mod authorize;
 mod bearer;
+mod browser;
 mod clients;
 mod clock;
 mod config;
@@ -74,6 +75,7 @@ mod xero;
 
 pub mod origins;
 
+pub use browser::approve_consent;
 pub use clients::{QBO_CLIENT_ID, QBO_CLIENT_SECRET, XERO_CLIENT_ID, XERO_CLIENT_SECRET};
 pub use config::SandboxConfig;
 pub use faults::{Fault, FaultRates};
