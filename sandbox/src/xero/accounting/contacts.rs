@@ -351,13 +351,7 @@ fn save(
             }
             rendered.push(json);
         } else {
-            let messages: Vec<Value> = problems
-                .iter()
-                .map(|message| json!({ "Message": message }))
-                .collect();
-            json["ValidationErrors"] = json!(messages);
-            json["HasValidationErrors"] = json!(true);
-            json["StatusAttributeString"] = json!("ERROR");
+            writes::mark_refused(&mut json, &problems, "HasValidationErrors");
             refused.push(json.clone());
             rendered.push(json);
         }

@@ -642,13 +642,7 @@ fn save(
                 json["StatusAttributeString"] = json!("OK");
             }
         } else {
-            let messages: Vec<Value> = problems
-                .iter()
-                .map(|message| json!({ "Message": message }))
-                .collect();
-            json["ValidationErrors"] = json!(messages);
-            json["HasErrors"] = json!(true);
-            json["StatusAttributeString"] = json!("ERROR");
+            writes::mark_refused(&mut json, &problems, "HasErrors");
             refused.push(json.clone());
         }
         rendered.push(json);

@@ -180,13 +180,7 @@ fn save(data: &mut Data, elements: &[Value], summarize: bool, now: SystemTime) -
                 json["StatusAttributeString"] = json!("OK");
             }
         } else {
-            let messages: Vec<Value> = problems
-                .iter()
-                .map(|message| json!({ "Message": message }))
-                .collect();
-            json["ValidationErrors"] = json!(messages);
-            json["HasValidationErrors"] = json!(true);
-            json["StatusAttributeString"] = json!("ERROR");
+            writes::mark_refused(&mut json, &problems, "HasValidationErrors");
             refused.push(json.clone());
         }
         rendered.push(json);

@@ -31,6 +31,19 @@ pub(crate) fn elements(body: &[u8], collection: &str) -> Result<Vec<Value>, Repl
 }
 
 /// `summarizeErrors` (default true: one invalid element refuses the batch).
+/// Marks a rendered element as refused, the way Xero answers with `summarizeErrors=false`:
+/// its `ValidationErrors`, the spec's error flag for that element (`HasValidationErrors`
+/// on contacts and payments, `HasErrors` on invoices) and `StatusAttributeString: ERROR`.
+pub(crate) fn mark_refused(json: &mut Value, problems: &[String], flag: &str) {
+    let messages: Vec<Value> = problems
+        .iter()
+        .map(|message| serde_json::json!({ "Message": message }))
+        .collect();
+    json["ValidationErrors"] = Value::Array(messages);
+    json[flag] = Value::Bool(true);
+    json["StatusAttributeString"] = Value::String("ERROR".to_owned());
+}
+
 pub(crate) fn summarize_errors(call: &Call) -> bool {
     call.query.flag("summarizeErrors").unwrap_or(true)
 }
