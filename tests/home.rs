@@ -557,6 +557,20 @@ const BAD: &[(&str, &str)] = &[
          give each customer its own id",
     ),
     (
+        "duplicate-numbers.json",
+        "duplicate-numbers.json:22: jobs[1].number: invoice number \"j5001 \" is already used by job \"TP-JOB-5001\" \
+         in the home book; jobs and contract invoices share one numbering in the accounting system, so give each \
+         document its own number\n  \
+         duplicate-numbers.json:41: contract_invoices[0].number: invoice number \"J6101\" is already used by job \
+         \"TP-JOB-6101\" on line 5; jobs and contract invoices share one numbering in the accounting system, so \
+         give each document its own number",
+    ),
+    (
+        "too-many-digits.json",
+        "too-many-digits.json:17: jobs[0].lines[0].quantity: \"1.0000000000000000000000000001\" has more digits \
+         than ledgerlink can hold (28 significant digits at most)",
+    ),
+    (
         "long-name.json",
         "long-name.json:4: customers[1].name: 256 characters, more than the limit of 255; shorten it",
     ),

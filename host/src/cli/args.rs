@@ -90,6 +90,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// Customers that look like a target customer without the evidence to link them (an
+    /// e-mail or tax number alone, an archived or several namesakes): list and decide.
+    Reviews {
+        #[command(subcommand)]
+        command: ReviewsCommand,
+    },
     /// The audit log: every run and every change to a connection, oldest first.
     Audit {
         /// Print JSON instead of a table.
@@ -283,6 +289,38 @@ pub enum RunsCommand {
         /// Print the skipped and failed records as CSV.
         #[arg(long)]
         csv: bool,
+    },
+}
+
+/// `ledgerlink reviews ...`
+#[derive(Debug, Subcommand)]
+pub enum ReviewsCommand {
+    /// Every review item, open and decided.
+    List {
+        /// Only this connection's.
+        #[arg(long)]
+        connection: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide a review item; the next push applies the decision.
+    Resolve {
+        /// The connection.
+        #[arg(long)]
+        connection: String,
+        /// The Tracker Pro customer's key (the TRACKER PRO column of `reviews list`).
+        key: String,
+        /// Link it to this target customer (its id; may be left out when the item has one
+        /// candidate).
+        #[arg(long, num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["create", "skip"])]
+        link: Option<String>,
+        /// Create a new customer in the target for it.
+        #[arg(long, conflicts_with = "skip")]
+        create: bool,
+        /// Leave it (and its invoices) out.
+        #[arg(long)]
+        skip: bool,
     },
 }
 

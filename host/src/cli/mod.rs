@@ -12,6 +12,7 @@ mod home_source;
 mod plugins;
 mod progress;
 mod quickstart;
+mod reviews;
 mod sample;
 mod table;
 mod transfers;
@@ -147,6 +148,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Runs { command } => transfers::runs(&env, command).await,
         Command::PushInvoices(args) => transfers::push_invoices(&env, args).await,
         Command::Audit { json } => transfers::audit(&env, json),
+        Command::Reviews { command } => reviews::run(&env, command),
         Command::Vault {
             command: VaultCommand::InitKey,
         } => {

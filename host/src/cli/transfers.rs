@@ -284,10 +284,12 @@ pub async fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
                 // Skipped and failed records, for whoever fixes the data.
                 let mut w = csv::Writer::from_writer(std::io::stdout());
                 w.write_record(["home_key", "remote_id", "name", "outcome", "reason"])?;
-                for i in items
-                    .iter()
-                    .filter(|i| matches!(i.outcome.as_str(), "skipped" | "failed"))
-                {
+                for i in items.iter().filter(|i| {
+                    matches!(
+                        i.outcome.as_str(),
+                        "skipped" | "failed" | "review" | "conflict"
+                    )
+                }) {
                     w.write_record([
                         i.home_key.as_deref().unwrap_or(""),
                         i.remote_id.as_deref().unwrap_or(""),
@@ -309,14 +311,17 @@ pub async fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
                     run.entity,
                     run.status
                 );
+                if let Some(why) = &run.failure {
+                    println!("It stopped: {}", table::printable(why));
+                }
                 let mut t = table::new(&["TRACKER PRO", "TARGET", "NAME", "OUTCOME", "REASON"]);
                 for i in items {
                     t.add_row(vec![
                         i.home_key.unwrap_or_default(),
                         i.remote_id.unwrap_or_default(),
-                        i.name,
+                        table::printable(&i.name),
                         i.outcome,
-                        i.reason,
+                        table::printable(&i.reason),
                     ]);
                 }
                 println!("{t}");
@@ -378,19 +383,28 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
     )
     .await?;
     println!(
-        "Run {}: {} created, {} updated, {} unchanged, {} skipped, {} failed (customers created for their invoices are counted). `ledgerlink runs show {}` has every record.",
+        "Run {}: {} created, {} updated, {} unchanged, {} for review, {} in conflict, {} skipped, {} failed (customers created for their invoices are counted). `ledgerlink runs show {}` has every record.",
         summary.run_id,
         summary.created,
         summary.updated,
         summary.unchanged,
+        summary.review,
+        summary.conflict,
         summary.skipped,
         summary.failed,
         summary.run_id
     );
-    if summary.failed > 0 {
+    if summary.review > 0 {
+        println!(
+            "{} customer(s) need a decision before their invoices go: `ledgerlink reviews list --connection {}`.",
+            summary.review, connection.name
+        );
+    }
+    if summary.failed > 0 || summary.conflict > 0 {
         bail!(
-            "{} record(s) failed; see `ledgerlink runs show {}`",
+            "{} record(s) failed and {} are in conflict; see `ledgerlink runs show {}`",
             summary.failed,
+            summary.conflict,
             summary.run_id
         );
     }

@@ -46,9 +46,20 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
              without thousands separators, spaces or exponents, e.g. \"1000.00\""
         ));
     }
-    Decimal::from_str(s).map_err(|_| {
+    // rust_decimal takes some 29-digit values (up to 79228162514264337593543950335) and
+    // silently rounds fractions past 28 places: count the digits ourselves.
+    let significant = int
+        .bytes()
+        .chain(frac.unwrap_or("").bytes())
+        .skip_while(|b| *b == b'0')
+        .count();
+    let too_long = || {
         format!("{s:?} has more digits than ledgerlink can hold (28 significant digits at most)")
-    })
+    };
+    if significant > 28 || frac.is_some_and(|f| f.len() > 28) {
+        return Err(too_long());
+    }
+    Decimal::from_str(s).map_err(|_| too_long())
 }
 
 /// A calendar date written `YYYY-MM-DD`.
@@ -309,6 +320,29 @@ mod tests {
                 .expect_err("too big")
                 .contains("more digits than ledgerlink can hold")
         );
+    }
+
+    #[test]
+    fn more_than_28_significant_digits_are_refused() {
+        // 29 digits that rust_decimal itself would accept.
+        for bad in [
+            "12345678901234567890123456789",
+            "1234567890123456789012345678.9",
+            "0.12345678901234567890123456789",
+            "-79228162514264337593543950335",
+        ] {
+            assert_eq!(
+                parse_decimal(bad).unwrap_err(),
+                format!(
+                    "{bad:?} has more digits than ledgerlink can hold (28 significant digits at most)"
+                ),
+                "{bad}"
+            );
+        }
+        // 28 digits, with leading zeros that are not significant.
+        assert!(parse_decimal("1234567890123456789012345678").is_ok());
+        assert!(parse_decimal("000123456789012345678901234567.8").is_ok());
+        assert!(parse_decimal("0.1234567890123456789012345678").is_ok());
     }
 
     #[test]

@@ -67,6 +67,9 @@ const MIGRATIONS: &[&str] = &[
     super::home::MIGRATION,
     // 4: delta watermarks: where the last complete pull of an entity began.
     super::sync_state::WATERMARKS,
+    // 5: what the host knows of each target (customers for matching, document numbers)
+    // and the review items customer matching raised.
+    super::directory::MIGRATION,
 ];
 
 /// Open (creating and migrating) the database at `path`.

@@ -12,6 +12,7 @@
 
 pub mod connections;
 pub mod db;
+pub mod directory;
 pub mod home;
 pub mod sync_state;
 

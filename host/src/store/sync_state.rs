@@ -157,8 +157,10 @@ pub struct Run {
     pub started_at: i64,
     /// End.
     pub finished_at: Option<i64>,
-    /// "running", "finished", "interrupted".
+    /// "running", "finished", "interrupted", "failed".
     pub status: String,
+    /// Why a failed run stopped.
+    pub failure: Option<String>,
 }
 
 /// One record's outcome in a run.
@@ -206,7 +208,7 @@ impl SyncState {
         })
     }
 
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, SyncStateError>,
     ) -> Result<T, SyncStateError> {
@@ -315,6 +317,27 @@ impl SyncState {
             tx.execute(
                 "INSERT INTO audit_log (at, action, detail) VALUES (?1, 'run', ?2)",
                 params![unix(SystemTime::now()), detail],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// End a run that stopped on an error (the connector broke a rule, the database
+    /// failed): it is `failed` with `reason`, never left `running`.
+    pub fn fail_run(&self, run_id: i64, reason: &str) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            let tx = db.transaction()?;
+            tx.execute(
+                "UPDATE runs SET status = 'failed', failure = ?3, finished_at = ?2 WHERE id = ?1",
+                params![run_id, unix(SystemTime::now()), reason],
+            )?;
+            tx.execute(
+                "INSERT INTO audit_log (at, action, detail) VALUES (?1, 'run', ?2)",
+                params![
+                    unix(SystemTime::now()),
+                    format!("run {run_id}: failed: {reason}")
+                ],
             )?;
             tx.commit()?;
             Ok(())
@@ -625,7 +648,7 @@ impl SyncState {
     }
 }
 
-const RUN_SELECT: &str = "SELECT id, plan_id, connection, entity, direction, dry_run, started_at, finished_at, status FROM runs";
+const RUN_SELECT: &str = "SELECT id, plan_id, connection, entity, direction, dry_run, started_at, finished_at, status, failure FROM runs";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
     Ok(Run {
@@ -638,6 +661,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         started_at: r.get(6)?,
         finished_at: r.get(7)?,
         status: r.get(8)?,
+        failure: r.get(9)?,
     })
 }
 

@@ -34,6 +34,12 @@ pub enum ApplyError {
     /// The connector cannot look records up, which recovery needs.
     #[error("{0}")]
     Recovery(String),
+    /// The target could not be read, which matching and the number check need.
+    #[error("{0}; nothing was sent, run it again when the connection works")]
+    Read(String),
+    /// A connection setting is wrong.
+    #[error("{0}; change it with `ledgerlink connections set`")]
+    Setting(String),
 }
 
 /// Counts of a finished run.
@@ -49,8 +55,13 @@ pub struct Summary {
     pub unchanged: usize,
     /// Not attempted, with a reason.
     pub skipped: usize,
-    /// Refused by the target.
+    /// Refused by the target, or by the host's checks.
     pub failed: usize,
+    /// Waiting for a person's decision (customer matching review items).
+    pub review: usize,
+    /// Not sent: it would have overwritten or doubled a record (linked elsewhere, number
+    /// already used in the target).
+    pub conflict: usize,
     /// Recovered from an earlier interrupted run.
     pub recovered: usize,
 }
@@ -62,6 +73,8 @@ impl Summary {
             "updated" | "would-update" => self.updated += 1,
             "unchanged" => self.unchanged += 1,
             "skipped" => self.skipped += 1,
+            "review" => self.review += 1,
+            "conflict" => self.conflict += 1,
             _ => self.failed += 1,
         }
     }

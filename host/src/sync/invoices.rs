@@ -1,20 +1,29 @@
 //! Pushing job and contract invoices, with their customers resolved first.
 //!
-//! For each invoice's customer: the id map; else the connector's `find-customers` (by name,
-//! then e-mail) — one match is linked, several are a reported skip, never a guess; else the
-//! customer is created (through the outbox like any write; all missing customers of a run
-//! together, in batches). Every link is recorded before any invoice is sent, and each
-//! customer is resolved once per run, so 50 invoices for a new customer create it once.
+//! For each invoice's customer: the id map; else matched locally against the target's
+//! customers (read once, then by delta — [`super::matching`] has the rules: a name links,
+//! an e-mail or tax number alone raises a review item, a customer linked elsewhere is a
+//! conflict); else the customer is created (through the outbox like any write; all missing
+//! customers of a run together, in batches). Every link is recorded before any invoice is
+//! sent, and each customer is resolved once per run, so 50 invoices for a new customer
+//! create it once.
+//!
+//! Document numbers are identities: an invoice already sent is updated in place (its
+//! remote id from the id map), and no invoice is sent with a number the target already
+//! uses for another document — that is a per-record conflict, never an overwrite.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::apply::{ApplyError, Summary};
 use super::fingerprint;
+use super::matching::{Directory, HomeCustomerRef, MatchRule, Resolution, name_identity};
+use super::results;
 use crate::runtime::bindings::{
-    Customer, CustomerQuery, Invoice, InvoiceKind, PushResult, WriteAction,
+    Customer, CustomerQuery, Invoice, InvoiceKind, PushResult, WriteAction, Written,
 };
 use crate::runtime::{CallContext, Plugin};
 use crate::store::connections::unix;
+use crate::store::directory::{Review, TargetCustomer, TargetDocument};
 use crate::store::sync_state::{MapEntry, RunItem, SyncState};
 use sha2::{Digest, Sha256};
 
@@ -61,7 +70,13 @@ fn now() -> i64 {
     unix(std::time::SystemTime::now())
 }
 
+/// What stops a customer (and so its invoices) from being sent: the run-item outcome
+/// (`review`, `conflict`, `skipped`, `failed`) and the reason.
+type Blocked = (&'static str, String);
+
 /// Push `jobs` over `connection`.
+///
+/// A run that stops on an error is marked `failed` with the reason, never left `running`.
 pub async fn push(
     state: &SyncState,
     plugin: &Plugin,
@@ -76,62 +91,155 @@ pub async fn push(
     let mut recovered = super::apply::recover_customers(state, plugin, ctx, connection).await?;
     recovered += recover_invoices(state, plugin, ctx, connection, kind).await?;
     let run_id = state.start_run(None, connection, entity, "push", false)?;
+    let outcome = push_run(
+        state, plugin, ctx, connection, kind, jobs, progress, run_id, recovered,
+    )
+    .await;
+    match outcome {
+        Ok(summary) => {
+            state.finish_run(run_id)?;
+            Ok(summary)
+        }
+        Err(e) => {
+            progress.finish();
+            if let Err(also) = state.fail_run(run_id, &e.to_string()) {
+                tracing::error!(run_id, error = %also, "could not mark the run failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn push_run(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    kind: InvoiceKind,
+    jobs: Vec<InvoiceJob>,
+    progress: &dyn super::progress::Progress,
+    run_id: i64,
+    recovered: usize,
+) -> Result<Summary, ApplyError> {
+    let entity = entity(kind);
+    let rule = MatchRule::from_setting(ctx.settings.get("customer-matching").map(String::as_str))
+        .map_err(ApplyError::Setting)?;
+    let target = plugin.manifest().display_name.clone();
     // Read-back looks at what changed in the target from a little before this run.
     let read_back_since = chrono::Utc::now() - chrono::Duration::minutes(5);
-    let mut created: Vec<(Invoice, String)> = Vec::new();
     let mut summary = Summary {
         run_id,
         recovered,
         ..Summary::default()
     };
-    let customers =
-        resolve_customers(state, plugin, ctx, connection, run_id, &jobs, &mut summary).await?;
-    let mut sending: Vec<(String, Invoice)> = Vec::new();
+    let customers = resolve_customers(
+        state,
+        plugin,
+        ctx,
+        connection,
+        run_id,
+        &jobs,
+        &mut summary,
+        rule,
+        &target,
+    )
+    .await?;
 
+    // Document numbers are identities: what the target already uses, and by whom.
+    super::directory::refresh_documents(state, plugin, ctx, connection, run_id).await?;
+    let mut numbers: HashMap<String, Vec<TargetDocument>> = HashMap::new();
+    for d in state.target_documents(connection)? {
+        numbers.entry(name_identity(&d.number)).or_default().push(d);
+    }
+    let own: HashMap<String, String> = state
+        .id_map(connection, entity)?
+        .into_iter()
+        .map(|e| (e.home_key, e.remote_id))
+        .collect();
+    let mut owner: HashMap<String, String> = HashMap::new();
+    for kind_entity in ["job-invoices", "contract-invoices"] {
+        for e in state.id_map(connection, kind_entity)? {
+            owner.insert(e.remote_id, e.home_key);
+        }
+    }
+
+    let mut sending: Vec<(String, Invoice)> = Vec::new();
+    let mut numbered_now: HashMap<String, String> = HashMap::new();
     for job in jobs {
+        let mut invoice = job.invoice;
+        let base = RunItem {
+            home_key: Some(invoice.key.clone()),
+            remote_id: None,
+            name: label(&invoice),
+            outcome: String::new(),
+            reason: String::new(),
+        };
         let resolved = customers
             .get(&job.customer.key)
             .cloned()
-            .unwrap_or_else(|| Err("the customer could not be resolved".to_owned()));
-        let mut invoice = job.invoice;
-        match resolved {
-            Err(reason) => {
-                let item = RunItem {
-                    home_key: Some(invoice.key.clone()),
-                    remote_id: None,
-                    name: label(&invoice),
-                    outcome: "skipped".to_owned(),
-                    reason,
-                };
-                state.record_item(run_id, &item)?;
+            .unwrap_or_else(|| Err(("failed", "the customer could not be resolved".to_owned())));
+        let remote_customer = match resolved {
+            Ok(id) => id,
+            Err((_, reason)) => {
+                state.record_item(
+                    run_id,
+                    &RunItem {
+                        outcome: "skipped".to_owned(),
+                        reason: format!("not sent: its customer {:?} {reason}", job.customer.name),
+                        ..base
+                    },
+                )?;
                 summary.skipped += 1;
+                continue;
             }
-            Ok(remote_customer) => {
-                invoice.customer.remote_id = Some(remote_customer);
-                let k = key(&[
-                    connection,
-                    entity,
-                    &invoice.key,
-                    &fingerprint::invoice(&invoice),
-                ]);
-                invoice.idempotency_key = Some(k.clone());
-                let payload = serde_json::to_string(&invoice).unwrap_or_default();
-                if state.record_intent(run_id, connection, entity, &invoice.key, &k, &payload)? {
-                    sending.push((k, invoice));
-                } else {
-                    state.record_item(
-                        run_id,
-                        &RunItem {
-                            home_key: Some(invoice.key.clone()),
-                            remote_id: None,
-                            name: label(&invoice),
-                            outcome: "unchanged".to_owned(),
-                            reason: "already sent by an earlier run".to_owned(),
-                        },
-                    )?;
-                    summary.unchanged += 1;
-                }
-            }
+        };
+        invoice.customer.remote_id = Some(remote_customer);
+        // Sent before: update that document in place, never create a second one.
+        let mapped = own.get(&invoice.key).cloned();
+        invoice.remote_id = mapped.clone();
+        if let Some(reason) = number_taken(
+            &invoice,
+            mapped.as_deref(),
+            &numbers,
+            &owner,
+            &numbered_now,
+            &target,
+        ) {
+            state.record_item(
+                run_id,
+                &RunItem {
+                    outcome: "conflict".to_owned(),
+                    reason,
+                    ..base
+                },
+            )?;
+            summary.conflict += 1;
+            continue;
+        }
+        if !invoice.number.is_empty() {
+            numbered_now.insert(name_identity(&invoice.number), invoice.key.clone());
+        }
+        let k = key(&[
+            connection,
+            entity,
+            &invoice.key,
+            &fingerprint::invoice(&invoice),
+        ]);
+        invoice.idempotency_key = Some(k.clone());
+        let payload = serde_json::to_string(&invoice).unwrap_or_default();
+        if state.record_intent(run_id, connection, entity, &invoice.key, &k, &payload)? {
+            sending.push((k, invoice));
+        } else {
+            state.record_item(
+                run_id,
+                &RunItem {
+                    outcome: "unchanged".to_owned(),
+                    reason: "already sent by an earlier run".to_owned(),
+                    ..base
+                },
+            )?;
+            summary.unchanged += 1;
         }
     }
 
@@ -142,10 +250,19 @@ pub async fn push(
         },
         sending.len() as u64,
     );
+    let mut written: Vec<(Invoice, String)> = Vec::new();
     for chunk in sending.chunks(super::apply::BATCH) {
         let batch: Vec<Invoice> = chunk.iter().map(|(_, i)| i.clone()).collect();
         let results = plugin.push_invoices(ctx, batch).await?;
-        for ((k, invoice), result) in chunk.iter().zip(results) {
+        let mut checked = results::check(
+            &plugin.manifest().name,
+            chunk
+                .iter()
+                .map(|(_, i)| (i.key.as_str(), i.remote_id.as_deref())),
+            results,
+            |id| owner.get(id).cloned(),
+        );
+        for (k, invoice) in chunk {
             let base = RunItem {
                 home_key: Some(invoice.key.clone()),
                 remote_id: None,
@@ -153,13 +270,21 @@ pub async fn push(
                 outcome: String::new(),
                 reason: String::new(),
             };
-            match result.outcome {
+            match checked.remove(&invoice.key).unwrap_or_else(|| {
+                Err(format!(
+                    "connector {} returned no result for it",
+                    plugin.manifest().name
+                ))
+            }) {
                 Ok(w) => {
                     let fp = fingerprint::invoice(invoice);
-                    let outcome = match w.action {
-                        WriteAction::Created => "created",
-                        WriteAction::Updated => "updated",
-                        WriteAction::Unchanged => "unchanged",
+                    // Say what happened in the target: a document named by its id was
+                    // updated there, whatever the connector calls it.
+                    let outcome = match (w.action, &invoice.remote_id) {
+                        (WriteAction::Unchanged, _) => "unchanged",
+                        (_, Some(_)) => "updated",
+                        (WriteAction::Updated, None) => "updated",
+                        (WriteAction::Created, None) => "created",
                     };
                     let entry = MapEntry {
                         home_key: invoice.key.clone(),
@@ -180,22 +305,28 @@ pub async fn push(
                             ..base
                         },
                     )?;
-                    if w.action == WriteAction::Created {
-                        created.push((invoice.clone(), w.remote_id.clone()));
+                    owner.insert(w.remote_id.clone(), invoice.key.clone());
+                    let mut sent = invoice.clone();
+                    sent.remote_id = Some(w.remote_id.clone());
+                    if let Some(doc) = super::directory::target_document(entity, &sent) {
+                        state.upsert_target_documents(connection, &[doc])?;
                     }
-                    match w.action {
-                        WriteAction::Created => summary.created += 1,
-                        WriteAction::Updated => summary.updated += 1,
-                        WriteAction::Unchanged => summary.unchanged += 1,
+                    match outcome {
+                        "created" => summary.created += 1,
+                        "updated" => summary.updated += 1,
+                        _ => summary.unchanged += 1,
+                    }
+                    if outcome != "unchanged" {
+                        written.push((sent, outcome.to_owned()));
                     }
                 }
-                Err(e) => {
+                Err(reason) => {
                     state.fail_intent(
                         run_id,
                         k,
                         &RunItem {
                             outcome: "failed".to_owned(),
-                            reason: e.describe(),
+                            reason,
                             ..base
                         },
                     )?;
@@ -206,28 +337,67 @@ pub async fn push(
         progress.advance(chunk.len() as u64);
     }
     progress.finish();
-    if !created.is_empty() && plugin.can("pull-invoices") {
+    if !written.is_empty() && plugin.can("pull-invoices") {
         let since = read_back_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        for (home_key, reason) in read_back(plugin, ctx, kind, &since, &created).await? {
+        for (home_key, outcome, reason) in read_back(plugin, ctx, kind, &since, &written).await? {
             state.amend_item(run_id, &home_key, "failed", &reason)?;
-            summary.created -= 1;
+            match outcome.as_str() {
+                "created" => summary.created -= 1,
+                _ => summary.updated -= 1,
+            }
             summary.failed += 1;
         }
     }
-    state.finish_run(run_id)?;
     Ok(summary)
 }
 
-/// Reads the invoices just created back from the target and compares their totals with
-/// the home book's, to the cent. Returns `(home key, reason)` for every one that differs
-/// or cannot be found.
+/// Why `invoice`'s number cannot be used for it in the target, if it cannot: another
+/// document there has it (sent for another Tracker Pro record, or not sent by ledgerlink
+/// at all), or another invoice of this run does.
+fn number_taken(
+    invoice: &Invoice,
+    mapped: Option<&str>,
+    numbers: &HashMap<String, Vec<TargetDocument>>,
+    owner: &HashMap<String, String>,
+    numbered_now: &HashMap<String, String>,
+    target: &str,
+) -> Option<String> {
+    if invoice.number.is_empty() {
+        return None;
+    }
+    let identity = name_identity(&invoice.number);
+    if let Some(other) = numbered_now.get(&identity).filter(|k| **k != invoice.key) {
+        return Some(format!(
+            "invoice number {} is also the number of Tracker Pro record {other} in this run; give each document its own number",
+            invoice.number
+        ));
+    }
+    let holder = numbers
+        .get(&identity)?
+        .iter()
+        .find(|d| Some(d.remote_id.as_str()) != mapped)?;
+    Some(match owner.get(&holder.remote_id) {
+        Some(home) => format!(
+            "invoice number {} is already used in {target} by document {}, sent for Tracker Pro record {home}; not sent, so that invoice is not overwritten — renumber one of them in Tracker Pro",
+            invoice.number, holder.remote_id
+        ),
+        None => format!(
+            "invoice number {} is already used in {target} by document {}, which ledgerlink did not send; not sent, so that invoice is not overwritten — renumber it in Tracker Pro or in {target}",
+            invoice.number, holder.remote_id
+        ),
+    })
+}
+
+/// Reads the documents just written back from the target and compares everything that
+/// was sent (see [`super::readback`]). Returns `(home key, outcome it had, reason)` for
+/// every one that differs or cannot be found.
 async fn read_back(
     plugin: &Plugin,
     ctx: &CallContext,
     kind: InvoiceKind,
     since: &str,
-    created: &[(Invoice, String)],
-) -> Result<Vec<(String, String)>, ApplyError> {
+    written: &[(Invoice, String)],
+) -> Result<Vec<(String, String, String)>, ApplyError> {
     let mut remote: HashMap<String, Invoice> = HashMap::new();
     let mut cursor = None;
     loop {
@@ -238,12 +408,12 @@ async fn read_back(
             Ok(page) => page,
             Err(e) => {
                 let reason = format!(
-                    "created, but its totals could not be read back to check them: {}",
+                    "written, but it could not be read back to check it: {}",
                     e.describe()
                 );
-                return Ok(created
+                return Ok(written
                     .iter()
-                    .map(|(i, _)| (i.key.clone(), reason.clone()))
+                    .map(|(i, o)| (i.key.clone(), o.clone(), reason.clone()))
                     .collect());
             }
         };
@@ -258,55 +428,40 @@ async fn read_back(
         }
     }
     let mut differ = Vec::new();
-    for (home, id) in created {
+    for (sent, outcome) in written {
+        let id = sent.remote_id.as_deref().unwrap_or_default();
         let Some(there) = remote.get(id) else {
             differ.push((
-                home.key.clone(),
+                sent.key.clone(),
+                outcome.clone(),
                 format!(
-                    "created as {id}, but the target did not return it when read back; check invoice {} there",
-                    home.number
+                    "{outcome} as {id}, but the target did not return it when read back; check invoice {} there",
+                    label(sent)
                 ),
             ));
             continue;
         };
-        for (what, ours, theirs) in [
-            ("total", &home.total, &there.total),
-            ("tax total", &home.tax_total, &there.tax_total),
-        ] {
-            if let Some(reason) = cents_differ(ours, theirs) {
-                differ.push((
-                    home.key.clone(),
-                    format!(
-                        "created as {id}, but its {what} there is {theirs} while Tracker Pro has {ours}{reason}; correct invoice {} in the target or the home book",
-                        home.number
-                    ),
-                ));
-                break;
-            }
+        let differences = super::readback::compare(sent, there);
+        if !differences.is_empty() {
+            differ.push((
+                sent.key.clone(),
+                outcome.clone(),
+                format!(
+                    "{outcome} as {id}, but the target holds it differently — {}; correct invoice {} in the target or the home book",
+                    super::readback::describe(&differences),
+                    label(sent)
+                ),
+            ));
         }
     }
     Ok(differ)
 }
 
-/// `None` when both amounts are equal to the cent; else a note on why they differ.
-fn cents_differ(ours: &str, theirs: &str) -> Option<String> {
-    use rust_decimal::{Decimal, RoundingStrategy};
-    use std::str::FromStr;
-    let cents = |s: &str| {
-        Decimal::from_str(s.trim())
-            .ok()
-            .map(|d| d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
-    };
-    match (cents(ours), cents(theirs)) {
-        (Some(a), Some(b)) if a == b => None,
-        (Some(a), Some(b)) => Some(format!(" (a difference of {})", (b - a).abs())),
-        _ => Some(" (not a decimal amount)".to_owned()),
-    }
-}
-
-/// Each distinct customer of `jobs` → its id in the target (mapped, found by one match, or
-/// created), or why it has none. Customers to create are created together, in batches,
+/// Each distinct customer of `jobs` → its id in the target (linked, matched, or created),
+/// or why it has none. Matching is local, against one (delta) read of the target's
+/// customers ([`super::matching`]); customers to create are created together, in batches,
 /// through the outbox like any write; each link is recorded before any invoice is sent.
+#[allow(clippy::too_many_arguments)]
 async fn resolve_customers(
     state: &SyncState,
     plugin: &Plugin,
@@ -315,106 +470,58 @@ async fn resolve_customers(
     run_id: i64,
     jobs: &[InvoiceJob],
     summary: &mut Summary,
-) -> Result<HashMap<String, Result<String, String>>, ApplyError> {
-    let map: HashMap<String, String> = state
+    rule: MatchRule,
+    target: &str,
+) -> Result<HashMap<String, Result<String, Blocked>>, ApplyError> {
+    let links: Vec<(String, String)> = state
         .id_map(connection, "customers")?
         .into_iter()
         .map(|e| (e.home_key, e.remote_id))
         .collect();
-    let mut resolved: HashMap<String, Result<String, String>> = HashMap::new();
-    let mut to_create: Vec<(String, Customer)> = Vec::new();
+    let linked: HashSet<&str> = links.iter().map(|(h, _)| h.as_str()).collect();
+    let mut distinct: Vec<&Customer> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for job in jobs {
-        let customer = &job.customer;
-        if resolved.contains_key(&customer.key)
-            || to_create.iter().any(|(_, c)| c.key == customer.key)
-        {
-            continue;
-        }
-        if let Some(id) = map.get(&customer.key) {
-            resolved.insert(customer.key.clone(), Ok(id.clone()));
-            continue;
-        }
-        match find_customer(state, plugin, ctx, connection, customer).await? {
-            Some(found) => {
-                resolved.insert(customer.key.clone(), found);
-            }
-            None => {
-                // Not in the target: create it, through the outbox like any write.
-                let fp = fingerprint::customer(customer);
-                let k = key(&[connection, "customers", &customer.key, &fp]);
-                let mut sent = customer.clone();
-                sent.idempotency_key = Some(k.clone());
-                let payload = serde_json::to_string(&sent).unwrap_or_default();
-                state.record_intent(
-                    run_id,
-                    connection,
-                    "customers",
-                    &customer.key,
-                    &k,
-                    &payload,
-                )?;
-                to_create.push((k, sent));
-            }
+        if seen.insert(job.customer.key.as_str()) {
+            distinct.push(&job.customer);
         }
     }
-    for chunk in to_create.chunks(super::apply::BATCH) {
-        let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
-        let results = plugin.push_customers(ctx, batch).await?;
-        if results.len() != chunk.len() {
-            return Err(ApplyError::Recovery(format!(
-                "the connector returned {} results for {} customers",
-                results.len(),
-                chunk.len()
-            )));
-        }
-        for ((k, customer), result) in chunk.iter().zip(results) {
-            let outcome =
-                settle_created_customer(state, connection, run_id, k, customer, result, summary)?;
-            resolved.insert(customer.key.clone(), outcome);
-        }
-    }
-    Ok(resolved)
-}
+    let unlinked: Vec<&Customer> = distinct
+        .iter()
+        .copied()
+        .filter(|c| !linked.contains(c.key.as_str()))
+        .collect();
+    // The target is read only when some customer is not linked yet.
+    let known = if unlinked.is_empty() {
+        Vec::new()
+    } else if super::directory::refresh_customers(state, plugin, ctx, connection, run_id).await? {
+        state.target_customers(connection)?
+    } else {
+        find_each(plugin, ctx, connection, &unlinked).await?
+    };
+    let mut dir = Directory::new(known, links);
 
-/// The customer found in the target by name, then e-mail: `Some(Ok(id))` for one match
-/// (linked now), `Some(Err(why))` when ambiguous or the lookup failed, `None` when absent.
-async fn find_customer(
-    state: &SyncState,
-    plugin: &Plugin,
-    ctx: &CallContext,
-    connection: &str,
-    customer: &Customer,
-) -> Result<Option<Result<String, String>>, ApplyError> {
-    let queries = [
-        CustomerQuery {
-            name: Some(customer.name.clone()),
-            email: None,
-            tax_number: None,
-        },
-        CustomerQuery {
-            name: None,
-            email: customer.email.clone(),
-            tax_number: None,
-        },
-    ];
-    for query in queries {
-        if query.name.is_none() && query.email.is_none() {
-            continue;
-        }
-        let found = match plugin.find_customers(ctx, query).await? {
-            Ok(found) => found,
-            Err(e) => {
-                return Ok(Some(Err(format!(
-                    "the customer {} could not be looked up in the target: {}",
-                    customer.name,
-                    e.describe()
-                ))));
-            }
+    let mut resolved: HashMap<String, Result<String, Blocked>> = HashMap::new();
+    let mut creating: HashMap<String, (String, String)> = HashMap::new();
+    let mut to_create: Vec<(String, Customer)> = Vec::new();
+    for customer in distinct {
+        let base = RunItem {
+            home_key: Some(customer.key.clone()),
+            remote_id: None,
+            name: customer.name.clone(),
+            outcome: String::new(),
+            reason: String::new(),
         };
-        match found.as_slice() {
-            [] => continue,
-            [one] => {
-                let id = one.remote_id.clone().unwrap_or_default();
+        let decision = state.review_decision(connection, &customer.key)?;
+        let home = HomeCustomerRef {
+            key: &customer.key,
+            name: &customer.name,
+            email: customer.email.as_deref(),
+            tax_number: customer.tax_number.as_deref(),
+        };
+        let outcome = match dir.resolve(&home, rule, decision.as_ref(), target) {
+            Resolution::Linked(id) => Ok(id),
+            Resolution::Link(id) => {
                 let entry = MapEntry {
                     home_key: customer.key.clone(),
                     remote_id: id.clone(),
@@ -423,20 +530,167 @@ async fn find_customer(
                     synced_at: now(),
                 };
                 state.link(connection, "customers", &entry)?;
-                return Ok(Some(Ok(id)));
+                dir.link(&customer.key, &id);
+                let there = dir
+                    .get(&id)
+                    .map(|c| format!("{:?} ", c.name))
+                    .unwrap_or_default();
+                state.record_item(
+                    run_id,
+                    &RunItem {
+                        remote_id: Some(id.clone()),
+                        outcome: "linked".to_owned(),
+                        reason: format!("linked to {target} customer {there}({id})"),
+                        ..base.clone()
+                    },
+                )?;
+                Ok(id)
             }
-            many => {
-                let ids: Vec<String> = many.iter().filter_map(|c| c.remote_id.clone()).collect();
-                return Ok(Some(Err(format!(
-                    "the customer {} matches {} customers in the target ({}); link one by hand",
+            Resolution::Create => {
+                let identity = name_identity(&customer.name);
+                if let Some((k, n)) = creating.get(&identity) {
+                    Err((
+                        "conflict",
+                        format!(
+                            "has the same name as Tracker Pro customer {n:?} ({k}) for {target}, which compares names without case and surrounding spaces; {target} keeps one customer per name — rename one of them"
+                        ),
+                    ))
+                } else {
+                    creating.insert(identity, (customer.key.clone(), customer.name.clone()));
+                    // Not in the target: create it, through the outbox like any write.
+                    let fp = fingerprint::customer(customer);
+                    let k = key(&[connection, "customers", &customer.key, &fp]);
+                    let mut sent = customer.clone();
+                    sent.idempotency_key = Some(k.clone());
+                    let payload = serde_json::to_string(&sent).unwrap_or_default();
+                    state.record_intent(
+                        run_id,
+                        connection,
+                        "customers",
+                        &customer.key,
+                        &k,
+                        &payload,
+                    )?;
+                    to_create.push((k, sent));
+                    continue;
+                }
+            }
+            Resolution::Review { candidates, reason } => {
+                state.raise_review(&Review {
+                    connection: connection.to_owned(),
+                    home_key: customer.key.clone(),
+                    home_name: customer.name.clone(),
+                    candidates,
+                    reason: reason.clone(),
+                    run_id,
+                    decision: None,
+                })?;
+                Err((
+                    "review",
+                    format!(
+                        "{reason} Decide with `ledgerlink reviews resolve --connection {connection} {} --link <id>|--create|--skip`.",
+                        customer.key
+                    ),
+                ))
+            }
+            Resolution::Conflict(reason) => Err(("conflict", reason)),
+            Resolution::Skip => Err((
+                "skipped",
+                "left out by the decision on its review (`ledgerlink reviews` lists it)".to_owned(),
+            )),
+        };
+        if let Err((what, reason)) = &outcome {
+            state.record_item(
+                run_id,
+                &RunItem {
+                    outcome: (*what).to_owned(),
+                    reason: reason.clone(),
+                    ..base
+                },
+            )?;
+            match *what {
+                "review" => summary.review += 1,
+                "conflict" => summary.conflict += 1,
+                _ => summary.skipped += 1,
+            }
+        }
+        resolved.insert(customer.key.clone(), outcome);
+    }
+    for chunk in to_create.chunks(super::apply::BATCH) {
+        let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
+        let results = plugin.push_customers(ctx, batch).await?;
+        let mut checked = results::check(
+            &plugin.manifest().name,
+            chunk.iter().map(|(_, c)| (c.key.as_str(), None)),
+            results,
+            |id| {
+                state
+                    .linked_home_key(connection, "customers", id)
+                    .ok()
+                    .flatten()
+            },
+        );
+        let mut created = Vec::new();
+        for (k, customer) in chunk {
+            let result = checked.remove(&customer.key).unwrap_or_else(|| {
+                Err(format!(
+                    "connector {} returned no result for it",
+                    plugin.manifest().name
+                ))
+            });
+            let outcome =
+                settle_created_customer(state, connection, run_id, k, customer, result, summary)?;
+            if let Ok(id) = &outcome {
+                let mut there = customer.clone();
+                there.remote_id = Some(id.clone());
+                created.extend(super::directory::target_customer(&there));
+            }
+            resolved.insert(customer.key.clone(), outcome.map_err(|r| ("failed", r)));
+        }
+        state.upsert_target_customers(connection, &created)?;
+    }
+    Ok(resolved)
+}
+
+/// For a connector that cannot list its customers: look each unlinked customer up by name
+/// and by e-mail (two calls a customer; the matching rules stay the same).
+async fn find_each(
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    customers: &[&Customer],
+) -> Result<Vec<TargetCustomer>, ApplyError> {
+    let mut found: HashMap<String, TargetCustomer> = HashMap::new();
+    for customer in customers {
+        let queries = [
+            CustomerQuery {
+                name: Some(customer.name.clone()),
+                email: None,
+                tax_number: None,
+            },
+            CustomerQuery {
+                name: None,
+                email: customer.email.clone(),
+                tax_number: None,
+            },
+        ];
+        for query in queries {
+            if query.name.is_none() && query.email.is_none() {
+                continue;
+            }
+            let page = plugin.find_customers(ctx, query).await?.map_err(|e| {
+                ApplyError::Read(format!(
+                    "the customer {} could not be looked up in {connection}: {}",
                     customer.name,
-                    many.len(),
-                    ids.join(", ")
-                ))));
+                    e.describe()
+                ))
+            })?;
+            for c in page.iter().filter_map(super::directory::target_customer) {
+                found.insert(c.remote_id.clone(), c);
             }
         }
     }
-    Ok(None)
+    Ok(found.into_values().collect())
 }
 
 /// Settle the outbox intent of a customer created for its invoices.
@@ -446,7 +700,7 @@ fn settle_created_customer(
     run_id: i64,
     k: &str,
     customer: &Customer,
-    result: PushResult,
+    result: Result<Written, String>,
     summary: &mut Summary,
 ) -> Result<Result<String, String>, ApplyError> {
     let fp = fingerprint::customer(customer);
@@ -457,7 +711,7 @@ fn settle_created_customer(
         outcome: String::new(),
         reason: String::new(),
     };
-    match result.outcome {
+    match result {
         Ok(w) => {
             let entry = MapEntry {
                 home_key: customer.key.clone(),
@@ -483,11 +737,7 @@ fn settle_created_customer(
             Ok(Ok(w.remote_id))
         }
         Err(e) => {
-            let reason = format!(
-                "the customer {} could not be created: {}",
-                customer.name,
-                e.describe()
-            );
+            let reason = format!("could not be created: {e}");
             state.fail_intent(
                 run_id,
                 k,

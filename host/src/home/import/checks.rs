@@ -20,6 +20,7 @@ pub(crate) fn check(parsed: &Parsed, known: &KnownIds, sinks: &mut [Sink]) {
         "contract invoice",
         sinks,
     );
+    invoice_numbers(parsed, known, sinks);
 
     let customers: HashSet<&str> = known
         .customers
@@ -92,6 +93,104 @@ fn duplicates<T>(entries: &[Entry<T>], id: fn(&T) -> &String, what: &str, sinks:
                     at.line,
                     &at.label,
                     format!("{id:?} is already the id of the {what} on {place}; give each {what} its own id"),
+                );
+            }
+        }
+    }
+}
+
+/// The form under which two invoice numbers are the same document number in a target:
+/// accounting systems compare them without surrounding spaces, and some without case, so
+/// "INV-1" and " inv-1" are one number.
+fn number_identity(number: &str) -> String {
+    number.trim().to_lowercase()
+}
+
+/// Jobs and contract invoices both become invoices in the target, numbered from one
+/// sequence: no two documents may share a number, in this import or with a document
+/// already in the home book (re-importing the same record with its own number is fine).
+fn invoice_numbers(parsed: &Parsed, known: &KnownIds, sinks: &mut [Sink]) {
+    struct Held {
+        kind: &'static str,
+        id: String,
+        /// Where it was read in this import: (file, line).
+        at: Option<(usize, usize)>,
+    }
+    let reimported: HashSet<(&str, &str)> = parsed
+        .jobs
+        .iter()
+        .map(|e| ("job", e.record.id.as_str()))
+        .chain(
+            parsed
+                .contract_invoices
+                .iter()
+                .map(|e| ("contract invoice", e.record.id.as_str())),
+        )
+        .collect();
+    let mut held: HashMap<String, Held> = HashMap::new();
+    for h in &known.invoice_numbers {
+        if !reimported.contains(&(h.kind, h.id.as_str())) {
+            held.insert(
+                number_identity(&h.number),
+                Held {
+                    kind: h.kind,
+                    id: h.id.clone(),
+                    at: None,
+                },
+            );
+        }
+    }
+    let documents = parsed
+        .jobs
+        .iter()
+        .map(|e| {
+            (
+                "job",
+                &e.record.id,
+                &e.record.number,
+                e.file,
+                e.find("number"),
+            )
+        })
+        .chain(parsed.contract_invoices.iter().map(|e| {
+            (
+                "contract invoice",
+                &e.record.id,
+                &e.record.number,
+                e.file,
+                e.find("number"),
+            )
+        }));
+    for (kind, id, number, file, at) in documents {
+        let Some(at) = at else { continue };
+        let identity = number_identity(number);
+        match held.get(&identity) {
+            None => {
+                held.insert(
+                    identity,
+                    Held {
+                        kind,
+                        id: id.clone(),
+                        at: Some((file, at.line)),
+                    },
+                );
+            }
+            Some(first) if first.kind == kind && &first.id == id => {}
+            Some(first) => {
+                let place = match first.at {
+                    None => "in the home book".to_owned(),
+                    Some((f, line)) if f == file => format!("on line {line}"),
+                    Some((f, line)) => format!("on line {line} of {}", sinks[f].file()),
+                };
+                sinks[file].at(
+                    at.line,
+                    &at.label,
+                    format!(
+                        "invoice number {number:?} is already used by {} {:?} {place}; \
+                         jobs and contract invoices share one numbering in the accounting \
+                         system, so give each document its own number",
+                        first.kind, first.id
+                    ),
                 );
             }
         }

@@ -8,7 +8,7 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, Row, params};
 use rust_decimal::Decimal;
 
-use super::{BODY_COLUMNS, KnownIds, LINE_COLUMNS, Lines};
+use super::{BODY_COLUMNS, KnownIds, LINE_COLUMNS, Lines, NumberHolder};
 use crate::home::model::{
     HomeAddress, HomeContract, HomeContractInvoice, HomeCustomer, HomeJob, HomeLine, InvoiceBody,
     Named,
@@ -24,6 +24,25 @@ pub fn read_known_ids(db: &Connection) -> rusqlite::Result<KnownIds> {
     Ok(KnownIds {
         customers: ids("SELECT id FROM home_customers")?,
         contracts: ids("SELECT id FROM home_contracts")?,
+        invoice_numbers: {
+            let mut stmt = db.prepare(
+                "SELECT number, 'job', id FROM home_jobs \
+                 UNION ALL SELECT number, 'contract invoice', id FROM home_contract_invoices",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let kind: String = r.get(1)?;
+                Ok(NumberHolder {
+                    number: r.get(0)?,
+                    kind: if kind == "job" {
+                        "job"
+                    } else {
+                        "contract invoice"
+                    },
+                    id: r.get(2)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        },
     })
 }
 

@@ -1,0 +1,123 @@
+//! Keeping the host's picture of a target current at the vendor's cost: one paged read of
+//! its customers and documents at the connector's largest page, then deltas (`since` the
+//! last complete read, less a margin for clock differences) on later runs.
+
+use crate::runtime::bindings::{Customer, Invoice, InvoiceKind};
+use crate::runtime::{CallContext, Plugin};
+use crate::store::directory::{TargetCustomer, TargetDocument};
+use crate::store::sync_state::SyncState;
+
+use super::apply::ApplyError;
+
+/// How far before the start of a read the next delta begins (clock differences).
+const MARGIN_MINUTES: i64 = 5;
+
+/// The watermark entity of the target's customers.
+const CUSTOMERS: &str = "target-customers";
+
+/// A customer as matching keeps it; `None` without a remote id (nothing to link to).
+pub fn target_customer(c: &Customer) -> Option<TargetCustomer> {
+    let id = c.remote_id.as_deref().filter(|id| !id.trim().is_empty())?;
+    Some(TargetCustomer {
+        remote_id: id.to_owned(),
+        name: c.name.clone(),
+        email: c.email.clone(),
+        tax_number: c.tax_number.clone(),
+        active: c.active,
+    })
+}
+
+/// A document as the number check keeps it; `None` without a remote id.
+pub fn target_document(entity: &str, i: &Invoice) -> Option<TargetDocument> {
+    let id = i.remote_id.as_deref().filter(|id| !id.trim().is_empty())?;
+    Some(TargetDocument {
+        entity: entity.to_owned(),
+        remote_id: id.to_owned(),
+        number: i.number.clone(),
+        customer_id: i.customer.remote_id.clone(),
+    })
+}
+
+fn started() -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(MARGIN_MINUTES))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Bring the stored target customers of `connection` up to date (a full read the first
+/// time, a delta afterwards). `Ok(false)` when the connector cannot list customers.
+pub async fn refresh_customers(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    run_id: i64,
+) -> Result<bool, ApplyError> {
+    if !plugin.can("pull-customers") {
+        return Ok(false);
+    }
+    let since = state.watermark(connection, CUSTOMERS, "read")?;
+    let read_at = started();
+    let mut cursor = None;
+    loop {
+        let page = plugin
+            .pull_customers(ctx, since.clone(), cursor)
+            .await?
+            .map_err(|e| {
+                ApplyError::Read(format!(
+                    "the customers of {connection} could not be read to match Tracker Pro's against them: {}",
+                    e.describe()
+                ))
+            })?;
+        let found: Vec<TargetCustomer> = page.items.iter().filter_map(target_customer).collect();
+        state.upsert_target_customers(connection, &found)?;
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    state.set_watermark(connection, CUSTOMERS, "read", &read_at, run_id)?;
+    Ok(true)
+}
+
+/// Bring the stored documents of both invoice kinds of `connection` up to date.
+pub async fn refresh_documents(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    run_id: i64,
+) -> Result<(), ApplyError> {
+    if !plugin.can("pull-invoices") {
+        return Ok(());
+    }
+    for kind in [InvoiceKind::Job, InvoiceKind::Contract] {
+        let entity = super::invoices::entity(kind);
+        let mark = format!("target-{entity}");
+        let since = state.watermark(connection, &mark, "read")?;
+        let read_at = started();
+        let mut cursor = None;
+        loop {
+            let page = plugin
+                .pull_invoices(ctx, kind, since.clone(), cursor)
+                .await?
+                .map_err(|e| {
+                    ApplyError::Read(format!(
+                        "the invoices of {connection} could not be read to check their numbers: {}",
+                        e.describe()
+                    ))
+                })?;
+            let found: Vec<TargetDocument> = page
+                .items
+                .iter()
+                .filter_map(|i| target_document(entity, i))
+                .collect();
+            state.upsert_target_documents(connection, &found)?;
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        state.set_watermark(connection, &mark, "read", &read_at, run_id)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Push results are checked against the batch that was sent, as strictly as user input:
+//! one result per record, matched by key (order does not matter), remote ids non-empty,
+//! at most 255 bytes, unique in the batch, not already linked to another record, and an
+//! update answered with the id it was sent to. A result that breaks a rule fails its
+//! record with the plugin and the rule named; nothing of it reaches the id map.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::runtime::bindings::{PushResult, Written};
+
+/// The longest remote id the host stores.
+pub const MAX_REMOTE_ID_BYTES: usize = 255;
+
+/// Check `results` for the records `sent` — (key, remote id it was sent to) — and return
+/// each sent key's outcome: the write, or why it is not accepted. `linked_to(id)` tells
+/// which home record a remote id is already linked to.
+pub fn check<'a>(
+    plugin: &str,
+    sent: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+    results: Vec<PushResult>,
+    linked_to: impl Fn(&str) -> Option<String>,
+) -> HashMap<String, Result<Written, String>> {
+    let sent: Vec<(&str, Option<&str>)> = sent.collect();
+    let keys: HashSet<&str> = sent.iter().map(|(k, _)| *k).collect();
+    let broke = |rule: String| {
+        format!(
+            "connector {plugin} broke the contract: {rule}; nothing was recorded for this record — report it to the connector's author and run again"
+        )
+    };
+    let mut by_key: HashMap<String, Vec<PushResult>> = HashMap::new();
+    for r in results {
+        if keys.contains(r.key.as_str()) {
+            by_key.entry(r.key.clone()).or_default().push(r);
+        } else {
+            tracing::warn!(plugin, key = %r.key, "push result for a record that was not sent");
+        }
+    }
+    // How often each returned id occurs in this batch.
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    for r in by_key.values().flatten() {
+        if let Ok(w) = &r.outcome {
+            *ids.entry(w.remote_id.clone()).or_default() += 1;
+        }
+    }
+    let mut out = HashMap::new();
+    for (key, sent_to) in sent {
+        let outcome = match by_key.remove(key).unwrap_or_default().as_slice() {
+            [] => Err(broke("it returned no result for this record".to_owned())),
+            [one] => match &one.outcome {
+                Err(e) => Err(e.describe()),
+                Ok(w) if w.remote_id.trim().is_empty() => {
+                    Err(broke("it returned an empty remote id".to_owned()))
+                }
+                Ok(w) if w.remote_id.len() > MAX_REMOTE_ID_BYTES => Err(broke(format!(
+                    "it returned a remote id of {} bytes, more than {MAX_REMOTE_ID_BYTES}",
+                    w.remote_id.len()
+                ))),
+                Ok(w) if ids.get(&w.remote_id).copied().unwrap_or(0) > 1 => Err(broke(format!(
+                    "it returned remote id {:?} for more than one record of the batch",
+                    w.remote_id
+                ))),
+                Ok(w) if sent_to.is_some_and(|id| id != w.remote_id) => Err(broke(format!(
+                    "it answered the update of {} with another id, {:?}",
+                    sent_to.unwrap_or_default(),
+                    w.remote_id
+                ))),
+                Ok(w) => match linked_to(&w.remote_id).filter(|k| k != key) {
+                    Some(other) => Err(broke(format!(
+                        "it returned remote id {:?}, which is already linked to Tracker Pro record {other}",
+                        w.remote_id
+                    ))),
+                    None => Ok(w.clone()),
+                },
+            },
+            _ => Err(broke(
+                "it returned more than one result for this record".to_owned(),
+            )),
+        };
+        out.insert(key.to_owned(), outcome);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::runtime::bindings::WriteAction;
+
+    fn ok(key: &str, id: &str) -> PushResult {
+        PushResult {
+            key: key.into(),
+            outcome: Ok(Written {
+                remote_id: id.into(),
+                version: None,
+                action: WriteAction::Created,
+            }),
+        }
+    }
+
+    fn rule(r: &str) -> String {
+        format!(
+            "connector evil broke the contract: {r}; nothing was recorded for this record — report it to the connector's author and run again"
+        )
+    }
+
+    #[test]
+    fn results_are_matched_by_key_not_position() {
+        let out = check(
+            "evil",
+            [("A", None), ("B", None)].into_iter(),
+            vec![ok("B", "2"), ok("A", "1")],
+            |_| None,
+        );
+        assert_eq!(out["A"].as_ref().unwrap().remote_id, "1");
+        assert_eq!(out["B"].as_ref().unwrap().remote_id, "2");
+    }
+
+    #[test]
+    fn every_broken_rule_fails_its_record_naming_the_plugin() {
+        let long = "x".repeat(256);
+        let out = check(
+            "evil",
+            [
+                ("A", None),
+                ("B", None),
+                ("C", None),
+                ("D", None),
+                ("E", None),
+                ("F", Some("9")),
+            ]
+            .into_iter(),
+            vec![
+                ok("B", ""),
+                ok("C", &long),
+                ok("D", "SAME"),
+                ok("E", "SAME"),
+                ok("F", "8"),
+            ],
+            |_| None,
+        );
+        assert_eq!(out["A"], Err(rule("it returned no result for this record")));
+        assert_eq!(out["B"], Err(rule("it returned an empty remote id")));
+        assert_eq!(
+            out["C"],
+            Err(rule("it returned a remote id of 256 bytes, more than 255"))
+        );
+        assert_eq!(
+            out["D"],
+            Err(rule(
+                "it returned remote id \"SAME\" for more than one record of the batch"
+            ))
+        );
+        assert_eq!(out["D"], out["E"]);
+        assert_eq!(
+            out["F"],
+            Err(rule("it answered the update of 9 with another id, \"8\""))
+        );
+    }
+
+    #[test]
+    fn an_id_linked_to_another_record_is_refused() {
+        let out = check(
+            "evil",
+            [("A", None)].into_iter(),
+            vec![ok("A", "7")],
+            |id| (id == "7").then(|| "Z".to_owned()),
+        );
+        assert_eq!(
+            out["A"],
+            Err(rule(
+                "it returned remote id \"7\", which is already linked to Tracker Pro record Z"
+            ))
+        );
+    }
+}
