@@ -201,7 +201,9 @@ fn import_compare_select_sync_and_report() {
     );
     let out = desk.ok(&["push-invoices", "--connection", "books", "--kind", "job"]);
     assert!(
-        out.contains(": 3 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        out.contains(
+            ": 3 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+        ),
         "{out}"
     );
     let jobs = std::fs::read_to_string(
@@ -490,7 +492,9 @@ fn demo_then_full_then_delta_then_rollback() {
     // Demo: one invoice, plus the customer it needs.
     let out = push(&["--demo", "1"]);
     assert!(
-        out.contains(": 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        out.contains(
+            ": 2 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+        ),
         "{out}"
     );
     assert_eq!(job_rows(), 2, "J5001 has two lines");
@@ -498,7 +502,9 @@ fn demo_then_full_then_delta_then_rollback() {
     // Full: the rest, without duplicating the demo.
     let out = push(&[]);
     assert!(
-        out.contains(": 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        out.contains(
+            ": 2 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+        ),
         "J5002 and its customer: {out}"
     );
     assert_eq!(job_rows(), 3);
@@ -509,7 +515,9 @@ fn demo_then_full_then_delta_then_rollback() {
     desk.ok(&["home", "flags", "set", "job", "TP-JOB-5003", "--ready"]);
     let out = push(&[]);
     assert!(
-        out.contains(": 1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
+        out.contains(
+            ": 1 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+        ),
         "{out}"
     );
     assert_eq!(job_rows(), 4);

@@ -271,10 +271,13 @@ async fn push_run(
                 reason: String::new(),
             };
             match checked.remove(&invoice.key).unwrap_or_else(|| {
-                Err(format!(
-                    "connector {} returned no result for it",
-                    plugin.manifest().name
-                ))
+                Err(results::Refusal {
+                    conflict: false,
+                    reason: format!(
+                        "connector {} returned no result for it",
+                        plugin.manifest().name
+                    ),
+                })
             }) {
                 Ok(w) => {
                     let fp = fingerprint::invoice(invoice);
@@ -320,17 +323,21 @@ async fn push_run(
                         written.push((sent, outcome.to_owned()));
                     }
                 }
-                Err(reason) => {
+                Err(refusal) => {
                     state.fail_intent(
                         run_id,
                         k,
                         &RunItem {
-                            outcome: "failed".to_owned(),
-                            reason,
+                            outcome: refusal.outcome().to_owned(),
+                            reason: refusal.reason.clone(),
                             ..base
                         },
                     )?;
-                    summary.failed += 1;
+                    if refusal.conflict {
+                        summary.conflict += 1;
+                    } else {
+                        summary.failed += 1;
+                    }
                 }
             }
         }
@@ -632,12 +639,18 @@ async fn resolve_customers(
         );
         let mut created = Vec::new();
         for (k, customer) in chunk {
-            let result = checked.remove(&customer.key).unwrap_or_else(|| {
-                Err(format!(
-                    "connector {} returned no result for it",
-                    plugin.manifest().name
-                ))
-            });
+            let result = checked
+                .remove(&customer.key)
+                .unwrap_or_else(|| {
+                    Err(results::Refusal {
+                        conflict: false,
+                        reason: format!(
+                            "connector {} returned no result for it",
+                            plugin.manifest().name
+                        ),
+                    })
+                })
+                .map_err(|r| r.reason);
             let outcome =
                 settle_created_customer(state, connection, run_id, k, customer, result, summary)?;
             if let Ok(id) = &outcome {
@@ -872,23 +885,4 @@ async fn recover_invoices(
     }
     state.finish_run(run_id)?;
     Ok(resolved)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cents_differ;
-
-    #[test]
-    fn amounts_are_compared_to_the_cent() {
-        assert_eq!(cents_differ("115.00", "115"), None);
-        assert_eq!(cents_differ("115.004", "115.00"), None);
-        assert_eq!(
-            cents_differ("115.00", "115.01").as_deref(),
-            Some(" (a difference of 0.01)")
-        );
-        assert_eq!(
-            cents_differ("115.00", "lots").as_deref(),
-            Some(" (not a decimal amount)")
-        );
-    }
 }

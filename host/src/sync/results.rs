@@ -6,7 +6,31 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::runtime::bindings::{PushResult, Written};
+use crate::runtime::bindings::{ConnectorError, PushResult, Written};
+
+/// Why a pushed record was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The target already has this record (a duplicate name or number): a conflict for a
+    /// person, not a failure to retry.
+    pub conflict: bool,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+impl Refusal {
+    fn failed(reason: String) -> Self {
+        Refusal {
+            conflict: false,
+            reason,
+        }
+    }
+
+    /// The run-item outcome: `conflict` or `failed`.
+    pub fn outcome(&self) -> &'static str {
+        if self.conflict { "conflict" } else { "failed" }
+    }
+}
 
 /// The longest remote id the host stores.
 pub const MAX_REMOTE_ID_BYTES: usize = 255;
@@ -19,13 +43,13 @@ pub fn check<'a>(
     sent: impl Iterator<Item = (&'a str, Option<&'a str>)>,
     results: Vec<PushResult>,
     linked_to: impl Fn(&str) -> Option<String>,
-) -> HashMap<String, Result<Written, String>> {
+) -> HashMap<String, Result<Written, Refusal>> {
     let sent: Vec<(&str, Option<&str>)> = sent.collect();
     let keys: HashSet<&str> = sent.iter().map(|(k, _)| *k).collect();
     let broke = |rule: String| {
-        format!(
+        Refusal::failed(format!(
             "connector {plugin} broke the contract: {rule}; nothing was recorded for this record — report it to the connector's author and run again"
-        )
+        ))
     };
     let mut by_key: HashMap<String, Vec<PushResult>> = HashMap::new();
     for r in results {
@@ -47,7 +71,10 @@ pub fn check<'a>(
         let outcome = match by_key.remove(key).unwrap_or_default().as_slice() {
             [] => Err(broke("it returned no result for this record".to_owned())),
             [one] => match &one.outcome {
-                Err(e) => Err(e.describe()),
+                Err(e) => Err(Refusal {
+                    conflict: matches!(e, ConnectorError::Duplicate(_)),
+                    reason: e.describe(),
+                }),
                 Ok(w) if w.remote_id.trim().is_empty() => {
                     Err(broke("it returned an empty remote id".to_owned()))
                 }
@@ -139,21 +166,27 @@ mod tests {
             ],
             |_| None,
         );
-        assert_eq!(out["A"], Err(rule("it returned no result for this record")));
-        assert_eq!(out["B"], Err(rule("it returned an empty remote id")));
         assert_eq!(
-            out["C"],
+            out["A"].clone().map_err(|e| e.reason),
+            Err(rule("it returned no result for this record"))
+        );
+        assert_eq!(
+            out["B"].clone().map_err(|e| e.reason),
+            Err(rule("it returned an empty remote id"))
+        );
+        assert_eq!(
+            out["C"].clone().map_err(|e| e.reason),
             Err(rule("it returned a remote id of 256 bytes, more than 255"))
         );
         assert_eq!(
-            out["D"],
+            out["D"].clone().map_err(|e| e.reason),
             Err(rule(
                 "it returned remote id \"SAME\" for more than one record of the batch"
             ))
         );
         assert_eq!(out["D"], out["E"]);
         assert_eq!(
-            out["F"],
+            out["F"].clone().map_err(|e| e.reason),
             Err(rule("it answered the update of 9 with another id, \"8\""))
         );
     }
@@ -167,7 +200,7 @@ mod tests {
             |id| (id == "7").then(|| "Z".to_owned()),
         );
         assert_eq!(
-            out["A"],
+            out["A"].clone().map_err(|e| e.reason),
             Err(rule(
                 "it returned remote id \"7\", which is already linked to Tracker Pro record Z"
             ))

@@ -143,6 +143,14 @@ impl<'n, 's> Fields<'n, 's> {
         id
     }
 
+    /// A required invoice number; remembered for the check that no two documents share one.
+    pub fn document_number(&mut self, key: &'static str) -> String {
+        let number = self.required_text(key, limits::NUMBER);
+        let (line, label) = self.place(key);
+        self.refs.push(Ref { key, label, line });
+        number
+    }
+
     /// An optional decimal string.
     pub fn opt_decimal(&mut self, key: &str) -> Option<Decimal> {
         let node = self.present(key)?;

@@ -132,7 +132,7 @@ fn address(f: &mut Fields<'_, '_>, key: &str) -> Option<HomeAddress> {
 pub(crate) fn job(node: &Node, sink: &mut Sink) -> Option<(HomeJob, Vec<Ref>)> {
     let mut f = Fields::open(node, "job", JOB_FIELDS, sink)?;
     let id = f.id("id");
-    let number = f.required_text("number", limits::NUMBER);
+    let number = f.document_number("number");
     let customer_id = f.id("customer_id");
     let status = f.choice("status");
     let ready_for_invoice_1 = f.flag("ready_for_invoice_1", false);
@@ -178,7 +178,7 @@ pub(crate) fn contract_invoice(
 ) -> Option<(HomeContractInvoice, Vec<Ref>)> {
     let mut f = Fields::open(node, "contract invoice", CONTRACT_INVOICE_FIELDS, sink)?;
     let id = f.id("id");
-    let number = f.required_text("number", limits::NUMBER);
+    let number = f.document_number("number");
     let contract_id = f.id("contract_id");
     let customer_id = f.id("customer_id");
     let status = f.choice("status");
