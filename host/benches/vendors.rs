@@ -240,6 +240,9 @@ async fn main() {
         if run("calls") {
             calls_and_throughput(vendor).await;
         }
+        if run("new-customers") {
+            new_customers(vendor).await;
+        }
         if run("limits") {
             limit_bound(vendor).await;
         }
@@ -291,6 +294,58 @@ async fn calls_and_throughput(vendor: Vendor) {
         "  {:.0} invoices/s ({elapsed:.2?} in all)",
         n as f64 / elapsed.as_secs_f64()
     );
+    s.sandbox.shutdown().await;
+}
+
+/// Part 1b: 2,000 new customers and 2,000 invoices (one each) into an empty organisation,
+/// with the sandbox's rate limits on: every API call counted, against what a competent
+/// script on the vendor's own SDK needs for the same work with a duplicate check (one
+/// paged read of the customers, creates in the vendor's batch size): Xero 81 calls
+/// (xero-node: 1 read + 40 + 40 batches of 50), QuickBooks 134 (node-quickbooks: 1 read +
+/// 67 + 67 batches of 30). Goal: at most 1.2× those.
+async fn new_customers(vendor: Vendor) {
+    let n = 2000;
+    let s = setup(vendor, 60, 60).await;
+    let all = jobs(vendor, n, n);
+    let before = s.sandbox.log().len();
+    let started = Instant::now();
+    push(&s, vendor, all).await;
+    let elapsed = started.elapsed();
+    let log = s.sandbox.log();
+    let calls = log.len() - before;
+    let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &log[before..] {
+        let path = e.path.split('?').next().unwrap_or_default();
+        // Group ids away: /invoice/123 → /invoice/{id}.
+        let shape: Vec<&str> = path
+            .split('/')
+            .map(|p| {
+                if p.chars().any(|c| c.is_ascii_digit()) && p.len() > 6 {
+                    "{id}"
+                } else {
+                    p
+                }
+            })
+            .collect();
+        *by_path
+            .entry(format!("{} {}", e.method, shape.join("/")))
+            .or_default() += 1;
+    }
+    let script = match vendor {
+        Vendor::Xero => 81,
+        Vendor::QuickBooks => 134,
+    };
+    println!(
+        "{}: {n} new customers + {n} invoices into an empty organisation, rate limits on:",
+        vendor.display()
+    );
+    println!(
+        "  API calls: {calls} ({:.2}× the {script} of an SDK script with a duplicate check; goal ≤ 1.2×); {elapsed:.2?}",
+        calls as f64 / f64::from(script)
+    );
+    for (path, count) in by_path {
+        println!("    {count:>5}  {path}");
+    }
     s.sandbox.shutdown().await;
 }
 

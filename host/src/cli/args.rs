@@ -176,6 +176,15 @@ pub enum ConnectionsCommand {
         /// The connection.
         name: String,
     },
+    /// Change (KEY=VALUE) or clear (KEY=) non-secret settings of a connection, e.g.
+    /// `customer-matching=name+email`.
+    Set {
+        /// The connection.
+        name: String,
+        /// KEY=VALUE pairs; an empty value clears the setting.
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        settings: Vec<String>,
+    },
     /// Store the API key of a connection (from LEDGERLINK_API_KEY or standard input).
     SetKey {
         /// The connection.

@@ -39,6 +39,25 @@ pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
         ConnectionsCommand::Show { name, json } => show(env, &name, json),
         ConnectionsCommand::Remove { name } => remove(env, &name).await,
         ConnectionsCommand::SetKey { name } => set_key(env, &name).await,
+        ConnectionsCommand::Set { name, settings } => {
+            let pairs = parse_pairs(&settings, "setting")?;
+            let store = env.store()?;
+            for (key, value) in &pairs {
+                if key == "customer-matching" {
+                    ledgerlink::sync::matching::MatchRule::from_setting(Some(value))
+                        .map_err(anyhow::Error::msg)?;
+                }
+            }
+            for (key, value) in &pairs {
+                store.set_setting(&name, key, (!value.is_empty()).then_some(value.as_str()))?;
+                if value.is_empty() {
+                    println!("{name}: {key} cleared.");
+                } else {
+                    println!("{name}: {key} = {value}.");
+                }
+            }
+            Ok(())
+        }
         ConnectionsCommand::Check { name, repeat } => check(env, &name, repeat).await,
     }
 }
