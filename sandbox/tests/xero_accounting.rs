@@ -1134,3 +1134,176 @@ fn the_fidelity_check_rejects_invented_fields_and_wrong_types() {
     assert!(fidelity::problems("Error", &error).is_empty());
     assert!(!fidelity::problems("Error", &json!({"ErrorNumber": "10"})).is_empty());
 }
+
+fn field_list(body: &Value, collection: &str, field: &str) -> Vec<String> {
+    body[collection]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {collection}: {body}"))
+        .iter()
+        .map(|record| match &record[field] {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reference_data_lists_take_where_and_order() {
+    let api = Api::start().await;
+    let get = |path: String| {
+        let api = &api;
+        async move {
+            let answer = api.get(&path).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text);
+            answer.body
+        }
+    };
+    // TaxRates: filtered on a top-level field, a boolean and a number; ordered.
+    let sales = get(format!(
+        "TaxRates?where={}&order={}",
+        urlencode(r#"CanApplyToRevenue==true"#),
+        urlencode("TaxType DESC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&sales, "TaxRates", "TaxType"),
+        ["ZERORATEDOUTPUT", "OUTPUT2", "NONE", "EXEMPTOUTPUT"]
+    );
+    let taxed = get(format!("TaxRates?where={}", urlencode("EffectiveRate==15"))).await;
+    assert_eq!(
+        field_list(&taxed, "TaxRates", "TaxType"),
+        ["OUTPUT2", "INPUT2"]
+    );
+    let by_rate_then_name = get(format!(
+        "TaxRates?order={}",
+        urlencode("EffectiveRate DESC, Name ASC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&by_rate_then_name, "TaxRates", "Name"),
+        [
+            "15% GST on Expenses",
+            "15% GST on Income",
+            "Exempt Income",
+            "No GST",
+            "Zero Rated"
+        ]
+    );
+
+    // Accounts: the spec's example filter, and ordering by name.
+    let bank = get(format!(
+        "Accounts?where={}",
+        urlencode(r#"Status=="ACTIVE" AND Type=="BANK""#)
+    ))
+    .await;
+    assert_eq!(field_list(&bank, "Accounts", "Code"), ["090"]);
+    let by_name = get(format!("Accounts?order={}", urlencode("Name ASC"))).await;
+    assert_eq!(
+        field_list(&by_name, "Accounts", "Name"),
+        [
+            "Accounts Receivable",
+            "Advertising",
+            "Business Bank Account",
+            "Other Revenue",
+            "Sales"
+        ]
+    );
+    let revenue_desc = get(format!(
+        "Accounts?where={}&order={}",
+        urlencode(r#"Class=="REVENUE""#),
+        urlencode("Code DESC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&revenue_desc, "Accounts", "Code"),
+        ["260", "200"]
+    );
+
+    // Items: a nested field, Contains, and price order.
+    let on_sales = get(format!(
+        "Items?where={}&order={}",
+        urlencode(r#"SalesDetails.AccountCode=="200""#),
+        urlencode("SalesDetails.UnitPrice ASC")
+    ))
+    .await;
+    assert_eq!(field_list(&on_sales, "Items", "Code"), ["SUPPORT", "DEV"]);
+    let hourly = get(format!(
+        "Items?where={}&order={}",
+        urlencode(r#"Description.Contains("per hour")"#),
+        urlencode("Code")
+    ))
+    .await;
+    assert_eq!(field_list(&hourly, "Items", "Code"), ["DEV", "SUPPORT"]);
+    let priciest = get(format!(
+        "Items?order={}",
+        urlencode("SalesDetails.UnitPrice DESC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&priciest, "Items", "Code"),
+        ["LICENCE", "DEV", "SUPPORT"]
+    );
+    // Accounts and Items have If-Modified-Since: the seed is from 2020.
+    let later = api
+        .call(
+            Method::GET,
+            "Items",
+            None,
+            &[("If-Modified-Since", "2021-01-01T00:00:00")],
+        )
+        .await;
+    assert_eq!(later.body["Items"].as_array().unwrap().len(), 0);
+    let earlier = api
+        .call(
+            Method::GET,
+            "Accounts",
+            None,
+            &[("If-Modified-Since", "2019-01-01T00:00:00")],
+        )
+        .await;
+    assert_eq!(earlier.body["Accounts"].as_array().unwrap().len(), 5);
+
+    // Unreadable clauses are QueryParseExceptions.
+    for bad in [
+        format!("TaxRates?where={}", urlencode("Name")),
+        format!("Accounts?order={}", urlencode("Name SIDEWAYS")),
+        format!("Items?order={}", urlencode("Code,")),
+    ] {
+        let answer = api.get(&bad).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(answer.body["Type"], "QueryParseException", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn invoice_and_contact_lists_take_order() {
+    let api = Api::start().await;
+    for name in ["Bravo", "alpha", "Charlie"] {
+        api.create_contact(json!({"Name": name})).await;
+    }
+    let sorted = api
+        .get(&format!("Contacts?order={}", urlencode("Name DESC")))
+        .await;
+    assert_eq!(
+        field_list(&sorted.body, "Contacts", "Name"),
+        ["Charlie", "Bravo", "alpha"]
+    );
+    for (number, amount) in [("B-2", "30"), ("A-1", "10"), ("C-3", "20")] {
+        api.create_invoice(
+            "",
+            json!({"Type": "ACCREC", "InvoiceNumber": number, "Contact": {"Name": "Bravo"},
+                   "LineItems": [line("x", "1", amount, json!({}))]}),
+        )
+        .await;
+    }
+    let by_total = api
+        .get(&format!(
+            "Invoices?order={}&page=1",
+            urlencode("Total DESC")
+        ))
+        .await;
+    assert_eq!(
+        field_list(&by_total.body, "Invoices", "InvoiceNumber"),
+        ["B-2", "C-3", "A-1"]
+    );
+}

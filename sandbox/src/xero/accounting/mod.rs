@@ -16,7 +16,10 @@
 //! | POST | `/xero/api.xro/2.0/Invoices/{InvoiceID}` | update one invoice |
 //! | GET | `/xero/api.xro/2.0/Payments` | all payments |
 //! | PUT | `/xero/api.xro/2.0/Payments` | `{"Payments":[{"Invoice":{"InvoiceID"|"InvoiceNumber"},"Account":{"Code"|"AccountID"},"Amount":n,"Date":"YYYY-MM-DD"}]}` |
-//! | GET | `/xero/api.xro/2.0/Accounts`, `/TaxRates`, `/Items` | seeded reference data |
+//! | GET | `/xero/api.xro/2.0/Accounts`, `/Items` | seeded reference data; `where`, `order`; `If-Modified-Since` |
+//! | GET | `/xero/api.xro/2.0/TaxRates` | seeded reference data; `where`, `order` |
+//!
+//! Every list takes `where` and `order` (`Name ASC, Code DESC`; see [`filters`]).
 //!
 //! POST with a `ContactID` (or existing `ContactNumber`) updates, as does
 //! POST with an `InvoiceID` (or an existing ACCREC `InvoiceNumber`); PUT
