@@ -109,6 +109,21 @@ pub(crate) fn reply(
     )
 }
 
+/// `{"<collection>": [...]}` of the `records` that pass `where` (and
+/// `If-Modified-Since` when `since_applies`), sorted by `order`, never paged.
+pub(crate) fn unpaged(
+    call: &Call,
+    headers: &HeaderMap,
+    collection: &str,
+    records: Vec<(SystemTime, Value)>,
+    since_applies: bool,
+) -> Reply {
+    match select(call, headers, records, since_applies) {
+        Ok(records) => Reply::Json(StatusCode::OK, json!({ collection: records })),
+        Err(reply) => reply,
+    }
+}
+
 /// A reference-data list: `where` and `order` (and `If-Modified-Since` where the spec
 /// has it), never paged.
 async fn reference(
@@ -127,10 +142,7 @@ async fn reference(
         .core
         .xero_books
         .with(call.tenant, |ledger| render(&ledger.data.reference));
-    let reply = match select(&call, &headers, records, since_applies) {
-        Ok(records) => Reply::Json(StatusCode::OK, json!({ collection: records })),
-        Err(reply) => reply,
-    };
+    let reply = unpaged(&call, &headers, collection, records, since_applies);
     call.finish(reply)
 }
 
