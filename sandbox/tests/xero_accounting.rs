@@ -1134,3 +1134,670 @@ fn the_fidelity_check_rejects_invented_fields_and_wrong_types() {
     assert!(fidelity::problems("Error", &error).is_empty());
     assert!(!fidelity::problems("Error", &json!({"ErrorNumber": "10"})).is_empty());
 }
+
+fn field_list(body: &Value, collection: &str, field: &str) -> Vec<String> {
+    body[collection]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {collection}: {body}"))
+        .iter()
+        .map(|record| match &record[field] {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reference_data_lists_take_where_and_order() {
+    let api = Api::start().await;
+    let get = |path: String| {
+        let api = &api;
+        async move {
+            let answer = api.get(&path).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text);
+            answer.body
+        }
+    };
+    // TaxRates: filtered on a top-level field, a boolean and a number; ordered.
+    let sales = get(format!(
+        "TaxRates?where={}&order={}",
+        urlencode(r#"CanApplyToRevenue==true"#),
+        urlencode("TaxType DESC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&sales, "TaxRates", "TaxType"),
+        ["ZERORATEDOUTPUT", "OUTPUT2", "NONE", "EXEMPTOUTPUT"]
+    );
+    let taxed = get(format!("TaxRates?where={}", urlencode("EffectiveRate==15"))).await;
+    assert_eq!(
+        field_list(&taxed, "TaxRates", "TaxType"),
+        ["OUTPUT2", "INPUT2"]
+    );
+    let by_rate_then_name = get(format!(
+        "TaxRates?order={}",
+        urlencode("EffectiveRate DESC, Name ASC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&by_rate_then_name, "TaxRates", "Name"),
+        [
+            "15% GST on Expenses",
+            "15% GST on Income",
+            "Exempt Income",
+            "No GST",
+            "Zero Rated"
+        ]
+    );
+
+    // Accounts: the spec's example filter, and ordering by name.
+    let bank = get(format!(
+        "Accounts?where={}",
+        urlencode(r#"Status=="ACTIVE" AND Type=="BANK""#)
+    ))
+    .await;
+    assert_eq!(field_list(&bank, "Accounts", "Code"), ["090"]);
+    let by_name = get(format!("Accounts?order={}", urlencode("Name ASC"))).await;
+    assert_eq!(
+        field_list(&by_name, "Accounts", "Name"),
+        [
+            "Accounts Receivable",
+            "Advertising",
+            "Business Bank Account",
+            "Other Revenue",
+            "Sales"
+        ]
+    );
+    let revenue_desc = get(format!(
+        "Accounts?where={}&order={}",
+        urlencode(r#"Class=="REVENUE""#),
+        urlencode("Code DESC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&revenue_desc, "Accounts", "Code"),
+        ["260", "200"]
+    );
+
+    // Items: a nested field, Contains, and price order.
+    let on_sales = get(format!(
+        "Items?where={}&order={}",
+        urlencode(r#"SalesDetails.AccountCode=="200""#),
+        urlencode("SalesDetails.UnitPrice ASC")
+    ))
+    .await;
+    assert_eq!(field_list(&on_sales, "Items", "Code"), ["SUPPORT", "DEV"]);
+    let hourly = get(format!(
+        "Items?where={}&order={}",
+        urlencode(r#"Description.Contains("per hour")"#),
+        urlencode("Code")
+    ))
+    .await;
+    assert_eq!(field_list(&hourly, "Items", "Code"), ["DEV", "SUPPORT"]);
+    let priciest = get(format!(
+        "Items?order={}",
+        urlencode("SalesDetails.UnitPrice DESC")
+    ))
+    .await;
+    assert_eq!(
+        field_list(&priciest, "Items", "Code"),
+        ["LICENCE", "DEV", "SUPPORT"]
+    );
+    // Accounts and Items have If-Modified-Since: the seed is from 2020.
+    let later = api
+        .call(
+            Method::GET,
+            "Items",
+            None,
+            &[("If-Modified-Since", "2021-01-01T00:00:00")],
+        )
+        .await;
+    assert_eq!(later.body["Items"].as_array().unwrap().len(), 0);
+    let earlier = api
+        .call(
+            Method::GET,
+            "Accounts",
+            None,
+            &[("If-Modified-Since", "2019-01-01T00:00:00")],
+        )
+        .await;
+    assert_eq!(earlier.body["Accounts"].as_array().unwrap().len(), 5);
+
+    // Unreadable clauses are QueryParseExceptions.
+    for bad in [
+        format!("TaxRates?where={}", urlencode("Name")),
+        format!("Accounts?order={}", urlencode("Name SIDEWAYS")),
+        format!("Items?order={}", urlencode("Code,")),
+    ] {
+        let answer = api.get(&bad).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(answer.body["Type"], "QueryParseException", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn invoice_and_contact_lists_take_order() {
+    let api = Api::start().await;
+    for name in ["Bravo", "alpha", "Charlie"] {
+        api.create_contact(json!({"Name": name})).await;
+    }
+    let sorted = api
+        .get(&format!("Contacts?order={}", urlencode("Name DESC")))
+        .await;
+    assert_eq!(
+        field_list(&sorted.body, "Contacts", "Name"),
+        ["Charlie", "Bravo", "alpha"]
+    );
+    for (number, amount) in [("B-2", "30"), ("A-1", "10"), ("C-3", "20")] {
+        api.create_invoice(
+            "",
+            json!({"Type": "ACCREC", "InvoiceNumber": number, "Contact": {"Name": "Bravo"},
+                   "LineItems": [line("x", "1", amount, json!({}))]}),
+        )
+        .await;
+    }
+    let by_total = api
+        .get(&format!(
+            "Invoices?order={}&page=1",
+            urlencode("Total DESC")
+        ))
+        .await;
+    assert_eq!(
+        field_list(&by_total.body, "Invoices", "InvoiceNumber"),
+        ["B-2", "C-3", "A-1"]
+    );
+}
+
+const NOT_SUBSCRIBED_AUD: &str = "Organisation is not subscribed to currency AUD";
+
+#[tokio::test]
+async fn currencies_are_the_base_and_those_added() {
+    let api = Api::start().await;
+    let listed = api.get("Currencies").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    assert_eq!(
+        listed.body,
+        json!({"Currencies": [{"Code": "NZD", "Description": "New Zealand Dollar"}]})
+    );
+    let us = [("xero-tenant-id", XERO_TENANT_US_ID)];
+    let us_listed = api.call(Method::GET, "Currencies", None, &us).await;
+    assert_eq!(field_list(&us_listed.body, "Currencies", "Code"), ["USD"]);
+
+    // An invoice in a currency not added is refused with Xero's message.
+    let aud_invoice = json!({"Type": "ACCREC", "Contact": {"Name": "Oz Pty"}, "CurrencyCode": "AUD",
+        "LineItems": [line("x", "1", "100", json!({}))]});
+    let refused = api
+        .put("Invoices", &json!({"Invoices": [aud_invoice]}))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.body["Type"], "ValidationException");
+    assert_eq!(refused.messages(), [NOT_SUBSCRIBED_AUD]);
+    let not_a_code = api
+        .put(
+            "Invoices",
+            &json!({"Type": "ACCREC", "Contact": {"Name": "Oz Pty"}, "CurrencyCode": "XYZ",
+                "LineItems": [line("x", "1", "1", json!({}))]}),
+        )
+        .await;
+    assert_eq!(
+        not_a_code.messages(),
+        ["The currency code 'XYZ' is not valid."]
+    );
+
+    // PUT /Currencies adds it (the spec's single Currency body); adding twice changes nothing.
+    let added = api
+        .put(
+            "Currencies",
+            &json!({"Code": "AUD", "Description": "Australian Dollar"}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    assert_eq!(
+        added.body,
+        json!({"Currencies": [{"Code": "AUD", "Description": "Australian Dollar"}]})
+    );
+    api.put("Currencies", &json!({"Currencies": [{"Code": "aud"}]}))
+        .await;
+    let bad = api.put("Currencies", &json!({"Code": "XYZ"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["Type"], "ValidationException");
+    assert_eq!(bad.body["Message"], "The currency code 'XYZ' is not valid.");
+    let listed = api.get("Currencies").await;
+    assert_eq!(
+        field_list(&listed.body, "Currencies", "Code"),
+        ["NZD", "AUD"]
+    );
+    let filtered = api
+        .get(&format!(
+            "Currencies?where={}&order={}",
+            urlencode(r#"Code!="NZD""#),
+            urlencode("Code DESC")
+        ))
+        .await;
+    assert_eq!(field_list(&filtered.body, "Currencies", "Code"), ["AUD"]);
+    // Only NZ has it.
+    let us_listed = api.call(Method::GET, "Currencies", None, &us).await;
+    assert_eq!(field_list(&us_listed.body, "Currencies", "Code"), ["USD"]);
+
+    // Now the invoice is taken, keeps its currency and gets the sandbox's rate
+    // (AUD per NZD: 1.5 / 1.6 = 0.9375) unless it sends one.
+    let saved = api
+        .create_invoice(
+            "",
+            json!({"Type": "ACCREC", "Contact": {"Name": "Oz Pty"}, "CurrencyCode": "aud",
+                "LineItems": [line("x", "1", "100", json!({}))]}),
+        )
+        .await;
+    assert_eq!(saved["CurrencyCode"], "AUD");
+    assert_eq!(num(&saved["CurrencyRate"]), "0.9375");
+    assert_eq!(num(&saved["Total"]), "115");
+    let rated = api
+        .create_invoice(
+            "",
+            json!({"Type": "ACCREC", "Contact": {"Name": "Oz Pty"}, "CurrencyCode": "AUD",
+                "CurrencyRate": 0.912345, "LineItems": [line("x", "1", "10", json!({}))]}),
+        )
+        .await;
+    assert_eq!(num(&rated["CurrencyRate"]), "0.912345");
+    let zero = api
+        .put(
+            "Invoices",
+            &json!({"Type": "ACCREC", "Contact": {"Name": "Oz Pty"}, "CurrencyCode": "AUD",
+                "CurrencyRate": 0, "LineItems": [line("x", "1", "10", json!({}))]}),
+        )
+        .await;
+    assert_eq!(zero.messages(), ["CurrencyRate must be greater than zero."]);
+    // The base currency is always at 1, whatever is sent.
+    let base = api
+        .create_invoice(
+            "",
+            json!({"Type": "ACCREC", "Contact": {"Name": "Kiwi Ltd"}, "CurrencyCode": "NZD",
+                "CurrencyRate": 2, "LineItems": [line("x", "1", "10", json!({}))]}),
+        )
+        .await;
+    assert_eq!(num(&base["CurrencyRate"]), "1");
+
+    // The control routes: list, and add without a token.
+    let control = format!("/_sandbox/xero/{XERO_TENANT_NZ_ID}/currencies");
+    let enabled = api
+        .call(Method::POST, &control, Some(&json!({"Code": "USD"})), &[])
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.text);
+    assert_eq!(
+        field_list(&enabled.body, "Currencies", "Code"),
+        ["NZD", "AUD", "USD"]
+    );
+    let refused = api
+        .call(Method::POST, &control, Some(&json!({"Code": "ZZZ"})), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let dumped = api.dump(XERO_TENANT_NZ_ID, "currencies").await;
+    assert_eq!(dumped.len(), 3);
+    let usd = api
+        .create_invoice(
+            "",
+            json!({"Type": "ACCREC", "Contact": {"Name": "Yank Inc"}, "CurrencyCode": "USD",
+                "LineItems": [line("x", "1", "10", json!({}))]}),
+        )
+        .await;
+    assert_eq!(num(&usd["CurrencyRate"]), "0.625");
+    // A reset forgets them.
+    api.call(
+        Method::POST,
+        &format!("/_sandbox/xero/{XERO_TENANT_NZ_ID}/reset"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(api.dump(XERO_TENANT_NZ_ID, "currencies").await.len(), 1);
+}
+
+const NEGATIVE_INVOICE: &str =
+    "Invoice total cannot be negative. Raise a credit note for a negative amount.";
+
+#[tokio::test]
+async fn a_negative_invoice_total_is_refused() {
+    let api = Api::start().await;
+    let negative = json!({"Type": "ACCREC", "Contact": {"Name": "Acme Ltd"},
+        "LineItems": [line("work", "1", "100", json!({})), line("refund", "-2", "60", json!({}))]});
+    let refused = api.put("Invoices", &json!({"Invoices": [negative]})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.messages(), [NEGATIVE_INVOICE]);
+    // The echo shows the computed total.
+    assert_eq!(num(&refused.body["Elements"][0]["Total"]), "-23");
+    // summarizeErrors=false: refused alone, the good one saved.
+    let mixed = api
+        .post(
+            "Invoices?summarizeErrors=false",
+            &json!({"Invoices": [
+                {"Type": "ACCREC", "Contact": {"Name": "Acme Ltd"}, "LineItems": [line("x", "1", "-0.01", json!({}))]},
+                {"Type": "ACCREC", "Contact": {"Name": "Acme Ltd"}, "LineItems": [line("discount", "1", "-5", json!({})), line("x", "1", "5", json!({}))]},
+            ]}),
+        )
+        .await;
+    assert_eq!(mixed.status, StatusCode::OK, "{}", mixed.text);
+    assert_eq!(mixed.body["Invoices"][0]["HasErrors"], true);
+    assert_eq!(
+        mixed.body["Invoices"][0]["ValidationErrors"][0]["Message"],
+        NEGATIVE_INVOICE
+    );
+    // A zero total (a discount line cancelling a charge) is allowed.
+    assert_eq!(mixed.body["Invoices"][1]["StatusAttributeString"], "OK");
+    assert_eq!(num(&mixed.body["Invoices"][1]["Total"]), "0");
+    // An update that would make a saved invoice negative is refused too.
+    let saved = api
+        .create_invoice(
+            "",
+            json!({"Type": "ACCREC", "Contact": {"Name": "Acme Ltd"}, "LineItems": [line("x", "1", "5", json!({}))]}),
+        )
+        .await;
+    let update = api
+        .post(
+            "Invoices",
+            &json!({"InvoiceID": saved["InvoiceID"], "LineItems": [line("x", "-1", "5", json!({}))]}),
+        )
+        .await;
+    assert_eq!(update.messages(), [NEGATIVE_INVOICE]);
+    assert_eq!(api.invoices().await.len(), 2);
+}
+
+fn credit_note(number: Option<&str>, lines: Vec<Value>) -> Value {
+    let mut note = json!({"Type": "ACCRECCREDIT", "Contact": {"Name": "Acme Ltd"},
+        "Date": "2026-03-05", "Reference": "Job J-1", "LineItems": lines});
+    if let Some(number) = number {
+        note["CreditNoteNumber"] = json!(number);
+    }
+    note
+}
+
+#[tokio::test]
+async fn credit_notes_are_created_numbered_listed_and_dumped() {
+    let api = Api::start().await;
+    // Same per-line rounding as invoices: 3 × 19.99 less 10 % = 53.97, GST 8.10.
+    let created = api
+        .put(
+            "CreditNotes?unitdp=4",
+            &json!({"CreditNotes": [
+                credit_note(None, vec![line("refund", "3", "19.99", json!({"DiscountRate": 10}))]),
+                credit_note(Some("RMA-7"), vec![line("a", "1", "0.10", json!({})), line("b", "1", "0.10", json!({}))]),
+            ]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let first = &created.body["CreditNotes"][0];
+    assert_eq!(first["Type"], "ACCRECCREDIT");
+    assert_eq!(first["CreditNoteNumber"], "CN-0001");
+    assert_eq!(first["Status"], "DRAFT");
+    assert_eq!(first["Reference"], "Job J-1");
+    assert_eq!(num(&first["SubTotal"]), "53.97");
+    assert_eq!(num(&first["TotalTax"]), "8.1");
+    assert_eq!(num(&first["Total"]), "62.07");
+    assert_eq!(num(&first["RemainingCredit"]), "62.07");
+    assert_eq!(first["CurrencyCode"], "NZD");
+    assert_eq!(num(&first["CurrencyRate"]), "1");
+    assert!(is_ms_date(&first["UpdatedDateUTC"]));
+    let second = &created.body["CreditNotes"][1];
+    assert_eq!(second["CreditNoteNumber"], "RMA-7");
+    assert_eq!(num(&second["TotalTax"]), "0.04", "tax rounded per line");
+    let id = first["CreditNoteID"].as_str().unwrap().to_owned();
+
+    // Numbers are unique among ACCRECCREDIT credit notes (not shared with invoices).
+    let duplicate = api
+        .put("CreditNotes", &json!({"CreditNotes": [credit_note(Some("RMA-7"), vec![line("x", "1", "1", json!({}))])]}))
+        .await;
+    assert_eq!(duplicate.messages(), ["Credit Note # must be unique."]);
+    api.create_invoice(
+        "",
+        json!({"Type": "ACCREC", "InvoiceNumber": "RMA-7", "Contact": {"Name": "Acme Ltd"},
+               "LineItems": [line("x", "1", "1", json!({}))]}),
+    )
+    .await;
+
+    // A negative credit note is refused; so is one in a currency not added.
+    let negative = api
+        .put(
+            "CreditNotes",
+            &json!(credit_note(None, vec![line("x", "-1", "1", json!({}))])),
+        )
+        .await;
+    assert_eq!(negative.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        negative.messages(),
+        ["Credit note total cannot be negative."]
+    );
+    let mut aud = credit_note(None, vec![line("x", "1", "1", json!({}))]);
+    aud["CurrencyCode"] = json!("AUD");
+    let refused = api.put("CreditNotes", &aud).await;
+    assert_eq!(refused.messages(), [NOT_SUBSCRIBED_AUD]);
+    api.put("Currencies", &json!({"Code": "AUD"})).await;
+    let taken = api.put("CreditNotes", &aud).await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.text);
+    assert_eq!(taken.body["CreditNotes"][0]["CurrencyCode"], "AUD");
+    assert_eq!(num(&taken.body["CreditNotes"][0]["CurrencyRate"]), "0.9375");
+    assert_eq!(taken.body["CreditNotes"][0]["CreditNoteNumber"], "CN-0002");
+
+    // Read back: by id, by number, listed with where/order/page, and the dump.
+    let one = api.get(&format!("CreditNotes/{id}")).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.body["CreditNotes"][0]["CreditNoteNumber"], "CN-0001");
+    let by_number = api.get("CreditNotes/RMA-7").await;
+    assert_eq!(
+        by_number.body["CreditNotes"][0]["CreditNoteNumber"],
+        "RMA-7"
+    );
+    let missing = api.get(&format!("CreditNotes/{}", uuid_like(3))).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let ordered = api
+        .get(&format!(
+            "CreditNotes?where={}&order={}&page=1&pageSize=2",
+            urlencode(r#"Type=="ACCRECCREDIT" AND Status=="DRAFT""#),
+            urlencode("CreditNoteNumber DESC")
+        ))
+        .await;
+    assert_eq!(
+        field_list(&ordered.body, "CreditNotes", "CreditNoteNumber"),
+        ["RMA-7", "CN-0002"]
+    );
+    assert_eq!(ordered.body["pagination"]["itemCount"], 3);
+    assert_eq!(ordered.body["pagination"]["pageCount"], 2);
+    let dumped = api.credit_notes().await;
+    assert_eq!(dumped.len(), 3);
+    assert_eq!(num(&dumped[0]["LineItems"][0]["UnitAmount"]), "19.99");
+    // Credit notes are not invoices.
+    assert_eq!(api.invoices().await.len(), 1);
+    let contact = &api.contacts().await[0];
+    assert_eq!(contact["Name"], "Acme Ltd");
+    assert_eq!(contact["IsCustomer"], true);
+
+    // If-Modified-Since.
+    api.sandbox.advance_clock(Duration::from_secs(120));
+    let since = chrono::DateTime::<chrono::Utc>::from(api.sandbox.now())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    api.sandbox.advance_clock(Duration::from_secs(120));
+    let later = api
+        .post(
+            &format!("CreditNotes/{id}"),
+            &json!({"Reference": "Job J-1 (corrected)"}),
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.text);
+    let changed = api
+        .call(
+            Method::GET,
+            "CreditNotes",
+            None,
+            &[("If-Modified-Since", since.as_str())],
+        )
+        .await;
+    assert_eq!(
+        field_list(&changed.body, "CreditNotes", "CreditNoteNumber"),
+        ["CN-0001"]
+    );
+}
+
+#[tokio::test]
+async fn credit_note_statuses_updates_batches_and_idempotency() {
+    let api = Api::start().await;
+    let one_line = || vec![line("x", "1", "10", json!({}))];
+    let saved = api
+        .put(
+            "CreditNotes",
+            &json!({"CreditNotes": [credit_note(None, one_line())]}),
+        )
+        .await;
+    let id = saved.body["CreditNotes"][0]["CreditNoteID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status = |id: String, status: &'static str| {
+        let api = &api;
+        async move {
+            api.post(
+                &format!("CreditNotes/{id}"),
+                &json!({"CreditNoteID": id, "Status": status}),
+            )
+            .await
+        }
+    };
+    // DRAFT → VOIDED is refused; AUTHORISED → DELETED too; AUTHORISED → VOIDED is allowed.
+    let voided_draft = status(id.clone(), "VOIDED").await;
+    assert_eq!(
+        voided_draft.messages(),
+        ["A DRAFT or SUBMITTED credit note cannot be voided; delete it (Status DELETED) instead."]
+    );
+    assert_eq!(status(id.clone(), "SUBMITTED").await.status, StatusCode::OK);
+    assert_eq!(
+        status(id.clone(), "AUTHORISED").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(id.clone(), "DELETED").await.messages(),
+        ["An AUTHORISED credit note cannot be deleted; void it (Status VOIDED) instead."]
+    );
+    assert_eq!(
+        status(id.clone(), "DRAFT").await.messages(),
+        ["Document not of valid status for modification"]
+    );
+    assert_eq!(
+        status(id.clone(), "PAID").await.messages(),
+        ["Status PAID is set when a credit note is fully allocated or refunded."]
+    );
+    // An authorised credit note may still be edited; the totals are recomputed.
+    let edited = api
+        .post(
+            "CreditNotes",
+            &json!({"CreditNotes": [{"CreditNoteID": id, "LineItems": [line("x", "2", "10", json!({}))]}]}),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(num(&edited.body["CreditNotes"][0]["Total"]), "23");
+    assert_eq!(status(id.clone(), "VOIDED").await.status, StatusCode::OK);
+    assert_eq!(
+        status(id.clone(), "AUTHORISED").await.messages(),
+        ["Document not of valid status for modification"]
+    );
+    // A draft is deleted; PUT creates only; POST by number updates.
+    let draft = api
+        .put("CreditNotes", &json!(credit_note(Some("CN-X"), one_line())))
+        .await;
+    let draft_id = draft.body["CreditNotes"][0]["CreditNoteID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_number = api
+        .post(
+            "CreditNotes",
+            &json!({"CreditNoteNumber": "CN-X", "Reference": "Contract SC-1"}),
+        )
+        .await;
+    assert_eq!(
+        by_number.body["CreditNotes"][0]["CreditNoteID"],
+        draft_id.as_str()
+    );
+    assert_eq!(
+        by_number.body["CreditNotes"][0]["Reference"],
+        "Contract SC-1"
+    );
+    assert_eq!(
+        status(draft_id.clone(), "DELETED").await.status,
+        StatusCode::OK
+    );
+    let unknown = api
+        .post(
+            "CreditNotes",
+            &json!({"CreditNoteID": uuid_like(5), "Status": "DELETED"}),
+        )
+        .await;
+    assert_eq!(
+        unknown.messages()[0],
+        "An existing Credit Note with the specified CreditNoteID could not be found"
+    );
+    let unknown_path = api
+        .post(
+            &format!("CreditNotes/{}", uuid_like(5)),
+            &json!({"Status": "DELETED"}),
+        )
+        .await;
+    assert_eq!(unknown_path.status, StatusCode::NOT_FOUND);
+    let no_type = api
+        .put(
+            "CreditNotes",
+            &json!({"Contact": {"Name": "A"}, "LineItems": one_line()}),
+        )
+        .await;
+    assert_eq!(
+        no_type.messages(),
+        ["Credit note Type must be specified (ACCRECCREDIT or ACCPAYCREDIT)."]
+    );
+
+    // summarizeErrors=false: one element per credit note, refused ones marked.
+    let batch = api
+        .put(
+            "CreditNotes?summarizeErrors=false",
+            &json!({"CreditNotes": [
+                credit_note(Some("B-1"), one_line()),
+                credit_note(Some("B-1"), one_line()),
+            ]}),
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::OK, "{}", batch.text);
+    assert_eq!(batch.body["CreditNotes"][0]["StatusAttributeString"], "OK");
+    assert_eq!(
+        batch.body["CreditNotes"][1]["StatusAttributeString"],
+        "ERROR"
+    );
+    assert_eq!(batch.body["CreditNotes"][1]["HasErrors"], true);
+    assert_eq!(
+        batch.body["CreditNotes"][1]["ValidationErrors"][0]["Message"],
+        "Credit Note # must be unique."
+    );
+
+    // Idempotency-Key: the same request replays, a different one is refused.
+    let body = json!({"CreditNotes": [credit_note(Some("K-1"), one_line())]});
+    let key = [("Idempotency-Key", "cn-key-1")];
+    let first = api
+        .call(Method::PUT, "CreditNotes", Some(&body), &key)
+        .await;
+    let again = api
+        .call(Method::PUT, "CreditNotes", Some(&body), &key)
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.text, again.text);
+    let other = api
+        .call(
+            Method::PUT,
+            "CreditNotes",
+            Some(&json!({"CreditNotes": [credit_note(Some("K-2"), one_line())]})),
+            &key,
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST);
+    let numbers: Vec<String> = api
+        .credit_notes()
+        .await
+        .iter()
+        .map(|n| n["CreditNoteNumber"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(numbers, ["CN-0001", "CN-X", "B-1", "K-1"]);
+}

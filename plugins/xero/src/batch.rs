@@ -13,7 +13,7 @@ use ledgerlink_sdk::error;
 use ledgerlink_sdk::types::{ConnectorError, WriteAction, Written};
 
 use crate::errors::{ElementErrors, Record, SentLine, element_error, request_error};
-use crate::map::xero::{ContactIn, ContactsBody, InvoiceIn, InvoicesBody};
+use crate::map::xero::{ContactIn, ContactsBody, CreditNotesBody, InvoiceIn, InvoicesBody};
 
 /// Records per request. Xero accepts more, but a smaller batch keeps each call well inside the
 /// host's per-call deadline and one refused request costs less.
@@ -161,6 +161,20 @@ impl Answer for Invoices {
             b.elements
         } else {
             b.invoices
+        })
+    }
+}
+
+/// `/CreditNotes` answers (their elements read as [`InvoiceIn`]).
+pub struct CreditNotes;
+impl Answer for CreditNotes {
+    type Element = InvoiceIn;
+    fn parse(body: &[u8]) -> Option<Vec<InvoiceIn>> {
+        let b: CreditNotesBody = serde_json::from_slice(body).ok()?;
+        Some(if b.credit_notes.is_empty() {
+            b.elements
+        } else {
+            b.credit_notes
         })
     }
 }
@@ -403,6 +417,32 @@ mod tests {
         let out = outcomes::<Invoices>(Record::Invoice, &s, Ok((200, body)));
         let e = out[0].as_ref().expect_err("refused");
         assert_eq!(e.field(), Some("lines[1].account-code"));
+    }
+
+    #[test]
+    fn credit_note_answers_give_their_ids() {
+        // The spec's PUT /CreditNotes answer shape, with summarizeErrors=false.
+        let body = br#"{"CreditNotes":[
+            {"CreditNoteID":"f9256f04-5a99-4680-acb9-6b4639cc439a","CreditNoteNumber":"CN-1","Type":"ACCRECCREDIT",
+             "StatusAttributeString":"OK","HasErrors":false},
+            {"CreditNoteID":"00000000-0000-0000-0000-000000000000","CreditNoteNumber":"CN-1","HasErrors":true,
+             "StatusAttributeString":"ERROR","ValidationErrors":[{"Message":"Credit Note # must be unique."}]}]}"#;
+        let s = vec![
+            Sent {
+                what: "credit note CN-1".into(),
+                update: false,
+                lines: vec![],
+            };
+            2
+        ];
+        let out = outcomes::<CreditNotes>(Record::Invoice, &s, Ok((200, body)));
+        assert_eq!(
+            out[0].as_ref().expect("saved").remote_id,
+            "f9256f04-5a99-4680-acb9-6b4639cc439a"
+        );
+        let e = out[1].as_ref().expect_err("refused");
+        assert!(matches!(e, E::Duplicate(_)));
+        assert_eq!(e.field(), Some("number"));
     }
 
     #[test]

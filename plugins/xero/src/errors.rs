@@ -165,7 +165,11 @@ fn record_field(record: Record, message: &str, lines: &[SentLine]) -> Option<Str
             if lower.contains("item") {
                 return line_with(|l| l.item_code.as_deref(), "item-code");
             }
-            let field = if lower.contains("invoice #") || lower.contains("invoice number") {
+            let field = if lower.contains("invoice #")
+                || lower.contains("invoice number")
+                || lower.contains("credit note #")
+                || lower.contains("credit note number")
+            {
                 "number"
             } else if lower.contains("contact") {
                 "customer.remote-id"
@@ -177,6 +181,8 @@ fn record_field(record: Record, message: &str, lines: &[SentLine]) -> Option<Str
                 "currency"
             } else if lower.contains("reference") {
                 "reference"
+            } else if lower.contains("total") {
+                "total"
             } else {
                 return None;
             };
@@ -396,6 +402,43 @@ mod tests {
             &lines,
         );
         assert_eq!(e.field(), Some("lines[1].tax-code"));
+    }
+
+    #[test]
+    fn credit_note_currency_and_total_refusals_name_their_field() {
+        let e = element_error(
+            Record::Invoice,
+            "credit note CR-1",
+            &msgs(&["Credit Note # must be unique."]),
+            &[],
+        );
+        assert!(matches!(e, ConnectorError::Duplicate(_)), "{e:?}");
+        assert_eq!(e.field(), Some("number"));
+        let e = element_error(
+            Record::Invoice,
+            "invoice INV-1",
+            &msgs(&["Organisation is not subscribed to currency AUD"]),
+            &[],
+        );
+        assert!(matches!(e, ConnectorError::Validation(_)));
+        assert_eq!(e.field(), Some("currency"));
+        let e = element_error(
+            Record::Invoice,
+            "invoice INV-1",
+            &msgs(&[
+                "Invoice total cannot be negative. Raise a credit note for a negative amount.",
+            ]),
+            &[],
+        );
+        assert!(matches!(e, ConnectorError::Validation(_)));
+        assert_eq!(e.field(), Some("total"));
+        let e = element_error(
+            Record::Invoice,
+            "credit note CR-1",
+            &msgs(&["Document not of valid status for modification"]),
+            &[],
+        );
+        assert!(matches!(e, ConnectorError::Locked(_)));
     }
 
     #[test]

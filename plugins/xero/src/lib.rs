@@ -22,6 +22,24 @@
 //!   pulled as neither kind; set one prefix empty to pull every unmarked invoice as that kind.
 //!   Rolling an invoice back deletes a draft, voids an authorised invoice, and refuses
 //!   (`locked`) one with payments or credits, which must be handled in Xero.
+//! * **Negative invoices are credit notes.** Xero refuses an invoice whose total is negative;
+//!   an invoice whose canonical `total` is below zero is pushed to `/CreditNotes` as an
+//!   `ACCRECCREDIT` credit note, each line's unit price, amount and tax amount negated so the
+//!   credit note is positive (batches of 50, `summarizeErrors=false`, its own
+//!   `Idempotency-Key`, the same error classes). Its remote id is **`CN-<CreditNoteID>`**
+//!   (an invoice's is the bare `InvoiceID`); an update of one (remote id set) is a `POST` with
+//!   that `CreditNoteID`. Pulling invoices returns the sales credit notes too (after the
+//!   invoices; cursors `N` then `cn:N`), mapped back with the signs flipped again, the same
+//!   `CN-` remote id and the kind read from the `Reference` prefix, so the host reads back
+//!   exactly what it sent. Rolling one back deletes a draft or submitted credit note, voids an
+//!   authorised one and refuses (`locked`) one that is paid, allocated or refunded. An invoice
+//!   already in Xero cannot become a credit note (or the reverse): that update is refused
+//!   (`validation`, field `total`). See [`map::credit_note`].
+//! * **Currencies.** `CurrencyCode` is the canonical `currency` and is read back. Each push
+//!   reads `GET /Currencies` once; an invoice in a currency the organisation has not added is
+//!   refused before sending (`validation`, field `currency`: "invoice INV-1 is in USD, a
+//!   currency this Xero organisation does not use; enable USD in Xero (Settings > Currencies
+//!   > Add Currency) and push it again").
 //! * **Idempotency.** Each batch carries `Idempotency-Key` = a SHA-256 of its records'
 //!   idempotency keys, so a retried or replayed batch creates nothing twice; the host retries
 //!   such requests and paces calls to Xero's limits (60 a minute, 5000 a day per organisation).
@@ -55,7 +73,11 @@ mod settings;
 use api::{Api, encode};
 use batch::{Sent, idempotency_key};
 use errors::{Record, SentLine};
-use map::xero::{ContactOut, ContactsBody, InvoiceOut, InvoicesBody};
+use map::credit_note::Document;
+use map::xero::{
+    ContactOut, ContactsBody, CreditNoteOut, CreditNotesBody, CurrenciesBody, InvoiceOut,
+    InvoicesBody,
+};
 use settings::Settings;
 
 /// Xero's OAuth 2.0 endpoints and the tenant list (`xero-identity.yaml`).
@@ -179,30 +201,51 @@ impl Connector for XeroConnector {
         cursor: Option<String>,
     ) -> Result<InvoicePage, ConnectorError> {
         let settings = Settings::load()?;
-        let page = paging::page_of(cursor.as_deref())?;
+        let page = paging::invoice_page_of(cursor.as_deref())?;
         let since = since_header(since.as_deref())?;
-        let path = format!(
-            "Invoices?page={page}&pageSize={}&where={}&unitdp=4",
-            settings.page_size,
-            encode("Type==\"ACCREC\"")
-        );
-        let body: InvoicesBody = Api::new(&settings).get(&path, since.as_deref())?.json()?;
-        // The page is full or short by what Xero returned, before invoices of the other kind
+        let api = Api::new(&settings);
+        let (documents, pagination, what) = match page {
+            paging::InvoicePage::Invoices(n) => {
+                let path = format!(
+                    "Invoices?page={n}&pageSize={}&where={}&unitdp=4",
+                    settings.page_size,
+                    encode("Type==\"ACCREC\"")
+                );
+                let body: InvoicesBody = api.get(&path, since.as_deref())?.json()?;
+                (body.invoices, body.pagination, "invoices")
+            }
+            paging::InvoicePage::CreditNotes(n) => {
+                let path = format!(
+                    "CreditNotes?page={n}&pageSize={}&where={}&unitdp=4",
+                    settings.page_size,
+                    encode("Type==\"ACCRECCREDIT\"")
+                );
+                let body: CreditNotesBody = api.get(&path, since.as_deref())?.json()?;
+                (body.credit_notes, body.pagination, "credit notes")
+            }
+        };
+        // The page is full or short by what Xero returned, before documents of the other kind
         // are left out.
-        let next = paging::next_cursor(
+        let next = paging::next_invoice_cursor(
             page,
             settings.page_size,
-            body.invoices.len(),
-            body.pagination.as_ref(),
+            documents.len(),
+            pagination.as_ref(),
         );
         let mut items = Vec::new();
-        for x in &body.invoices {
-            if let Some(invoice) = map::invoice::invoice_from_xero(x, kind, &settings.mapping)? {
-                items.push(invoice);
-            }
+        for x in &documents {
+            let invoice = match page {
+                paging::InvoicePage::Invoices(_) => {
+                    map::invoice::invoice_from_xero(x, kind, &settings.mapping)?
+                }
+                paging::InvoicePage::CreditNotes(_) => {
+                    map::credit_note::invoice_from_credit_note(x, kind, &settings.mapping)?
+                }
+            };
+            items.extend(invoice);
         }
         log::debug(format!(
-            "pulled {} {kind:?} invoices from page {page}",
+            "pulled {} {kind:?} invoices from {what} ({page:?})",
             items.len()
         ));
         Ok(InvoicePage { items, next })
@@ -245,6 +288,10 @@ impl Connector for XeroConnector {
                 ))?;
                 log::info(format!("archived contact {id}"));
                 Ok(())
+            }
+            RecordKind::Invoice if map::credit_note::credit_note_id(id).is_some() => {
+                let id = map::credit_note::credit_note_id(id).unwrap_or(id);
+                delete_credit_note(&api, id)
             }
             RecordKind::Invoice => {
                 let path = format!("Invoices/{}?unitdp=4", encode(id));
@@ -299,6 +346,57 @@ impl Connector for XeroConnector {
 }
 
 ledgerlink_sdk::export_connector!(XeroConnector);
+
+/// Rolls back the credit note Xero knows as `id` (see [`delete::credit_note_rollback`]).
+fn delete_credit_note(api: &Api<'_>, id: &str) -> Result<(), ConnectorError> {
+    let path = format!("CreditNotes/{}?unitdp=4", encode(id));
+    let found: CreditNotesBody = api.get(&path, None)?.json()?;
+    let note = found
+        .credit_notes
+        .first()
+        .ok_or_else(|| error::not_found(format!("Xero has no credit note {id}")))?;
+    let status = match delete::credit_note_rollback(note)? {
+        delete::InvoiceRollback::Nothing => return Ok(()),
+        delete::InvoiceRollback::SetStatus(status) => status,
+    };
+    #[derive(Serialize)]
+    struct StatusChange<'a> {
+        #[serde(rename = "CreditNoteID")]
+        credit_note_id: &'a str,
+        #[serde(rename = "Status")]
+        status: &'a str,
+    }
+    let body = envelope(
+        "CreditNotes",
+        &[StatusChange {
+            credit_note_id: id,
+            status,
+        }],
+    )?;
+    let key = idempotency_key(
+        &format!("{}-credit-note", status.to_ascii_lowercase()),
+        &[Some(id)],
+        &body,
+    );
+    let number = note
+        .invoice_number
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| id.to_owned());
+    let answer = api.post(&format!("CreditNotes/{}", encode(id)), body, &key);
+    let sent = [Sent {
+        what: format!("credit note {number}"),
+        update: true,
+        lines: vec![],
+    }];
+    single(batch::outcomes::<batch::CreditNotes>(
+        Record::Invoice,
+        &sent,
+        borrowed(&answer),
+    ))?;
+    log::info(format!("set credit note {number} ({id}) to {status}"));
+    Ok(())
+}
 
 /// Add to `found` the contacts `clause` selects that match `query`, reading at most
 /// [`FIND_MAX_PAGES`] pages.
@@ -421,25 +519,114 @@ fn push_contacts(api: &Api<'_>, batch: &[Customer]) -> Vec<Outcome> {
     batch::merge(prepared, sent_outcomes)
 }
 
+/// The currency codes the organisation takes: its base currency and those added.
+fn organisation_currencies(api: &Api<'_>) -> Result<Vec<String>, ConnectorError> {
+    let body: CurrenciesBody = api.get("Currencies", None)?.json()?;
+    Ok(body.currencies.into_iter().filter_map(|c| c.code).collect())
+}
+
 fn push_sales_invoices(api: &Api<'_>, settings: &Settings, batch: &[Invoice]) -> Vec<Outcome> {
-    let prepared: Vec<Result<InvoiceOut, ConnectorError>> = batch
+    // One read of the organisation's currencies per push call, not per record.
+    let currencies = if batch.is_empty() {
+        Ok(Vec::new())
+    } else {
+        organisation_currencies(api)
+    };
+    let prepared: Vec<Result<Document, ConnectorError>> = batch
         .iter()
-        .map(|i| map::invoice::invoice_to_xero(i, &settings.mapping))
+        .map(|i| {
+            let enabled = currencies.as_ref().map_err(Clone::clone)?;
+            if let Some(refused) = map::invoice::currency_refusal(i, enabled) {
+                return Err(refused);
+            }
+            map::credit_note::document_to_xero(i, &settings.mapping)
+        })
         .collect();
+    let mut invoices: Vec<(usize, &InvoiceOut)> = Vec::new();
+    let mut credit_notes: Vec<(usize, &CreditNoteOut)> = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        match p {
+            Ok(Document::Invoice(out)) => invoices.push((i, out)),
+            Ok(Document::CreditNote(out)) => credit_notes.push((i, out)),
+            Err(_) => {}
+        }
+    }
+    let mut sent_outcomes = send_documents(
+        api,
+        batch,
+        &invoices,
+        |out| &out.line_items,
+        Documents {
+            collection: "Invoices",
+            noun: "invoice",
+            key: "invoices",
+            path: "Invoices?summarizeErrors=false&unitdp=4",
+        },
+        batch::outcomes::<batch::Invoices>,
+    );
+    let notes = send_documents(
+        api,
+        batch,
+        &credit_notes,
+        |out| &out.line_items,
+        Documents {
+            collection: "CreditNotes",
+            noun: "credit note",
+            key: "credit-notes",
+            path: "CreditNotes?summarizeErrors=false&unitdp=4",
+        },
+        batch::outcomes::<batch::CreditNotes>,
+    );
+    sent_outcomes.extend(notes.into_iter().map(|(i, outcome)| {
+        (
+            i,
+            outcome.map(|mut written| {
+                written.remote_id = map::credit_note::remote_id(&written.remote_id);
+                written
+            }),
+        )
+    }));
+    let prepared: Vec<Result<(), ConnectorError>> =
+        prepared.into_iter().map(|p| p.map(|_| ())).collect();
+    batch::merge(prepared, sent_outcomes)
+}
+
+/// Where and how one kind of sales document is sent.
+struct Documents {
+    /// The body's collection (`Invoices`, `CreditNotes`).
+    collection: &'static str,
+    /// Names a record in messages.
+    noun: &'static str,
+    /// Names the batch in its `Idempotency-Key`.
+    key: &'static str,
+    /// The request path and query.
+    path: &'static str,
+}
+
+type BatchOutcomes = fn(
+    Record,
+    &[Sent],
+    Result<(u16, &[u8]), ConnectorError>,
+) -> Vec<Result<ledgerlink_sdk::types::Written, ConnectorError>>;
+
+/// Sends `records` (input position, Xero body) in batches of [`batch::BATCH_SIZE`]; one
+/// outcome per record, with its input position.
+fn send_documents<T: Serialize>(
+    api: &Api<'_>,
+    batch: &[Invoice],
+    records: &[(usize, &T)],
+    lines_of: fn(&T) -> &Vec<map::xero::LineItemOut>,
+    to: Documents,
+    outcomes_of: BatchOutcomes,
+) -> Vec<(usize, Outcome)> {
     let mut sent_outcomes = Vec::new();
-    for group in batch::chunks(&prepared) {
-        let records: Vec<&InvoiceOut> = group
-            .iter()
-            .filter_map(|&i| prepared[i].as_ref().ok())
-            .collect();
+    for group in records.chunks(batch::BATCH_SIZE) {
         let sent: Vec<Sent> = group
             .iter()
-            .zip(&records)
-            .map(|(&i, out)| Sent {
-                what: format!("invoice {}", batch[i].number),
+            .map(|&(i, out)| Sent {
+                what: format!("{} {}", to.noun, batch[i].number),
                 update: batch[i].remote_id.is_some(),
-                lines: out
-                    .line_items
+                lines: lines_of(out)
                     .iter()
                     .map(|l| SentLine {
                         account_code: l.account_code.clone(),
@@ -449,20 +636,20 @@ fn push_sales_invoices(api: &Api<'_>, settings: &Settings, batch: &[Invoice]) ->
                     .collect(),
             })
             .collect();
-        let answer = envelope("Invoices", &records).and_then(|body| {
+        let bodies: Vec<&T> = group.iter().map(|&(_, out)| out).collect();
+        let answer = envelope(to.collection, &bodies).and_then(|body| {
             let keys: Vec<Option<&str>> = group
                 .iter()
-                .map(|&i| batch[i].idempotency_key.as_deref())
+                .map(|&(i, _)| batch[i].idempotency_key.as_deref())
                 .collect();
-            let key = idempotency_key("invoices", &keys, &body);
-            api.post("Invoices?summarizeErrors=false&unitdp=4", body, &key)
+            let key = idempotency_key(to.key, &keys, &body);
+            api.post(to.path, body, &key)
         });
-        let outcomes =
-            batch::outcomes::<batch::Invoices>(Record::Invoice, &sent, borrowed(&answer));
-        log_batch("invoices", &outcomes);
-        sent_outcomes.extend(group.into_iter().zip(outcomes));
+        let outcomes = outcomes_of(Record::Invoice, &sent, borrowed(&answer));
+        log_batch(to.collection, &outcomes);
+        sent_outcomes.extend(group.iter().map(|&(i, _)| i).zip(outcomes));
     }
-    batch::merge(prepared, sent_outcomes)
+    sent_outcomes
 }
 
 fn log_batch(what: &str, outcomes: &[Outcome]) {

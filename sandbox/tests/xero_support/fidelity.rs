@@ -32,11 +32,15 @@ const SPEC: &str = concat!(
 );
 
 /// The schemas the sandbox's bodies are checked against.
-const CHECKED: [&str; 12] = [
+const CHECKED: [&str; 16] = [
     "Contacts",
     "Contact",
     "Invoices",
     "Invoice",
+    "CreditNotes",
+    "CreditNote",
+    "Currencies",
+    "Currency",
     "Payments",
     "Payment",
     "Accounts",
@@ -138,6 +142,8 @@ fn collection(path: &str) -> Option<&'static str> {
     [
         ("contacts", "Contacts"),
         ("invoices", "Invoices"),
+        ("creditnotes", "CreditNotes"),
+        ("currencies", "Currencies"),
         ("payments", "Payments"),
         ("accounts", "Accounts"),
         ("taxrates", "TaxRates"),
@@ -174,7 +180,10 @@ pub fn check(method: &Method, path: &str, answer: &Answer) {
         }
         StatusCode::BAD_REQUEST => {
             assert_conforms("Error", &answer.body);
-            let record = collection(path).map(|name| name.trim_end_matches('s'));
+            let record = collection(path).map(|name| match name {
+                "Currencies" => "Currency",
+                name => name.trim_end_matches('s'),
+            });
             for element in answer.body["Elements"].as_array().into_iter().flatten() {
                 assert_conforms_as(record.unwrap(), element, true);
             }

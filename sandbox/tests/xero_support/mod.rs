@@ -150,6 +150,8 @@ impl Api {
         let key = match what {
             "contacts" => "Contacts",
             "invoices" => "Invoices",
+            "creditnotes" => "CreditNotes",
+            "currencies" => "Currencies",
             _ => "Payments",
         };
         answer.body[key].as_array().unwrap().clone()
@@ -161,6 +163,10 @@ impl Api {
 
     pub async fn invoices(&self) -> Vec<Value> {
         self.dump(self.tenant, "invoices").await
+    }
+
+    pub async fn credit_notes(&self) -> Vec<Value> {
+        self.dump(self.tenant, "creditnotes").await
     }
 
     /// PUTs one contact and returns it as saved.

@@ -74,6 +74,24 @@ pub fn invoice_to_xero(invoice: &Invoice, mapping: &Mapping) -> Result<InvoiceOu
     })
 }
 
+/// The refusal of an invoice in a currency the organisation cannot take (`enabled` is what
+/// `GET /Currencies` lists: the base currency and those added), before it is sent. An
+/// invoice without a currency takes the organisation's base currency and is not refused.
+pub fn currency_refusal(invoice: &Invoice, enabled: &[String]) -> Option<ConnectorError> {
+    let code = invoice.currency.trim().to_ascii_uppercase();
+    if code.is_empty() || enabled.iter().any(|c| c.trim().eq_ignore_ascii_case(&code)) {
+        return None;
+    }
+    Some(
+        error::validation(format!(
+            "invoice {} is in {code}, a currency this Xero organisation does not use; \
+             enable {code} in Xero (Settings > Currencies > Add Currency) and push it again",
+            invoice.number
+        ))
+        .at("currency"),
+    )
+}
+
 fn line_amount_types(mode: TaxMode) -> &'static str {
     match mode {
         TaxMode::Exclusive => "Exclusive",
@@ -193,6 +211,16 @@ pub fn invoice_from_xero(
     if !is_sales_invoice(x) {
         return Ok(None);
     }
+    sales_document(x, kind, mapping)
+}
+
+/// The canonical invoice of a Xero sales document (invoice or credit note, as Xero wrote
+/// it: no sign change), when its `Reference` marks it as of `kind`.
+pub(crate) fn sales_document(
+    x: &InvoiceIn,
+    kind: InvoiceKind,
+    mapping: &Mapping,
+) -> Result<Option<Invoice>, ConnectorError> {
     let Some((marked, reference)) = mapping.kind_of_reference(x.reference.as_deref()) else {
         return Ok(None);
     };
@@ -203,7 +231,9 @@ pub fn invoice_from_xero(
         .invoice_id
         .clone()
         .filter(|id| !id.is_empty())
-        .ok_or_else(|| error::transient("Xero returned an invoice without an InvoiceID"))?;
+        .ok_or_else(|| {
+            error::transient("Xero returned an invoice or credit note without its id")
+        })?;
     let number = x.invoice_number.clone().unwrap_or_default();
     let date = |s: &Option<String>, d: &Option<String>| {
         s.as_deref()
@@ -261,7 +291,7 @@ fn line_from_xero(l: &LineItemIn, mapping: &Mapping) -> InvoiceLine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::map::xero::InvoicesBody;
     use crate::map::{CodeMap, NewInvoiceStatus};
@@ -547,6 +577,37 @@ mod tests {
         assert_eq!(back.lines[0].tax_code.as_deref(), Some("GST"));
         assert_eq!(back.lines[1].account_code.as_deref(), Some("260"));
         assert_eq!(back.issue_date, "2026-11-02");
+    }
+
+    #[test]
+    fn a_currency_the_organisation_cannot_take_is_refused_before_sending() {
+        let enabled = vec!["NZD".to_owned(), "AUD".to_owned()];
+        let mut inv = invoice();
+        assert!(currency_refusal(&inv, &enabled).is_none());
+        inv.currency = "aud".into();
+        assert!(currency_refusal(&inv, &enabled).is_none());
+        inv.currency = String::new();
+        assert!(currency_refusal(&inv, &enabled).is_none());
+        inv.currency = "USD".into();
+        let e = currency_refusal(&inv, &enabled).expect("refused");
+        assert!(matches!(e, ConnectorError::Validation(_)));
+        assert_eq!(e.field(), Some("currency"));
+        assert_eq!(
+            e.message(),
+            "invoice INV-1001 is in USD, a currency this Xero organisation does not use; \
+             enable USD in Xero (Settings > Currencies > Add Currency) and push it again"
+        );
+        // The code is sent as Xero spells it and read back as Xero returns it.
+        let out = invoice_to_xero(&inv, &mapping()).expect("valid");
+        assert_eq!(out.currency_code.as_deref(), Some("USD"));
+        let pulled: InvoicesBody = serde_json::from_str(
+            r#"{"Invoices":[{"Type":"ACCREC","InvoiceID":"i","Reference":"Job J-1","CurrencyCode":"AUD","CurrencyRate":0.9375}]}"#,
+        )
+        .expect("body");
+        let back = invoice_from_xero(&pulled.invoices[0], InvoiceKind::Job, &mapping())
+            .expect("maps")
+            .expect("job");
+        assert_eq!(back.currency, "AUD");
     }
 
     #[test]

@@ -26,6 +26,7 @@
 //! Numbers are written and read as exact decimal text ([`number`]); dates as in [`dates`].
 
 pub mod contact;
+pub mod credit_note;
 pub mod dates;
 pub mod invoice;
 pub mod number;

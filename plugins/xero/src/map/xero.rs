@@ -220,6 +220,61 @@ pub struct InvoiceOut {
     pub line_items: Vec<LineItemOut>,
 }
 
+/// A `CreditNote` as sent to `POST /CreditNotes` (`Type` `ACCRECCREDIT`): the fields of an
+/// [`InvoiceOut`] under the credit note's names.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreditNoteOut {
+    /// Always `ACCRECCREDIT` (a sales credit note).
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    /// Present on an update.
+    #[serde(rename = "CreditNoteID", skip_serializing_if = "Option::is_none")]
+    pub credit_note_id: Option<String>,
+    /// Credit note number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note_number: Option<String>,
+    /// Reference, marked with the invoice's kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The contact credited.
+    pub contact: ContactRefOut,
+    /// Issue date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Due date, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// ISO 4217 code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// `Exclusive`, `Inclusive` or `NoTax`.
+    pub line_amount_types: &'static str,
+    /// `DRAFT`, `SUBMITTED` or `AUTHORISED`.
+    pub status: &'static str,
+    /// Lines (already sign-flipped: a credit note's amounts are positive).
+    pub line_items: Vec<LineItemOut>,
+}
+
+impl CreditNoteOut {
+    /// The credit note carrying `invoice`'s fields (its lines already flipped) and
+    /// `credit_note_id` (Xero's id, without the connector's `CN-` prefix) on an update.
+    pub fn from_invoice(invoice: InvoiceOut, credit_note_id: Option<String>) -> Self {
+        Self {
+            kind: "ACCRECCREDIT",
+            credit_note_id,
+            credit_note_number: invoice.invoice_number,
+            reference: invoice.reference,
+            contact: invoice.contact,
+            date: invoice.date,
+            due_date: invoice.due_date,
+            currency_code: invoice.currency_code,
+            line_amount_types: invoice.line_amount_types,
+            status: invoice.status,
+            line_items: invoice.line_items,
+        }
+    }
+}
+
 /// A `LineItem` as Xero returns it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -247,17 +302,19 @@ pub struct LineItemIn {
     pub validation_errors: Vec<ValidationError>,
 }
 
-/// An `Invoice` as Xero returns it.
+/// An `Invoice` as Xero returns it; also a `CreditNote` (its `CreditNoteID` and
+/// `CreditNoteNumber` are read into `invoice_id` and `invoice_number`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct InvoiceIn {
-    /// `ACCREC`, `ACCPAY`, …
+    /// `ACCREC`, `ACCPAY`, `ACCRECCREDIT`, `ACCPAYCREDIT`, …
     #[serde(rename = "Type")]
     pub kind: Option<String>,
-    /// Xero's id.
-    #[serde(rename = "InvoiceID")]
+    /// Xero's id (`InvoiceID`, or a credit note's `CreditNoteID`).
+    #[serde(rename = "InvoiceID", alias = "CreditNoteID")]
     pub invoice_id: Option<String>,
-    /// Invoice number.
+    /// Invoice number (or a credit note's `CreditNoteNumber`).
+    #[serde(alias = "CreditNoteNumber")]
     pub invoice_number: Option<String>,
     /// Reference.
     pub reference: Option<String>,
@@ -290,6 +347,11 @@ pub struct InvoiceIn {
     pub amount_paid: Option<Box<RawValue>>,
     /// Sum of credit notes, over- and prepayments applied.
     pub amount_credited: Option<Box<RawValue>>,
+    /// A credit note's credit not yet allocated or refunded.
+    pub remaining_credit: Option<Box<RawValue>>,
+    /// A credit note's allocations to invoices (only counted).
+    #[serde(deserialize_with = "null_as_empty")]
+    pub allocations: Vec<IgnoredAny>,
     /// Payments (only counted).
     #[serde(deserialize_with = "null_as_empty")]
     pub payments: Vec<IgnoredAny>,
@@ -344,6 +406,39 @@ pub struct InvoicesBody {
     /// The elements of a `ValidationException`.
     #[serde(rename = "Elements", deserialize_with = "null_as_empty")]
     pub elements: Vec<InvoiceIn>,
+}
+
+/// The body of `/CreditNotes` answers, as [`InvoicesBody`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CreditNotesBody {
+    /// The credit notes.
+    #[serde(rename = "CreditNotes", deserialize_with = "null_as_empty")]
+    pub credit_notes: Vec<InvoiceIn>,
+    /// Paging, when the request was paged.
+    pub pagination: Option<Pagination>,
+    /// The elements of a `ValidationException`.
+    #[serde(rename = "Elements", deserialize_with = "null_as_empty")]
+    pub elements: Vec<InvoiceIn>,
+}
+
+/// One of an organisation's currencies (`GET /Currencies`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CurrencyIn {
+    /// ISO 4217 code.
+    pub code: Option<String>,
+    /// Its name.
+    pub description: Option<String>,
+}
+
+/// The body of `GET /Currencies`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CurrenciesBody {
+    /// The base currency and every one the organisation added.
+    #[serde(rename = "Currencies", deserialize_with = "null_as_empty")]
+    pub currencies: Vec<CurrencyIn>,
 }
 
 /// Xero's `Error` body (400) and the problem bodies of 401/403/429.

@@ -4,11 +4,15 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 
-use super::{Data, contacts, errors, invoices, payments};
+use super::errors::Reply;
+use super::writes;
+use super::{Data, contacts, currencies, errors, invoices, payments};
 use crate::state::Core;
 use crate::xero::tenants;
 
@@ -37,6 +41,47 @@ pub(crate) async fn invoices(
     Path(tenant): Path<String>,
 ) -> Response {
     dump(&core, &tenant, invoices::dump)
+}
+
+/// `GET /_sandbox/xero/{tenant}/creditnotes`.
+pub(crate) async fn credit_notes(
+    State(core): State<Arc<Core>>,
+    Path(tenant): Path<String>,
+) -> Response {
+    dump(&core, &tenant, invoices::dump_credit_notes)
+}
+
+/// `GET /_sandbox/xero/{tenant}/currencies`.
+pub(crate) async fn currencies(
+    State(core): State<Arc<Core>>,
+    Path(tenant): Path<String>,
+) -> Response {
+    dump(&core, &tenant, currencies::dump)
+}
+
+/// `POST /_sandbox/xero/{tenant}/currencies` with `{"Code":"AUD"}`.
+pub(crate) async fn add_currency(
+    State(core): State<Arc<Core>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(organisation) = tenants::organisation(&tenant) else {
+        return errors::not_found();
+    };
+    let elements = match writes::elements(&body, "Currencies") {
+        Ok(elements) => elements,
+        Err(reply) => return reply.into_response(),
+    };
+    core.xero_books
+        .with(organisation.id, |ledger| {
+            match currencies::add(&mut ledger.data, &elements) {
+                Reply::Json(StatusCode::OK, _) => {
+                    Reply::Json(StatusCode::OK, currencies::dump(&ledger.data))
+                }
+                refused => refused,
+            }
+        })
+        .into_response()
 }
 
 /// `GET /_sandbox/xero/{tenant}/payments`.

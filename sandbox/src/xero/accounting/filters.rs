@@ -7,6 +7,11 @@
 //! `Guid("...")`, `true`/`false`, `null` or a number. `Path` is a field of
 //! the record as the API returns it (`Name`, `Contact.ContactID`, ...).
 //! Text compares ignoring ASCII case.
+//!
+//! `order` is `Path [ASC|DESC]`, several joined by commas (`Type ASC, Name DESC`);
+//! text sorts ignoring ASCII case, numbers by value, `/Date(ms)/` by time, and a
+//! missing or null field first. The sort is stable, so records equal on every key
+//! keep the API's default order.
 
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -253,6 +258,109 @@ fn equals(value: Option<&Value>, literal: &Literal) -> bool {
     }
 }
 
+/// An `order` parameter: sort keys, the first deciding first.
+#[derive(Debug, Default)]
+pub(crate) struct Order(Vec<(Vec<String>, bool)>);
+
+impl Order {
+    /// Parses `text` (`Name ASC, Code DESC`); the error says what could not be read.
+    pub(crate) fn parse(text: &str) -> Result<Order, String> {
+        text.split(',')
+            .map(|key| {
+                let mut words = key.split_whitespace();
+                let path = words
+                    .next()
+                    .ok_or_else(|| format!("`{text}` has an empty sort key"))?;
+                let descending = match words.next() {
+                    None => false,
+                    Some(word) if word.eq_ignore_ascii_case("ASC") => false,
+                    Some(word) if word.eq_ignore_ascii_case("DESC") => true,
+                    Some(word) => {
+                        return Err(format!("`{word}` is not ASC or DESC in `{}`", key.trim()));
+                    }
+                };
+                if let Some(extra) = words.next() {
+                    return Err(format!("unexpected `{extra}` in `{}`", key.trim()));
+                }
+                Ok((parse_path(path)?, descending))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Order)
+    }
+
+    /// Sorts `records` (as the API renders them) by the keys, stably.
+    pub(crate) fn sort(&self, records: &mut [Value]) {
+        if self.0.is_empty() {
+            return;
+        }
+        records.sort_by(|a, b| {
+            for (path, descending) in &self.0 {
+                let ordering = compare(field(a, path), field(b, path));
+                let ordering = if *descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                };
+                if ordering != std::cmp::Ordering::Equal {
+                    return ordering;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+    }
+}
+
+/// The field at `path` of `record`, names matched ignoring ASCII case.
+fn field<'a>(record: &'a Value, path: &[String]) -> Option<&'a Value> {
+    let mut value = Some(record);
+    for part in path {
+        value = value.and_then(|value| {
+            value.as_object().and_then(|object| {
+                object
+                    .iter()
+                    .find(|(key, _)| key.eq_ignore_ascii_case(part))
+                    .map(|(_, value)| value)
+            })
+        });
+    }
+    value
+}
+
+/// `/Date(ms+0000)/` as milliseconds.
+fn ms_of(text: &str) -> Option<i64> {
+    let inner = text.strip_prefix("/Date(")?.strip_suffix(")/")?;
+    let digits: String = inner
+        .chars()
+        .enumerate()
+        .take_while(|(at, c)| c.is_ascii_digit() || (*at == 0 && *c == '-'))
+        .map(|(_, c)| c)
+        .collect();
+    digits.parse().ok()
+}
+
+fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let a = a.filter(|value| !value.is_null());
+    let b = b.filter(|value| !value.is_null());
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(a), Some(b)) => match (a, b) {
+            (Value::Number(_), Value::Number(_)) => wire::decimal(a).cmp(&wire::decimal(b)),
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::String(a), Value::String(b)) => match (ms_of(a), ms_of(b)) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                _ => a
+                    .to_ascii_lowercase()
+                    .cmp(&b.to_ascii_lowercase())
+                    .then_with(|| a.cmp(b)),
+            },
+            _ => a.to_string().cmp(&b.to_string()),
+        },
+    }
+}
+
 /// Page `page` (1-based) of `records`, `page_size` per page.
 pub(crate) fn page<T>(records: Vec<T>, page: usize, page_size: usize) -> Vec<T> {
     records
@@ -287,6 +395,38 @@ mod tests {
         assert!(Where::parse(r#"Name=="Acme && Sons" || true"#).is_err());
         assert!(Where::parse("Name").is_err());
         assert!(Where::parse("Name==Acme").is_err());
+    }
+
+    #[test]
+    fn order_sorts_by_each_key_in_turn() {
+        let mut records = vec![
+            json!({"Name": "beta", "Rate": 15, "Updated": "/Date(20+0000)/"}),
+            json!({"Name": "Alpha", "Rate": 2.5, "Updated": "/Date(100+0000)/"}),
+            json!({"Name": "gamma", "Rate": 15, "Updated": "/Date(3+0000)/"}),
+            json!({"Rate": 0}),
+        ];
+        let sorted = |order: &str, records: &mut Vec<Value>| {
+            Order::parse(order).unwrap().sort(records);
+            records
+                .iter()
+                .map(|r| r["Name"].as_str().unwrap_or("-").to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sorted("Name", &mut records),
+            ["-", "Alpha", "beta", "gamma"]
+        );
+        assert_eq!(
+            sorted("Rate DESC, Name DESC", &mut records),
+            ["gamma", "beta", "Alpha", "-"]
+        );
+        assert_eq!(
+            sorted("Updated asc", &mut records),
+            ["-", "gamma", "beta", "Alpha"]
+        );
+        assert!(Order::parse("Name UP").is_err());
+        assert!(Order::parse("Name ASC,").is_err());
+        assert!(Order::parse("Na-me").is_err());
     }
 
     #[test]

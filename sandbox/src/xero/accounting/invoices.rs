@@ -1,5 +1,6 @@
-//! `/Invoices`: the invoice record, its arithmetic and status rules, and
-//! its endpoints.
+//! `/Invoices` and `/CreditNotes`: the two documents share their record,
+//! arithmetic, status rules and endpoints ([`Doc`] says which one a call is
+//! about).
 //!
 //! Status rules (Xero's): a new invoice is DRAFT, SUBMITTED or AUTHORISED;
 //! DRAFT and SUBMITTED may move to each other, to AUTHORISED or to DELETED;
@@ -7,6 +8,23 @@
 //! payments, and an invoice with a payment cannot change; DELETED and
 //! VOIDED invoices cannot change. ACCREC numbers are unique per tenant (any
 //! status) and auto-numbered `INV-0001`... when omitted.
+//!
+//! Credit notes (`ACCRECCREDIT`, `ACCPAYCREDIT`) follow the same rules: the
+//! same statuses and transitions, the same per-line rounding, ACCRECCREDIT
+//! `CreditNoteNumber`s unique per tenant (refused with
+//! `Credit Note # must be unique.`) and auto-numbered `CN-0001`...; a change to
+//! a DELETED or VOIDED credit note is refused with
+//! `Document not of valid status for modification`.
+//!
+//! Totals cannot be negative (Xero's rule: a negative sale is a credit note):
+//! an invoice whose `Total` is below zero is refused with
+//! `Invoice total cannot be negative. Raise a credit note for a negative amount.`
+//! and a credit note with `Credit note total cannot be negative.` (the
+//! sandbox's wording; Xero documents the rule, not its message).
+//!
+//! `CurrencyCode` must be the base currency or one the organisation has added
+//! (see [`super::currencies`]); `CurrencyRate` is 1 for the base currency, the
+//! rate sent, or the sandbox's fixed rate.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -23,6 +41,7 @@ use uuid::Uuid;
 use super::amounts::{self, LineAmountTypes, Totals};
 use super::call::Call;
 use super::contacts::{self, Contact};
+use super::currencies;
 use super::errors::{self, Reply};
 use super::{Data, lists, wire, writes};
 use crate::state::Core;
@@ -32,6 +51,98 @@ pub(crate) const HAS_PAYMENT: &str =
     "This document cannot be edited as it has a payment or credit note allocated to it.";
 /// Xero's refusal to touch a DELETED or VOIDED invoice.
 const NOT_MODIFIABLE: &str = "Invoice not of valid status for modification";
+/// Xero's refusal to touch a DELETED or VOIDED credit note.
+const DOCUMENT_NOT_MODIFIABLE: &str = "Document not of valid status for modification";
+
+/// Which document an endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Doc {
+    Invoice,
+    CreditNote,
+}
+
+impl Doc {
+    /// The collection name: `Invoices`, `CreditNotes`.
+    pub(crate) fn collection(self) -> &'static str {
+        match self {
+            Doc::Invoice => "Invoices",
+            Doc::CreditNote => "CreditNotes",
+        }
+    }
+
+    fn id_field(self) -> &'static str {
+        match self {
+            Doc::Invoice => "InvoiceID",
+            Doc::CreditNote => "CreditNoteID",
+        }
+    }
+
+    fn number_field(self) -> &'static str {
+        match self {
+            Doc::Invoice => "InvoiceNumber",
+            Doc::CreditNote => "CreditNoteNumber",
+        }
+    }
+
+    /// The sales type (`ACCREC`, `ACCRECCREDIT`), numbered and unique.
+    fn sales(self) -> &'static str {
+        match self {
+            Doc::Invoice => "ACCREC",
+            Doc::CreditNote => "ACCRECCREDIT",
+        }
+    }
+
+    fn purchases(self) -> &'static str {
+        match self {
+            Doc::Invoice => "ACCPAY",
+            Doc::CreditNote => "ACCPAYCREDIT",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Doc::Invoice => "invoice",
+            Doc::CreditNote => "credit note",
+        }
+    }
+
+    fn not_modifiable(self) -> &'static str {
+        match self {
+            Doc::Invoice => NOT_MODIFIABLE,
+            Doc::CreditNote => DOCUMENT_NOT_MODIFIABLE,
+        }
+    }
+
+    fn duplicate_number(self) -> &'static str {
+        match self {
+            Doc::Invoice => "Invoice # must be unique.",
+            Doc::CreditNote => "Credit Note # must be unique.",
+        }
+    }
+
+    fn negative_total(self) -> &'static str {
+        match self {
+            Doc::Invoice => {
+                "Invoice total cannot be negative. Raise a credit note for a negative amount."
+            }
+            Doc::CreditNote => "Credit note total cannot be negative.",
+        }
+    }
+
+    fn records(self, data: &Data) -> &Vec<Invoice> {
+        match self {
+            Doc::Invoice => &data.invoices,
+            Doc::CreditNote => &data.credit_notes,
+        }
+    }
+
+    fn records_mut(self, data: &mut Data) -> &mut Vec<Invoice> {
+        match self {
+            Doc::Invoice => &mut data.invoices,
+            Doc::CreditNote => &mut data.credit_notes,
+        }
+    }
+}
 
 /// One line item, as sent (amounts recomputed on every save).
 #[derive(Debug, Clone)]
@@ -51,6 +162,8 @@ struct Line {
 /// One invoice.
 #[derive(Debug, Clone)]
 pub(crate) struct Invoice {
+    /// An invoice or a credit note.
+    doc: Doc,
     pub(crate) id: Uuid,
     /// `ACCREC` or `ACCPAY`.
     pub(crate) kind: &'static str,
@@ -63,6 +176,8 @@ pub(crate) struct Invoice {
     line_amount_types: LineAmountTypes,
     lines: Vec<Line>,
     currency: String,
+    /// Units of `currency` per one unit of the base currency.
+    currency_rate: Decimal,
     pub(crate) totals: Totals,
     pub(crate) amount_paid: Decimal,
     pub(crate) fully_paid_on: Option<NaiveDate>,
@@ -117,6 +232,9 @@ impl Invoice {
                 json
             })
             .collect();
+        if self.doc == Doc::CreditNote {
+            return self.credit_note_json(contact, lines);
+        }
         let payments: Vec<Value> = data
             .payments
             .iter()
@@ -139,7 +257,7 @@ impl Invoice {
             "AmountPaid": wire::number(self.amount_paid),
             "AmountCredited": wire::number(Decimal::ZERO),
             "CurrencyCode": self.currency,
-            "CurrencyRate": wire::number(Decimal::ONE),
+            "CurrencyRate": wire::number(self.currency_rate),
             "UpdatedDateUTC": wire::ms_date(self.updated),
             "Payments": payments,
             "SentToContact": false,
@@ -157,6 +275,42 @@ impl Invoice {
             invoice["FullyPaidOnDate"] = json!(wire::date(paid));
         }
         invoice
+    }
+
+    /// A credit note as the API returns it (the `CreditNote` schema).
+    fn credit_note_json(&self, contact: Value, lines: Vec<Value>) -> Value {
+        let mut note = json!({
+            "Type": self.kind,
+            "CreditNoteID": self.id.to_string(),
+            "CreditNoteNumber": self.number,
+            "Contact": contact,
+            "Date": wire::date(self.date),
+            "Status": self.status,
+            "LineAmountTypes": self.line_amount_types.as_str(),
+            "LineItems": lines,
+            "SubTotal": wire::number(self.totals.sub_total),
+            "TotalTax": wire::number(self.totals.total_tax),
+            "Total": wire::number(self.totals.total),
+            "RemainingCredit": wire::number(self.totals.total - self.amount_paid),
+            "CurrencyCode": self.currency,
+            "CurrencyRate": wire::number(self.currency_rate),
+            "UpdatedDateUTC": wire::ms_date(self.updated),
+            "Allocations": [],
+            "Payments": [],
+            "SentToContact": false,
+            "HasAttachments": false,
+            "HasErrors": false,
+        });
+        if let Some(reference) = &self.reference {
+            note["Reference"] = json!(reference);
+        }
+        if let Some(due) = self.due_date {
+            note["DueDate"] = json!(wire::date(due));
+        }
+        if let Some(paid) = self.fully_paid_on {
+            note["FullyPaidOnDate"] = json!(wire::date(paid));
+        }
+        note
     }
 
     /// The short form embedded in a payment.
@@ -251,7 +405,7 @@ fn date_field(
 fn read_line(
     input: &Value,
     data: &Data,
-    kind: &str,
+    sales: bool,
     unit_dp: u32,
     problems: &mut Vec<String>,
 ) -> Line {
@@ -284,13 +438,10 @@ fn read_line(
     }
     let tax_type = match text(input, "TaxType", problems) {
         Some(tax_type) => {
-            let usable = data.reference.tax_rate(&tax_type).is_some_and(|rate| {
-                if kind == "ACCREC" {
-                    rate.sales
-                } else {
-                    rate.purchases
-                }
-            });
+            let usable = data
+                .reference
+                .tax_rate(&tax_type)
+                .is_some_and(|rate| if sales { rate.sales } else { rate.purchases });
             if !usable {
                 problems.push(format!(
                     "The TaxType code '{tax_type}' does not exist or cannot be used for this type of transaction."
@@ -329,10 +480,23 @@ fn read_line(
 }
 
 /// Whether the status change `from` → `to` is allowed; the refusal otherwise.
-fn transition(from: &str, to: &str) -> Result<(), String> {
+fn transition(doc: Doc, from: &str, to: &str) -> Result<(), String> {
     match (from, to) {
+        (_, "PAID") if doc == Doc::CreditNote => Err(
+            "Status PAID is set when a credit note is fully allocated or refunded.".into(),
+        ),
         (_, "PAID") => {
             Err("Status PAID is set by payments: apply a payment with PUT /Payments.".into())
+        }
+        ("DRAFT" | "SUBMITTED", "VOIDED") if doc == Doc::CreditNote => Err(
+            "A DRAFT or SUBMITTED credit note cannot be voided; delete it (Status DELETED) instead."
+                .into(),
+        ),
+        ("AUTHORISED", "DELETED") if doc == Doc::CreditNote => Err(
+            "An AUTHORISED credit note cannot be deleted; void it (Status VOIDED) instead.".into(),
+        ),
+        ("AUTHORISED", "DRAFT" | "SUBMITTED") if doc == Doc::CreditNote => {
+            Err(DOCUMENT_NOT_MODIFIABLE.into())
         }
         ("DRAFT" | "SUBMITTED", "DRAFT" | "SUBMITTED" | "AUTHORISED" | "DELETED") => Ok(()),
         ("DRAFT" | "SUBMITTED", "VOIDED") => Err(
@@ -363,19 +527,29 @@ fn status_name(text: &str) -> Option<&'static str> {
     .find(|status| status.eq_ignore_ascii_case(text))
 }
 
-/// The next free `INV-nnnn`.
-fn next_number(data: &mut Data) -> String {
+/// The next free `INV-nnnn` (`CN-nnnn` for a credit note).
+fn next_number(doc: Doc, data: &mut Data) -> String {
     loop {
-        data.invoice_sequence += 1;
-        let number = format!("INV-{:04}", data.invoice_sequence);
-        if !data.invoices.iter().any(|invoice| invoice.number == number) {
+        let (sequence, prefix) = match doc {
+            Doc::Invoice => (&mut data.invoice_sequence, "INV"),
+            Doc::CreditNote => (&mut data.credit_note_sequence, "CN"),
+        };
+        *sequence += 1;
+        let number = format!("{prefix}-{:04}", *sequence);
+        if !doc
+            .records(data)
+            .iter()
+            .any(|invoice| invoice.number == number)
+        {
             return number;
         }
     }
 }
 
 /// Saves one element into `draft`; returns the rendered element and its problems.
+#[allow(clippy::too_many_arguments)]
 fn save_one(
+    doc: Doc,
     draft: &mut Data,
     element: &Value,
     creating_only: bool,
@@ -387,45 +561,58 @@ fn save_one(
     let input = element.as_object().unwrap_or(&empty);
     let mut problems = Vec::new();
     if !element.is_object() {
-        problems.push("Each invoice must be a JSON object.".to_owned());
+        problems.push(format!("Each {} must be a JSON object.", doc.noun()));
     }
-    let requested_number = text(input, "InvoiceNumber", &mut problems);
-    let id = match (path_id, input.get("InvoiceID")) {
+    let id_field = doc.id_field();
+    let requested_number = text(input, doc.number_field(), &mut problems);
+    let id = match (path_id, input.get(id_field)) {
         (Some(id), _) => Some(id),
         (None, Some(Value::String(id))) => match Uuid::parse_str(id) {
             Ok(id) => Some(id),
             Err(_) => {
-                problems.push(format!("InvoiceID '{id}' is not a valid identifier."));
+                problems.push(format!("{id_field} '{id}' is not a valid identifier."));
                 None
             }
         },
         _ => None,
     };
     let existing = match id {
-        Some(id) => match draft.invoices.iter().position(|invoice| invoice.id == id) {
-            Some(index) => Some(index),
-            None if path_id.is_some() => return Err(Reply::NotFound),
-            None => {
-                problems.push(format!(
-                    "The invoice with InvoiceID '{id}' could not be found."
-                ));
-                None
-            }
-        },
-        // POST identifies an existing ACCREC invoice by its number, as Xero does.
-        None if !creating_only => requested_number.as_ref().and_then(|number| {
-            draft
-                .invoices
+        Some(id) => {
+            match doc
+                .records(draft)
                 .iter()
-                .position(|invoice| invoice.kind == "ACCREC" && &invoice.number == number)
+                .position(|invoice| invoice.id == id)
+            {
+                Some(index) => Some(index),
+                None if path_id.is_some() => return Err(Reply::NotFound),
+                None => {
+                    problems.push(match doc {
+                    Doc::Invoice => format!("The invoice with InvoiceID '{id}' could not be found."),
+                    Doc::CreditNote => {
+                        "An existing Credit Note with the specified CreditNoteID could not be found"
+                            .to_owned()
+                    }
+                });
+                    None
+                }
+            }
+        }
+        // POST identifies an existing ACCREC invoice (ACCRECCREDIT credit
+        // note) by its number, as Xero does.
+        None if !creating_only => requested_number.as_ref().and_then(|number| {
+            doc.records(draft)
+                .iter()
+                .position(|invoice| invoice.kind == doc.sales() && &invoice.number == number)
         }),
         None => None,
     };
+    let base_currency = draft.reference.currency;
     let mut invoice = match existing {
-        Some(index) => draft.invoices[index].clone(),
+        Some(index) => doc.records(draft)[index].clone(),
         None => Invoice {
+            doc,
             id: Uuid::new_v4(),
-            kind: "ACCREC",
+            kind: doc.sales(),
             number: String::new(),
             reference: None,
             contact_id: Uuid::nil(),
@@ -434,7 +621,8 @@ fn save_one(
             status: "DRAFT",
             line_amount_types: LineAmountTypes::Exclusive,
             lines: Vec::new(),
-            currency: draft.reference.currency.to_owned(),
+            currency: base_currency.to_owned(),
+            currency_rate: Decimal::ONE,
             totals: Totals::default(),
             amount_paid: Decimal::ZERO,
             fully_paid_on: None,
@@ -445,18 +633,29 @@ fn save_one(
         if invoice.amount_paid > Decimal::ZERO {
             problems.push(HAS_PAYMENT.to_owned());
         } else if matches!(invoice.status, "DELETED" | "VOIDED") {
-            problems.push(NOT_MODIFIABLE.to_owned());
+            problems.push(doc.not_modifiable().to_owned());
         }
     }
+    let (sales, purchases) = (doc.sales(), doc.purchases());
     match (text(input, "Type", &mut problems), existing) {
-        (Some(kind), _) if kind.eq_ignore_ascii_case("ACCREC") && invoice.kind == "ACCREC" => {}
-        (Some(kind), None) if kind.eq_ignore_ascii_case("ACCPAY") => invoice.kind = "ACCPAY",
+        (Some(kind), _) if kind.eq_ignore_ascii_case(sales) && invoice.kind == sales => {}
+        (Some(kind), None) if kind.eq_ignore_ascii_case(purchases) => invoice.kind = purchases,
         (Some(kind), Some(_)) if kind.eq_ignore_ascii_case(invoice.kind) => {}
-        (Some(kind), _) => problems.push(format!(
-            "Invoice Type '{kind}' is not supported here; send ACCREC (or ACCPAY) and keep an invoice's type."
-        )),
+        (Some(kind), _) => problems.push(match doc {
+            Doc::Invoice => format!(
+                "Invoice Type '{kind}' is not supported here; send ACCREC (or ACCPAY) and keep an invoice's type."
+            ),
+            Doc::CreditNote => format!(
+                "Credit note Type '{kind}' is not supported here; send ACCRECCREDIT (or ACCPAYCREDIT) and keep a credit note's type."
+            ),
+        }),
         (None, Some(_)) => {}
-        (None, None) => problems.push("Invoice Type must be specified (ACCREC or ACCPAY).".to_owned()),
+        (None, None) => problems.push(match doc {
+            Doc::Invoice => "Invoice Type must be specified (ACCREC or ACCPAY).".to_owned(),
+            Doc::CreditNote => {
+                "Credit note Type must be specified (ACCRECCREDIT or ACCPAYCREDIT).".to_owned()
+            }
+        }),
     }
     let contact = match input.get("Contact") {
         None | Some(Value::Null) => {
@@ -510,9 +709,32 @@ fn save_one(
     if let Some(reference) = text(input, "Reference", &mut problems) {
         invoice.reference = Some(reference);
     }
+    let currency_before = invoice.currency.clone();
     if let Some(currency) = text(input, "CurrencyCode", &mut problems) {
-        invoice.currency = currency.to_ascii_uppercase();
+        let code = currency.trim().to_ascii_uppercase();
+        if let Some(problem) = currencies::refusal(draft, &code) {
+            problems.push(problem);
+        }
+        // A code that is no currency is not echoed back (the schema's enum).
+        if currencies::is_code(&code) {
+            invoice.currency = code;
+        }
     }
+    let sent_rate = decimal_field(input, "CurrencyRate", &mut problems);
+    if let Some(rate) = sent_rate
+        && rate <= Decimal::ZERO
+    {
+        problems.push("CurrencyRate must be greater than zero.".to_owned());
+    }
+    invoice.currency_rate = if invoice.currency == base_currency {
+        Decimal::ONE
+    } else if let Some(rate) = sent_rate {
+        amounts::round(rate, 6)
+    } else if existing.is_none() || invoice.currency != currency_before {
+        currencies::fixed_rate(base_currency, &invoice.currency)
+    } else {
+        invoice.currency_rate
+    };
     if let Some(types) = text(input, "LineAmountTypes", &mut problems) {
         match LineAmountTypes::parse(&types) {
             Some(types) => invoice.line_amount_types = types,
@@ -527,7 +749,7 @@ fn save_one(
         Some(Value::Array(lines)) => {
             invoice.lines = lines
                 .iter()
-                .map(|line| read_line(line, draft, invoice.kind, unit_dp, &mut problems))
+                .map(|line| read_line(line, draft, invoice.kind == sales, unit_dp, &mut problems))
                 .collect();
         }
         Some(_) => problems.push("LineItems must be an array.".to_owned()),
@@ -538,15 +760,16 @@ fn save_one(
                 if existing.is_none() && !matches!(to, "DRAFT" | "SUBMITTED" | "AUTHORISED") =>
             {
                 problems.push(format!(
-                    "A new invoice's Status must be DRAFT, SUBMITTED or AUTHORISED, not {to}."
+                    "A new {}'s Status must be DRAFT, SUBMITTED or AUTHORISED, not {to}.",
+                    doc.noun()
                 ));
             }
-            Some(to) => match transition(invoice.status, to) {
+            Some(to) => match transition(doc, invoice.status, to) {
                 Ok(()) => invoice.status = to,
                 Err(problem) => {
                     if !problems
                         .iter()
-                        .any(|known| known == HAS_PAYMENT || known == NOT_MODIFIABLE)
+                        .any(|known| known == HAS_PAYMENT || known == doc.not_modifiable())
                     {
                         problems.push(problem);
                     }
@@ -559,17 +782,23 @@ fn save_one(
     }
     if let Some(number) = &requested_number {
         if number.chars().count() > 255 {
-            problems.push("InvoiceNumber must not be more than 255 characters long.".to_owned());
-        } else if invoice.kind == "ACCREC"
-            && draft.invoices.iter().any(|other| {
-                other.kind == "ACCREC" && other.id != invoice.id && &other.number == number
+            problems.push(format!(
+                "{} must not be more than 255 characters long.",
+                doc.number_field()
+            ));
+        } else if invoice.kind == sales
+            && doc.records(draft).iter().any(|other| {
+                other.kind == sales && other.id != invoice.id && &other.number == number
             })
         {
-            problems.push("Invoice # must be unique.".to_owned());
+            problems.push(doc.duplicate_number().to_owned());
         }
         invoice.number = number.clone();
     }
     invoice.recompute(draft);
+    if invoice.totals.total < Decimal::ZERO {
+        problems.push(doc.negative_total().to_owned());
+    }
     invoice.updated = now;
     let contact_name = match &contact {
         Some(ContactChoice::New(name)) => Some(name.clone()),
@@ -586,15 +815,15 @@ fn save_one(
             }
             None => invoice.contact_id,
         };
-        if invoice.number.is_empty() && invoice.kind == "ACCREC" {
-            invoice.number = next_number(draft);
+        if invoice.number.is_empty() && invoice.kind == sales {
+            invoice.number = next_number(doc, draft);
         }
         if let Some(contact) = draft
             .contacts
             .iter_mut()
             .find(|c| c.id == invoice.contact_id)
         {
-            if invoice.kind == "ACCREC" {
+            if invoice.kind == sales {
                 contact.is_customer = true;
             } else {
                 contact.is_supplier = true;
@@ -603,8 +832,8 @@ fn save_one(
         }
         let rendered = invoice.to_json(draft, unitdp4);
         match existing {
-            Some(index) => draft.invoices[index] = invoice,
-            None => draft.invoices.push(invoice),
+            Some(index) => doc.records_mut(draft)[index] = invoice,
+            None => doc.records_mut(draft).push(invoice),
         }
         Ok((rendered, problems))
     } else {
@@ -619,7 +848,9 @@ fn save_one(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn save(
+    doc: Doc,
     data: &mut Data,
     elements: &[Value],
     summarize: bool,
@@ -632,11 +863,18 @@ fn save(
     let mut rendered = Vec::new();
     let mut refused = Vec::new();
     for element in elements {
-        let (mut json, problems) =
-            match save_one(&mut draft, element, creating_only, path_id, unitdp4, now) {
-                Ok(saved) => saved,
-                Err(reply) => return reply,
-            };
+        let (mut json, problems) = match save_one(
+            doc,
+            &mut draft,
+            element,
+            creating_only,
+            path_id,
+            unitdp4,
+            now,
+        ) {
+            Ok(saved) => saved,
+            Err(reply) => return reply,
+        };
         if problems.is_empty() {
             if !summarize {
                 json["StatusAttributeString"] = json!("OK");
@@ -651,10 +889,11 @@ fn save(
         return errors::validation(refused);
     }
     *data = draft;
-    Reply::Json(StatusCode::OK, json!({ "Invoices": rendered }))
+    Reply::Json(StatusCode::OK, json!({ doc.collection(): rendered }))
 }
 
 async fn write(
+    doc: Doc,
     core: Arc<Core>,
     headers: HeaderMap,
     query: Option<String>,
@@ -671,7 +910,7 @@ async fn write(
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => return call.finish(Reply::NotFound),
     };
-    let elements = match writes::elements(&body, "Invoices") {
+    let elements = match writes::elements(&body, doc.collection()) {
         Ok(elements) => elements,
         Err(reply) => return call.finish(reply),
     };
@@ -679,11 +918,13 @@ async fn write(
     let unitdp4 = call.query.unitdp4();
     let creating_only = method == "PUT";
     let path = format!(
-        "Invoices/{}",
+        "{}/{}",
+        doc.collection(),
         path_id.map(|id| id.to_string()).unwrap_or_default()
     );
     writes::run(call, &headers, method, &path, &body, |data, call| {
         save(
+            doc,
             data,
             &elements,
             summarize,
@@ -702,7 +943,7 @@ pub(crate) async fn put(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    write(core, headers, query, "PUT", None, body).await
+    write(Doc::Invoice, core, headers, query, "PUT", None, body).await
 }
 
 /// `POST /Invoices`.
@@ -712,7 +953,7 @@ pub(crate) async fn post(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    write(core, headers, query, "POST", None, body).await
+    write(Doc::Invoice, core, headers, query, "POST", None, body).await
 }
 
 /// `POST /Invoices/{InvoiceID}`.
@@ -723,31 +964,71 @@ pub(crate) async fn post_one(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    write(core, headers, query, "POST", Some(id), body).await
+    write(Doc::Invoice, core, headers, query, "POST", Some(id), body).await
+}
+
+/// `PUT /CreditNotes`.
+pub(crate) async fn put_credit_notes(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    write(Doc::CreditNote, core, headers, query, "PUT", None, body).await
+}
+
+/// `POST /CreditNotes`.
+pub(crate) async fn post_credit_notes(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    write(Doc::CreditNote, core, headers, query, "POST", None, body).await
+}
+
+/// `POST /CreditNotes/{CreditNoteID}`.
+pub(crate) async fn post_credit_note(
+    State(core): State<Arc<Core>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    write(
+        Doc::CreditNote,
+        core,
+        headers,
+        query,
+        "POST",
+        Some(id),
+        body,
+    )
+    .await
 }
 
 fn in_list(list: Option<&Vec<String>>, value: &str) -> bool {
     list.is_none_or(|list| list.iter().any(|wanted| wanted.eq_ignore_ascii_case(value)))
 }
 
-/// `GET /Invoices`.
-pub(crate) async fn list(
-    State(core): State<Arc<Core>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn list_of(doc: Doc, core: Arc<Core>, headers: HeaderMap, query: Option<String>) -> Response {
     let call = match Call::open(core, &headers, query, false).await {
         Ok(call) => call,
         Err(response) => return response,
     };
-    let ids = call.query.list("IDs");
-    let numbers = call.query.list("InvoiceNumbers");
-    let contact_ids = call.query.list("ContactIDs");
-    let statuses = call.query.list("Statuses");
+    // The spec gives these filters to /Invoices only; /CreditNotes has `where`.
+    let only_invoices = |name: &str| match doc {
+        Doc::Invoice => call.query.list(name),
+        Doc::CreditNote => None,
+    };
+    let ids = only_invoices("IDs");
+    let numbers = only_invoices("InvoiceNumbers");
+    let contact_ids = only_invoices("ContactIDs");
+    let statuses = only_invoices("Statuses");
     let unitdp4 = call.query.unitdp4();
     let records = call.core.xero_books.with(call.tenant, |ledger| {
         let data = &ledger.data;
-        data.invoices
+        doc.records(data)
             .iter()
             .filter(|invoice| in_list(ids.as_ref(), &invoice.id.to_string()))
             .filter(|invoice| {
@@ -760,7 +1041,53 @@ pub(crate) async fn list(
             .map(|invoice| (invoice.updated, invoice.to_json(data, unitdp4)))
             .collect()
     });
-    let reply = lists::reply(&call, &headers, "Invoices", records);
+    let reply = lists::reply(&call, &headers, doc.collection(), records);
+    call.finish(reply)
+}
+
+/// `GET /Invoices`.
+pub(crate) async fn list(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    list_of(Doc::Invoice, core, headers, query).await
+}
+
+/// `GET /CreditNotes`: `where`, `order`, `page`, `pageSize`, `unitdp`, `If-Modified-Since`.
+pub(crate) async fn list_credit_notes(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    list_of(Doc::CreditNote, core, headers, query).await
+}
+
+async fn one_of(
+    doc: Doc,
+    core: Arc<Core>,
+    id: String,
+    headers: HeaderMap,
+    query: Option<String>,
+) -> Response {
+    let call = match Call::open(core, &headers, query, false).await {
+        Ok(call) => call,
+        Err(response) => return response,
+    };
+    let unitdp4 = call.query.unitdp4();
+    let found = call.core.xero_books.with(call.tenant, |ledger| {
+        let data = &ledger.data;
+        doc.records(data)
+            .iter()
+            .find(|invoice| {
+                invoice.id.to_string().eq_ignore_ascii_case(&id) || invoice.number == id
+            })
+            .map(|invoice| invoice.to_json(data, unitdp4))
+    });
+    let reply = match found {
+        Some(invoice) => Reply::Json(StatusCode::OK, json!({ doc.collection(): [invoice] })),
+        None => Reply::NotFound,
+    };
     call.finish(reply)
 }
 
@@ -771,25 +1098,17 @@ pub(crate) async fn get_one(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let call = match Call::open(core, &headers, query, false).await {
-        Ok(call) => call,
-        Err(response) => return response,
-    };
-    let unitdp4 = call.query.unitdp4();
-    let found = call.core.xero_books.with(call.tenant, |ledger| {
-        let data = &ledger.data;
-        data.invoices
-            .iter()
-            .find(|invoice| {
-                invoice.id.to_string().eq_ignore_ascii_case(&id) || invoice.number == id
-            })
-            .map(|invoice| invoice.to_json(data, unitdp4))
-    });
-    let reply = match found {
-        Some(invoice) => Reply::Json(StatusCode::OK, json!({ "Invoices": [invoice] })),
-        None => Reply::NotFound,
-    };
-    call.finish(reply)
+    one_of(Doc::Invoice, core, id, headers, query).await
+}
+
+/// `GET /CreditNotes/{CreditNoteID}` (or a CreditNoteNumber).
+pub(crate) async fn get_credit_note(
+    State(core): State<Arc<Core>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    one_of(Doc::CreditNote, core, id, headers, query).await
 }
 
 /// Every invoice of a tenant, deleted and voided included, at 4 dp (control API).
@@ -800,4 +1119,14 @@ pub(crate) fn dump(data: &Data) -> Value {
         .map(|invoice| invoice.to_json(data, true))
         .collect();
     json!({ "Invoices": invoices })
+}
+
+/// Every credit note of a tenant, deleted and voided included, at 4 dp (control API).
+pub(crate) fn dump_credit_notes(data: &Data) -> Value {
+    let notes: Vec<Value> = data
+        .credit_notes
+        .iter()
+        .map(|note| note.to_json(data, true))
+        .collect();
+    json!({ "CreditNotes": notes })
 }

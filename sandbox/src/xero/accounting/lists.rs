@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::call::Call;
 use super::errors::{self, Reply};
-use super::filters::{Where, page};
+use super::filters::{Order, Where, page};
 use super::reference_data::ReferenceData;
 use super::wire;
 use crate::state::Core;
@@ -20,40 +20,68 @@ use crate::state::Core;
 const DEFAULT_PAGE_SIZE: usize = 100;
 const MAX_PAGE_SIZE: usize = 1000;
 
-/// `{"<collection>": [...]}` of the `records` (each with its update time)
-/// that pass `If-Modified-Since` and `where`, paged if `page` is given (then
-/// with `pagination`).
-pub(crate) fn reply(
+/// The `records` (each with its update time) that pass `If-Modified-Since`
+/// (when `since_applies`) and `where`, sorted by `order`.
+fn select(
     call: &Call,
     headers: &HeaderMap,
-    collection: &str,
     records: Vec<(SystemTime, Value)>,
-) -> Reply {
+    since_applies: bool,
+) -> Result<Vec<Value>, Reply> {
     let since = match headers
         .get("if-modified-since")
+        .filter(|_| since_applies)
         .map(|value| value.to_str().ok().and_then(wire::parse_timestamp))
     {
         None => None,
         Some(Some(since)) => Some(since),
         Some(None) => {
-            return errors::query_parse(
+            return Err(errors::query_parse(
                 "If-Modified-Since is not a date; send e.g. 2024-05-31T00:00:00 (UTC) or an HTTP date",
-            );
+            ));
         }
     };
     let filter = match call.query.get("where").map(Where::parse) {
         None => Where::default(),
         Some(Ok(filter)) => filter,
         Some(Err(problem)) => {
-            return errors::query_parse(&format!("Invalid where clause: {problem}"));
+            return Err(errors::query_parse(&format!(
+                "Invalid where clause: {problem}"
+            )));
         }
     };
-    let matching: Vec<Value> = records
+    let order = match call.query.get("order").map(Order::parse) {
+        None => Order::default(),
+        Some(Ok(order)) => order,
+        Some(Err(problem)) => {
+            return Err(errors::query_parse(&format!(
+                "Invalid order clause: {problem}"
+            )));
+        }
+    };
+    let mut matching: Vec<Value> = records
         .into_iter()
         .filter(|(updated, _)| since.is_none_or(|since| *updated > since))
         .map(|(_, record)| record)
         .filter(|record| filter.matches(record))
         .collect();
+    order.sort(&mut matching);
+    Ok(matching)
+}
+
+/// `{"<collection>": [...]}` of the `records` (each with its update time)
+/// that pass `If-Modified-Since` and `where`, sorted by `order`, paged if
+/// `page` is given (then with `pagination`).
+pub(crate) fn reply(
+    call: &Call,
+    headers: &HeaderMap,
+    collection: &str,
+    records: Vec<(SystemTime, Value)>,
+) -> Reply {
+    let matching = match select(call, headers, records, true) {
+        Ok(matching) => matching,
+        Err(reply) => return reply,
+    };
     let Some(page_number) = call.query.get("page") else {
         return Reply::Json(StatusCode::OK, json!({ collection: matching }));
     };
@@ -81,46 +109,82 @@ pub(crate) fn reply(
     )
 }
 
+/// `{"<collection>": [...]}` of the `records` that pass `where` (and
+/// `If-Modified-Since` when `since_applies`), sorted by `order`, never paged.
+pub(crate) fn unpaged(
+    call: &Call,
+    headers: &HeaderMap,
+    collection: &str,
+    records: Vec<(SystemTime, Value)>,
+    since_applies: bool,
+) -> Reply {
+    match select(call, headers, records, since_applies) {
+        Ok(records) => Reply::Json(StatusCode::OK, json!({ collection: records })),
+        Err(reply) => reply,
+    }
+}
+
+/// A reference-data list: `where` and `order` (and `If-Modified-Since` where the spec
+/// has it), never paged.
 async fn reference(
     core: Arc<Core>,
     headers: HeaderMap,
     query: Option<String>,
-    render: fn(&ReferenceData) -> Value,
+    collection: &'static str,
+    since_applies: bool,
+    render: fn(&ReferenceData) -> Vec<(SystemTime, Value)>,
 ) -> Response {
     let call = match Call::open(core, &headers, query, false).await {
         Ok(call) => call,
         Err(response) => return response,
     };
-    let body = call
+    let records = call
         .core
         .xero_books
         .with(call.tenant, |ledger| render(&ledger.data.reference));
-    call.finish(Reply::Json(StatusCode::OK, body))
+    let reply = unpaged(&call, &headers, collection, records, since_applies);
+    call.finish(reply)
 }
 
-/// `GET /Accounts`.
+/// `GET /Accounts`: `where`, `order`, `If-Modified-Since`.
 pub(crate) async fn accounts(
     State(core): State<Arc<Core>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    reference(core, headers, query, ReferenceData::accounts_json).await
+    reference(
+        core,
+        headers,
+        query,
+        "Accounts",
+        true,
+        ReferenceData::accounts,
+    )
+    .await
 }
 
-/// `GET /TaxRates`.
+/// `GET /TaxRates`: `where`, `order` (the spec gives it no `If-Modified-Since`).
 pub(crate) async fn tax_rates(
     State(core): State<Arc<Core>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    reference(core, headers, query, ReferenceData::tax_rates_json).await
+    reference(
+        core,
+        headers,
+        query,
+        "TaxRates",
+        false,
+        ReferenceData::tax_rates,
+    )
+    .await
 }
 
-/// `GET /Items`.
+/// `GET /Items`: `where`, `order`, `If-Modified-Since`.
 pub(crate) async fn items(
     State(core): State<Arc<Core>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    reference(core, headers, query, ReferenceData::items_json).await
+    reference(core, headers, query, "Items", true, ReferenceData::items).await
 }

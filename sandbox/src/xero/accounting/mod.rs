@@ -1,5 +1,5 @@
 //! Xero's Accounting API (`/xero/api.xro/2.0/...`): contacts, invoices,
-//! payments, accounts, tax rates and items, per tenant, as
+//! credit notes, payments, currencies, accounts, tax rates and items, per tenant, as
 //! `xero_accounting.yaml` (v16.1.0) and Xero's docs describe them.
 //!
 //! # Endpoints (Bearer token and `xero-tenant-id` on every call)
@@ -14,9 +14,18 @@
 //! | GET | `/xero/api.xro/2.0/Invoices/{InvoiceID}` | (an InvoiceNumber works too); `unitdp` |
 //! | PUT, POST | `/xero/api.xro/2.0/Invoices` | `{"Invoices":[Invoice...]}`; `summarizeErrors`, `unitdp`; `Idempotency-Key` |
 //! | POST | `/xero/api.xro/2.0/Invoices/{InvoiceID}` | update one invoice |
+//! | GET | `/xero/api.xro/2.0/CreditNotes` | `where`, `order`, `page`, `pageSize`, `unitdp`; `If-Modified-Since` |
+//! | GET | `/xero/api.xro/2.0/CreditNotes/{CreditNoteID}` | (a CreditNoteNumber works too); `unitdp` |
+//! | PUT, POST | `/xero/api.xro/2.0/CreditNotes` | `{"CreditNotes":[CreditNote...]}`; `summarizeErrors`, `unitdp`; `Idempotency-Key` |
+//! | POST | `/xero/api.xro/2.0/CreditNotes/{CreditNoteID}` | update one credit note |
+//! | GET | `/xero/api.xro/2.0/Currencies` | the base currency and those added; `where`, `order` |
+//! | PUT | `/xero/api.xro/2.0/Currencies` | `{"Code":"AUD"}` (or `{"Currencies":[...]}`): add; `Idempotency-Key` |
 //! | GET | `/xero/api.xro/2.0/Payments` | all payments |
 //! | PUT | `/xero/api.xro/2.0/Payments` | `{"Payments":[{"Invoice":{"InvoiceID"|"InvoiceNumber"},"Account":{"Code"|"AccountID"},"Amount":n,"Date":"YYYY-MM-DD"}]}` |
-//! | GET | `/xero/api.xro/2.0/Accounts`, `/TaxRates`, `/Items` | seeded reference data |
+//! | GET | `/xero/api.xro/2.0/Accounts`, `/Items` | seeded reference data; `where`, `order`; `If-Modified-Since` |
+//! | GET | `/xero/api.xro/2.0/TaxRates` | seeded reference data; `where`, `order` |
+//!
+//! Every list takes `where` and `order` (`Name ASC, Code DESC`; see [`filters`]).
 //!
 //! POST with a `ContactID` (or existing `ContactNumber`) updates, as does
 //! POST with an `InvoiceID` (or an existing ACCREC `InvoiceNumber`); PUT
@@ -38,6 +47,9 @@
 //! |---|---|---|
 //! | GET | `/_sandbox/xero/{tenant}/contacts` | `{"Contacts":[...]}`: every contact, archived included |
 //! | GET | `/_sandbox/xero/{tenant}/invoices` | `{"Invoices":[...]}`: every invoice, deleted and voided included, `unitdp=4` |
+//! | GET | `/_sandbox/xero/{tenant}/creditnotes` | `{"CreditNotes":[...]}`: every credit note, deleted and voided included, `unitdp=4` |
+//! | GET | `/_sandbox/xero/{tenant}/currencies` | `{"Currencies":[...]}`: the base currency and those added |
+//! | POST | `/_sandbox/xero/{tenant}/currencies` | body `{"Code":"AUD"}` (optional `Description`): adds it as `PUT /Currencies` does; answers every currency as the GET; 400 `ValidationException` for a code that is not a currency |
 //! | GET | `/_sandbox/xero/{tenant}/payments` | `{"Payments":[...]}` |
 //! | POST | `/_sandbox/xero/{tenant}/reset` | `{"tenant":...,"reset":true}`: data, idempotency keys and rate-limit counters back to the seed |
 //!
@@ -47,6 +59,7 @@ mod amounts;
 mod call;
 mod contacts;
 mod control;
+mod currencies;
 mod errors;
 mod filters;
 mod idempotency;
@@ -66,6 +79,7 @@ use axum::routing::{get, post};
 
 use crate::state::Core;
 use contacts::Contact;
+use currencies::Currency;
 use idempotency::Idempotency;
 use invoices::Invoice;
 use payments::Payment;
@@ -94,20 +108,29 @@ pub(crate) struct Data {
     reference: ReferenceData,
     contacts: Vec<Contact>,
     invoices: Vec<Invoice>,
+    credit_notes: Vec<Invoice>,
     payments: Vec<Payment>,
+    /// The base currency first, then every currency added.
+    currencies: Vec<Currency>,
     /// The last number used by `INV-0001`-style auto-numbering.
     invoice_sequence: u32,
+    /// The last number used by `CN-0001`-style auto-numbering.
+    credit_note_sequence: u32,
 }
 
 impl Ledger {
     fn seed(tenant: &str) -> Ledger {
+        let reference = ReferenceData::seed(tenant);
         Ledger {
             data: Data {
-                reference: ReferenceData::seed(tenant),
+                currencies: vec![Currency::new(reference.currency, None)],
+                reference,
                 contacts: Vec::new(),
                 invoices: Vec::new(),
+                credit_notes: Vec::new(),
                 payments: Vec::new(),
                 invoice_sequence: 0,
+                credit_note_sequence: 0,
             },
             idempotency: Idempotency::default(),
         }
@@ -157,6 +180,20 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
             get(invoices::get_one).post(invoices::post_one),
         )
         .route(
+            &format!("{BASE}/CreditNotes"),
+            get(invoices::list_credit_notes)
+                .put(invoices::put_credit_notes)
+                .post(invoices::post_credit_notes),
+        )
+        .route(
+            &format!("{BASE}/CreditNotes/{{id}}"),
+            get(invoices::get_credit_note).post(invoices::post_credit_note),
+        )
+        .route(
+            &format!("{BASE}/Currencies"),
+            get(currencies::list).put(currencies::put),
+        )
+        .route(
             &format!("{BASE}/Payments"),
             get(payments::list).put(payments::put).post(payments::put),
         )
@@ -165,6 +202,14 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route(&format!("{BASE}/Items"), get(lists::items))
         .route("/_sandbox/xero/{tenant}/contacts", get(control::contacts))
         .route("/_sandbox/xero/{tenant}/invoices", get(control::invoices))
+        .route(
+            "/_sandbox/xero/{tenant}/creditnotes",
+            get(control::credit_notes),
+        )
+        .route(
+            "/_sandbox/xero/{tenant}/currencies",
+            get(control::currencies).post(control::add_currency),
+        )
         .route("/_sandbox/xero/{tenant}/payments", get(control::payments))
         .route("/_sandbox/xero/{tenant}/reset", post(control::reset))
 }

@@ -3,6 +3,7 @@
 //! makes against them.
 
 use std::str::FromStr as _;
+use std::time::SystemTime;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -89,7 +90,7 @@ impl Account {
             "BankAccountType": if self.is_bank() { "BANK" } else { "" },
             "ReportingCode": self.class,
             "HasAttachments": false,
-            "UpdatedDateUTC": wire::ms_date(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800)),
+            "UpdatedDateUTC": wire::ms_date(seeded_at()),
             "AddToWatchlist": false,
         });
         if self.is_bank() {
@@ -129,7 +130,7 @@ impl Item {
                 "AccountCode": self.account_code,
                 "TaxType": tax_type,
             },
-            "UpdatedDateUTC": wire::ms_date(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800)),
+            "UpdatedDateUTC": wire::ms_date(seeded_at()),
         })
     }
 }
@@ -264,36 +265,39 @@ impl ReferenceData {
             .find(|item| item.code.eq_ignore_ascii_case(code))
     }
 
-    /// `{"Accounts": [...]}`.
-    pub(crate) fn accounts_json(&self) -> Value {
-        let accounts: Vec<Value> = self
-            .accounts
+    /// Every account as the API renders it, with its update time.
+    pub(crate) fn accounts(&self) -> Vec<(SystemTime, Value)> {
+        self.accounts
             .iter()
-            .map(|account| account.to_json(self.currency))
-            .collect();
-        json!({ "Accounts": accounts })
+            .map(|account| (seeded_at(), account.to_json(self.currency)))
+            .collect()
     }
 
-    /// `{"TaxRates": [...]}`.
-    pub(crate) fn tax_rates_json(&self) -> Value {
-        let rates: Vec<Value> = self.tax_rates.iter().map(TaxRate::to_json).collect();
-        json!({ "TaxRates": rates })
+    /// Every tax rate as the API renders it.
+    pub(crate) fn tax_rates(&self) -> Vec<(SystemTime, Value)> {
+        self.tax_rates
+            .iter()
+            .map(|rate| (seeded_at(), rate.to_json()))
+            .collect()
     }
 
-    /// `{"Items": [...]}`.
-    pub(crate) fn items_json(&self) -> Value {
-        let items: Vec<Value> = self
-            .items
+    /// Every item as the API renders it, with its update time.
+    pub(crate) fn items(&self) -> Vec<(SystemTime, Value)> {
+        self.items
             .iter()
             .map(|item| {
                 let tax_type = self
                     .account(item.account_code)
                     .map_or("NONE", |account| account.tax_type);
-                item.to_json(tax_type)
+                (seeded_at(), item.to_json(tax_type))
             })
-            .collect();
-        json!({ "Items": items })
+            .collect()
     }
+}
+
+/// When the seed data was last changed (2020-01-01T00:00:00Z, its `UpdatedDateUTC`).
+fn seeded_at() -> SystemTime {
+    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800)
 }
 
 fn accounts(sales_tax: &'static str, expense_tax: &'static str) -> Vec<Account> {
