@@ -6,7 +6,9 @@ use ledgerlink_sdk::http::Request;
 use ledgerlink_sdk::types::ConnectorError;
 
 use crate::fault;
-use crate::map::qbo::{Customer, Fault, FaultError, IntuitResponse, Invoice, QueryResponse};
+use crate::map::qbo::{
+    Customer, Fault, FaultError, IntuitResponse, Invoice, Preferences, QueryResponse,
+};
 use crate::query;
 use crate::settings::Settings;
 
@@ -147,4 +149,33 @@ pub fn read_invoice(settings: &Settings, id: &str) -> Result<Invoice, ConnectorE
     .ok_or_else(|| {
         ledgerlink_sdk::error::transient(format!("QuickBooks' answer for {what} holds no Invoice"))
     })
+}
+
+/// Read one credit memo (by its QuickBooks `Id`, without the `CM-` prefix).
+pub fn read_credit_memo(settings: &Settings, id: &str) -> Result<Invoice, ConnectorError> {
+    let what = format!("credit memo {id}");
+    get(
+        settings,
+        &format!("creditmemo/{}", query::encode(id)),
+        &[],
+        &what,
+    )?
+    .credit_memo
+    .ok_or_else(|| {
+        ledgerlink_sdk::error::transient(format!(
+            "QuickBooks' answer for {what} holds no CreditMemo"
+        ))
+    })
+}
+
+/// The company's preferences.
+pub fn read_preferences(settings: &Settings) -> Result<Preferences, ConnectorError> {
+    let what = "the company preferences";
+    get(settings, "preferences", &[], what)?
+        .preferences
+        .ok_or_else(|| {
+            ledgerlink_sdk::error::transient(format!(
+                "QuickBooks' answer for {what} holds no Preferences"
+            ))
+        })
 }

@@ -9,6 +9,9 @@ use crate::map::qbo::{
     BatchItemRequest, BatchItemResponse, BatchRequest, Customer, Fault, Invoice,
 };
 
+/// The remote-id prefix of a credit memo (see the `invoices` module).
+use crate::map::invoice::CREDIT_MEMO_PREFIX;
+
 /// Items per batch (Intuit's limit).
 pub const MAX_ITEMS: usize = 30;
 /// Items per batch after QuickBooks refused a batch as too large.
@@ -21,6 +24,8 @@ pub enum Entity {
     Customer(Customer),
     /// An invoice.
     Invoice(Invoice),
+    /// A credit memo (an invoice whose canonical total is negative, sign-flipped).
+    CreditMemo(Invoice),
 }
 
 impl Entity {
@@ -28,7 +33,7 @@ impl Entity {
     pub fn operation(&self) -> &'static str {
         let id = match self {
             Entity::Customer(c) => &c.id,
-            Entity::Invoice(i) => &i.id,
+            Entity::Invoice(i) | Entity::CreditMemo(i) => &i.id,
         };
         if id.is_some() { "update" } else { "create" }
     }
@@ -44,11 +49,15 @@ pub fn request(items: &[(String, Entity)]) -> BatchRequest {
                 operation: entity.operation().to_owned(),
                 customer: match entity {
                     Entity::Customer(c) => Some(c.clone()),
-                    Entity::Invoice(_) => None,
+                    _ => None,
                 },
                 invoice: match entity {
                     Entity::Invoice(i) => Some(i.clone()),
-                    Entity::Customer(_) => None,
+                    _ => None,
+                },
+                credit_memo: match entity {
+                    Entity::CreditMemo(m) => Some(m.clone()),
+                    _ => None,
                 },
             })
             .collect(),
@@ -58,9 +67,9 @@ pub fn request(items: &[(String, Entity)]) -> BatchRequest {
 /// What QuickBooks did with one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemOutcome {
-    /// Written: its `Id` and new `SyncToken`.
+    /// Written: its remote id and new `SyncToken`.
     Written {
-        /// `Id`.
+        /// `Id`; for a credit memo `CM-<Id>` (its remote-id form).
         id: String,
         /// `SyncToken`.
         sync_token: Option<String>,
@@ -89,7 +98,15 @@ pub fn outcomes(bids: &[String], answers: Vec<BatchItemResponse>) -> Vec<ItemOut
             let written = answer
                 .customer
                 .map(|c| (c.id, c.sync_token))
-                .or_else(|| answer.invoice.map(|i| (i.id, i.sync_token)));
+                .or_else(|| answer.invoice.map(|i| (i.id, i.sync_token)))
+                .or_else(|| {
+                    answer.credit_memo.map(|m| {
+                        (
+                            m.id.map(|id| format!("{CREDIT_MEMO_PREFIX}{id}")),
+                            m.sync_token,
+                        )
+                    })
+                });
             match written {
                 Some((Some(id), sync_token)) => ItemOutcome::Written { id, sync_token },
                 _ => ItemOutcome::Missing,
@@ -160,5 +177,29 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(out[3], ItemOutcome::Missing);
+    }
+
+    #[test]
+    fn credit_memos_are_batched_and_answered_with_their_cm_remote_id() {
+        let memo = Invoice {
+            doc_number: Some("CN-1".into()),
+            ..Invoice::default()
+        };
+        let body = request(&[("0".into(), Entity::CreditMemo(memo))]);
+        assert_eq!(
+            serde_json::to_value(&body).expect("encodes"),
+            serde_json::json!({"BatchItemRequest": [
+                {"bId": "0", "operation": "create", "CreditMemo": {"DocNumber": "CN-1"}}
+            ]})
+        );
+        let json = r#"{"BatchItemResponse":[{"CreditMemo":{"Id":"12","SyncToken":"0","TotalAmt":99.3},"bId":"0"}]}"#;
+        let resp: IntuitResponse = serde_json::from_str(json).expect("parses");
+        assert_eq!(
+            outcomes(&["0".to_owned()], resp.batch_item_response),
+            [ItemOutcome::Written {
+                id: "CM-12".into(),
+                sync_token: Some("0".into())
+            }]
+        );
     }
 }

@@ -9,6 +9,7 @@ use crate::api;
 use crate::batch::{Entity, ItemOutcome};
 use crate::fault;
 use crate::find;
+use crate::map::invoice::CompanyCurrency;
 use crate::map::{customer, qbo};
 use crate::pull;
 use crate::push::{self, Item};
@@ -92,11 +93,36 @@ pub fn push(batch: Vec<Customer>) -> Vec<PushResult> {
                 .collect();
         }
     };
+    // The company's currencies, read once for the push when any customer names a currency.
+    let company = if batch
+        .iter()
+        .any(|c| c.currency.as_deref().is_some_and(|v| !v.trim().is_empty()))
+    {
+        match api::read_preferences(&settings) {
+            Ok(p) => CompanyCurrency::from_preferences(&p),
+            Err(e) => {
+                return batch
+                    .into_iter()
+                    .map(|c| PushResult {
+                        key: c.key,
+                        outcome: Err(e.clone()),
+                    })
+                    .collect();
+            }
+        }
+    } else {
+        None
+    };
     let mut results: Vec<Option<Result<Written, ConnectorError>>> = vec![None; batch.len()];
     let mut items = Vec::new();
     for (index, c) in batch.iter().enumerate() {
-        let prepared =
-            sync_token_for(&settings, c).and_then(|token| customer::to_qbo(c, token.as_deref()));
+        let checked = match (&company, c.currency.as_deref()) {
+            (Some(company), Some(currency)) => company.check(&what(c), currency, None),
+            _ => Ok(()),
+        };
+        let prepared = checked
+            .and_then(|()| sync_token_for(&settings, c))
+            .and_then(|token| customer::to_qbo(c, token.as_deref()));
         match prepared {
             Ok(q) => items.push(Item {
                 index,

@@ -24,8 +24,20 @@
 //! * a stale `SyncToken` (5010) on a customer update is re-read and the sparse update applied
 //!   once more; a second refusal is `stale`. Invoices are not re-applied: `stale`;
 //! * job and contract invoices are told apart by a marker at the start of `PrivateNote`;
+//! * an invoice whose canonical total is negative is written as a QuickBooks `CreditMemo`
+//!   (amounts sign-flipped, so positive), through the same batches and `requestid`s; its
+//!   remote id is `CM-<CreditMemo Id>` (an invoice's is its bare `Id`), and pulls of invoices
+//!   return credit memos too, with that remote id, the same kind marker and negative amounts;
+//! * currencies: `CurrencyRef` is sent for invoices, credit memos and customers and read back;
+//!   when a push names a currency, the company's preferences are read once for the push and a
+//!   record in a currency the company cannot take (not the home currency with multicurrency
+//!   off; not its customer's currency) is a `validation` error on `currency` before sending;
+//! * a discounted line is sent with unit price `amount ÷ quantity` only when that is exact
+//!   with at most 7 decimals; otherwise the record is a `validation` error on
+//!   `lines[i].unit-price` (see `map::invoice`);
 //! * rollback deactivates customers (QuickBooks cannot delete them) and deletes invoices,
-//!   voiding those QuickBooks will not delete, and answering `locked` when a payment is linked.
+//!   voiding those QuickBooks will not delete, and answering `locked` when a payment is linked;
+//!   credit memos are deleted (`locked` when linked; the API has no void for them).
 
 use ledgerlink_sdk::types::{
     Capability, CheckReport, ConnectorError, Customer, CustomerPage, CustomerQuery, Invoice,

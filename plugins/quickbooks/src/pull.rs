@@ -100,6 +100,102 @@ pub fn page(
     Ok(Page { found, next })
 }
 
+/// Cursor prefix of the credit memo phase of an invoice pull (`creditmemo:1001`).
+pub const CREDIT_MEMO_CURSOR: &str = "creditmemo:";
+
+/// Where an invoice pull is: invoices from a start position, then credit memos from one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalesCursor {
+    /// `Invoice` query from this start position (cursor "1001", as before credit memos).
+    Invoices(u64),
+    /// `CreditMemo` query from this start position (cursor "creditmemo:1001").
+    CreditMemos(u64),
+}
+
+impl SalesCursor {
+    /// Parse a cursor this connector gave out.
+    pub fn parse(cursor: &str) -> Result<Self, ConnectorError> {
+        match cursor.trim().strip_prefix(CREDIT_MEMO_CURSOR) {
+            Some(rest) => parse_cursor(rest).map(SalesCursor::CreditMemos),
+            None => parse_cursor(cursor).map(SalesCursor::Invoices),
+        }
+    }
+
+    /// The cursor text.
+    pub fn text(self) -> String {
+        match self {
+            SalesCursor::Invoices(n) => n.to_string(),
+            SalesCursor::CreditMemos(n) => format!("{CREDIT_MEMO_CURSOR}{n}"),
+        }
+    }
+
+    /// The cursor after a page of `returned` entities: the next page of the same entity when
+    /// the page was full; after the last invoice page, the first credit memo page.
+    pub fn after(self, returned: usize) -> Option<Self> {
+        let full = returned as u64 >= PAGE_SIZE;
+        match self {
+            SalesCursor::Invoices(n) if full => Some(SalesCursor::Invoices(n + PAGE_SIZE)),
+            SalesCursor::Invoices(_) => Some(SalesCursor::CreditMemos(1)),
+            SalesCursor::CreditMemos(n) if full => Some(SalesCursor::CreditMemos(n + PAGE_SIZE)),
+            SalesCursor::CreditMemos(_) => None,
+        }
+    }
+}
+
+/// One page of invoices and credit memos changed at or after `since`: one CDC answer for
+/// both when `since` is recent and neither entity hit CDC's cap; otherwise invoice query pages
+/// and then credit memo query pages (the cursor says which, see [`SalesCursor`]).
+pub fn sales_page(
+    settings: &Settings,
+    since: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<Page, ConnectorError> {
+    let at = match cursor {
+        Some(c) => SalesCursor::parse(c)?,
+        None => {
+            if let Some(since) = since
+                && cdc::usable(since, &clock::now()).unwrap_or(false)
+            {
+                let what = format!("changes to invoices and credit memos since {since}");
+                let answer = api::get(
+                    settings,
+                    "cdc",
+                    &[("entities", "Invoice,CreditMemo"), ("changedSince", since)],
+                    &what,
+                )?;
+                let parts =
+                    cdc::parts(answer).map_err(|f| crate::fault::classify(&f, 400, None, &what))?;
+                let mut found = QueryResponse::default();
+                for p in parts {
+                    found.invoices.extend(p.invoices);
+                    found.credit_memos.extend(p.credit_memos);
+                }
+                if found.invoices.len() < cdc::MAX_ENTITIES
+                    && found.credit_memos.len() < cdc::MAX_ENTITIES
+                {
+                    return Ok(Page { found, next: None });
+                }
+                log::warn(format!(
+                    "QuickBooks' CDC returned its maximum of {} invoices or credit memos; paging with queries instead",
+                    cdc::MAX_ENTITIES
+                ));
+            }
+            SalesCursor::Invoices(1)
+        }
+    };
+    let (entity, start) = match at {
+        SalesCursor::Invoices(n) => ("Invoice", n),
+        SalesCursor::CreditMemos(n) => ("CreditMemo", n),
+    };
+    let text = query::changed_since(entity, since, start);
+    let found = api::run_query(settings, &text, &format!("the {entity} query"))?;
+    let returned = found.invoices.len() + found.credit_memos.len();
+    Ok(Page {
+        found,
+        next: at.after(returned).map(SalesCursor::text),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +214,31 @@ mod tests {
         );
         let e = normalize_since(Some("soon".into())).expect_err("bad");
         assert_eq!(e.field(), Some("since"));
+    }
+
+    #[test]
+    fn invoice_pulls_page_invoices_then_credit_memos() {
+        let first = SalesCursor::Invoices(1);
+        assert_eq!(first.after(1000), Some(SalesCursor::Invoices(1001)));
+        assert_eq!(
+            SalesCursor::Invoices(1001).after(3),
+            Some(SalesCursor::CreditMemos(1))
+        );
+        assert_eq!(
+            SalesCursor::CreditMemos(1)
+                .after(1000)
+                .map(SalesCursor::text),
+            Some("creditmemo:1001".to_owned())
+        );
+        assert_eq!(SalesCursor::CreditMemos(1001).after(0), None);
+        assert_eq!(
+            SalesCursor::parse("2001").ok(),
+            Some(SalesCursor::Invoices(2001))
+        );
+        assert_eq!(
+            SalesCursor::parse("creditmemo:1").ok(),
+            Some(SalesCursor::CreditMemos(1))
+        );
+        assert!(SalesCursor::parse("creditmemo:x").is_err());
     }
 }

@@ -46,6 +46,18 @@ pub fn changed_since(entity: &str, since: Option<&str>, start: u64) -> String {
     format!("select * from {entity}{filter} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}")
 }
 
+/// Customers, active or not, with one of `ids` (at most [`PAGE_SIZE`]).
+pub fn customers_by_id(ids: &[&str]) -> String {
+    let list = ids
+        .iter()
+        .map(|id| format!("'{}'", escape(id)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "select * from Customer where Active IN (true, false) and Id IN ({list}) MAXRESULTS {PAGE_SIZE}"
+    )
+}
+
 /// Customers, active or not, whose `DisplayName` is `name` and/or whose
 /// `PrimaryEmailAddr` is `email`.
 pub fn customers_matching(name: Option<&str>, email: Option<&str>) -> String {

@@ -11,7 +11,7 @@
 //! | `phone` | `PrimaryPhone.FreeFormNumber` | |
 //! | `tax-number` | `PrimaryTaxIdentifier` | QuickBooks masks it in answers (`XXXXXX1234`); a masked value is pulled as none |
 //! | `billing-address`, `shipping-address` | `BillAddr`, `ShipAddr` | `region` is `CountrySubDivisionCode`; `country` is sent as given |
-//! | `currency` | `CurrencyRef.value` | |
+//! | `currency` | `CurrencyRef.value` | checked against the company's currencies before sending; QuickBooks fixes it at creation |
 //! | `active` | `Active` | a customer deleted in QuickBooks (CDC `status: Deleted`) is pulled inactive |
 //! | `updated-at` | `MetaData.LastUpdatedTime` | as RFC 3339 UTC |
 //!
@@ -164,7 +164,10 @@ pub fn to_qbo(
         primary_tax_identifier: non_empty(&customer.tax_number),
         bill_addr: address_to_qbo(&customer.billing_address),
         ship_addr: address_to_qbo(&customer.shipping_address),
-        currency_ref: non_empty(&customer.currency).map(qbo::ReferenceType::id),
+        // Fixed by QuickBooks once the customer exists; sent on updates too, so a changed
+        // currency is refused (6000 on CurrencyRef → validation on `currency`), never ignored.
+        currency_ref: non_empty(&customer.currency)
+            .map(|c| qbo::ReferenceType::id(c.to_ascii_uppercase())),
         active: Some(customer.active),
     })
 }

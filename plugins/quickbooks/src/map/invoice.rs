@@ -6,7 +6,7 @@
 //! | `number` | `DocNumber` | at most 21 characters |
 //! | `customer.remote-id` | `CustomerRef.value` | required |
 //! | `issue-date`, `due-date` | `TxnDate`, `DueDate` | |
-//! | `currency` | `CurrencyRef.value` | |
+//! | `currency` | `CurrencyRef.value` | checked first, see [`CompanyCurrency::check`] |
 //! | `tax-mode` | `GlobalTaxCalculation` | exclusive `TaxExcluded`, inclusive `TaxInclusive`, none `NotApplicable` |
 //! | `lines[i]` | `Line[i]`, `DetailType` `SalesItemLineDetail` | see below |
 //! | `kind` + `reference` | `PrivateNote` | `"<marker> <reference>"`, see [`KindMarkers`] |
@@ -18,11 +18,31 @@
 //!
 //! A line: `Description`, `Amount`, `SalesItemLineDetail.Qty`, `.UnitPrice`, `.ItemRef`
 //! (the line's `item-code` through setting `items`, else `default-item`) and `.TaxCodeRef`
-//! (`tax-code` through setting `tax-codes`, else `default-tax-code`). QuickBooks has no
-//! per-line discount and requires `Amount = Qty × UnitPrice`, so a discounted line is sent
-//! with the discounted unit price `amount ÷ quantity` when that division is exact, and is
-//! refused otherwise. `account-code` is not sent (the item carries the income account), nor
-//! is `tax-amount` (QuickBooks computes tax from the tax codes).
+//! (`tax-code` through setting `tax-codes`, else `default-tax-code`). `account-code` is not
+//! sent (the item carries the income account), nor is `tax-amount` (QuickBooks computes tax
+//! from the tax codes).
+//!
+//! # Discounted lines
+//!
+//! QuickBooks requires `Amount = Qty × UnitPrice` on a line (6070 otherwise) and keeps at most
+//! 7 decimals in `UnitPrice`. This connector does not use QuickBooks' `DiscountRate`: the line's
+//! canonical `amount` (already discounted) is what must reach the books, to the cent. So a
+//! discounted line is sent with the discounted unit price `amount ÷ quantity` when that
+//! quotient is exact with at most [`UNIT_PRICE_MAX_DECIMALS`] decimals (4 × 22.5 = 90.00);
+//! otherwise ([`discounted_unit_price`] gives `None`: 3 × 9.0033… ≠ 27.01) the record is refused
+//! before sending, a `validation` error on `lines[i].unit-price` naming the line, never sent
+//! with a rounded unit price that would change the amount or the total.
+//!
+//! # Credit memos
+//!
+//! An invoice whose canonical `total` is negative is a credit: QuickBooks refuses an Invoice
+//! with a negative total, so it is written as a `CreditMemo` with every line's `Amount` and
+//! `UnitPrice` negated (`Qty` kept, so `Amount = Qty × UnitPrice` still holds) and everything
+//! else as for an invoice (`PrivateNote` marker, `DocNumber`, currency, tax codes). QuickBooks'
+//! Ids are per entity, so a credit memo's remote id is [`CREDIT_MEMO_PREFIX`] + its `Id`
+//! (`CM-123`); pulls map credit memos back to invoices with that remote id and every amount
+//! negated again. An invoice cannot become a credit memo or back: an update whose total
+//! changed sign is refused (`validation` on `total`).
 
 use std::collections::BTreeMap;
 
@@ -42,6 +62,99 @@ pub const DOC_NUMBER_MAX: usize = 21;
 pub const CUSTOMER_MEMO_MAX: usize = 1000;
 /// The `DetailType` of the lines this connector writes and reads.
 pub const SALES_ITEM_LINE: &str = "SalesItemLineDetail";
+/// The most decimals QuickBooks keeps in a line's `UnitPrice` (and `Qty`).
+pub const UNIT_PRICE_MAX_DECIMALS: u32 = 7;
+/// Prefix of a credit memo's remote id (`CM-123`); an invoice's remote id is its bare `Id`.
+pub const CREDIT_MEMO_PREFIX: &str = "CM-";
+
+/// Which QuickBooks entity a canonical invoice's remote id names, and its `Id` there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteId<'a> {
+    /// An `Invoice` with this `Id`.
+    Invoice(&'a str),
+    /// A `CreditMemo` with this `Id`.
+    CreditMemo(&'a str),
+}
+
+impl<'a> RemoteId<'a> {
+    /// Parse a remote id: `CM-<Id>` is a credit memo, anything else an invoice.
+    pub fn parse(remote_id: &'a str) -> Self {
+        let id = remote_id.trim();
+        match id.strip_prefix(CREDIT_MEMO_PREFIX) {
+            Some(memo) => RemoteId::CreditMemo(memo),
+            None => RemoteId::Invoice(id),
+        }
+    }
+}
+
+/// What to write for a canonical invoice: an `Invoice`, or a `CreditMemo` for a negative total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SalesTxn {
+    /// An invoice.
+    Invoice(qbo::Invoice),
+    /// A credit memo (amounts already sign-flipped, so positive).
+    CreditMemo(qbo::Invoice),
+}
+
+/// The company's currency settings (`Preferences.CurrencyPrefs`), read once per push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyCurrency {
+    /// `HomeCurrency.value`, e.g. "USD".
+    pub home: String,
+    /// `MultiCurrencyEnabled`.
+    pub multi_currency: bool,
+}
+
+impl CompanyCurrency {
+    /// From the company's preferences; `None` when QuickBooks does not say its home currency.
+    pub fn from_preferences(prefs: &qbo::Preferences) -> Option<Self> {
+        let c = prefs.currency_prefs.as_ref()?;
+        let home = c.home_currency.as_ref()?.value.trim().to_ascii_uppercase();
+        (!home.is_empty()).then(|| Self {
+            home,
+            multi_currency: c.multi_currency_enabled.unwrap_or(false),
+        })
+    }
+
+    /// Check that a record in `currency` (of `what`, e.g. "invoice INV-1") can be written to
+    /// this company, for a customer whose QuickBooks currency is `customer` (when known):
+    /// a currency other than the home one needs multicurrency on; a transaction must be in
+    /// its customer's currency. A `validation` error on `currency` otherwise, naming the
+    /// currency and what to do. An empty currency is not checked (QuickBooks then uses the
+    /// customer's).
+    pub fn check(
+        &self,
+        what: &str,
+        currency: &str,
+        customer: Option<(&str, &str)>,
+    ) -> Result<(), ConnectorError> {
+        let currency = currency.trim().to_ascii_uppercase();
+        if currency.is_empty() {
+            return Ok(());
+        }
+        if currency != self.home && !self.multi_currency {
+            return Err(error::validation(format!(
+                "{what} is in {currency}, but this QuickBooks company works in {home} only (multicurrency is off); \
+                 turn on multicurrency in QuickBooks (Settings > Account and settings > Advanced > Currency), \
+                 or push it in {home}",
+                home = self.home
+            ))
+            .at("currency"));
+        }
+        if let Some((name, customer_currency)) = customer {
+            let customer_currency = customer_currency.trim().to_ascii_uppercase();
+            if !customer_currency.is_empty() && customer_currency != currency {
+                return Err(error::validation(format!(
+                    "{what} is in {currency}, but its QuickBooks customer {name:?} is in {customer_currency}, \
+                     and QuickBooks keeps each customer in one currency; check the customer's currency \
+                     (invoice it in {customer_currency}, or use a customer in {currency})"
+                ))
+                .at("currency"));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Canonical item and tax codes → QuickBooks `Item` and `TaxCode` Ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -148,21 +261,32 @@ fn tax_mode(calculation: Option<&str>) -> TaxMode {
     }
 }
 
-fn line_to_qbo(line: &InvoiceLine, i: usize, codes: &Codes) -> Result<qbo::Line, ConnectorError> {
+fn line_to_qbo(
+    line: &InvoiceLine,
+    i: usize,
+    codes: &Codes,
+    negate: bool,
+) -> Result<qbo::Line, ConnectorError> {
     let qty = line.quantity_decimal(i)?;
     let mut unit_price = line.unit_price_decimal(i)?;
-    let amount = line.amount_decimal(i)?;
+    let mut amount = line.amount_decimal(i)?;
     if let Some(discount) = line.discount_percent_decimal(i)?
         && !discount.is_zero()
     {
         unit_price = discounted_unit_price(amount, qty).ok_or_else(|| {
             error::validation(format!(
-                "line {} has a {discount} % discount; QuickBooks has no line discounts and needs amount = quantity × unit price, \
-                 but {amount} ÷ {qty} is not an exact unit price. Give the line a quantity that divides its amount, or a separate discount line",
-                i + 1
+                "line {} ({:?}) has a {discount} % discount and amount {amount}; QuickBooks needs amount = quantity × unit price \
+                 with at most {UNIT_PRICE_MAX_DECIMALS} decimals in the unit price, and {amount} ÷ {qty} is not exact. \
+                 Give the line a quantity that divides its amount, or put the discount on a separate line",
+                i + 1,
+                line.description
             ))
-            .at(format!("lines[{i}].discount-percent"))
+            .at(format!("lines[{i}].unit-price"))
         })?;
+    }
+    if negate {
+        unit_price = -unit_price;
+        amount = -amount;
     }
     let item = match line.item_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => codes.items.get(code).cloned().ok_or_else(|| {
@@ -204,23 +328,97 @@ fn line_to_qbo(line: &InvoiceLine, i: usize, codes: &Codes) -> Result<qbo::Line,
     })
 }
 
-/// `amount ÷ qty` when it is exact (multiplying back gives `amount`), with trailing zeros
-/// removed. `None` for a zero quantity or an inexact division: QuickBooks would either
-/// refuse the line or change its amount.
+/// `amount ÷ qty` when it is exact — at most [`UNIT_PRICE_MAX_DECIMALS`] decimals, and
+/// multiplying back gives `amount` exactly, checked on the integer mantissas (a `Decimal`
+/// product may itself round, which once let a 28-digit quotient pass) — with trailing zeros
+/// removed. `None` for a zero quantity or an inexact division: QuickBooks would either refuse
+/// the line or change its amount.
 pub fn discounted_unit_price(amount: Decimal, qty: Decimal) -> Option<Decimal> {
     if qty.is_zero() {
         return None;
     }
     let price = amount.checked_div(qty)?.normalize();
-    (price.checked_mul(qty)? == amount).then_some(price)
+    if price.scale() > UNIT_PRICE_MAX_DECIMALS {
+        return None;
+    }
+    exact_product_equals(price, qty, amount).then_some(price)
 }
 
-/// The QuickBooks invoice to send for `invoice`: a create without `remote-id`, otherwise a
-/// sparse update of that `Id` with `sync_token`.
+/// Whether `a × b = c` exactly, compared on integer mantissas (no rounding anywhere).
+fn exact_product_equals(a: Decimal, b: Decimal, c: Decimal) -> bool {
+    let Some(product) = a.mantissa().checked_mul(b.mantissa()) else {
+        return false;
+    };
+    let scale = a.scale() + b.scale();
+    let target = c.mantissa();
+    let pow = |n: u32| 10i128.checked_pow(n);
+    if scale >= c.scale() {
+        pow(scale - c.scale())
+            .and_then(|p| target.checked_mul(p))
+            .is_some_and(|t| t == product)
+    } else {
+        pow(c.scale() - scale)
+            .and_then(|p| product.checked_mul(p))
+            .is_some_and(|p| p == target)
+    }
+}
+
+/// What to write for `invoice`: an `Invoice`, or a `CreditMemo` when its `total` is negative
+/// (see the module doc). A create without `remote-id`, otherwise a sparse update of the
+/// entity the remote id names, with `sync_token`; an update whose total changed sign is
+/// refused.
+pub fn to_qbo_txn(
+    invoice: &Invoice,
+    sync_token: Option<&str>,
+    rules: &InvoiceRules,
+) -> Result<SalesTxn, ConnectorError> {
+    let credit = invoice.total_decimal()? < Decimal::ZERO;
+    let number = invoice.number.trim();
+    let id = match invoice.remote_id.as_deref().map(RemoteId::parse) {
+        None => None,
+        Some(RemoteId::CreditMemo(id)) if credit => Some(id.to_owned()),
+        Some(RemoteId::Invoice(id)) if !credit => Some(id.to_owned()),
+        Some(RemoteId::CreditMemo(id)) => {
+            return Err(error::validation(format!(
+                "invoice {number} was sent to QuickBooks as credit memo {id} (its total was negative) and its total is now {}; \
+                 QuickBooks cannot turn a credit memo into an invoice: roll it back and push it again",
+                invoice.total.trim()
+            ))
+            .at("total"));
+        }
+        Some(RemoteId::Invoice(id)) => {
+            return Err(error::validation(format!(
+                "invoice {number} was sent to QuickBooks as invoice {id} and its total is now negative ({}); \
+                 QuickBooks cannot turn an invoice into a credit memo: roll it back and push it again",
+                invoice.total.trim()
+            ))
+            .at("total"));
+        }
+    };
+    let mut q = build(invoice, sync_token, rules, credit)?;
+    q.id = id;
+    Ok(if credit {
+        SalesTxn::CreditMemo(q)
+    } else {
+        SalesTxn::Invoice(q)
+    })
+}
+
+/// The QuickBooks invoice to send for `invoice` (a non-negative total): a create without
+/// `remote-id`, otherwise a sparse update of that `Id` with `sync_token`.
 pub fn to_qbo(
     invoice: &Invoice,
     sync_token: Option<&str>,
     rules: &InvoiceRules,
+) -> Result<qbo::Invoice, ConnectorError> {
+    build(invoice, sync_token, rules, false)
+}
+
+fn build(
+    invoice: &Invoice,
+    sync_token: Option<&str>,
+    rules: &InvoiceRules,
+    negate: bool,
 ) -> Result<qbo::Invoice, ConnectorError> {
     let number = invoice.number.trim();
     if number.chars().count() > DOC_NUMBER_MAX {
@@ -265,7 +463,7 @@ pub fn to_qbo(
         .lines
         .iter()
         .enumerate()
-        .map(|(i, line)| line_to_qbo(line, i, &rules.codes))
+        .map(|(i, line)| line_to_qbo(line, i, &rules.codes, negate))
         .collect::<Result<Vec<_>, _>>()?;
     let update = invoice.remote_id.is_some();
     Ok(qbo::Invoice {
@@ -287,7 +485,7 @@ pub fn to_qbo(
         customer_ref: Some(qbo::ReferenceType::id(customer_id)),
         currency_ref: Some(invoice.currency.trim())
             .filter(|c| !c.is_empty())
-            .map(qbo::ReferenceType::id),
+            .map(|c| qbo::ReferenceType::id(c.to_ascii_uppercase())),
         global_tax_calculation: Some(tax_calculation(invoice.tax_mode).to_owned()),
         line: lines,
         private_note: Some(
@@ -382,6 +580,38 @@ fn line_from_qbo(line: &qbo::Line, codes: &Codes) -> InvoiceLine {
         ),
         tax_amount: None,
     }
+}
+
+/// The canonical invoice of a QuickBooks credit memo, when it is of `kind`: remote id
+/// `CM-<Id>`, every amount (lines' `amount` and `unit-price`, `subtotal`, `tax-total`,
+/// `total`) negated, so it reads back as the negative invoice that was pushed.
+pub fn from_qbo_credit_memo(
+    mut q: qbo::Invoice,
+    kind: InvoiceKind,
+    rules: &InvoiceRules,
+) -> Result<Option<Invoice>, ConnectorError> {
+    let status = status_of(&q);
+    let neg = |a: &mut Option<Amount>| {
+        if let Some(v) = a {
+            v.0 = -v.0;
+        }
+    };
+    neg(&mut q.total_amt);
+    neg(&mut q.balance);
+    if let Some(t) = q.txn_tax_detail.as_mut() {
+        neg(&mut t.total_tax);
+    }
+    for line in &mut q.line {
+        neg(&mut line.amount);
+        if let Some(d) = line.sales_item_line_detail.as_mut() {
+            neg(&mut d.unit_price);
+        }
+    }
+    q.id = q.id.map(|id| format!("{CREDIT_MEMO_PREFIX}{id}"));
+    Ok(from_qbo(q, kind, rules)?.map(|mut inv| {
+        inv.status = status;
+        inv
+    }))
 }
 
 /// The canonical invoice of a QuickBooks invoice, when it is of `kind` (see
@@ -630,7 +860,242 @@ mod tests {
         inv.lines = vec![line("3", "10.00", "27.01", None, None)];
         inv.lines[0].discount_percent = Some("10".into());
         let e = to_qbo(&inv, None, &rules()).expect_err("inexact");
-        assert_eq!(e.field(), Some("lines[0].discount-percent"));
+        assert_eq!(e.field(), Some("lines[0].unit-price"));
+        assert_eq!(
+            e.message(),
+            "line 1 (\"Call-out\") has a 10 % discount and amount 27.01; QuickBooks needs amount = quantity × unit price \
+             with at most 7 decimals in the unit price, and 27.01 ÷ 3 is not exact. \
+             Give the line a quantity that divides its amount, or put the discount on a separate line"
+        );
+    }
+
+    #[test]
+    fn discounted_unit_prices_are_exact_or_refused() {
+        let d = |s: &str| s.parse::<Decimal>().expect("dec");
+        let ok = |amount: &str, qty: &str| {
+            discounted_unit_price(d(amount), d(qty)).map(|p| p.to_string())
+        };
+        assert_eq!(ok("90.00", "4").as_deref(), Some("22.5"));
+        assert_eq!(ok("7.50", "0.3").as_deref(), Some("25"));
+        assert_eq!(ok("10", "0.0008").as_deref(), Some("12500"));
+        assert_eq!(ok("1", "128").as_deref(), Some("0.0078125"), "7 decimals");
+        assert_eq!(ok("1", "256"), None, "0.00390625 has 8 decimals");
+        assert_eq!(ok("27.01", "3"), None);
+        assert_eq!(ok("1", "0"), None);
+        // The case that used to pass: 100.00 ÷ 3.3 = 30.303030303030303030303030303 (28 digits),
+        // whose Decimal product with 3.3 rounds back to 100.
+        let q = d("100.00").checked_div(d("3.3")).expect("div");
+        assert_eq!(
+            q.checked_mul(d("3.3")),
+            Some(d("100")),
+            "the Decimal product rounds"
+        );
+        assert_eq!(ok("100.00", "3.3"), None);
+        assert!(!exact_product_equals(q, d("3.3"), d("100.00")));
+        assert!(exact_product_equals(d("22.5"), d("4"), d("90.00")));
+    }
+
+    #[test]
+    fn an_inexact_discounted_line_is_refused_on_its_unit_price() {
+        let mut inv = invoice();
+        inv.lines = vec![
+            line("1", "10.00", "10.00", None, None),
+            line("3.3", "33.67", "100.00", None, None),
+        ];
+        inv.lines[1].discount_percent = Some("10".into());
+        let e = to_qbo_txn(&inv, None, &rules()).expect_err("inexact");
+        assert_eq!(e.field(), Some("lines[1].unit-price"));
+        assert!(
+            e.message()
+                .starts_with("line 2 (\"Call-out\") has a 10 % discount and amount 100.00;"),
+            "{}",
+            e.message()
+        );
+    }
+
+    fn credit() -> Invoice {
+        let mut inv = invoice();
+        inv.number = "CN-7".into();
+        inv.lines = vec![
+            line("2", "-40.00", "-80.00", Some("LABOUR"), Some("TAX")),
+            line("-1", "12.50", "-12.50", None, Some("NONE")),
+        ];
+        inv.subtotal = "-92.50".into();
+        inv.tax_total = "-6.80".into();
+        inv.total = "-99.30".into();
+        inv
+    }
+
+    #[test]
+    fn a_negative_invoice_is_a_credit_memo_with_every_amount_sign_flipped() {
+        let SalesTxn::CreditMemo(q) = to_qbo_txn(&credit(), None, &rules()).expect("valid") else {
+            panic!("not a credit memo")
+        };
+        let json = serde_json::to_string(&q).expect("encodes");
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"DocNumber":"CN-7","TxnDate":"2026-11-20","DueDate":"2026-12-20","CustomerRef":{"value":"58"},"#,
+                r#""CurrencyRef":{"value":"USD"},"GlobalTaxCalculation":"TaxExcluded","Line":["#,
+                r#"{"Description":"Call-out","Amount":80.00,"DetailType":"SalesItemLineDetail","SalesItemLineDetail":{"ItemRef":{"value":"1"},"UnitPrice":40.00,"Qty":2,"TaxCodeRef":{"value":"TAX"}}},"#,
+                r#"{"Description":"Call-out","Amount":12.50,"DetailType":"SalesItemLineDetail","SalesItemLineDetail":{"ItemRef":{"value":"9"},"UnitPrice":-12.50,"Qty":-1,"TaxCodeRef":{"value":"NON"}}}],"#,
+                r#""PrivateNote":"Tracker Pro job J-42","CustomerMemo":{"value":"Thanks for your business"}}"#
+            )
+        );
+        // A positive invoice stays an invoice; zero too.
+        assert!(matches!(
+            to_qbo_txn(&invoice(), None, &rules()),
+            Ok(SalesTxn::Invoice(_))
+        ));
+        let mut zero = invoice();
+        zero.total = "0.00".into();
+        assert!(matches!(
+            to_qbo_txn(&zero, None, &rules()),
+            Ok(SalesTxn::Invoice(_))
+        ));
+    }
+
+    #[test]
+    fn remote_ids_tell_credit_memos_from_invoices_and_updates_keep_the_entity() {
+        assert_eq!(RemoteId::parse("CM-12"), RemoteId::CreditMemo("12"));
+        assert_eq!(RemoteId::parse("130"), RemoteId::Invoice("130"));
+        let mut inv = credit();
+        inv.remote_id = Some("CM-12".into());
+        let SalesTxn::CreditMemo(q) = to_qbo_txn(&inv, Some("3"), &rules()).expect("valid") else {
+            panic!("not a credit memo")
+        };
+        assert_eq!(
+            (q.id.as_deref(), q.sync_token.as_deref(), q.sparse),
+            (Some("12"), Some("3"), Some(true))
+        );
+        inv.remote_id = Some("130".into());
+        let e = to_qbo_txn(&inv, Some("3"), &rules()).expect_err("sign change");
+        assert_eq!(e.field(), Some("total"));
+        assert_eq!(
+            e.message(),
+            "invoice CN-7 was sent to QuickBooks as invoice 130 and its total is now negative (-99.30); \
+             QuickBooks cannot turn an invoice into a credit memo: roll it back and push it again"
+        );
+        let mut inv = invoice();
+        inv.remote_id = Some("CM-12".into());
+        let e = to_qbo_txn(&inv, Some("3"), &rules()).expect_err("sign change");
+        assert_eq!(e.field(), Some("total"));
+        assert!(
+            e.message()
+                .starts_with("invoice INV-1001 was sent to QuickBooks as credit memo 12")
+        );
+    }
+
+    #[test]
+    fn a_pulled_credit_memo_reads_back_as_the_negative_invoice_pushed() {
+        let original = credit();
+        let SalesTxn::CreditMemo(mut q) = to_qbo_txn(&original, None, &rules()).expect("valid")
+        else {
+            panic!("not a credit memo")
+        };
+        // As QuickBooks answers: its Id, totals and tax (80 × 8.5 % = 6.80).
+        q.id = Some("12".into());
+        q.sync_token = Some("0".into());
+        q.total_amt = Some(Amount("99.3".parse().expect("dec")));
+        q.balance = Some(Amount("99.3".parse().expect("dec")));
+        q.txn_tax_detail = Some(qbo::TxnTaxDetail {
+            total_tax: Some(Amount("6.8".parse().expect("dec"))),
+        });
+        let text = serde_json::to_string(&q).expect("encodes");
+        let back: qbo::Invoice = serde_json::from_str(&text).expect("parses");
+        let inv = from_qbo_credit_memo(back, InvoiceKind::Job, &rules())
+            .expect("maps")
+            .expect("job");
+        assert_eq!(inv.remote_id.as_deref(), Some("CM-12"));
+        assert_eq!(inv.version.as_deref(), Some("0"));
+        assert_eq!(inv.kind, InvoiceKind::Job);
+        assert_eq!(inv.number, "CN-7");
+        assert_eq!(
+            (
+                inv.subtotal.as_str(),
+                inv.tax_total.as_str(),
+                inv.total.as_str()
+            ),
+            ("-92.50", "-6.80", "-99.30")
+        );
+        assert_eq!(inv.status, InvoiceStatus::Authorised);
+        for (a, b) in original.lines.iter().zip(&inv.lines) {
+            assert_eq!(
+                (
+                    a.quantity.as_str(),
+                    a.unit_price.as_str(),
+                    a.amount.as_str()
+                ),
+                (
+                    b.quantity.as_str(),
+                    b.unit_price.as_str(),
+                    b.amount.as_str()
+                )
+            );
+        }
+        assert!(
+            from_qbo_credit_memo(
+                serde_json::from_str(&text).expect("parses"),
+                InvoiceKind::Contract,
+                &rules()
+            )
+            .expect("maps")
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn currencies_are_checked_against_the_company_before_sending() {
+        let prefs: qbo::Preferences = serde_json::from_str(
+            r#"{"Id":"1","CurrencyPrefs":{"MultiCurrencyEnabled":false,"HomeCurrency":{"value":"USD"}},"SalesFormsPrefs":{"CustomTxnNumbers":true}}"#,
+        )
+        .expect("parses");
+        let single = CompanyCurrency::from_preferences(&prefs).expect("home");
+        assert_eq!(
+            single,
+            CompanyCurrency {
+                home: "USD".into(),
+                multi_currency: false
+            }
+        );
+        assert!(single.check("invoice INV-1", "usd", None).is_ok());
+        assert!(single.check("invoice INV-1", "", None).is_ok());
+        let e = single
+            .check("invoice INV-1", "JPY", None)
+            .expect_err("foreign");
+        assert_eq!(e.field(), Some("currency"));
+        assert_eq!(
+            e.message(),
+            "invoice INV-1 is in JPY, but this QuickBooks company works in USD only (multicurrency is off); \
+             turn on multicurrency in QuickBooks (Settings > Account and settings > Advanced > Currency), or push it in USD"
+        );
+        let multi = CompanyCurrency {
+            home: "USD".into(),
+            multi_currency: true,
+        };
+        assert!(
+            multi
+                .check("invoice INV-1", "AUD", Some(("Sydney Pty", "AUD")))
+                .is_ok()
+        );
+        assert!(multi.check("invoice INV-1", "AUD", None).is_ok());
+        let e = multi
+            .check("invoice INV-1", "AUD", Some(("Acme", "USD")))
+            .expect_err("customer currency");
+        assert_eq!(e.field(), Some("currency"));
+        assert_eq!(
+            e.message(),
+            "invoice INV-1 is in AUD, but its QuickBooks customer \"Acme\" is in USD, and QuickBooks keeps each customer \
+             in one currency; check the customer's currency (invoice it in USD, or use a customer in AUD)"
+        );
+        let mut inv = invoice();
+        inv.currency = "aud".into();
+        let q = to_qbo(&inv, None, &rules()).expect("valid");
+        assert_eq!(q.currency_ref, Some(qbo::ReferenceType::id("AUD")));
+        assert_eq!(
+            CompanyCurrency::from_preferences(&qbo::Preferences::default()),
+            None
+        );
     }
 
     #[test]

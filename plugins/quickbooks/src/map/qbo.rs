@@ -210,6 +210,9 @@ pub struct LinkedTxn {
 }
 
 /// `Invoice` (Transaction + SalesTransaction + Invoice elements this connector maps).
+///
+/// Also used for `CreditMemo`: both extend `SalesTransaction`, and this connector reads and
+/// writes only `SalesTransaction` elements of either.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Invoice {
@@ -308,6 +311,9 @@ pub struct QueryResponse {
     /// Invoices, when the query was for invoices.
     #[serde(rename = "Invoice", default, skip_serializing_if = "Vec::is_empty")]
     pub invoices: Vec<Invoice>,
+    /// Credit memos, when the query was for credit memos.
+    #[serde(rename = "CreditMemo", default, skip_serializing_if = "Vec::is_empty")]
+    pub credit_memos: Vec<Invoice>,
     /// `startPosition`.
     #[serde(
         rename = "startPosition",
@@ -359,6 +365,13 @@ pub struct BatchItemRequest {
     /// The invoice to write.
     #[serde(rename = "Invoice", default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<Invoice>,
+    /// The credit memo to write.
+    #[serde(
+        rename = "CreditMemo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credit_memo: Option<Invoice>,
 }
 
 /// `IntuitBatchRequest`, the body of `POST /batch`.
@@ -381,9 +394,37 @@ pub struct BatchItemResponse {
     /// The invoice written.
     #[serde(rename = "Invoice", default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<Invoice>,
+    /// The credit memo written.
+    #[serde(
+        rename = "CreditMemo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credit_memo: Option<Invoice>,
     /// Why this item failed.
     #[serde(rename = "Fault", default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+}
+
+/// `CurrencyPrefs` of `Preferences`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CurrencyPrefs {
+    /// `MultiCurrencyEnabled`: whether the company may use currencies other than its home one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_currency_enabled: Option<bool>,
+    /// `HomeCurrency`: the company's home currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_currency: Option<ReferenceType>,
+}
+
+/// `Preferences` (the currency preferences only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Preferences {
+    /// `CurrencyPrefs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_prefs: Option<CurrencyPrefs>,
 }
 
 /// `CompanyInfo` (the name only).
@@ -404,6 +445,20 @@ pub struct IntuitResponse {
     /// An invoice (read, create, update, void, delete).
     #[serde(rename = "Invoice", default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<Invoice>,
+    /// A credit memo (read, create, update, delete).
+    #[serde(
+        rename = "CreditMemo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credit_memo: Option<Invoice>,
+    /// The company's preferences.
+    #[serde(
+        rename = "Preferences",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub preferences: Option<Preferences>,
     /// Company info.
     #[serde(
         rename = "CompanyInfo",

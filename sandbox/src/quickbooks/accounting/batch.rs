@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use super::fault::QboFault;
-use super::realm::Realm;
+use super::realm::{Kind, Realm};
 use super::{control, customers, invoices, payments, query, validate};
 
 /// Most items in one batch.
@@ -75,7 +75,16 @@ fn answer(
         return match operation {
             "create" | "update" | "delete" | "void" => Ok((
                 "Invoice",
-                invoices::write(realm, invoice, Some(operation), now)?,
+                invoices::write(realm, Kind::Invoice, invoice, Some(operation), now)?,
+            )),
+            other => Err(invoices::unsupported_operation(other)),
+        };
+    }
+    if let Some(memo) = item.get("CreditMemo") {
+        return match operation {
+            "create" | "update" | "delete" => Ok((
+                "CreditMemo",
+                invoices::write(realm, Kind::CreditMemo, memo, Some(operation), now)?,
             )),
             other => Err(invoices::unsupported_operation(other)),
         };
@@ -86,5 +95,7 @@ fn answer(
             other => Err(invoices::unsupported_operation(other)),
         };
     }
-    Err(QboFault::required("Customer|Invoice|Payment|Query"))
+    Err(QboFault::required(
+        "Customer|Invoice|CreditMemo|Payment|Query",
+    ))
 }

@@ -51,7 +51,12 @@ pub(crate) fn run(
             .filter(|kind| {
                 matches!(
                     kind,
-                    Kind::Customer | Kind::Invoice | Kind::Item | Kind::TaxCode | Kind::Payment
+                    Kind::Customer
+                        | Kind::Invoice
+                        | Kind::CreditMemo
+                        | Kind::Item
+                        | Kind::TaxCode
+                        | Kind::Payment
                 )
             })
             .ok_or_else(|| QboFault::unsupported(&format!("entities={name}")))?;

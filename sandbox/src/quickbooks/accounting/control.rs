@@ -105,6 +105,14 @@ pub(crate) async fn invoices(
     dump(&core, &realm_id, Kind::Invoice).await
 }
 
+/// `GET /_sandbox/qbo/{realm}/creditmemos`.
+pub(crate) async fn credit_memos(
+    State(core): State<Arc<Core>>,
+    Path(realm_id): Path<String>,
+) -> Response {
+    dump(&core, &realm_id, Kind::CreditMemo).await
+}
+
 /// `GET /_sandbox/qbo/{realm}/payments`.
 pub(crate) async fn payments(
     State(core): State<Arc<Core>>,
@@ -131,6 +139,11 @@ fn bad_request(message: String) -> Response {
 /// `/batch` of more than `n` items with the 1040 fault it gives a batch of 31, as Intuit
 /// does when it lowers the limit for a company under load; the answer then also carries
 /// `"batchLimit": n`. A reset without it restores the limit of 30.
+///
+/// An optional `{"multiCurrency": true}` (with or without `batchLimit`) makes the fresh
+/// company a multicurrency one (`Preferences.CurrencyPrefs.MultiCurrencyEnabled` true), as
+/// its admin would in QuickBooks; the answer then carries `"multiCurrency": true`. A reset
+/// without it gives a single-currency company again (Intuit's default).
 pub(crate) async fn reset(
     State(core): State<Arc<Core>>,
     Path(realm_id): Path<String>,
@@ -139,13 +152,22 @@ pub(crate) async fn reset(
     let Some(company) = company(&realm_id) else {
         return unknown_realm(&realm_id);
     };
-    let limit = if body.iter().all(u8::is_ascii_whitespace) {
-        None
+    let options: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
     } else {
-        let options: Value = match serde_json::from_slice(&body) {
+        match serde_json::from_slice(&body) {
             Ok(options) => options,
             Err(error) => return bad_request(format!("reset options are not JSON: {error}")),
-        };
+        }
+    };
+    let multi_currency = match options.get("multiCurrency") {
+        None => false,
+        Some(Value::Bool(on)) => *on,
+        Some(other) => {
+            return bad_request(format!("multiCurrency must be true or false, not {other}"));
+        }
+    };
+    let limit = {
         match options.get("batchLimit") {
             None => None,
             Some(max) => match max.as_u64() {
@@ -161,6 +183,12 @@ pub(crate) async fn reset(
     };
     core.qbo_books.reset(company, core.clock.now());
     let mut answer = json!({ "realmId": company.realm_id, "reset": true });
+    if multi_currency {
+        core.qbo_books.with_realm(company.realm_id, |realm| {
+            realm.multi_currency = true;
+        });
+        answer["multiCurrency"] = json!(true);
+    }
     if let Some(max) = limit {
         core.qbo_books.with_realm(company.realm_id, |realm| {
             realm.batch_limit = usize::try_from(max).unwrap_or(batch::MAX_ITEMS);

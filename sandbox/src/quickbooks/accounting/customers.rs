@@ -2,16 +2,23 @@
 //! `DisplayName` unique across customers, vendors and employees
 //! (case-insensitive), length limits from Intuit's API reference, and no
 //! `:`, tab or newline in a name.
+//!
+//! A customer's `CurrencyRef` is set when it is created (the home currency when none is
+//! sent; a foreign one only in a multicurrency company, see [`super::currency`]) and fixed
+//! afterwards: an update naming another currency is refused with 6000, element `CurrencyRef`
+//! (detail `Business Validation Error: You can't change the currency of a customer once it's
+//! set. Customer currency: USD, supplied: EUR`). An update without `CurrencyRef` keeps it.
 
 use std::time::SystemTime;
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
+use super::currency;
 use super::fault::QboFault;
 use super::money;
 use super::realm::{Kind, Realm};
-use super::validate::{self, boolean, id_and_sync, known_keys, max_length, string};
+use super::validate::{self, boolean, id_and_sync, known_keys, max_length, reference, string};
 
 /// Writable string elements and their maximum lengths.
 const NAME_FIELDS: &[(&str, usize)] = &[
@@ -46,6 +53,7 @@ const OTHER_WRITABLE: &[&str] = &[
     "BillAddr",
     "ShipAddr",
     "PrimaryTaxIdentifier",
+    "CurrencyRef",
 ];
 /// Elements a client may send back as it read them; the sandbox keeps its own.
 const READ_ONLY: &[&str] = &[
@@ -59,7 +67,6 @@ const READ_ONLY: &[&str] = &[
     "BalanceWithJobs",
     "Job",
     "BillWithParent",
-    "CurrencyRef",
     "PreferredDeliveryMethod",
     "IsProject",
     "V4IDPseudonym",
@@ -112,7 +119,21 @@ fn update(
     } else {
         request.clone()
     };
-    let customer = build(realm, &merged, Some(&id))?;
+    let stored_currency = current.body.get("CurrencyRef").cloned();
+    let mut customer = build(realm, &merged, Some(&id))?;
+    if let Some(stored) = stored_currency {
+        let sent = reference(request, "CurrencyRef")?;
+        if let (Some(sent), Some(kept)) = (sent, stored["value"].as_str())
+            && sent != kept
+        {
+            return Err(currency::business(format!(
+                "You can't change the currency of a customer once it's set. Customer currency: \
+                 {kept}, supplied: {sent}"
+            ))
+            .at("CurrencyRef"));
+        }
+        customer.insert("CurrencyRef".into(), stored);
+    }
     realm.replace(Kind::Customer, &id, customer, now);
     refresh_balance(realm, &id);
     served(realm, &id)
@@ -231,7 +252,12 @@ fn build(
     customer.insert("BillWithParent".into(), json!(false));
     customer.insert("Balance".into(), json!(0));
     customer.insert("BalanceWithJobs".into(), json!(0));
-    customer.insert("CurrencyRef".into(), realm.currency());
+    let home = realm.home_currency();
+    let currency = match reference(request, "CurrencyRef")? {
+        Some(code) => currency::resolve(code, home, realm.multi_currency)?,
+        None => home,
+    };
+    customer.insert("CurrencyRef".into(), currency.reference());
     customer.insert("PreferredDeliveryMethod".into(), json!("Print"));
     customer.insert("IsProject".into(), json!(false));
     Ok(customer)
@@ -297,12 +323,19 @@ fn ensure_unique_name(realm: &Realm, display: &str, own_id: Option<&str>) -> Res
     }
 }
 
-/// Sets the customer's `Balance` to the open balance of its live invoices
-/// (a derived field: it does not advance `SyncToken`).
+/// Sets the customer's `Balance` to the open balance of its live invoices less the unapplied
+/// credit of its live credit memos (a derived field: it does not advance `SyncToken`).
 pub(crate) fn refresh_balance(realm: &mut Realm, customer_id: &str) {
     let open: Decimal = realm
-        .invoices_of(customer_id)
-        .filter_map(|invoice| money::decimal(&invoice.body["Balance"], "Balance").ok())
+        .txns_of(customer_id)
+        .filter_map(|(kind, txn)| {
+            let balance = money::decimal(&txn.body["Balance"], "Balance").ok()?;
+            Some(if kind == Kind::CreditMemo {
+                -balance
+            } else {
+                balance
+            })
+        })
         .sum();
     if let Some(customer) = realm.body_mut(Kind::Customer, customer_id) {
         customer.insert("Balance".into(), money::number(open));

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::fault::QboFault;
 use super::pipeline::{Access, Call};
 use super::realm::Kind;
-use super::{batch, cdc, customers, invoices, payments, query};
+use super::{batch, cdc, customers, invoices, payments, preferences, query};
 use crate::state::Core;
 
 type Params = Query<HashMap<String, String>>;
@@ -52,7 +52,7 @@ fn call(
     }
 }
 
-/// `GET /customer|invoice|payment|item|taxcode/{id}`.
+/// `GET /customer|invoice|creditmemo|payment|item|taxcode/{id}`.
 async fn read(
     kind: Kind,
     core: Arc<Core>,
@@ -86,6 +86,7 @@ macro_rules! reader {
 
 reader!(read_customer, Kind::Customer);
 reader!(read_invoice, Kind::Invoice);
+reader!(read_credit_memo, Kind::CreditMemo);
 reader!(read_payment, Kind::Payment);
 reader!(read_item, Kind::Item);
 reader!(read_tax_code, Kind::TaxCode);
@@ -118,9 +119,52 @@ pub(crate) async fn write_invoice(
     call(core, headers, realm_id, params, Access::Write)
         .serve(move |realm, now| {
             let body = json_body(&body)?;
-            invoices::write(realm, &body, operation.as_deref(), now)
+            invoices::write(realm, Kind::Invoice, &body, operation.as_deref(), now)
                 .map(|invoice| wrapped(Kind::Invoice, invoice))
         })
+        .await
+}
+
+/// `POST /creditmemo[?operation=delete|update]`.
+pub(crate) async fn write_credit_memo(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Path(realm_id): Path<String>,
+    Query(params): Params,
+    body: Bytes,
+) -> Response {
+    let operation = params.get("operation").cloned();
+    call(core, headers, realm_id, params, Access::Write)
+        .serve(move |realm, now| {
+            let body = json_body(&body)?;
+            invoices::write(realm, Kind::CreditMemo, &body, operation.as_deref(), now)
+                .map(|memo| wrapped(Kind::CreditMemo, memo))
+        })
+        .await
+}
+
+/// `GET /preferences`.
+pub(crate) async fn read_preferences(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Path(realm_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    call(core, headers, realm_id, params, Access::Read)
+        .serve(move |realm, _| Ok(json!({ "Preferences": preferences::served(realm) })))
+        .await
+}
+
+/// `POST /preferences`: the sandbox models no writable preference; Intuit does not let an app
+/// turn multicurrency on (the company's admin does, once, in QuickBooks).
+pub(crate) async fn write_preferences(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Path(realm_id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    call(core, headers, realm_id, params, Access::Write)
+        .serve(move |_, _| Err(invoices::unsupported_operation("update")))
         .await
 }
 

@@ -1,13 +1,33 @@
-//! Invoice create, full and sparse update, delete and void, with the
-//! amounts QuickBooks computes: line `Amount` = `Qty` × `UnitPrice` (less
-//! `DiscountRate` %), tax per line from its tax code's rate, `TotalAmt` and
-//! `Balance`. See [`super::tax`] for the three `GlobalTaxCalculation` modes.
+//! Sales transactions: `Invoice` (create, full and sparse update, delete and void) and
+//! `CreditMemo` (create, full and sparse update, delete; Intuit's API reference offers no void
+//! for credit memos, so `?operation=void` is 500 "Unsupported Operation"), with the amounts
+//! QuickBooks computes: line `Amount` = `Qty` × `UnitPrice` (less `DiscountRate` %), tax per
+//! line from its tax code's rate, `TotalAmt` and `Balance` (a credit memo also has
+//! `RemainingCredit`, the credit not yet applied: its total, as the sandbox does not apply
+//! credits). See [`super::tax`] for the three `GlobalTaxCalculation` modes.
+//!
+//! Both share Finance.xsd's `SalesTransaction` elements and rules:
+//!
+//! - a total below zero is refused (6000, element `TotalAmt`, detail `Business Validation
+//!   Error: Invoice amount cannot be negative. TotalAmt:-10` — `CreditMemo amount ...` for a
+//!   credit memo): a credit is a credit memo with positive amounts. Lines may be negative;
+//! - `DocNumber` is unique among live transactions of the same type (6140), as QuickBooks
+//!   enforces with custom transaction numbers on; a transaction sent without one gets the next
+//!   number of the sales forms' shared sequence (the highest numeric `DocNumber` of invoices
+//!   and credit memos + 1, from 1001);
+//! - currency: see [`super::currency`]. The transaction is in its customer's currency;
+//!   `CurrencyRef` may be sent and must then name that currency (else 6000, element
+//!   `CurrencyRef`). In a multicurrency company every transaction carries `ExchangeRate` (the
+//!   one sent, else the sandbox's rate; 1 for the home currency), `HomeTotalAmt` and
+//!   `HomeBalance` (`TotalAmt` and `Balance` × `ExchangeRate`, rounded to the home currency's
+//!   cents); a single-currency company's transactions carry none of the three.
 
 use std::time::SystemTime;
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value, json};
 
+use super::currency::{self, Currency};
 use super::customers::refresh_balance;
 use super::fault::{QboFault, company_date};
 use super::money::{self, number, optional_decimal, round_cents};
@@ -23,6 +43,8 @@ const FIRST_DOC_NUMBER: u64 = 1001;
 const WRITABLE: &[&str] = &[
     "Line",
     "CustomerRef",
+    "CurrencyRef",
+    "ExchangeRate",
     "DocNumber",
     "TxnDate",
     "DueDate",
@@ -42,7 +64,9 @@ const READ_ONLY: &[&str] = &[
     "Balance",
     "LinkedTxn",
     "TxnTaxDetail",
-    "CurrencyRef",
+    "HomeTotalAmt",
+    "HomeBalance",
+    "RemainingCredit",
     "ApplyTaxAfterDiscount",
     "PrintStatus",
     "EmailStatus",
@@ -66,24 +90,26 @@ const DETAIL_KEYS: &[&str] = &[
     "TaxInclusiveAmt",
 ];
 
-/// `POST /invoice[?operation=update|delete|void]`.
+/// `POST /invoice[?operation=update|delete|void]` (`kind` [`Kind::Invoice`]) or
+/// `POST /creditmemo[?operation=update|delete]` (`kind` [`Kind::CreditMemo`]).
 pub(crate) fn write(
     realm: &mut Realm,
+    kind: Kind,
     body: &Value,
     operation: Option<&str>,
     now: SystemTime,
 ) -> Result<Value, QboFault> {
-    let request = validate::object(body, "Invoice")?;
+    let request = validate::object(body, kind.name())?;
     match operation {
-        Some("delete") => delete(realm, request, now),
-        Some("void") => void(realm, request, now),
+        Some("delete") => delete(realm, kind, request, now),
+        Some("void") if kind == Kind::Invoice => void(realm, request, now),
         None | Some("create") | Some("update") if request.contains_key("Id") => {
-            update(realm, request, now)
+            update(realm, kind, request, now)
         }
         None | Some("create") => {
-            let invoice = build(realm, request, None, &[], now)?;
-            let id = realm.insert(Kind::Invoice, invoice, now);
-            settle(realm, &id)
+            let txn = build(realm, kind, request, None, &[], now)?;
+            let id = realm.insert(kind, txn, now);
+            settle(realm, kind, &id)
         }
         Some(other) => Err(unsupported_operation(other)),
     }
@@ -98,15 +124,16 @@ pub(crate) fn unsupported_operation(operation: &str) -> QboFault {
     )
 }
 
-/// The live invoice `id` whose `SyncToken` is `sync`.
+/// The live transaction `id` of `kind` whose `SyncToken` is `sync`.
 fn current<'a>(
     realm: &'a Realm,
+    kind: Kind,
     id: &str,
     sync: &str,
 ) -> Result<&'a super::realm::Entity, QboFault> {
     let invoice = realm
-        .get(Kind::Invoice, id)
-        .ok_or_else(|| QboFault::not_found("Invoice", id))?;
+        .get(kind, id)
+        .ok_or_else(|| QboFault::not_found(kind.name(), id))?;
     if invoice.sync_token() != sync {
         return Err(QboFault::stale());
     }
@@ -115,11 +142,12 @@ fn current<'a>(
 
 fn update(
     realm: &mut Realm,
+    kind: Kind,
     request: &Map<String, Value>,
     now: SystemTime,
 ) -> Result<Value, QboFault> {
     let (id, sync) = id_and_sync(request)?;
-    let stored = current(realm, &id, &sync)?.body.clone();
+    let stored = current(realm, kind, &id, &sync)?.body.clone();
     let merged = if boolean(request, "sparse")?.unwrap_or(false) {
         let mut merged = stored.clone();
         merged.extend(
@@ -132,23 +160,24 @@ fn update(
         request.clone()
     };
     let links = linked(&stored);
-    let invoice = build(realm, &merged, Some(&id), &links, now)?;
+    let txn = build(realm, kind, &merged, Some(&id), &links, now)?;
     let old_customer = stored["CustomerRef"]["value"]
         .as_str()
         .unwrap_or("")
         .to_owned();
-    realm.replace(Kind::Invoice, &id, invoice, now);
+    realm.replace(kind, &id, txn, now);
     refresh_balance(realm, &old_customer);
-    settle(realm, &id)
+    settle(realm, kind, &id)
 }
 
 fn delete(
     realm: &mut Realm,
+    kind: Kind,
     request: &Map<String, Value>,
     now: SystemTime,
 ) -> Result<Value, QboFault> {
     let (id, sync) = id_and_sync(request)?;
-    let invoice = current(realm, &id, &sync)?;
+    let invoice = current(realm, kind, &id, &sync)?;
     if !linked(&invoice.body).is_empty() {
         return Err(QboFault::validation(
             "6480",
@@ -163,8 +192,8 @@ fn delete(
         .unwrap_or("")
         .to_owned();
     let tombstone = realm
-        .delete(Kind::Invoice, &id, now)
-        .ok_or_else(|| QboFault::not_found("Invoice", &id))?;
+        .delete(kind, &id, now)
+        .ok_or_else(|| QboFault::not_found(kind.name(), &id))?;
     refresh_balance(realm, &customer);
     Ok(tombstone)
 }
@@ -175,7 +204,7 @@ fn void(
     now: SystemTime,
 ) -> Result<Value, QboFault> {
     let (id, sync) = id_and_sync(request)?;
-    let mut invoice = current(realm, &id, &sync)?.body.clone();
+    let mut invoice = current(realm, Kind::Invoice, &id, &sync)?.body.clone();
     if let Some(lines) = invoice.get_mut("Line").and_then(Value::as_array_mut) {
         for line in lines {
             line["Amount"] = json!(0);
@@ -194,16 +223,21 @@ fn void(
     );
     invoice.insert("TotalAmt".into(), json!(0));
     invoice.insert("Balance".into(), json!(0));
+    for home in ["HomeTotalAmt", "HomeBalance"] {
+        if invoice.contains_key(home) {
+            invoice.insert(home.into(), json!(0));
+        }
+    }
     invoice.insert("PrivateNote".into(), json!("Voided"));
     realm.replace(Kind::Invoice, &id, invoice, now);
-    settle(realm, &id)
+    settle(realm, Kind::Invoice, &id)
 }
 
-/// Refreshes the customer's balance and returns the invoice as served.
-fn settle(realm: &mut Realm, id: &str) -> Result<Value, QboFault> {
+/// Refreshes the customer's balance and returns the transaction as served.
+fn settle(realm: &mut Realm, kind: Kind, id: &str) -> Result<Value, QboFault> {
     let invoice = realm
-        .get(Kind::Invoice, id)
-        .ok_or_else(|| QboFault::not_found("Invoice", id))?;
+        .get(kind, id)
+        .ok_or_else(|| QboFault::not_found(kind.name(), id))?;
     let served = invoice.served();
     if let Some(customer) = served["CustomerRef"]["value"].as_str() {
         refresh_balance(realm, customer);
@@ -245,6 +279,7 @@ fn paid(realm: &Realm, invoice_id: &str, links: &[Value]) -> Decimal {
 /// The stored body for `request`.
 fn build(
     realm: &Realm,
+    kind: Kind,
     request: &Map<String, Value>,
     own_id: Option<&str>,
     links: &[Value],
@@ -257,6 +292,7 @@ fn build(
     let customer = realm
         .get(Kind::Customer, customer_id)
         .ok_or_else(|| QboFault::invalid_reference("CustomerRef", "Customer", customer_id))?;
+    let currency = txn_currency(realm, request, customer)?;
     let mode = match string(request, "GlobalTaxCalculation")? {
         None => Mode::TaxExcluded,
         Some(text) => Mode::parse(text).ok_or_else(|| {
@@ -282,7 +318,16 @@ fn build(
         return Err(QboFault::required("Line"));
     }
     let totals = tax::totals(&taxed, mode);
-    let doc_number = doc_number(realm, request, own_id)?;
+    if totals.total < Decimal::ZERO {
+        return Err(currency::business(format!(
+            "{} amount cannot be negative. TotalAmt:{}",
+            kind.name(),
+            totals.total.normalize()
+        ))
+        .at("TotalAmt"));
+    }
+    let rate = exchange_rate(realm, request, currency)?;
+    let doc_number = doc_number(realm, kind, request, own_id)?;
     let txn_date = date(request, "TxnDate")?.unwrap_or_else(|| company_date(now));
     let due_date = date(request, "DueDate")?.unwrap_or_else(|| txn_date.clone());
     let mut served_lines: Vec<Value> = taxed
@@ -307,9 +352,22 @@ fn build(
     invoice.insert("Line".into(), Value::Array(served_lines));
     invoice.insert("TxnTaxDetail".into(), totals.txn_tax_detail());
     invoice.insert("GlobalTaxCalculation".into(), json!(mode.name()));
+    let balance = totals.total - paid;
     invoice.insert("TotalAmt".into(), number(totals.total));
-    invoice.insert("Balance".into(), number(totals.total - paid));
-    invoice.insert("CurrencyRef".into(), realm.currency());
+    invoice.insert("Balance".into(), number(balance));
+    if kind == Kind::CreditMemo {
+        invoice.insert("RemainingCredit".into(), number(balance));
+    }
+    invoice.insert("CurrencyRef".into(), currency.reference());
+    if realm.multi_currency {
+        let home = realm.home_currency();
+        let in_home = |amount: Decimal| {
+            amount.round_dp_with_strategy(home.decimals, RoundingStrategy::MidpointAwayFromZero)
+        };
+        invoice.insert("ExchangeRate".into(), number(rate));
+        invoice.insert("HomeTotalAmt".into(), number(in_home(totals.total * rate)));
+        invoice.insert("HomeBalance".into(), number(in_home(balance * rate)));
+    }
     invoice.insert("LinkedTxn".into(), Value::Array(links.to_vec()));
     invoice.insert("ApplyTaxAfterDiscount".into(), json!(false));
     invoice.insert("PrintStatus".into(), json!("NotSet"));
@@ -343,9 +401,57 @@ fn date(request: &Map<String, Value>, field: &str) -> Result<Option<String>, Qbo
         .map_err(|_| QboFault::unsupported(field))
 }
 
-/// The invoice's `DocNumber`: the one sent (unique per realm) or the next free one.
+/// The transaction's currency: its customer's. A `CurrencyRef` sent must be a currency the
+/// company can use ([`currency::resolve`]) and the customer's.
+fn txn_currency(
+    realm: &Realm,
+    request: &Map<String, Value>,
+    customer: &super::realm::Entity,
+) -> Result<&'static Currency, QboFault> {
+    let home = realm.home_currency();
+    let customer_currency = customer.body["CurrencyRef"]["value"]
+        .as_str()
+        .and_then(currency::find)
+        .unwrap_or(home);
+    let Some(code) = reference(request, "CurrencyRef")? else {
+        return Ok(customer_currency);
+    };
+    let wanted = currency::resolve(code, home, realm.multi_currency)?;
+    if wanted.code != customer_currency.code {
+        return Err(currency::business(format!(
+            "The currency of the transaction ({}) must be the currency of the customer ({}). \
+             Customer: {}",
+            wanted.code,
+            customer_currency.code,
+            customer.body["DisplayName"].as_str().unwrap_or("")
+        ))
+        .at("CurrencyRef"));
+    }
+    Ok(wanted)
+}
+
+/// `ExchangeRate` of a transaction in `currency`: 1 for the home currency, else the rate sent
+/// (above zero, or 2010) or the sandbox's fixed rate.
+fn exchange_rate(
+    realm: &Realm,
+    request: &Map<String, Value>,
+    currency: &Currency,
+) -> Result<Decimal, QboFault> {
+    if currency.code == realm.home_currency().code {
+        return Ok(Decimal::ONE);
+    }
+    match optional_decimal(request, "ExchangeRate", "ExchangeRate")? {
+        Some(rate) if rate > Decimal::ZERO => Ok(rate.normalize()),
+        Some(_) => Err(QboFault::unsupported("ExchangeRate")),
+        None => Ok(currency::sandbox_rate(realm.region, currency.code)),
+    }
+}
+
+/// The transaction's `DocNumber`: the one sent (unique among live transactions of `kind`) or
+/// the next free one of the sales forms' shared sequence.
 fn doc_number(
     realm: &Realm,
+    kind: Kind,
     request: &Map<String, Value>,
     own_id: Option<&str>,
 ) -> Result<String, QboFault> {
@@ -356,7 +462,7 @@ fn doc_number(
         Some(doc) => {
             max_length(doc, MAX_DOC_NUMBER, "DocNumber")?;
             if let Some(taken) = realm
-                .invoice_by_doc(doc)
+                .txn_by_doc(kind, doc)
                 .filter(|invoice| Some(invoice.id()) != own_id)
             {
                 return Err(QboFault::validation(
@@ -365,7 +471,8 @@ fn doc_number(
                     format!(
                         "Duplicate Document Number Error : You must specify a different number. \
                          This number has already been used. DocNumber={doc} is assigned to \
-                         TxnType=Invoice with TxnId={}",
+                         TxnType={} with TxnId={}",
+                        kind.name(),
                         taken.id()
                     ),
                 )
@@ -374,8 +481,9 @@ fn doc_number(
             Ok(doc.to_owned())
         }
         None => {
-            let highest = realm
-                .all(Kind::Invoice)
+            let highest = [Kind::Invoice, Kind::CreditMemo]
+                .into_iter()
+                .flat_map(|kind| realm.all(kind))
                 .filter_map(|invoice| invoice.body["DocNumber"].as_str()?.parse::<u64>().ok())
                 .max()
                 .map_or(FIRST_DOC_NUMBER, |highest| {

@@ -1,6 +1,7 @@
 //! QuickBooks Online's Accounting API (`/qbo/v3/company/{realmId}/...`,
 //! Intuit's `https://quickbooks.api.intuit.com/v3/company/{realmId}/...`):
-//! customers, invoices, payments, items, tax codes, query, CDC and batch,
+//! customers, invoices, credit memos, payments, items, tax codes, preferences, query, CDC
+//! and batch,
 //! per realm, built from Intuit's XSDs (`Finance.xsd`, `IntuitRestServiceDef.xsd`,
 //! ...) and its published error codes. JSON only; element names as in the XSDs.
 //!
@@ -8,8 +9,12 @@
 //!
 //! | realm | company | tax codes |
 //! |---|---|---|
-//! | `9341453172470495` ([`QBO_REALM_ID`]) | Sandbox Company_US_1 (USD) | `TAX` 8.5 %, `NON` |
-//! | `9130357992268376` ([`AU_REALM_ID`]) | Sandbox Company_AU_1 (AUD) | `10` GST 10 %, `11` GST free |
+//! | `9341453172470495` ([`QBO_REALM_ID`]) | Sandbox Company_US_1 (home currency USD) | `TAX` 8.5 %, `NON` |
+//! | `9130357992268376` ([`AU_REALM_ID`]) | Sandbox Company_AU_1 (home currency AUD) | `10` GST 10 %, `11` GST free |
+//!
+//! Both start single-currency (`MultiCurrencyEnabled` false, Intuit's default); a reset with
+//! `{"multiCurrency": true}` makes a realm multicurrency (see [`currency`] for the rules:
+//! known currencies USD, AUD, CAD, EUR, GBP, NZD, JPY; fixed sandbox exchange rates).
 //!
 //! The OAuth flow's grants cover the US realm only (its callback names one
 //! `realmId`). A token for either realm comes from the control endpoint
@@ -27,10 +32,15 @@
 //!   `"sparse": true` a sparse one. `GET /customer/{id}`.
 //! - `POST /invoice` create / update; `?operation=delete` and
 //!   `?operation=void` with `{"Id", "SyncToken"}`. `GET /invoice/{id}`.
+//! - `POST /creditmemo` create / update; `?operation=delete` with `{"Id", "SyncToken"}`
+//!   (no void: Intuit documents none for credit memos). `GET /creditmemo/{id}`.
+//! - `GET /preferences` → `{"Preferences": {"CurrencyPrefs": {"MultiCurrencyEnabled",
+//!   "HomeCurrency": {"value"}}, "SalesFormsPrefs": {"CustomTxnNumbers": true}, ...}}`;
+//!   `POST /preferences` is 500 "Unsupported Operation".
 //! - `POST /payment` create only; `GET /payment/{id}`.
 //! - `GET /item/{id}`, `GET /taxcode/{id}`.
 //! - `GET /query?query=...`, `POST /query` (query as body or `?query=`).
-//! - `GET /cdc?entities=Customer,Invoice&changedSince=<RFC 3339>`.
+//! - `GET /cdc?entities=Customer,Invoice,CreditMemo&changedSince=<RFC 3339>`.
 //! - `POST /batch` `{"BatchItemRequest": [...]}`, at most 30 items.
 //!
 //! Every endpoint: Bearer token (401 in Intuit's gateway shape), optional
@@ -52,26 +62,52 @@
 //! a CDC `changedSince` older than 30 days; 2010 for a bad `minorversion`;
 //! 2050 (element `requestid`) for a too long `requestid`.
 //!
+//! Money rules under Intuit's 6000 (`Message` "A business validation error has occurred while
+//! processing your request"; `Detail` "Business Validation Error: ..." in the sandbox's
+//! words, as Intuit publishes none for these), each with its `element`:
+//!
+//! | rule | element | `Detail` |
+//! |---|---|---|
+//! | foreign `CurrencyRef` (customer, invoice, credit memo) without multicurrency | `CurrencyRef` | `Business Validation Error: Multicurrency is not enabled for this company. Only the home currency USD can be used; turn on multicurrency in QuickBooks (Account and Settings > Advanced > Currency) to use EUR.` |
+//! | transaction currency ≠ its customer's | `CurrencyRef` | `Business Validation Error: The currency of the transaction (EUR) must be the currency of the customer (USD). Customer: <DisplayName>` |
+//! | customer update changing `CurrencyRef` | `CurrencyRef` | `Business Validation Error: You can't change the currency of a customer once it's set. Customer currency: USD, supplied: EUR` |
+//! | invoice / credit memo total below zero | `TotalAmt` | `Business Validation Error: Invoice amount cannot be negative. TotalAmt:-10` (`CreditMemo amount ...`) |
+//!
+//! A currency the sandbox does not know is 2500 `Invalid Reference Id`, element
+//! `CurrencyRef`, `Invalid Reference Id : Currency element id XYZ not found`. An
+//! `ExchangeRate` of zero or below is 2010 on `ExchangeRate`.
+//!
+//! Amounts in a currency without minor units (JPY): Intuit documents no rule for them in
+//! the API (the XSDs carry plain `xs:decimal`), so the sandbox does not model one: it
+//! computes and rounds a JPY transaction to 2 decimals like any other, and only the home
+//! amounts (`HomeTotalAmt`, `HomeBalance`) are rounded to the home currency's cents.
+//!
 //! # Control endpoints (`/_sandbox/qbo`)
 //!
 //! - `GET /_sandbox/qbo/realms` → `{"realms": [{"realmId", "companyName", "country"}]}`
 //! - `POST /_sandbox/qbo/{realm}/token` → `{"token_type": "bearer", "access_token", "expires_in": 3600, "realmId"}`
 //! - `GET /_sandbox/qbo/{realm}/customers` → `{"Customer": [...]}`, every
 //!   stored record; `/invoices` → `{"Invoice": [...]}` (voided ones
-//!   included; deleted ones with `"status": "Deleted"`); `/payments` → `{"Payment": [...]}`
+//!   included; deleted ones with `"status": "Deleted"`); `/creditmemos` →
+//!   `{"CreditMemo": [...]}` (deleted ones with `"status": "Deleted"`); `/payments` →
+//!   `{"Payment": [...]}`
 //! - `POST /_sandbox/qbo/{realm}/reset` → `{"realmId", "reset": true}`: the
 //!   seeded data again, `requestid` memory and rate window cleared. An optional body
 //!   `{"batchLimit": n}` (1–30) makes the fresh realm refuse larger `/batch`es with the
-//!   1040 fault, so a client's fallback to smaller batches can be tested.
+//!   1040 fault, so a client's fallback to smaller batches can be tested. An optional
+//!   `{"multiCurrency": true}` (alone or with `batchLimit`) makes the fresh realm a
+//!   multicurrency company; the answer then carries `"multiCurrency": true`.
 //!
 //! Known simplifications: customers are never deleted (Intuit only
 //! deactivates them, and renames them "(deleted)", which the sandbox does
-//! not); payments cannot be updated or deleted; no `include=` options,
-//! addresses on invoices, discounts lines, or multi-currency.
+//! not); payments cannot be updated or deleted, nor applied to credit memos; no `include=`
+//! options, addresses on invoices, or discount lines; exchange rates are fixed per currency
+//! (no `ExchangeRate` entity, no dated rates).
 
 mod batch;
 mod cdc;
 mod control;
+mod currency;
 mod customers;
 mod fault;
 mod handlers;
@@ -81,6 +117,7 @@ mod limits;
 mod money;
 mod payments;
 mod pipeline;
+mod preferences;
 mod query;
 mod realm;
 mod reference_data;
@@ -189,6 +226,12 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route(&path("/customer/{id}"), get(handlers::read_customer))
         .route(&path("/invoice"), post(handlers::write_invoice))
         .route(&path("/invoice/{id}"), get(handlers::read_invoice))
+        .route(&path("/creditmemo"), post(handlers::write_credit_memo))
+        .route(&path("/creditmemo/{id}"), get(handlers::read_credit_memo))
+        .route(
+            &path("/preferences"),
+            get(handlers::read_preferences).post(handlers::write_preferences),
+        )
         .route(&path("/payment"), post(handlers::write_payment))
         .route(&path("/payment/{id}"), get(handlers::read_payment))
         .route(&path("/item/{id}"), get(handlers::read_item))
@@ -206,6 +249,10 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
             get(control::customers),
         )
         .route("/_sandbox/qbo/{realm_id}/invoices", get(control::invoices))
+        .route(
+            "/_sandbox/qbo/{realm_id}/creditmemos",
+            get(control::credit_memos),
+        )
         .route("/_sandbox/qbo/{realm_id}/payments", get(control::payments))
         .route("/_sandbox/qbo/{realm_id}/reset", post(control::reset))
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::customers::refresh_balance;
 use super::fault::{QboFault, company_date};
-use super::money::{self, number};
+use super::money::{self, number, round_cents};
 use super::realm::{Kind, Realm};
 use super::validate::{self, known_keys, max_length, reference, string};
 
@@ -116,7 +116,8 @@ pub(crate) fn write(realm: &mut Realm, body: &Value, now: SystemTime) -> Result<
     payment.insert("TotalAmt".into(), number(total));
     payment.insert("UnappliedAmt".into(), number(total - applied));
     payment.insert("ProcessPayment".into(), json!(false));
-    payment.insert("CurrencyRef".into(), realm.currency());
+    let currency = customer_currency(realm, customer_id);
+    payment.insert("CurrencyRef".into(), currency);
     payment.insert("Line".into(), Value::Array(lines));
     let txn_date = string(request, "TxnDate")?.map_or_else(|| company_date(now), str::to_owned);
     payment.insert("TxnDate".into(), json!(txn_date));
@@ -135,6 +136,11 @@ pub(crate) fn write(realm: &mut Realm, body: &Value, now: SystemTime) -> Result<
         let mut invoice = invoice.body.clone();
         let balance = money::decimal(&invoice["Balance"], "Balance")? - amount;
         invoice.insert("Balance".into(), number(balance));
+        if invoice.contains_key("HomeBalance") {
+            let rate = money::optional_decimal(&invoice, "ExchangeRate", "ExchangeRate")?
+                .unwrap_or(Decimal::ONE);
+            invoice.insert("HomeBalance".into(), number(round_cents(balance * rate)));
+        }
         let link = json!({ "TxnId": payment_id, "TxnType": "Payment" });
         match invoice.get_mut("LinkedTxn").and_then(Value::as_array_mut) {
             Some(links) if !links.contains(&link) => links.push(link),
@@ -150,4 +156,12 @@ pub(crate) fn write(realm: &mut Realm, body: &Value, now: SystemTime) -> Result<
         .get(Kind::Payment, &payment_id)
         .map(|payment| payment.served())
         .ok_or_else(|| QboFault::not_found("Payment", &payment_id))
+}
+
+/// The `CurrencyRef` of customer `id` (a payment is in its customer's currency).
+fn customer_currency(realm: &Realm, id: &str) -> Value {
+    realm
+        .get(Kind::Customer, id)
+        .and_then(|customer| customer.body.get("CurrencyRef").cloned())
+        .unwrap_or_else(|| realm.home_currency().reference())
 }

@@ -1,7 +1,7 @@
 //! Intuit's query language, the subset a connector needs:
 //!
 //! ```text
-//! select * | count(*) from Customer|Invoice|Item|TaxCode|Payment
+//! select * | count(*) from Customer|Invoice|CreditMemo|Item|TaxCode|Payment
 //!   [where <cond> [and <cond>]...] [orderby <field> [asc|desc]]
 //!   [startposition n] [maxresults m]
 //! <cond> := field = | != | < | <= | > | >= value
@@ -41,13 +41,15 @@ fn queryable(kind: Kind) -> &'static [&'static str] {
             "PrimaryEmailAddr",
             "Active",
             "Balance",
+            "CurrencyRef",
             "MetaData.CreateTime",
             "MetaData.LastUpdatedTime",
         ],
-        Kind::Invoice => &[
+        Kind::Invoice | Kind::CreditMemo => &[
             "Id",
             "DocNumber",
             "CustomerRef",
+            "CurrencyRef",
             "TxnDate",
             "DueDate",
             "TotalAmt",

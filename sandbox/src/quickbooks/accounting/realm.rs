@@ -3,7 +3,7 @@
 //! stamped on every write.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
@@ -16,6 +16,7 @@ use super::idempotency::Replies;
 pub(crate) enum Kind {
     Customer,
     Invoice,
+    CreditMemo,
     Payment,
     Item,
     TaxCode,
@@ -30,6 +31,7 @@ impl Kind {
         match self {
             Kind::Customer => "Customer",
             Kind::Invoice => "Invoice",
+            Kind::CreditMemo => "CreditMemo",
             Kind::Payment => "Payment",
             Kind::Item => "Item",
             Kind::TaxCode => "TaxCode",
@@ -44,6 +46,7 @@ impl Kind {
         [
             Kind::Customer,
             Kind::Invoice,
+            Kind::CreditMemo,
             Kind::Payment,
             Kind::Item,
             Kind::TaxCode,
@@ -53,6 +56,12 @@ impl Kind {
         ]
         .into_iter()
         .find(|kind| kind.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether entities of this kind are sales transactions (`Invoice`, `CreditMemo`): numbered by
+    /// `DocNumber` and counted in their customer's balance.
+    pub(crate) fn is_sales_txn(self) -> bool {
+        matches!(self, Kind::Invoice | Kind::CreditMemo)
     }
 }
 
@@ -134,15 +143,19 @@ pub(crate) struct Realm {
     pub(crate) region: Region,
     tables: HashMap<Kind, BTreeMap<IdKey, Entity>>,
     next_ids: HashMap<Kind, u64>,
-    /// Live invoices by `DocNumber`, and by customer id: lookups a write makes on every
-    /// invoice, which would otherwise scan them all (quadratic over a long push).
-    invoice_docs: HashMap<String, String>,
-    customer_invoices: HashMap<String, std::collections::BTreeSet<String>>,
+    /// Live sales transactions (invoices, credit memos) by kind and `DocNumber`, and by
+    /// customer id: lookups a write makes on every transaction, which would otherwise scan
+    /// them all (quadratic over a long push).
+    txn_docs: HashMap<(Kind, String), String>,
+    customer_txns: HashMap<String, HashSet<(Kind, String)>>,
     /// Responses remembered by `requestid`.
     pub(crate) replies: Replies,
     /// The most items a `/batch` may hold: Intuit's 30 unless a test lowered it (reset
     /// with `batchLimit`).
     pub(crate) batch_limit: usize,
+    /// `Preferences.CurrencyPrefs.MultiCurrencyEnabled`: off in a fresh company, as Intuit
+    /// ships them; a reset with `{"multiCurrency": true}` turns it on.
+    pub(crate) multi_currency: bool,
 }
 
 /// An invoice body's `DocNumber` and customer id.
@@ -165,53 +178,52 @@ impl Realm {
             region,
             tables: HashMap::new(),
             next_ids: HashMap::new(),
-            invoice_docs: HashMap::new(),
-            customer_invoices: HashMap::new(),
+            txn_docs: HashMap::new(),
+            customer_txns: HashMap::new(),
             replies: Replies::default(),
             batch_limit: super::batch::MAX_ITEMS,
+            multi_currency: false,
         }
     }
 
-    /// Removes (`live` false) or adds a live invoice body to the indexes.
-    fn index_invoice(&mut self, id: &str, body: &Map<String, Value>, live: bool) {
+    /// Removes (`live` false) or adds a live sales transaction body to the indexes.
+    fn index_txn(&mut self, kind: Kind, id: &str, body: &Map<String, Value>, live: bool) {
         let (doc, customer) = invoice_keys(body);
         if let Some(doc) = doc {
+            let key = (kind, doc);
             if live {
-                self.invoice_docs.insert(doc, id.to_owned());
-            } else if self.invoice_docs.get(&doc).map(String::as_str) == Some(id) {
-                self.invoice_docs.remove(&doc);
+                self.txn_docs.insert(key, id.to_owned());
+            } else if self.txn_docs.get(&key).map(String::as_str) == Some(id) {
+                self.txn_docs.remove(&key);
             }
         }
         if let Some(customer) = customer {
-            let ids = self.customer_invoices.entry(customer).or_default();
+            let ids = self.customer_txns.entry(customer).or_default();
             if live {
-                ids.insert(id.to_owned());
+                ids.insert((kind, id.to_owned()));
             } else {
-                ids.remove(id);
+                ids.remove(&(kind, id.to_owned()));
             }
         }
     }
 
-    /// The live invoice numbered `doc`.
-    pub(crate) fn invoice_by_doc(&self, doc: &str) -> Option<&Entity> {
-        self.get(Kind::Invoice, self.invoice_docs.get(doc)?)
+    /// The live transaction of `kind` numbered `doc`.
+    pub(crate) fn txn_by_doc(&self, kind: Kind, doc: &str) -> Option<&Entity> {
+        self.get(kind, self.txn_docs.get(&(kind, doc.to_owned()))?)
     }
 
-    /// The live invoices of customer `id`.
-    pub(crate) fn invoices_of(&self, customer: &str) -> impl Iterator<Item = &Entity> {
-        self.customer_invoices
+    /// The live sales transactions (invoices and credit memos) of customer `id`.
+    pub(crate) fn txns_of(&self, customer: &str) -> impl Iterator<Item = (Kind, &Entity)> {
+        self.customer_txns
             .get(customer)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.get(Kind::Invoice, id))
+            .filter_map(|(kind, id)| self.get(*kind, id).map(|entity| (*kind, entity)))
     }
 
-    /// `(value, name)` of the realm's home currency.
-    pub(crate) fn currency(&self) -> Value {
-        match self.region {
-            Region::Us => json!({ "value": "USD", "name": "United States Dollar" }),
-            Region::Au => json!({ "value": "AUD", "name": "Australian Dollar" }),
-        }
+    /// The realm's home currency.
+    pub(crate) fn home_currency(&self) -> &'static super::currency::Currency {
+        super::currency::home(self.region)
     }
 
     /// The live (not deleted) entity `id` of `kind`.
@@ -277,8 +289,8 @@ impl Realm {
             let next = self.next_ids.entry(kind).or_insert(1);
             *next = (*next).max(numeric + 1);
         }
-        if kind == Kind::Invoice {
-            self.index_invoice(id, &body, true);
+        if kind.is_sales_txn() {
+            self.index_txn(kind, id, &body, true);
         }
         self.tables.entry(kind).or_default().insert(
             IdKey(id.to_owned()),
@@ -300,10 +312,10 @@ impl Realm {
         mut body: Map<String, Value>,
         now: SystemTime,
     ) -> Option<Value> {
-        if kind == Kind::Invoice {
+        if kind.is_sales_txn() {
             let old = self.get(kind, id)?.body.clone();
-            self.index_invoice(id, &old, false);
-            self.index_invoice(id, &body, true);
+            self.index_txn(kind, id, &old, false);
+            self.index_txn(kind, id, &body, true);
         }
         let entity = self
             .tables
@@ -327,9 +339,9 @@ impl Realm {
 
     /// Marks live entity `id` deleted; returns the tombstone as served.
     pub(crate) fn delete(&mut self, kind: Kind, id: &str, now: SystemTime) -> Option<Value> {
-        if kind == Kind::Invoice {
+        if kind.is_sales_txn() {
             let old = self.get(kind, id)?.body.clone();
-            self.index_invoice(id, &old, false);
+            self.index_txn(kind, id, &old, false);
         }
         let entity = self
             .tables
