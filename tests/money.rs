@@ -316,7 +316,8 @@ async fn a_number_used_in_the_target_is_a_conflict_never_an_overwrite(vendor: Ve
             "{j1}"
         ),
         Vendor::Xero => assert_eq!(
-            reason, "duplicate error (field number): Invoice # must be unique.",
+            reason,
+            "duplicate error (field number): Xero refused invoice J9001: Invoice # must be unique. Link the existing record or change the invoice number in Tracker Pro.",
             "{j1}"
         ),
     }
@@ -352,6 +353,224 @@ async fn an_edited_invoice_is_updated_in_place_and_reported_updated(vendor: Vend
     no_run_left_running(&w);
 }
 
+/// A closed, ready job in `currency` with the given untaxed line amounts.
+fn job_in(vendor: Vendor, id: &str, customer: &str, currency: &str, amounts: &[&str]) -> Value {
+    use rust_decimal::Decimal;
+    let total: Decimal = amounts.iter().map(|a| a.parse::<Decimal>().unwrap()).sum();
+    let mut j = job(vendor, id, id, customer, &total.to_string());
+    j["currency"] = json!(currency);
+    j["lines"] = json!(
+        amounts
+            .iter()
+            .map(
+                |a| json!({"description": "Work", "quantity": "1", "unit_price": a,
+                            "amount": a, "account_code": "200"})
+            )
+            .collect::<Vec<_>>()
+    );
+    j
+}
+
+async fn post_control(w: &World, path: &str, body: Value) {
+    let answer = reqwest::Client::new()
+        .post(w.sandbox.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{path}: {}",
+        answer.text().await.unwrap()
+    );
+}
+
+/// Defect 4: a currency the target cannot take is refused per record before sending; one
+/// it can take is kept (never stored as the home currency with the same figures), and the
+/// read-back checks it.
+async fn currency_is_kept_or_refused_never_lost(vendor: Vendor) {
+    let mut aud_customer = customer("A", "Aussie Pty Ltd", None);
+    if vendor == Vendor::QuickBooks {
+        // A QuickBooks customer has one currency, fixed when it is created.
+        aud_customer["currency"] = json!("AUD");
+    }
+    let w = world(
+        vendor,
+        vec![aud_customer],
+        vec![job_in(vendor, "JA1", "A", "AUD", &["123.45"])],
+    )
+    .await;
+    let (out, _) = w.fails(&push(vendor));
+    assert!(out.contains("1 failed"), "{out}");
+    let reason = item(&last_run_items(&w, "job-invoices"), "JA1")["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    match vendor {
+        Vendor::Xero => assert_eq!(
+            reason,
+            "validation error (field currency): invoice JA1 is in AUD, a currency this Xero organisation does not use; enable AUD in Xero (Settings > Currencies > Add Currency) and push it again"
+        ),
+        Vendor::QuickBooks => assert!(
+            reason.contains(
+                "is in AUD, but this QuickBooks company works in USD only (multicurrency is off)"
+            ),
+            "{reason}"
+        ),
+    }
+    assert!(
+        target_invoices(&w).await.is_empty(),
+        "nothing stored as USD/NZD"
+    );
+    no_run_left_running(&w);
+
+    // The admin turns the currency on; the invoice goes in AUD.
+    match vendor {
+        Vendor::Xero => {
+            post_control(
+                &w,
+                &format!(
+                    "/_sandbox/xero/{}/currencies",
+                    ledgerlink_sandbox::XERO_TENANT_NZ_ID
+                ),
+                json!({"Code": "AUD"}),
+            )
+            .await
+        }
+        Vendor::QuickBooks => {
+            // Multicurrency is turned on in a company before its first transaction (the
+            // sandbox's reset starts a company with it on), so a second world starts so.
+            let w2 = World::with_book(
+                vendor,
+                &book(
+                    vec![{
+                        let mut c = customer("A", "Aussie Pty Ltd", None);
+                        c["currency"] = json!("AUD");
+                        c
+                    }],
+                    vec![
+                        job_in(vendor, "JA1", "A", "AUD", &["123.45"]),
+                        job_in(vendor, "JE1", "A", "EUR", &["10.00"]),
+                    ],
+                )
+                .to_string(),
+                &[],
+            )
+            .await;
+            post_control(
+                &w2,
+                &format!("/_sandbox/qbo/{}/reset", ledgerlink_sandbox::QBO_REALM_ID),
+                json!({"multiCurrency": true}),
+            )
+            .await;
+            let (out, _) = w2.fails(&push(vendor));
+            assert!(
+                out.contains("2 created") && out.contains("1 failed"),
+                "{out}"
+            );
+            let invoices = w2.invoice_records().await;
+            assert_eq!(invoices.len(), 1, "{invoices:#?}");
+            assert_eq!(invoices[0]["DocNumber"], "JA1");
+            assert_eq!(invoices[0]["CurrencyRef"]["value"], "AUD");
+            assert!(invoices[0]["ExchangeRate"].is_number(), "{}", invoices[0]);
+            assert_eq!(invoices[0]["TotalAmt"].to_string(), "123.45");
+            let eur = item(&last_run_items(&w2, "job-invoices"), "JE1")["reason"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                eur.contains("is in EUR, but its QuickBooks customer \"Aussie Pty Ltd\" is in AUD"),
+                "{eur}"
+            );
+            no_run_left_running(&w2);
+            return;
+        }
+    }
+    w.ok(&push(vendor));
+    let invoices = w.invoice_records().await;
+    assert_eq!(invoices.len(), 1, "{invoices:#?}");
+    assert_eq!(invoices[0]["CurrencyCode"], "AUD");
+    assert_eq!(invoices[0]["Total"].to_string(), "123.45");
+    assert_eq!(
+        item(&last_run_items(&w, "job-invoices"), "JA1")["outcome"],
+        "created"
+    );
+    no_run_left_running(&w);
+}
+
+/// A document with a negative total goes as the target's credit document (Xero credit note
+/// ACCRECCREDIT, QuickBooks CreditMemo), never as a negative invoice; rollback removes it.
+async fn a_negative_document_is_a_credit_note_and_rolls_back(vendor: Vendor) {
+    let cur = currency(vendor);
+    let w = world(
+        vendor,
+        vec![customer("A", "Acme Ltd", None)],
+        vec![job_in(vendor, "CR1", "A", cur, &["20.00", "-70.50"])],
+    )
+    .await;
+    let out = w.ok(&push(vendor));
+    assert!(out.contains("2 created"), "{out}");
+    assert!(target_invoices(&w).await.is_empty(), "no negative invoice");
+    let (path, list, number, total) = match vendor {
+        Vendor::Xero => (
+            format!(
+                "/_sandbox/xero/{}/creditnotes",
+                ledgerlink_sandbox::XERO_TENANT_NZ_ID
+            ),
+            "CreditNotes",
+            "CreditNoteNumber",
+            "Total",
+        ),
+        Vendor::QuickBooks => (
+            format!(
+                "/_sandbox/qbo/{}/creditmemos",
+                ledgerlink_sandbox::QBO_REALM_ID
+            ),
+            "CreditMemo",
+            "DocNumber",
+            "TotalAmt",
+        ),
+    };
+    let notes = w.dump(&path, list).await;
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert_eq!(notes[0][number], "CR1");
+    assert_eq!(notes[0][total].to_string(), "50.5");
+    let items = last_run_items(&w, "job-invoices");
+    let cr = item(&items, "CR1");
+    assert_eq!(cr["outcome"], "created");
+    assert!(
+        cr["remote-id"].as_str().unwrap().starts_with(match vendor {
+            Vendor::Xero => "CN-",
+            Vendor::QuickBooks => "CM-",
+        }),
+        "{cr}"
+    );
+
+    let runs: Value = serde_json::from_str(&w.ok(&["runs", "list", "--json"])).unwrap();
+    let run = runs[0]["id"].as_i64().unwrap().max(
+        runs.as_array().unwrap().last().unwrap()["id"]
+            .as_i64()
+            .unwrap(),
+    );
+    let rolled = w
+        .cli()
+        .args(["runs", "rollback", &run.to_string()])
+        .output()
+        .unwrap();
+    let rolled = String::from_utf8_lossy(&rolled.stdout).into_owned();
+    assert!(rolled.contains("deleted"), "{rolled}");
+    let notes = w.dump(&path, list).await;
+    match vendor {
+        Vendor::Xero => assert!(
+            matches!(notes[0]["Status"].as_str(), Some("VOIDED" | "DELETED")),
+            "{}",
+            notes[0]
+        ),
+        Vendor::QuickBooks => assert_eq!(notes[0]["status"], "Deleted", "{}", notes[0]),
+    }
+    no_run_left_running(&w);
+}
+
 macro_rules! both_vendors {
     ($($name:ident),* $(,)?) => {
         mod xero {
@@ -377,4 +596,6 @@ both_vendors!(
     customers_are_matched_by_name_never_by_email_alone_and_never_linked_twice,
     a_number_used_in_the_target_is_a_conflict_never_an_overwrite,
     an_edited_invoice_is_updated_in_place_and_reported_updated,
+    currency_is_kept_or_refused_never_lost,
+    a_negative_document_is_a_credit_note_and_rolls_back,
 );

@@ -59,8 +59,30 @@ impl<'a> Api<'a> {
         body: Vec<u8>,
         idempotency_key: &str,
     ) -> Result<(u16, Vec<u8>), ConnectorError> {
+        self.write(Request::post(self.url(path)), body, idempotency_key)
+    }
+
+    /// PUT: like [`Api::post`], but Xero only creates. A POST without the record's id
+    /// *updates* an existing record it can match (an invoice by its number, a contact by
+    /// its name), so every create goes by PUT: a record whose number or name is taken is
+    /// refused, never overwritten.
+    pub fn put(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        idempotency_key: &str,
+    ) -> Result<(u16, Vec<u8>), ConnectorError> {
+        self.write(Request::put(self.url(path)), body, idempotency_key)
+    }
+
+    fn write(
+        &self,
+        request: Request,
+        body: Vec<u8>,
+        idempotency_key: &str,
+    ) -> Result<(u16, Vec<u8>), ConnectorError> {
         let response = self
-            .request(Request::post(self.url(path)))
+            .request(request)
             .header("Content-Type", "application/json")
             .header("Idempotency-Key", idempotency_key)
             .retry_safe()

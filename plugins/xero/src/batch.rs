@@ -59,6 +59,22 @@ pub fn chunks<T>(prepared: &[Result<T, ConnectorError>]) -> Vec<Vec<usize>> {
     ready.chunks(BATCH_SIZE).map(<[usize]>::to_vec).collect()
 }
 
+/// Splits input positions into creates and updates (`is_update(i)`), each in batches of
+/// [`BATCH_SIZE`]: `(positions, is_update)`. Creates go by PUT, updates by POST.
+pub fn creates_and_updates(
+    positions: &[usize],
+    is_update: impl Fn(usize) -> bool,
+) -> Vec<(Vec<usize>, bool)> {
+    let (updates, creates): (Vec<usize>, Vec<usize>) =
+        positions.iter().partition(|&&i| is_update(i));
+    let mut out: Vec<(Vec<usize>, bool)> = creates
+        .chunks(BATCH_SIZE)
+        .map(|c| (c.to_vec(), false))
+        .collect();
+    out.extend(updates.chunks(BATCH_SIZE).map(|c| (c.to_vec(), true)));
+    out
+}
+
 /// One element of a batch answer.
 pub trait Element {
     /// Xero's id of the saved record.
@@ -340,6 +356,15 @@ mod tests {
         );
         assert_eq!(groups[0][3], 4);
         assert_eq!(groups[2][18], 119);
+    }
+
+    #[test]
+    fn creates_and_updates_go_apart_in_batches() {
+        let positions: Vec<usize> = (0..120).collect();
+        let parts = creates_and_updates(&positions, |i| i % 3 == 0);
+        let sizes: Vec<(usize, bool)> = parts.iter().map(|(p, u)| (p.len(), *u)).collect();
+        assert_eq!(sizes, vec![(50, false), (30, false), (40, true)]);
+        assert!(parts[2].0.iter().all(|i| i % 3 == 0));
     }
 
     #[test]

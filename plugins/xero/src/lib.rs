@@ -489,8 +489,9 @@ type Outcome = Result<ledgerlink_sdk::types::Written, ConnectorError>;
 fn push_contacts(api: &Api<'_>, batch: &[Customer]) -> Vec<Outcome> {
     let prepared: Vec<Result<ContactOut, ConnectorError>> =
         batch.iter().map(map::contact::contact_to_xero).collect();
+    let ready: Vec<usize> = batch::chunks(&prepared).concat();
     let mut sent_outcomes = Vec::new();
-    for group in batch::chunks(&prepared) {
+    for (group, update) in batch::creates_and_updates(&ready, |i| batch[i].remote_id.is_some()) {
         let records: Vec<&ContactOut> = group
             .iter()
             .filter_map(|&i| prepared[i].as_ref().ok())
@@ -499,7 +500,7 @@ fn push_contacts(api: &Api<'_>, batch: &[Customer]) -> Vec<Outcome> {
             .iter()
             .map(|&i| Sent {
                 what: format!("customer {:?}", batch[i].name),
-                update: batch[i].remote_id.is_some(),
+                update,
                 lines: vec![],
             })
             .collect();
@@ -509,7 +510,11 @@ fn push_contacts(api: &Api<'_>, batch: &[Customer]) -> Vec<Outcome> {
                 .map(|&i| batch[i].idempotency_key.as_deref())
                 .collect();
             let key = idempotency_key("contacts", &keys, &body);
-            api.post("Contacts?summarizeErrors=false", body, &key)
+            if update {
+                api.post("Contacts?summarizeErrors=false", body, &key)
+            } else {
+                api.put("Contacts?summarizeErrors=false", body, &key)
+            }
         });
         let outcomes =
             batch::outcomes::<batch::Contacts>(Record::Customer, &sent, borrowed(&answer));
@@ -620,12 +625,15 @@ fn send_documents<T: Serialize>(
     outcomes_of: BatchOutcomes,
 ) -> Vec<(usize, Outcome)> {
     let mut sent_outcomes = Vec::new();
-    for group in records.chunks(batch::BATCH_SIZE) {
+    let positions: Vec<usize> = (0..records.len()).collect();
+    let parts = batch::creates_and_updates(&positions, |r| batch[records[r].0].remote_id.is_some());
+    for (part, update) in parts {
+        let group: Vec<(usize, &T)> = part.iter().map(|&r| records[r]).collect();
         let sent: Vec<Sent> = group
             .iter()
             .map(|&(i, out)| Sent {
                 what: format!("{} {}", to.noun, batch[i].number),
-                update: batch[i].remote_id.is_some(),
+                update,
                 lines: lines_of(out)
                     .iter()
                     .map(|l| SentLine {
@@ -643,7 +651,12 @@ fn send_documents<T: Serialize>(
                 .map(|&(i, _)| batch[i].idempotency_key.as_deref())
                 .collect();
             let key = idempotency_key(to.key, &keys, &body);
-            api.post(to.path, body, &key)
+            // A POST without the document's id updates the one with its number.
+            if update {
+                api.post(to.path, body, &key)
+            } else {
+                api.put(to.path, body, &key)
+            }
         });
         let outcomes = outcomes_of(Record::Invoice, &sent, borrowed(&answer));
         log_batch(to.collection, &outcomes);
