@@ -496,15 +496,20 @@ async fn invoices_are_pushed_exactly_pulled_by_kind_and_rolled_back() {
         "Contract TP-S-1-REF"
     );
 
-    // Replay: same ids, no second invoice.
+    // Replay of the same batch (same Idempotency-Key): same ids, no second invoice.
     let count = world.dump("invoices").await.len();
-    let again = p
-        .push_invoices(&ctx, vec![batch[0].clone(), batch[2].clone()])
-        .await
-        .unwrap();
+    let again = p.push_invoices(&ctx, batch.clone()).await.unwrap();
     assert_eq!(written(&again[0]).remote_id, job_id);
-    assert_eq!(written(&again[1]).remote_id, contract_id);
+    assert_eq!(written(&again[2]).remote_id, contract_id);
     assert_eq!(world.dump("invoices").await.len(), count);
+    // A different create with a number already in Xero is refused (PUT), never turned into
+    // an update of that invoice.
+    let mut other = batch[0].clone();
+    other.lines.truncate(1);
+    other.subtotal = other.lines[0].amount.clone();
+    let refused = p.push_invoices(&ctx, vec![other]).await.unwrap();
+    assert_eq!(failed(&refused[0]).class(), "duplicate");
+    assert_eq!(world.invoice(&job_id).await["Total"].to_string(), "320.04");
 
     // Pull by kind: the marked reference tells them apart and comes back unmarked.
     let jobs = p
