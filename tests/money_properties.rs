@@ -330,6 +330,14 @@ async fn check_case(vendor: Vendor, b: GenBook) -> Result<(), TestCaseError> {
         .map(|e| (e.home_key, e.remote_id))
         .collect();
     let docs = documents(&w, vendor).await;
+    let mut tally: std::collections::BTreeMap<String, usize> = Default::default();
+    for i in items.values() {
+        *tally
+            .entry(i["outcome"].as_str().unwrap_or("?").to_owned())
+            .or_default() += 1;
+    }
+    // Seen with --nocapture: what the generated book exercised.
+    eprintln!("{vendor:?} case: {tally:?}");
     for (number, customer, currency, total) in expect {
         let item = items.get(&number);
         prop_assert!(item.is_some(), "no run item for {number}: {printed}");

@@ -9,7 +9,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ledgerlink_sandbox::FaultRates;
-use serde_json::Value;
 
 mod vendor_world;
 use vendor_world::{Vendor, World};

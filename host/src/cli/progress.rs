@@ -88,4 +88,12 @@ impl Progress for Terminal {
             eprintln!("{}: {}/{} done", s.what, s.done, s.total);
         }
     }
+
+    fn note(&self, text: &str) {
+        let s = self.state();
+        match &s.bar {
+            Some(bar) => bar.println(format!("Note: {text}")),
+            None => eprintln!("Note: {text}"),
+        }
+    }
 }

@@ -332,7 +332,7 @@ mod tests {
             "-79228162514264337593543950335",
         ] {
             assert_eq!(
-                parse_decimal(bad).unwrap_err(),
+                parse_decimal(bad).expect_err("refused"),
                 format!(
                     "{bad:?} has more digits than ledgerlink can hold (28 significant digits at most)"
                 ),

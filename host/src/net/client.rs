@@ -218,6 +218,11 @@ impl OutboundHttp {
         self
     }
 
+    /// The pacer of this connection, when the vendor declares call limits.
+    pub fn pacer(&self) -> Option<&Arc<Pacer>> {
+        self.pacer.as_ref()
+    }
+
     /// The plugin this sender belongs to.
     pub fn plugin(&self) -> &str {
         &self.plugin

@@ -29,6 +29,11 @@ pub struct RateLimit {
 #[derive(Debug)]
 pub struct Pacer {
     windows: Mutex<Vec<Window>>,
+    /// Requests let through so far (what a run spent of the vendor's budgets).
+    sent: std::sync::atomic::AtomicU64,
+    /// The vendor's daily budget, unscaled: the largest `requests` of a limit whose window
+    /// is a day or longer.
+    daily: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -55,9 +60,26 @@ impl Pacer {
                 sent: VecDeque::new(),
             })
             .collect();
+        let daily = limits
+            .iter()
+            .filter(|l| l.window >= Duration::from_secs(86_400) && l.requests > 0)
+            .map(|l| l.requests)
+            .max();
         Pacer {
             windows: Mutex::new(windows),
+            sent: std::sync::atomic::AtomicU64::new(0),
+            daily,
         }
+    }
+
+    /// Requests this pacer has let through since it was made.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The vendor's daily call budget, when its manifest declares one.
+    pub fn daily_limit(&self) -> Option<u32> {
+        self.daily
     }
 
     /// Waits until a request may be sent under every limit, then counts it as sent.
@@ -87,6 +109,7 @@ impl Pacer {
                     for w in windows.iter_mut() {
                         w.sent.push_back(now);
                     }
+                    self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 wait
             };

@@ -31,6 +31,7 @@ CREATE TABLE target_documents (
     PRIMARY KEY (connection, entity, remote_id)
 ) STRICT;
 ALTER TABLE runs ADD COLUMN failure TEXT;
+ALTER TABLE runs ADD COLUMN calls INTEGER;
 CREATE INDEX target_documents_number ON target_documents (connection, number);
 CREATE TABLE customer_reviews (
     connection TEXT NOT NULL,
@@ -336,6 +337,44 @@ impl SyncState {
                 params![super::connections::unix(std::time::SystemTime::now()), format!("{connection}: customer {home_key}: {name}{}", id.map(|i| format!(" {i}")).unwrap_or_default())],
             )?;
             Ok(n == 1)
+        })
+    }
+
+    /// Record how many vendor API calls run `run_id` made.
+    pub fn record_calls(&self, run_id: i64, calls: u64) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE runs SET calls = ?2 WHERE id = ?1",
+                params![run_id, i64::try_from(calls).unwrap_or(i64::MAX)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Vendor API calls the runs of `connection` made since `since` (Unix seconds), and over
+    /// all its runs that counted calls: (records written or refused, calls).
+    pub fn call_usage(
+        &self,
+        connection: &str,
+        since: i64,
+    ) -> Result<(u64, u64, u64), SyncStateError> {
+        self.with(|db| {
+            let recent: i64 = db.query_row(
+                "SELECT COALESCE(SUM(calls), 0) FROM runs WHERE connection = ?1 AND started_at >= ?2",
+                params![connection, since],
+                |r| r.get(0),
+            )?;
+            let (records, calls): (i64, i64) = db.query_row(
+                "SELECT
+                   COALESCE((SELECT COUNT(*) FROM run_items i JOIN runs r ON r.id = i.run_id
+                     WHERE r.connection = ?1 AND r.calls > 0
+                       AND i.outcome IN ('created', 'updated', 'conflict', 'failed')), 0),
+                   COALESCE((SELECT SUM(calls) FROM runs WHERE connection = ?1 AND calls > 0), 0)",
+                params![connection],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let u = |n: i64| u64::try_from(n).unwrap_or(0);
+            Ok((u(recent), u(records), u(calls)))
         })
     }
 

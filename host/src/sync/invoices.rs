@@ -90,11 +90,40 @@ pub async fn push(
     // Writes an interrupted run left in flight are resolved before anything new is sent.
     let mut recovered = super::apply::recover_customers(state, plugin, ctx, connection).await?;
     recovered += recover_invoices(state, plugin, ctx, connection, kind).await?;
+    let pacer = ctx.http.as_ref().and_then(|h| h.pacer()).cloned();
+    if let Some(daily) = pacer.as_ref().and_then(|p| p.daily_limit()) {
+        let linked: HashSet<String> = state
+            .id_map(connection, "customers")?
+            .into_iter()
+            .map(|e| e.home_key)
+            .collect();
+        // An upper bound on the customers to create: every unlinked one.
+        let unlinked = jobs
+            .iter()
+            .map(|j| j.customer.key.as_str())
+            .filter(|k| !linked.contains(*k))
+            .collect::<HashSet<_>>()
+            .len();
+        if let Some(text) = super::budget::warning(
+            state,
+            connection,
+            &plugin.manifest().display_name,
+            daily,
+            jobs.len() + unlinked,
+            now(),
+        )? {
+            progress.note(&text);
+        }
+    }
+    let sent_before = pacer.as_ref().map(|p| p.sent());
     let run_id = state.start_run(None, connection, entity, "push", false)?;
     let outcome = push_run(
         state, plugin, ctx, connection, kind, jobs, progress, run_id, recovered,
     )
     .await;
+    if let (Some(p), Some(before)) = (&pacer, sent_before) {
+        state.record_calls(run_id, p.sent().saturating_sub(before))?;
+    }
     match outcome {
         Ok(summary) => {
             state.finish_run(run_id)?;

@@ -5,6 +5,7 @@
 //! - [`compare`]: Add / Update / Unchanged / Conflict for each record, given the id map.
 
 pub mod apply;
+pub mod budget;
 pub mod compare;
 pub mod customers;
 pub mod diff;

@@ -9,6 +9,9 @@ pub trait Progress: Send + Sync {
     fn advance(&self, n: u64);
     /// The step is over.
     fn finish(&self);
+    /// Something the person running the transfer should know before it goes on (e.g. it
+    /// will not fit in the vendor's daily call budget).
+    fn note(&self, _text: &str) {}
 }
 
 /// Reports nothing (tests, library callers that do not care).
