@@ -43,10 +43,7 @@ pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
             let pairs = parse_pairs(&settings, "setting")?;
             let store = env.store()?;
             for (key, value) in &pairs {
-                if key == "customer-matching" {
-                    ledgerlink::sync::matching::MatchRule::from_setting(Some(value))
-                        .map_err(anyhow::Error::msg)?;
-                }
+                ledgerlink::sync::settings::check(key, value).map_err(anyhow::Error::msg)?;
             }
             for (key, value) in &pairs {
                 store.set_setting(&name, key, (!value.is_empty()).then_some(value.as_str()))?;
@@ -86,8 +83,11 @@ async fn add(
     let plugin = connectors::load(env, connector).await?;
     let manifest = plugin.manifest();
     let mut settings = parse_pairs(set, "--set")?;
-    for key in settings.keys() {
-        if !manifest.settings.iter().any(|s| &s.key == key) {
+    for (key, value) in &settings {
+        ledgerlink::sync::settings::check(key, value).map_err(anyhow::Error::msg)?;
+        if !manifest.settings.iter().any(|s| &s.key == key)
+            && !ledgerlink::sync::settings::is_host_setting(key)
+        {
             bail!(
                 "connector {connector} has no setting {key:?}; its settings are: {}",
                 manifest
@@ -398,10 +398,14 @@ async fn check(env: &Env, name: &str, repeat: u32) -> anyhow::Result<()> {
         let plugin = connectors::load(env, &connection.connector).await?;
         let ctx = context::call_context(&services, &plugin, &connection).await?;
         match plugin.check(&ctx).await? {
-            Ok(report) => println!("{name}: {}", report.message),
+            Ok(report) => println!("{name}: {}", super::table::printable(&report.message)),
             Err(e) => {
                 failures += 1;
-                println!("{name}: check {} failed: {}", i + 1, e.describe());
+                println!(
+                    "{name}: check {} failed: {}",
+                    i + 1,
+                    super::table::printable(&e.describe())
+                );
             }
         }
     }

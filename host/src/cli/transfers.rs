@@ -75,7 +75,7 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
                     let mut item = serde_json::to_value(&p.item).unwrap_or_default();
                     item["not_undoable"] = serde_json::json!(p.not_undoable);
                     item
-                }).collect::<Vec<_>>() })
+                }).collect::<Vec<_>>(), "refused": plan.refused })
             )?
         );
         return Ok(());
@@ -107,10 +107,10 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
         t.add_row(vec![
             action_name(i.action).to_owned(),
             i.home_key.clone().unwrap_or_default(),
-            i.remote_id.clone().unwrap_or_default(),
-            i.name.clone(),
-            i.reason.clone(),
-            diffs,
+            table::printable(&i.remote_id.clone().unwrap_or_default()),
+            table::printable(&i.name),
+            table::printable(&i.reason),
+            table::printable(&diffs),
             match (&p.not_undoable, i.action) {
                 (_, Action::Unchanged) => String::new(),
                 (None, _) => "can be undone".to_owned(),
@@ -119,6 +119,19 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
         ]);
     }
     println!("{t}");
+    if !plan.refused.is_empty() {
+        println!(
+            "{} record(s) from the target were refused and are not in the plan:",
+            plan.refused.len()
+        );
+        for r in &plan.refused {
+            println!(
+                "  {}: {}",
+                table::printable(r.remote_id.as_deref().unwrap_or("(no usable id)")),
+                table::printable(&r.reason)
+            );
+        }
+    }
     let undoable = plan
         .items
         .iter()

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::compare::Action;
 use super::fingerprint;
 use super::plan::{Plan, Selection};
-use crate::runtime::bindings::{Customer, CustomerQuery, PushResult, WriteAction};
+use crate::runtime::bindings::{Customer, CustomerQuery, WriteAction, Written};
 use crate::runtime::{CallContext, CallError, Plugin};
 use crate::store::connections::unix;
 use crate::store::sync_state::{MapEntry, RunItem, SyncState, SyncStateError};
@@ -37,6 +37,12 @@ pub enum ApplyError {
     /// The target could not be read, which matching and the number check need.
     #[error("{0}; nothing was sent, run it again when the connection works")]
     Read(String),
+    /// A pull broke a bound (page size, pages, cursor).
+    #[error(transparent)]
+    Pull(#[from] super::paging::PullError),
+    /// The run went past its overall budget.
+    #[error("the run was stopped: {0}")]
+    OverBudget(#[from] super::run_budget::OverBudget),
     /// A connection setting is wrong.
     #[error("{0}; change it with `ledgerlink connections set`")]
     Setting(String),
@@ -132,7 +138,46 @@ pub async fn push_customers(
     }
     let run_id = state.start_run(Some(plan_id), connection, entity, "push", dry_run)?;
     summary.run_id = run_id;
+    let outcome = match super::run_budget::from_settings(&ctx.settings) {
+        Err(e) => Err(ApplyError::Setting(e)),
+        Ok(budget) => {
+            super::run_budget::within(
+                budget,
+                apply_rows(
+                    state,
+                    plugin,
+                    ctx,
+                    plan,
+                    selection,
+                    dry_run,
+                    progress,
+                    run_id,
+                    &mut summary,
+                ),
+            )
+            .await
+        }
+    };
+    if outcome.is_err() {
+        progress.finish();
+    }
+    ended(state, run_id, outcome).map(|()| summary)
+}
 
+#[allow(clippy::too_many_arguments)]
+async fn apply_rows(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    plan: &Plan,
+    selection: &Selection,
+    dry_run: bool,
+    progress: &dyn super::progress::Progress,
+    run_id: i64,
+    summary: &mut Summary,
+) -> Result<(), ApplyError> {
+    let connection = plan.connection.as_str();
+    let entity = plan.entity.as_str();
     let mut sending: Vec<(String, Customer)> = Vec::new();
     for planned in &plan.items {
         let item = &planned.item;
@@ -184,17 +229,35 @@ pub async fn push_customers(
 
     progress.begin("sending customers", sending.len() as u64);
     for chunk in sending.chunks(BATCH) {
+        // Let the run budget's timer be looked at between batches.
+        tokio::task::yield_now().await;
         let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
         let results = plugin.push_customers(ctx, batch).await?;
-        for ((key, record), result) in chunk.iter().zip(results) {
+        let mut checked = super::results::check(
+            &plugin.manifest().name,
+            chunk
+                .iter()
+                .map(|(_, c)| (c.key.as_str(), c.remote_id.as_deref())),
+            results,
+            |id| state.linked_home_key(connection, entity, id).ok().flatten(),
+        );
+        for (key, record) in chunk {
+            let result = checked.remove(&record.key).unwrap_or_else(|| {
+                Err(super::results::Refusal {
+                    conflict: false,
+                    reason: format!(
+                        "connector {} returned no result for it",
+                        plugin.manifest().name
+                    ),
+                })
+            });
             let outcome = settle(state, run_id, connection, entity, key, record, result)?;
             summary.count(&outcome);
         }
         progress.advance(chunk.len() as u64);
     }
     progress.finish();
-    state.finish_run(run_id)?;
-    Ok(summary)
+    Ok(())
 }
 
 fn settle(
@@ -204,7 +267,7 @@ fn settle(
     entity: &str,
     key: &str,
     record: &Customer,
-    result: PushResult,
+    result: Result<Written, super::results::Refusal>,
 ) -> Result<String, ApplyError> {
     let base = RunItem {
         home_key: Some(record.key.clone()),
@@ -213,7 +276,7 @@ fn settle(
         outcome: String::new(),
         reason: String::new(),
     };
-    match result.outcome {
+    match result {
         Ok(written) => {
             let fp = fingerprint::customer(record);
             let entry = MapEntry {
@@ -234,14 +297,14 @@ fn settle(
             state.settle(run_id, connection, entity, key, &entry, &item)?;
             Ok(outcome)
         }
-        Err(e) => {
+        Err(refusal) => {
             let item = RunItem {
-                outcome: "failed".to_owned(),
-                reason: e.describe(),
+                outcome: refusal.outcome().to_owned(),
+                reason: refusal.reason,
                 ..base
             };
             state.fail_intent(run_id, key, &item)?;
-            Ok("failed".to_owned())
+            Ok(item.outcome)
         }
     }
 }
@@ -259,6 +322,39 @@ pub(crate) async fn recover_customers(
         return Ok(0);
     }
     let run_id = state.start_run(None, connection, "customers", "recover", false)?;
+    let outcome = recover_customer_intents(state, plugin, ctx, connection, run_id, pending).await;
+    ended(state, run_id, outcome)
+}
+
+/// Finish `run_id` when `outcome` is a success, mark it failed (with the reason) when not:
+/// a run never stays `running` after the call that started it returns.
+pub(crate) fn ended<T>(
+    state: &SyncState,
+    run_id: i64,
+    outcome: Result<T, ApplyError>,
+) -> Result<T, ApplyError> {
+    match outcome {
+        Ok(v) => {
+            state.finish_run(run_id)?;
+            Ok(v)
+        }
+        Err(e) => {
+            if let Err(also) = state.fail_run(run_id, &e.to_string()) {
+                tracing::error!(run_id, error = %also, "could not mark the run failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn recover_customer_intents(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    run_id: i64,
+    pending: Vec<crate::store::sync_state::Intent>,
+) -> Result<usize, ApplyError> {
     let mut resolved = 0;
     for intent in &pending {
         state.mark_interrupted(intent.run_id)?;
@@ -297,22 +393,32 @@ pub(crate) async fn recover_customers(
             }
         };
         let result = match already {
-            Some(remote_id) => PushResult {
-                key: record.key.clone(),
-                outcome: Ok(crate::runtime::bindings::Written {
-                    remote_id,
-                    version: None,
-                    action: WriteAction::Created,
-                }),
-            },
-            None => plugin
-                .push_customers(ctx, vec![record.clone()])
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    ApplyError::Recovery("the connector returned no result".to_owned())
-                })?,
+            Some(remote_id) => Ok(Written {
+                remote_id,
+                version: None,
+                action: WriteAction::Created,
+            }),
+            None => {
+                let results = plugin.push_customers(ctx, vec![record.clone()]).await?;
+                super::results::check(
+                    &plugin.manifest().name,
+                    std::iter::once((record.key.as_str(), record.remote_id.as_deref())),
+                    results,
+                    |id| {
+                        state
+                            .linked_home_key(connection, "customers", id)
+                            .ok()
+                            .flatten()
+                    },
+                )
+                .remove(&record.key)
+                .unwrap_or_else(|| {
+                    Err(super::results::Refusal {
+                        conflict: false,
+                        reason: "the connector returned no result".to_owned(),
+                    })
+                })
+            }
         };
         settle(
             state,
@@ -325,6 +431,5 @@ pub(crate) async fn recover_customers(
         )?;
         resolved += 1;
     }
-    state.finish_run(run_id)?;
     Ok(resolved)
 }

@@ -2,6 +2,7 @@
 //! the id map, store the plan.
 
 use super::compare::{self, Action, Direction, Link};
+use super::inspect::Refused;
 use super::plan::{Plan, PlannedItem};
 use crate::runtime::bindings::{ConnectorError, Customer};
 use crate::runtime::{CallContext, CallError, Plugin};
@@ -16,12 +17,29 @@ pub enum CompareError {
     /// The connector refused.
     #[error("the connector could not list the target's customers: {}", .0.describe())]
     Connector(ConnectorError),
+    /// The pull broke a bound (page size, pages, cursor) or a setting is wrong.
+    #[error("the target's customers could not be read: {0}")]
+    Pull(super::paging::PullError),
+    /// The compare went past the connection's run budget.
+    #[error("the compare was stopped: {0}")]
+    OverBudget(#[from] super::run_budget::OverBudget),
     /// The state failed.
     #[error(transparent)]
     State(#[from] SyncStateError),
 }
 
-/// Every customer in the target, following cursors.
+impl From<super::paging::PullError> for CompareError {
+    fn from(e: super::paging::PullError) -> Self {
+        match e {
+            super::paging::PullError::Call(c) => CompareError::Call(c),
+            super::paging::PullError::Connector(c) => CompareError::Connector(c),
+            other => CompareError::Pull(other),
+        }
+    }
+}
+
+/// Every customer in the target, following cursors; records the host refuses are left out
+/// (see [`pull_checked`] to have them).
 pub async fn pull_all(plugin: &Plugin, ctx: &CallContext) -> Result<Vec<Customer>, CompareError> {
     pull_since(plugin, ctx, None).await
 }
@@ -32,19 +50,16 @@ pub async fn pull_since(
     ctx: &CallContext,
     since: Option<String>,
 ) -> Result<Vec<Customer>, CompareError> {
-    let mut all = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = plugin
-            .pull_customers(ctx, since.clone(), cursor)
-            .await?
-            .map_err(CompareError::Connector)?;
-        all.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(all),
-        }
-    }
+    Ok(pull_checked(plugin, ctx, since).await?.0)
+}
+
+/// [`pull_since`], with the records the host refused and why.
+pub async fn pull_checked(
+    plugin: &Plugin,
+    ctx: &CallContext,
+    since: Option<String>,
+) -> Result<(Vec<Customer>, Vec<Refused>), CompareError> {
+    Ok(super::paging::customers(plugin, ctx, since).await?)
 }
 
 /// Compare `home` (the eligible home customers) with the target over `connection`, store
@@ -80,7 +95,10 @@ pub async fn compare_and_plan_since(
     } else {
         None
     };
-    let remote = pull_since(plugin, ctx, since.clone()).await?;
+    let budget = super::run_budget::from_settings(&ctx.settings)
+        .map_err(|e| CompareError::Pull(super::paging::PullError::Setting(e)))?;
+    let (remote, refused) =
+        super::run_budget::within(budget, pull_checked(plugin, ctx, since.clone())).await?;
     let links: Vec<Link> = state
         .id_map(connection, "customers")?
         .into_iter()
@@ -135,6 +153,7 @@ pub async fn compare_and_plan_since(
         items: planned,
         since,
         read_from: Some(read_from),
+        refused,
     };
     let body = serde_json::to_string(&plan).unwrap_or_default();
     let dir = match direction {

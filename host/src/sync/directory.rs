@@ -38,6 +38,18 @@ pub fn target_document(entity: &str, i: &Invoice) -> Option<TargetDocument> {
     })
 }
 
+/// A failed read of the target as the run reports it.
+fn read_error(connection: &str, what: &str, why: &str, e: super::paging::PullError) -> ApplyError {
+    match e {
+        super::paging::PullError::Call(c) => ApplyError::Connector(c),
+        super::paging::PullError::Connector(c) => ApplyError::Read(format!(
+            "the {what} of {connection} could not be read to {why}: {}",
+            c.describe()
+        )),
+        other => ApplyError::Pull(other),
+    }
+}
+
 fn started() -> String {
     (chrono::Utc::now() - chrono::Duration::minutes(MARGIN_MINUTES))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -57,24 +69,21 @@ pub async fn refresh_customers(
     }
     let since = state.watermark(connection, CUSTOMERS, "read")?;
     let read_at = started();
-    let mut cursor = None;
-    loop {
-        let page = plugin
-            .pull_customers(ctx, since.clone(), cursor)
-            .await?
-            .map_err(|e| {
-                ApplyError::Read(format!(
-                    "the customers of {connection} could not be read to match Tracker Pro's against them: {}",
-                    e.describe()
-                ))
-            })?;
-        let found: Vec<TargetCustomer> = page.items.iter().filter_map(target_customer).collect();
-        state.upsert_target_customers(connection, &found)?;
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
+    let (pulled, refused) = super::paging::customers(plugin, ctx, since)
+        .await
+        .map_err(|e| {
+            read_error(
+                connection,
+                "customers",
+                "match Tracker Pro's against them",
+                e,
+            )
+        })?;
+    for r in &refused {
+        tracing::warn!(connection, remote_id = ?r.remote_id, field = %r.field, reason = %r.reason, "target customer refused");
     }
+    let found: Vec<TargetCustomer> = pulled.iter().filter_map(target_customer).collect();
+    state.upsert_target_customers(connection, &found)?;
     state.set_watermark(connection, CUSTOMERS, "read", &read_at, run_id)?;
     Ok(true)
 }
@@ -95,28 +104,14 @@ pub async fn refresh_documents(
         let mark = format!("target-{entity}");
         let since = state.watermark(connection, &mark, "read")?;
         let read_at = started();
-        let mut cursor = None;
-        loop {
-            let page = plugin
-                .pull_invoices(ctx, kind, since.clone(), cursor)
-                .await?
-                .map_err(|e| {
-                    ApplyError::Read(format!(
-                        "the invoices of {connection} could not be read to check their numbers: {}",
-                        e.describe()
-                    ))
-                })?;
-            let found: Vec<TargetDocument> = page
-                .items
-                .iter()
-                .filter_map(|i| target_document(entity, i))
-                .collect();
-            state.upsert_target_documents(connection, &found)?;
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
+        let (pulled, _refused) = super::paging::invoices(plugin, ctx, kind, since)
+            .await
+            .map_err(|e| read_error(connection, "invoices", "check their numbers", e))?;
+        let found: Vec<TargetDocument> = pulled
+            .iter()
+            .filter_map(|i| target_document(entity, i))
+            .collect();
+        state.upsert_target_documents(connection, &found)?;
         state.set_watermark(connection, &mark, "read", &read_at, run_id)?;
     }
     Ok(())

@@ -19,7 +19,7 @@ use super::fingerprint;
 use super::matching::{Directory, HomeCustomerRef, MatchRule, Resolution, name_identity};
 use super::results;
 use crate::runtime::bindings::{
-    Customer, CustomerQuery, Invoice, InvoiceKind, PushResult, WriteAction, Written,
+    Customer, CustomerQuery, Invoice, InvoiceKind, WriteAction, Written,
 };
 use crate::runtime::{CallContext, Plugin};
 use crate::store::connections::unix;
@@ -117,26 +117,25 @@ pub async fn push(
     }
     let sent_before = pacer.as_ref().map(|p| p.sent());
     let run_id = state.start_run(None, connection, entity, "push", false)?;
-    let outcome = push_run(
-        state, plugin, ctx, connection, kind, jobs, progress, run_id, recovered,
-    )
-    .await;
+    let outcome = match super::run_budget::from_settings(&ctx.settings) {
+        Err(e) => Err(ApplyError::Setting(e)),
+        Ok(budget) => {
+            super::run_budget::within(
+                budget,
+                push_run(
+                    state, plugin, ctx, connection, kind, jobs, progress, run_id, recovered,
+                ),
+            )
+            .await
+        }
+    };
     if let (Some(p), Some(before)) = (&pacer, sent_before) {
         state.record_calls(run_id, p.sent().saturating_sub(before))?;
     }
-    match outcome {
-        Ok(summary) => {
-            state.finish_run(run_id)?;
-            Ok(summary)
-        }
-        Err(e) => {
-            progress.finish();
-            if let Err(also) = state.fail_run(run_id, &e.to_string()) {
-                tracing::error!(run_id, error = %also, "could not mark the run failed");
-            }
-            Err(e)
-        }
+    if outcome.is_err() {
+        progress.finish();
     }
+    super::apply::ended(state, run_id, outcome)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -281,6 +280,8 @@ async fn push_run(
     );
     let mut written: Vec<(Invoice, String)> = Vec::new();
     for chunk in sending.chunks(super::apply::BATCH) {
+        // Let the run budget's timer be looked at between batches.
+        tokio::task::yield_now().await;
         let batch: Vec<Invoice> = chunk.iter().map(|(_, i)| i.clone()).collect();
         let results = plugin.push_invoices(ctx, batch).await?;
         let mut checked = results::check(
@@ -434,35 +435,21 @@ async fn read_back(
     since: &str,
     written: &[(Invoice, String)],
 ) -> Result<Vec<(String, String, String)>, ApplyError> {
-    let mut remote: HashMap<String, Invoice> = HashMap::new();
-    let mut cursor = None;
-    loop {
-        let page = match plugin
-            .pull_invoices(ctx, kind, Some(since.to_owned()), cursor)
-            .await?
-        {
-            Ok(page) => page,
+    let remote: HashMap<String, Invoice> =
+        match super::paging::invoices(plugin, ctx, kind, Some(since.to_owned())).await {
+            Ok((pulled, _refused)) => pulled
+                .into_iter()
+                .filter_map(|i| i.remote_id.clone().map(|id| (id, i)))
+                .collect(),
+            Err(super::paging::PullError::Call(e)) => return Err(e.into()),
             Err(e) => {
-                let reason = format!(
-                    "written, but it could not be read back to check it: {}",
-                    e.describe()
-                );
+                let reason = format!("written, but it could not be read back to check it: {e}");
                 return Ok(written
                     .iter()
                     .map(|(i, o)| (i.key.clone(), o.clone(), reason.clone()))
                     .collect());
             }
         };
-        for inv in page.items {
-            if let Some(id) = inv.remote_id.clone() {
-                remote.insert(id, inv);
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
     let mut differ = Vec::new();
     for (sent, outcome) in written {
         let id = sent.remote_id.as_deref().unwrap_or_default();
@@ -653,6 +640,7 @@ async fn resolve_customers(
         resolved.insert(customer.key.clone(), outcome);
     }
     for chunk in to_create.chunks(super::apply::BATCH) {
+        tokio::task::yield_now().await;
         let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
         let results = plugin.push_customers(ctx, batch).await?;
         let mut checked = results::check(
@@ -810,29 +798,37 @@ async fn recover_invoices(
         return Ok(0);
     }
     // What the target holds, by document number.
-    let mut remote: HashMap<String, String> = HashMap::new();
-    let mut cursor = None;
-    loop {
-        let page = plugin
-            .pull_invoices(ctx, kind, None, cursor)
-            .await?
-            .map_err(|e| {
-                ApplyError::Recovery(format!(
-                    "cannot tell which invoices were sent before the interruption: {}",
-                    e.describe()
-                ))
-            })?;
-        for inv in page.items {
-            if let Some(id) = inv.remote_id {
-                remote.insert(inv.number, id);
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let (pulled, _refused) = super::paging::invoices(plugin, ctx, kind, None)
+        .await
+        .map_err(|e| {
+            ApplyError::Recovery(format!(
+                "cannot tell which invoices were sent before the interruption: {e}"
+            ))
+        })?;
+    let remote: HashMap<String, String> = pulled
+        .into_iter()
+        .filter_map(|i| i.remote_id.map(|id| (i.number, id)))
+        .collect();
     let run_id = state.start_run(None, connection, entity, "recover", false)?;
+    let outcome = recover_invoice_intents(
+        state, plugin, ctx, connection, kind, run_id, pending, remote,
+    )
+    .await;
+    super::apply::ended(state, run_id, outcome)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn recover_invoice_intents(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    kind: InvoiceKind,
+    run_id: i64,
+    pending: Vec<crate::store::sync_state::Intent>,
+    remote: HashMap<String, String>,
+) -> Result<usize, ApplyError> {
+    let entity = entity(kind);
     let mut resolved = 0;
     for intent in &pending {
         state.mark_interrupted(intent.run_id)?;
@@ -850,22 +846,27 @@ async fn recover_invoices(
             .then(|| remote.get(&invoice.number))
             .flatten();
         let result = match found {
-            Some(id) => PushResult {
-                key: invoice.key.clone(),
-                outcome: Ok(crate::runtime::bindings::Written {
-                    remote_id: id.clone(),
-                    version: None,
-                    action: WriteAction::Created,
-                }),
-            },
-            None => plugin
-                .push_invoices(ctx, vec![invoice.clone()])
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    ApplyError::Recovery("the connector returned no result".to_owned())
-                })?,
+            Some(id) => Ok(Written {
+                remote_id: id.clone(),
+                version: None,
+                action: WriteAction::Created,
+            }),
+            None => {
+                let results = plugin.push_invoices(ctx, vec![invoice.clone()]).await?;
+                results::check(
+                    &plugin.manifest().name,
+                    std::iter::once((invoice.key.as_str(), invoice.remote_id.as_deref())),
+                    results,
+                    |id| state.linked_home_key(connection, entity, id).ok().flatten(),
+                )
+                .remove(&invoice.key)
+                .unwrap_or_else(|| {
+                    Err(results::Refusal {
+                        conflict: false,
+                        reason: "the connector returned no result".to_owned(),
+                    })
+                })
+            }
         };
         let base = RunItem {
             home_key: Some(invoice.key.clone()),
@@ -874,7 +875,7 @@ async fn recover_invoices(
             outcome: String::new(),
             reason: String::new(),
         };
-        match result.outcome {
+        match result {
             Ok(w) => {
                 let fp = fingerprint::invoice(&invoice);
                 let entry = MapEntry {
@@ -903,8 +904,8 @@ async fn recover_invoices(
                     run_id,
                     &intent.idempotency_key,
                     &RunItem {
-                        outcome: "failed".to_owned(),
-                        reason: e.describe(),
+                        outcome: e.outcome().to_owned(),
+                        reason: e.reason,
                         ..base
                     },
                 )?;
@@ -912,6 +913,5 @@ async fn recover_invoices(
         }
         resolved += 1;
     }
-    state.finish_run(run_id)?;
     Ok(resolved)
 }

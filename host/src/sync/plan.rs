@@ -58,6 +58,10 @@ pub struct Plan {
     /// once this plan has been applied completely.
     #[serde(default)]
     pub read_from: Option<String>,
+    /// Records the target returned that the host refused (a control character, an
+    /// over-long text, a missing or repeated id): never planned, never stored.
+    #[serde(default)]
+    pub refused: Vec<super::inspect::Refused>,
 }
 
 /// Which rows of a plan to apply.

@@ -51,6 +51,24 @@ pub fn pull_customers(
 ) -> Result<Summary, PullError> {
     let connection = plan.connection.as_str();
     let run_id = state.start_run(Some(plan_id), connection, "customers", "pull", dry_run)?;
+    let outcome = pull_rows(state, home, plan, selection, dry_run, run_id);
+    if let Err(e) = &outcome
+        && let Err(also) = state.fail_run(run_id, &e.to_string())
+    {
+        tracing::error!(run_id, error = %also, "could not mark the run failed");
+    }
+    outcome
+}
+
+fn pull_rows(
+    state: &SyncState,
+    home: &HomeStore,
+    plan: &Plan,
+    selection: &Selection,
+    dry_run: bool,
+    run_id: i64,
+) -> Result<Summary, PullError> {
+    let connection = plan.connection.as_str();
     let mut summary = Summary {
         run_id,
         ..Summary::default()

@@ -1,0 +1,296 @@
+//! What a connector pulls is checked as strictly as what a person types, before it reaches
+//! a terminal, a plan or the home book: ids present and at most 255 bytes, every text at
+//! most 64 KiB, no control characters that could move a cursor, recolour a terminal or
+//! reverse text (C0 but tab and newline in free-text fields, DEL, C1, bidirectional
+//! overrides and isolates), money as strict decimal strings. A record that fails is
+//! refused on its own, with its id and field; the others go on.
+//!
+//! Per field: single-line fields (names, numbers, codes, ids, e-mail, phone, address
+//! parts, dates) allow no control character at all; free-text fields (line descriptions,
+//! memo, reference) allow tab and newline. Nothing is escaped silently: a refused record
+//! is reported, never altered.
+
+use serde::{Deserialize, Serialize};
+
+use super::results::MAX_REMOTE_ID_BYTES;
+use crate::runtime::bindings::{Address, Customer, Invoice};
+
+/// The longest text field a pulled record may hold.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// A pulled record the host refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// Its remote id, when it had a usable one.
+    pub remote_id: Option<String>,
+    /// The offending field (`name`, `lines[2].amount`).
+    pub field: String,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+/// A record kind the host can inspect.
+pub trait Pulled {
+    /// Its remote id.
+    fn remote_id(&self) -> Option<&str>;
+    /// The first rule it breaks, as (field, reason).
+    fn problem(&self) -> Option<(String, String)>;
+}
+
+fn forbidden(c: char, multiline: bool) -> bool {
+    let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    bidi || (c.is_control() && !(multiline && (c == '\n' || c == '\t')))
+}
+
+/// Why `value` of `field` is refused, if it is.
+fn text(field: &str, value: &str, multiline: bool) -> Option<(String, String)> {
+    if value.len() > MAX_TEXT_BYTES {
+        return Some((
+            field.to_owned(),
+            format!(
+                "{field} is {} bytes, more than the {MAX_TEXT_BYTES} a pulled text may hold",
+                value.len()
+            ),
+        ));
+    }
+    let bad = value.chars().find(|c| forbidden(*c, multiline))?;
+    Some((
+        field.to_owned(),
+        format!(
+            "{field} contains the control character U+{:04X}, which could disturb a terminal or reverse text; correct it in the target",
+            u32::from(bad)
+        ),
+    ))
+}
+
+fn opt(field: &str, value: &Option<String>, multiline: bool) -> Option<(String, String)> {
+    value.as_deref().and_then(|v| text(field, v, multiline))
+}
+
+fn decimal(field: &str, value: &str) -> Option<(String, String)> {
+    crate::home::validation::parse_decimal(value)
+        .err()
+        .map(|e| (field.to_owned(), format!("{field}: {e}")))
+}
+
+fn address(prefix: &str, a: &Option<Address>) -> Option<(String, String)> {
+    let a = a.as_ref()?;
+    [
+        ("line1", &a.line1),
+        ("line2", &a.line2),
+        ("city", &a.city),
+        ("region", &a.region),
+        ("postal-code", &a.postal_code),
+        ("country", &a.country),
+    ]
+    .into_iter()
+    .find_map(|(name, v)| opt(&format!("{prefix}.{name}"), v, false))
+}
+
+fn id(value: Option<&str>) -> Option<(String, String)> {
+    match value {
+        None => Some(("remote-id".to_owned(), "it has no remote id".to_owned())),
+        Some(v) if v.trim().is_empty() => {
+            Some(("remote-id".to_owned(), "its remote id is empty".to_owned()))
+        }
+        Some(v) if v.len() > MAX_REMOTE_ID_BYTES => Some((
+            "remote-id".to_owned(),
+            format!(
+                "its remote id is {} bytes, more than {MAX_REMOTE_ID_BYTES}",
+                v.len()
+            ),
+        )),
+        Some(v) => text("remote-id", v, false),
+    }
+}
+
+impl Pulled for Customer {
+    fn remote_id(&self) -> Option<&str> {
+        self.remote_id.as_deref()
+    }
+
+    fn problem(&self) -> Option<(String, String)> {
+        id(self.remote_id.as_deref())
+            .or_else(|| text("name", &self.name, false))
+            .or_else(|| {
+                [
+                    ("version", &self.version),
+                    ("account-number", &self.account_number),
+                    ("contact-name", &self.contact_name),
+                    ("email", &self.email),
+                    ("phone", &self.phone),
+                    ("tax-number", &self.tax_number),
+                    ("currency", &self.currency),
+                    ("updated-at", &self.updated_at),
+                ]
+                .into_iter()
+                .find_map(|(f, v)| opt(f, v, false))
+            })
+            .or_else(|| address("billing-address", &self.billing_address))
+            .or_else(|| address("shipping-address", &self.shipping_address))
+            .or_else(|| {
+                self.name
+                    .trim()
+                    .is_empty()
+                    .then(|| ("name".to_owned(), "its name is empty".to_owned()))
+            })
+    }
+}
+
+impl Pulled for Invoice {
+    fn remote_id(&self) -> Option<&str> {
+        self.remote_id.as_deref()
+    }
+
+    fn problem(&self) -> Option<(String, String)> {
+        if let Some(p) = id(self.remote_id.as_deref())
+            .or_else(|| text("number", &self.number, false))
+            .or_else(|| text("customer.name", &self.customer.name, false))
+            .or_else(|| opt("customer.remote-id", &self.customer.remote_id, false))
+            .or_else(|| text("issue-date", &self.issue_date, false))
+            .or_else(|| opt("due-date", &self.due_date, false))
+            .or_else(|| text("currency", &self.currency, false))
+            .or_else(|| opt("reference", &self.reference, true))
+            .or_else(|| opt("memo", &self.memo, true))
+            .or_else(|| opt("version", &self.version, false))
+            .or_else(|| opt("updated-at", &self.updated_at, false))
+            .or_else(|| decimal("subtotal", &self.subtotal))
+            .or_else(|| decimal("tax-total", &self.tax_total))
+            .or_else(|| decimal("total", &self.total))
+        {
+            return Some(p);
+        }
+        self.lines.iter().enumerate().find_map(|(i, l)| {
+            let f = |name: &str| format!("lines[{i}].{name}");
+            text(&f("description"), &l.description, true)
+                .or_else(|| decimal(&f("quantity"), &l.quantity))
+                .or_else(|| decimal(&f("unit-price"), &l.unit_price))
+                .or_else(|| decimal(&f("amount"), &l.amount))
+                .or_else(|| {
+                    l.discount_percent
+                        .as_deref()
+                        .and_then(|d| decimal(&f("discount-percent"), d))
+                })
+                .or_else(|| {
+                    l.tax_amount
+                        .as_deref()
+                        .and_then(|d| decimal(&f("tax-amount"), d))
+                })
+                .or_else(|| opt(&f("item-code"), &l.item_code, false))
+                .or_else(|| opt(&f("account-code"), &l.account_code, false))
+                .or_else(|| opt(&f("tax-code"), &l.tax_code, false))
+        })
+    }
+}
+
+/// Keep the records of one pull that pass, in order; refuse the rest with their reason —
+/// including every record whose remote id an earlier record of the pull already had.
+pub fn sift<T: Pulled>(
+    plugin: &str,
+    records: Vec<T>,
+    seen: &mut std::collections::HashSet<String>,
+) -> (Vec<T>, Vec<Refused>) {
+    let mut kept = Vec::with_capacity(records.len());
+    let mut refused = Vec::new();
+    for r in records {
+        let usable_id = r
+            .remote_id()
+            .filter(|id| !id.trim().is_empty() && id.len() <= MAX_REMOTE_ID_BYTES)
+            .map(str::to_owned);
+        if let Some((field, reason)) = r.problem() {
+            refused.push(Refused {
+                remote_id: usable_id.filter(|id| text("remote-id", id, false).is_none()),
+                field,
+                reason: format!("refused from connector {plugin}: {reason}"),
+            });
+            continue;
+        }
+        // Passed the checks, so the id is present and usable.
+        let id = usable_id.unwrap_or_default();
+        if !seen.insert(id.clone()) {
+            refused.push(Refused {
+                remote_id: Some(id.clone()),
+                field: "remote-id".to_owned(),
+                reason: format!(
+                    "refused from connector {plugin}: remote id {id:?} came twice in one pull; the first record was kept"
+                ),
+            });
+            continue;
+        }
+        kept.push(r);
+    }
+    (kept, refused)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn customer(id: Option<&str>, name: &str) -> Customer {
+        Customer {
+            key: String::new(),
+            remote_id: id.map(Into::into),
+            version: None,
+            idempotency_key: None,
+            name: name.into(),
+            account_number: None,
+            contact_name: None,
+            email: None,
+            phone: None,
+            tax_number: None,
+            billing_address: None,
+            shipping_address: None,
+            currency: None,
+            active: true,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn hostile_records_are_refused_each_with_its_reason() {
+        let big = "x".repeat(MAX_TEXT_BYTES + 1);
+        let long_id = "i".repeat(256);
+        let records = vec![
+            customer(Some("1"), "Fine Ltd"),
+            customer(Some("2"), "Bell\u{7} Ltd"),
+            customer(Some("3"), "\u{1b}[31mRed"),
+            customer(Some("4"), "Evil \u{202E}dtL"),
+            customer(Some("5"), &big),
+            customer(Some(""), "Empty Id"),
+            customer(None, "No Id"),
+            customer(Some(&long_id), "Long Id"),
+            customer(Some("1"), "Second One"),
+            customer(Some("6"), "Nul\u{0}"),
+        ];
+        let (kept, refused) = sift("evil", records, &mut Default::default());
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].name, "Fine Ltd");
+        let reasons: Vec<String> = refused.iter().map(|r| r.reason.clone()).collect();
+        let p = "refused from connector evil: ";
+        assert_eq!(
+            reasons,
+            vec![
+                format!(
+                    "{p}name contains the control character U+0007, which could disturb a terminal or reverse text; correct it in the target"
+                ),
+                format!(
+                    "{p}name contains the control character U+001B, which could disturb a terminal or reverse text; correct it in the target"
+                ),
+                format!(
+                    "{p}name contains the control character U+202E, which could disturb a terminal or reverse text; correct it in the target"
+                ),
+                format!("{p}name is 65537 bytes, more than the 65536 a pulled text may hold"),
+                format!("{p}its remote id is empty"),
+                format!("{p}it has no remote id"),
+                format!("{p}its remote id is 256 bytes, more than 255"),
+                format!("{p}remote id \"1\" came twice in one pull; the first record was kept"),
+                format!(
+                    "{p}name contains the control character U+0000, which could disturb a terminal or reverse text; correct it in the target"
+                ),
+            ]
+        );
+        assert_eq!(refused[0].remote_id.as_deref(), Some("2"));
+        assert_eq!(refused[6].remote_id, None);
+    }
+}
