@@ -70,6 +70,9 @@ const MIGRATIONS: &[&str] = &[
     // 5: what the host knows of each target (customers for matching, document numbers)
     // and the review items customer matching raised.
     super::directory::MIGRATION,
+    // 6: plugin components by SHA-256 (the manifest cache), the current installed version of
+    // each plugin, and the component each connection is pinned to.
+    super::plugins::MIGRATION,
 ];
 
 /// Open (creating and migrating) the database at `path`.

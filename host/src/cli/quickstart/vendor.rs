@@ -153,7 +153,7 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
         refresh: RefreshPolicy::default(),
         pacers: Default::default(),
     };
-    let plugin = connectors::load(&qs, target.connector()).await?;
+    let (plugin, pin) = connectors::load_new(&qs, target.connector()).await?;
     let (client_id, client_secret) = target.client();
     let mut settings = BTreeMap::new();
     settings.insert("client-id".to_owned(), client_id.to_owned());
@@ -163,6 +163,7 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
     services
         .store
         .add(connection_name, target.connector(), &settings)?;
+    services.store.pin(connection_name, &pin, None)?;
     services
         .store
         .set_routes(connection_name, &sandbox.routes())?;
