@@ -713,6 +713,10 @@ impl Registry {
                 (
                     l.record.origin != ComponentOrigin::BuiltIn,
                     l.record.name.clone(),
+                    l.record
+                        .facts
+                        .as_ref()
+                        .and_then(|f| semver::Version::parse(&f.version).ok()),
                     l.record.recorded_at,
                 )
             };
