@@ -709,3 +709,44 @@ fn set_key_refuses_short_keys_and_connectors_without_a_key() {
         "error: connection books (connector csv) does not use an API key (its auth is none); nothing was stored\n"
     );
 }
+
+#[test]
+fn a_connection_made_before_pinning_is_pinned_on_first_use() {
+    let host = Host::without_vault();
+    // As an older ledgerlink stored it: a connector name, no component.
+    let store =
+        ledgerlink::store::connections::ConnectionStore::open(&host.data.join("ledgerlink.db"))
+            .unwrap();
+    store.add("old", "csv", &BTreeMap::new()).unwrap();
+    let listed = host.ok(&["plugins", "list"]);
+    assert!(
+        listed.contains(
+            "Not pinned yet (made before components were recorded; pinned on first use): old."
+        ),
+        "{listed}"
+    );
+    let checked = host.ok(&["connections", "check", "old"]);
+    assert!(checked.starts_with("old: CSV folder readable"), "{checked}");
+    let csv = host
+        .plugins_list()
+        .into_iter()
+        .find(|r| r["name"] == "csv")
+        .unwrap();
+    assert_eq!(csv["connections"], serde_json::json!(["old"]));
+    let pin = store.get("old").unwrap().component.unwrap();
+    assert_eq!(csv["sha256"].as_str().unwrap(), pin.sha256);
+    // Its bytes are kept by content: a later ledgerlink with another built-in csv still has them.
+    assert!(
+        host.data
+            .join(format!("components/{}.wasm", pin.sha256))
+            .is_file()
+    );
+    let audit = host.ok(&["audit"]);
+    assert!(
+        audit.contains(&format!(
+            "connection old: pinned to component csv 0.1.0 (sha256 {})",
+            pin.sha256
+        )),
+        "{audit}"
+    );
+}

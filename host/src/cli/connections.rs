@@ -110,8 +110,9 @@ async fn add(
     }
     Routes::parse(&routes)?;
 
-    let connection = services.store.add(name, connector, &settings)?;
-    services.store.pin(name, &pin, None)?;
+    let connection = services
+        .store
+        .add_pinned(name, connector, &settings, &pin)?;
     services.store.set_routes(name, &routes)?;
     if let (Auth::Oauth2 { .. }, Ok(secret)) = (&manifest.auth, std::env::var(ENV_CLIENT_SECRET)) {
         services

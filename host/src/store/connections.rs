@@ -217,21 +217,45 @@ impl ConnectionStore {
         })
     }
 
-    /// Add a connection.
+    /// Add a connection, not pinned to a component yet (the registry pins it on first use).
     pub fn add(
         &self,
         name: &str,
         connector: &str,
         settings: &BTreeMap<String, String>,
     ) -> Result<Connection, ConnectionError> {
+        self.insert(name, connector, settings, None)
+    }
+
+    /// Add a connection pinned to `pin`'s component, in one statement.
+    pub fn add_pinned(
+        &self,
+        name: &str,
+        connector: &str,
+        settings: &BTreeMap<String, String>,
+        pin: &Pin,
+    ) -> Result<Connection, ConnectionError> {
+        self.insert(name, connector, settings, Some(pin))
+    }
+
+    fn insert(
+        &self,
+        name: &str,
+        connector: &str,
+        settings: &BTreeMap<String, String>,
+        pin: Option<&Pin>,
+    ) -> Result<Connection, ConnectionError> {
         validate_name(name)?;
         let now = unix(SystemTime::now());
         let settings_json = serde_json::to_string(settings).unwrap_or_else(|_| "{}".to_owned());
+        let sha256 = pin.map(|p| p.sha256.as_str());
+        let facts = pin.map(|p| facts_json(&p.facts));
         self.with(|db| {
             let inserted = db.execute(
-                "INSERT INTO connections (name, connector, settings, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(name) DO NOTHING",
-                params![name, connector, settings_json, now],
+                "INSERT INTO connections (name, connector, settings, created_at, updated_at,
+                     component_sha256, component_facts)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT(name) DO NOTHING",
+                params![name, connector, settings_json, now, sha256, facts],
             )?;
             if inserted == 0 {
                 return Err(ConnectionError::Exists(name.to_owned()));

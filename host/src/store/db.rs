@@ -146,6 +146,30 @@ mod tests {
     }
 
     #[test]
+    fn connections_from_before_migration_6_stay_usable_and_unpinned() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("ledgerlink.db");
+        {
+            // A database as ledgerlink left it before components were recorded.
+            let db = Sqlite::open(&path).expect("open");
+            for sql in &MIGRATIONS[..5] {
+                db.execute_batch(sql).expect("old migration");
+            }
+            db.pragma_update(None, "user_version", 5).expect("version");
+            db.execute(
+                "INSERT INTO connections (name, connector, created_at, updated_at)
+                 VALUES ('old', 'xero', 1, 1)",
+                [],
+            )
+            .expect("old connection");
+        }
+        let store = super::super::connections::ConnectionStore::open(&path).expect("migrates");
+        let old = store.get("old").expect("still there");
+        assert_eq!(old.connector, "xero");
+        assert_eq!(old.component, None);
+    }
+
+    #[test]
     fn refuses_a_newer_schema() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let path = tmp.path().join("ledgerlink.db");

@@ -162,8 +162,7 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
     }
     services
         .store
-        .add(connection_name, target.connector(), &settings)?;
-    services.store.pin(connection_name, &pin, None)?;
+        .add_pinned(connection_name, target.connector(), &settings, &pin)?;
     services
         .store
         .set_routes(connection_name, &sandbox.routes())?;
