@@ -522,11 +522,13 @@ impl Registry {
         };
         let plugin = self.examine(&wasm, &source, origin, name).await?;
         if plugin.info().sha256 != sha256 {
-            return Err(RegistryError::Tampered {
-                connection: "(new)".to_owned(),
-                path: self.data.component(&sha256),
-                expected: sha256,
-                found: plugin.info().sha256.clone(),
+            return Err(RegistryError::Unusable {
+                name: name.to_owned(),
+                source_path: source,
+                problem: format!(
+                    "its stored component was changed outside ledgerlink (sha256 {}, expected {sha256}); install it again with `ledgerlink plugins install <file>`",
+                    plugin.info().sha256
+                ),
             });
         }
         let facts = facts::of(plugin.manifest());
