@@ -1,8 +1,8 @@
 //! First-party plugins embedded in the binary, so nobody has to build them by hand.
 //!
 //! `build.rs` compiles every crate under `plugins/` for `wasm32-wasip2` and includes the
-//! components here. Installed plugins (in the data folder's `plugins/`) with the same name
-//! take precedence, so a newer build of a connector can be tried without a new host.
+//! components here. Their names are reserved: an installed plugin may not take one
+//! (`registry`), so no installed file can stand in for a built-in connector.
 
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 

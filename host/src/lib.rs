@@ -13,6 +13,7 @@ pub mod contract;
 pub mod files;
 pub mod home;
 pub mod net;
+pub mod registry;
 pub mod runtime;
 pub mod store;
 pub mod sync;

@@ -120,6 +120,7 @@ pub async fn connect(
     req: ConnectRequest<'_>,
     ui: &mut dyn ConnectUi,
 ) -> Result<Connected, ConnectError> {
+    super::context::verify_pin(req.plugin, req.connection)?;
     let manifest = req.plugin.manifest();
     let Auth::Oauth2 {
         tenant_discovery,

@@ -101,6 +101,27 @@ pub fn settings(plugin: &Plugin, connection: &Connection) -> BTreeMap<String, St
     settings
 }
 
+/// Refuse to use `connection`'s credentials with anything but the component it is pinned to,
+/// declaring exactly the manifest facts recorded when it was pinned (so the OAuth endpoints
+/// and the allowlist its credentials go to are the ones it was connected with). A connection
+/// not pinned yet is pinned by the registry before any command runs it.
+pub fn verify_pin(plugin: &Plugin, connection: &Connection) -> Result<(), AuthError> {
+    let Some(pin) = &connection.component else {
+        return Ok(());
+    };
+    let found = &plugin.info().sha256;
+    let facts = crate::registry::facts::of(plugin.manifest());
+    if found != &pin.sha256 || facts != pin.facts {
+        return Err(AuthError::WrongComponent {
+            connection: connection.name.clone(),
+            expected: pin.sha256.clone(),
+            declared: format!("{} {}", pin.facts.name, pin.facts.version),
+            found: format!("{} {} (sha256 {found})", facts.name, facts.version),
+        });
+    }
+    Ok(())
+}
+
 /// The credentials for `connection`'s requests.
 pub async fn credentials(
     services: &Services,
@@ -108,6 +129,7 @@ pub async fn credentials(
     connection: &Connection,
     routes: &Routes,
 ) -> Result<Arc<dyn Credentials>, AuthError> {
+    verify_pin(plugin, connection)?;
     let manifest = plugin.manifest();
     Ok(match &manifest.auth {
         Auth::None => Arc::new(NoCredentials),

@@ -47,6 +47,21 @@ pub enum AuthError {
         /// Why.
         reason: String,
     },
+    /// The plugin is not the component the connection is pinned to: its credentials are
+    /// not handed to it.
+    #[error(
+        "connection {connection} is pinned to component sha256 {expected} ({declared}), but was asked to run {found}; its credentials are only used with its own component. Run the command again; `ledgerlink connections upgrade {connection}` moves it to another version"
+    )]
+    WrongComponent {
+        /// The connection.
+        connection: String,
+        /// The pinned component and version.
+        expected: String,
+        /// What the pin declared.
+        declared: String,
+        /// What was offered instead.
+        found: String,
+    },
     /// The vault failed.
     #[error(transparent)]
     Vault(#[from] VaultError),

@@ -198,16 +198,35 @@ pub enum ConnectionsCommand {
         #[arg(long, default_value_t = 1)]
         repeat: u32,
     },
+    /// Move a connection to the current version of its connector. A connection runs the
+    /// exact component it was made with until this is run; it shows what changes in the
+    /// manifest (allowed hosts, auth endpoints, scopes, capabilities) and asks first.
+    Upgrade {
+        /// The connection.
+        name: String,
+        /// Upgrade without asking (for scripts; without it, standard input must be a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// `ledgerlink plugins ...`
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {
-    /// List the built-in plugins and those installed in <data-dir>/plugins.
+    /// List the built-in and installed plugins: origin, version, sha256, status (broken or
+    /// refused ones say why) and the connections that run each.
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Install a connector plugin (.wasm): it is checked (a component for this contract, a
+    /// manifest that answers within 2 s, not a built-in connector's name) and kept in the data
+    /// folder by content. New connections get it; existing ones keep their version until
+    /// `ledgerlink connections upgrade`.
+    Install {
+        /// The .wasm component.
+        file: PathBuf,
     },
     /// Load a plugin and show its manifest: a .wasm file, or the name of a built-in plugin.
     Inspect {

@@ -56,6 +56,7 @@ pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ConnectionsCommand::Check { name, repeat } => check(env, &name, repeat).await,
+        ConnectionsCommand::Upgrade { name, yes } => upgrade(env, &name, yes).await,
     }
 }
 
@@ -80,7 +81,7 @@ async fn add(
     route: &[String],
 ) -> anyhow::Result<()> {
     let services = env.services()?;
-    let plugin = connectors::load(env, connector).await?;
+    let (plugin, pin) = connectors::load_new(env, connector).await?;
     let manifest = plugin.manifest();
     let mut settings = parse_pairs(set, "--set")?;
     for (key, value) in &settings {
@@ -109,7 +110,9 @@ async fn add(
     }
     Routes::parse(&routes)?;
 
-    let connection = services.store.add(name, connector, &settings)?;
+    let connection = services
+        .store
+        .add_pinned(name, connector, &settings, &pin)?;
     services.store.set_routes(name, &routes)?;
     if let (Auth::Oauth2 { .. }, Ok(secret)) = (&manifest.auth, std::env::var(ENV_CLIENT_SECRET)) {
         services
@@ -117,8 +120,8 @@ async fn add(
             .set(&SecretKey::new(name, CLIENT_SECRET)?, &Secret::new(secret))?;
     }
     println!(
-        "Added connection {} ({} {}).",
-        connection.name, manifest.display_name, manifest.version
+        "Added connection {} ({} {}, component sha256 {}).",
+        connection.name, manifest.display_name, manifest.version, pin.sha256
     );
     if !routes.is_empty() {
         println!(
@@ -295,6 +298,20 @@ fn show(env: &Env, name: &str, json: bool) -> anyhow::Result<()> {
     for (k, v) in [
         ("name", c.name.clone()),
         ("connector", c.connector.clone()),
+        (
+            "component",
+            c.component.as_ref().map_or_else(
+                || "not pinned yet (pinned on first use)".to_owned(),
+                |p| format!("{} {} (sha256 {})", p.facts.name, p.facts.version, p.sha256),
+            ),
+        ),
+        (
+            "allowed hosts",
+            c.component
+                .as_ref()
+                .map(|p| p.facts.allowed_hosts.join("\n"))
+                .unwrap_or_default(),
+        ),
         ("health", health_name(health)),
         ("message", c.status_message.clone().unwrap_or_default()),
         ("access token expires", when(c.access_expires_at)),
@@ -320,7 +337,15 @@ async fn remove(env: &Env, name: &str) -> anyhow::Result<()> {
     let services = env.services()?;
     let c = services.store.get(name)?;
     // Revoke at the vendor first, so access really ends; the local removal happens anyway.
-    if let Ok(plugin) = connectors::load(env, &c.connector).await {
+    let plugin = connectors::for_connection(env, &c).await;
+    // A connector without credentials has nothing in the vault (and may run where there is
+    // no vault at all).
+    let has_secrets = match (&plugin, &c.component) {
+        (Ok(p), _) => !matches!(p.manifest().auth, Auth::None),
+        (Err(_), Some(pin)) => pin.facts.auth.needs_vault(),
+        (Err(_), None) => true,
+    };
+    if let Ok(plugin) = plugin {
         let routes = Routes::parse(&c.routes)?;
         if let (Some(endpoints), Some(id)) = (
             context::endpoints(&plugin.manifest().auth, &routes),
@@ -351,17 +376,31 @@ async fn remove(env: &Env, name: &str) -> anyhow::Result<()> {
             }
         }
     }
-    for item in [TOKENS, CLIENT_SECRET, API_KEY] {
-        services.vault.delete(&SecretKey::new(name, item)?)?;
+    if has_secrets {
+        for item in [TOKENS, CLIENT_SECRET, API_KEY] {
+            services.vault.delete(&SecretKey::new(name, item)?)?;
+        }
     }
     services.store.remove(name)?;
     println!("Removed connection {name} and its credentials.");
     Ok(())
 }
 
+/// Shorter API keys are refused: the host redacts a key the vendor echoes back, and a short
+/// key can neither be found reliably in a response nor resist guessing.
+pub const MIN_API_KEY_CHARS: usize = 16;
+
 async fn set_key(env: &Env, name: &str) -> anyhow::Result<()> {
     let services = env.services()?;
-    services.store.get(name)?;
+    let connection = services.store.get(name)?;
+    let plugin = connectors::for_connection(env, &connection).await?;
+    if !matches!(plugin.manifest().auth, Auth::ApiKey { .. }) {
+        bail!(
+            "connection {name} (connector {}) does not use an API key (its auth is {}); nothing was stored",
+            connection.connector,
+            plugin.manifest().auth.kind()
+        );
+    }
     let key = match std::env::var(ENV_API_KEY) {
         Ok(k) => k,
         Err(_) => {
@@ -375,6 +414,12 @@ async fn set_key(env: &Env, name: &str) -> anyhow::Result<()> {
     };
     if key.is_empty() {
         bail!("no API key given; set {ENV_API_KEY} or pipe the key to standard input");
+    }
+    let length = key.chars().count();
+    if length < MIN_API_KEY_CHARS {
+        bail!(
+            "the API key given for {name} is {length} characters long; ledgerlink refuses keys shorter than {MIN_API_KEY_CHARS} characters (a short key is easy to guess and cannot be reliably redacted when a vendor echoes it back). Nothing was stored; give the full key your vendor issued"
+        );
     }
     services
         .vault
@@ -395,7 +440,7 @@ async fn check(env: &Env, name: &str, repeat: u32) -> anyhow::Result<()> {
     for i in 0..repeat.max(1) {
         // Re-read each time: another process may have changed the connection's state.
         let connection = services.store.get(name)?;
-        let plugin = connectors::load(env, &connection.connector).await?;
+        let plugin = connectors::for_connection(env, &connection).await?;
         let ctx = context::call_context(&services, &plugin, &connection).await?;
         match plugin.check(&ctx).await? {
             Ok(report) => println!("{name}: {}", super::table::printable(&report.message)),
@@ -412,6 +457,70 @@ async fn check(env: &Env, name: &str, repeat: u32) -> anyhow::Result<()> {
     if failures > 0 {
         bail!("{failures} of {} checks of {name} failed", repeat.max(1));
     }
+    Ok(())
+}
+
+async fn upgrade(env: &Env, name: &str, yes: bool) -> anyhow::Result<()> {
+    let services = env.services()?;
+    let connection = services.store.get(name)?;
+    let registry = connectors::registry(env)?;
+    let plan = registry.plan_upgrade(&connection).await?;
+    let (from, to) = (&plan.from, &plan.to);
+    if plan.is_current() {
+        println!(
+            "{name} already runs the current {} {} (sha256 {}); nothing to upgrade.",
+            to.facts.name, to.facts.version, to.sha256
+        );
+        return Ok(());
+    }
+    println!(
+        "Upgrade {name} from {} {} (sha256 {}) to {} {} ({}, sha256 {}):",
+        from.facts.name,
+        from.facts.version,
+        from.sha256,
+        to.facts.name,
+        to.facts.version,
+        plan.origin.as_str(),
+        to.sha256
+    );
+    let manifest_changes: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.what != "version")
+        .collect();
+    if manifest_changes.is_empty() {
+        println!("  no change to allowed hosts, auth endpoints, scopes or capabilities");
+    }
+    for change in &manifest_changes {
+        println!("  {change}");
+    }
+    if plan.moves_credentials() {
+        println!(
+            "The new version obtains or sends credentials elsewhere: {name}'s stored tokens and key will be removed, and `ledgerlink connect {name}` (or `connections set-key`) is needed afterwards."
+        );
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "upgrading {name} needs confirmation and standard input is not a terminal; run it on a terminal, or pass --yes to upgrade without asking. Nothing was changed"
+            );
+        }
+        print!("Upgrade {name}? [y/N] ");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        if !matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            bail!("upgrade of {name} cancelled; nothing was changed");
+        }
+    }
+    registry.apply_upgrade(&plan)?;
+    if plan.moves_credentials() {
+        for item in [TOKENS, API_KEY] {
+            services.vault.delete(&SecretKey::new(name, item)?)?;
+        }
+        services.store.clear_tokens(name)?;
+    }
+    println!("Upgraded {name} to {} {}.", to.facts.name, to.facts.version);
     Ok(())
 }
 
@@ -470,7 +579,7 @@ impl ConnectUi for TerminalUi {
 pub async fn connect(env: &Env, args: ConnectArgs) -> anyhow::Result<()> {
     let services: Services = env.services()?;
     let connection = services.store.get(&args.name)?;
-    let plugin = connectors::load(env, &connection.connector).await?;
+    let plugin = connectors::for_connection(env, &connection).await?;
     let client_id = connection
         .settings
         .get("client-id")

@@ -103,10 +103,12 @@ impl Env {
         Ok(ConnectionStore::open(&self.data.database())?)
     }
 
-    /// Store, vault and the rest, for commands that touch credentials.
+    /// Store, vault and the rest, for commands that run connections. The vault is opened
+    /// when a secret is first needed, so a connection without credentials (csv) never needs
+    /// a keychain or a vault key.
     pub fn services(&self) -> anyhow::Result<Services> {
         let preference = VaultPreference::from_env()?;
-        let vault = vault::open(self.data.root(), preference)?;
+        let vault = std::sync::Arc::new(vault::LazyVault::new(self.data.root(), preference));
         Ok(Services {
             data: self.data.clone(),
             store: self.store()?,
@@ -157,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plugins { command } => match command {
             PluginsCommand::List { json } => plugins::list(&env, json).await,
+            PluginsCommand::Install { file } => plugins::install(&env, &file).await,
             PluginsCommand::Inspect { plugin, json } => plugins::inspect(&env, &plugin, json).await,
         },
     }

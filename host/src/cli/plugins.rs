@@ -2,116 +2,140 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use ledgerlink::builtin;
-use ledgerlink::runtime::{Manifest, Plugin};
+use ledgerlink::registry::{ListedStatus, RegistryError};
+use ledgerlink::runtime::Manifest;
+use ledgerlink::store::plugins::{ComponentFacts, ComponentOrigin};
 use serde::Serialize;
 
-use super::{Env, table};
+use super::{Env, connectors, table};
 
 #[derive(Serialize)]
-struct Listed {
-    name: String,
-    source: String,
+#[serde(rename_all = "kebab-case")]
+struct Row<'a> {
+    name: &'a str,
+    origin: &'static str,
+    version: Option<&'a str>,
+    sha256: &'a str,
+    status: ListedStatus,
+    connections: &'a [String],
+    /// "built-in", or the file it was installed from.
+    source: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    manifest: Option<Manifest>,
+    manifest: Option<&'a ComponentFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    error: Option<&'a str>,
 }
 
-/// Every built-in and installed plugin; a plugin that fails to load is listed with its error.
+/// Every built-in and installed plugin, from the manifest cache; a plugin that cannot be
+/// used is listed with the reason.
 pub async fn list(env: &Env, json: bool) -> anyhow::Result<()> {
-    let mut rows = Vec::new();
-    for b in builtin::all() {
-        let loaded = env
-            .runtime
-            .load_bytes(b.wasm, &format!("built-in plugin {}", b.name))
-            .await;
-        rows.push(listed(b.name.to_owned(), "built-in".to_owned(), loaded));
-    }
-    let dir = env.data.plugins();
-    if dir.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .with_context(|| format!("could not list {}", dir.display()))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-            .collect();
-        files.sort();
-        for path in files {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let loaded = env.runtime.load_file(&path).await;
-            rows.push(listed(name, path.display().to_string(), loaded));
-        }
-    }
-
+    let listed = connectors::registry(env)?.list().await?;
+    let rows: Vec<Row<'_>> = listed
+        .iter()
+        .map(|l| Row {
+            name: &l.record.name,
+            origin: l.record.origin.as_str(),
+            version: l.record.facts.as_ref().map(|f| f.version.as_str()),
+            sha256: &l.record.sha256,
+            status: l.status,
+            connections: &l.connections,
+            source: if l.record.origin == ComponentOrigin::BuiltIn {
+                "built-in"
+            } else {
+                &l.record.source
+            },
+            manifest: l.record.facts.as_ref(),
+            error: l.record.problem.as_ref().map(|p| p.message.as_str()),
+        })
+        .collect();
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     let mut t = table::new(&[
         "NAME",
+        "ORIGIN",
         "VERSION",
-        "CONTRACT",
+        "SHA256",
+        "STATUS",
         "AUTH",
         "CAPABILITIES",
-        "SOURCE",
+        "CONNECTIONS",
     ]);
     for r in &rows {
-        match (&r.manifest, &r.error) {
-            (Some(m), _) => t.add_row(vec![
-                m.name.clone(),
-                m.version.to_string(),
-                m.contract.to_string(),
-                m.auth.kind().to_owned(),
-                m.capabilities.join(", "),
-                r.source.clone(),
-            ]),
-            (None, error) => t.add_row(vec![
-                r.name.clone(),
-                "-".to_owned(),
-                "-".to_owned(),
-                "-".to_owned(),
-                format!(
-                    "not loadable: {}",
-                    error.as_deref().unwrap_or("unknown error")
-                ),
-                r.source.clone(),
-            ]),
+        let status = match r.error {
+            Some(e) => format!("{}: {e}", status_name(r.status)),
+            None => status_name(r.status).to_owned(),
         };
+        t.add_row(vec![
+            r.name.to_owned(),
+            r.origin.to_owned(),
+            r.version.unwrap_or("-").to_owned(),
+            r.sha256.get(..12).unwrap_or(r.sha256).to_owned(),
+            status,
+            r.manifest.map_or("-", |m| m.auth.kind()).to_owned(),
+            r.manifest
+                .map(|m| m.capabilities.join(", "))
+                .unwrap_or_default(),
+            r.connections.join(", "),
+        ]);
     }
     println!("{t}");
-    if !dir.is_dir() {
+    let unpinned: Vec<String> = env
+        .store()?
+        .list()?
+        .into_iter()
+        .filter(|c| c.component.is_none())
+        .map(|c| c.name)
+        .collect();
+    if !unpinned.is_empty() {
         println!(
-            "No installed plugins: put .wasm connectors in {}.",
-            dir.display()
+            "Not pinned yet (made before components were recorded; pinned on first use): {}.",
+            unpinned.join(", ")
         );
     }
+    println!(
+        "Install a plugin with `ledgerlink plugins install <file.wasm>` (or put it in {}).",
+        env.data.plugins().display()
+    );
     Ok(())
 }
 
-fn listed(
-    name: String,
-    source: String,
-    loaded: Result<Plugin, ledgerlink::runtime::LoadError>,
-) -> Listed {
-    match loaded {
-        Ok(p) => Listed {
-            name: p.manifest().name.clone(),
-            source,
-            manifest: Some(p.manifest().clone()),
-            error: None,
-        },
-        Err(e) => Listed {
-            name,
-            source,
-            manifest: None,
-            error: Some(e.to_string()),
-        },
+fn status_name(s: ListedStatus) -> &'static str {
+    match s {
+        ListedStatus::Current => "current",
+        ListedStatus::Pinned => "older, still used",
+        ListedStatus::Broken => "broken",
+        ListedStatus::Refused => "refused",
     }
+}
+
+/// `ledgerlink plugins install <file>`.
+pub async fn install(env: &Env, file: &Path) -> anyhow::Result<()> {
+    let installed = connectors::registry(env)?.install(file).await?;
+    let f = &installed.facts;
+    println!(
+        "Installed {} {} (sha256 {}) from {}.",
+        f.name,
+        f.version,
+        installed.sha256,
+        file.display()
+    );
+    if let Some(old) = &installed.replaced {
+        println!(
+            "New {} connections get {} instead of {}.",
+            f.name, f.version, old.version
+        );
+    }
+    if !installed.not_upgraded.is_empty() {
+        println!(
+            "These connections keep the version they run until upgraded: {} (`ledgerlink connections upgrade <name>` shows what changes).",
+            installed.not_upgraded.join(", ")
+        );
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -130,16 +154,18 @@ pub async fn inspect(env: &Env, target: &str, json: bool) -> anyhow::Result<()> 
             );
         }
         env.runtime.load_file(path).await?
-    } else if let Some(b) = builtin::get(target) {
-        env.runtime
-            .load_bytes(b.wasm, &format!("built-in plugin {}", b.name))
-            .await?
     } else {
-        let names: Vec<&str> = builtin::all().iter().map(|b| b.name).collect();
-        bail!(
-            "{target} is neither a file nor a built-in plugin; pass a path to a .wasm connector or one of: {}",
-            names.join(", ")
-        );
+        match connectors::registry(env)?.load_named(target).await {
+            Ok(p) => p,
+            Err(RegistryError::Unknown { .. }) => {
+                let names: Vec<&str> = builtin::all().iter().map(|b| b.name).collect();
+                bail!(
+                    "{target} is neither a file nor a built-in plugin; pass a path to a .wasm connector or one of: {}",
+                    names.join(", ")
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     let m = plugin.manifest();
     if json {

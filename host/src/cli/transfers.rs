@@ -28,7 +28,7 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
     let Entity::Customers = args.entity;
     let services = env.services()?;
     let connection = services.store.get(&args.connection)?;
-    let plugin = connectors::load(env, &connection.connector).await?;
+    let plugin = connectors::for_connection(env, &connection).await?;
     let ctx = context::call_context(&services, &plugin, &connection).await?;
     let direction = if args.pull {
         Direction::Pull
@@ -211,7 +211,7 @@ pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
     }
     let services = env.services()?;
     let connection = services.store.get(&plan.connection)?;
-    let plugin = connectors::load(env, &connection.connector).await?;
+    let plugin = connectors::for_connection(env, &connection).await?;
     let ctx = context::call_context(&services, &plugin, &connection).await?;
     let summary = apply::push_customers(
         &state,
@@ -382,7 +382,7 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
     }
     let services = env.services()?;
     let connection = services.store.get(&args.connection)?;
-    let plugin = connectors::load(env, &connection.connector).await?;
+    let plugin = connectors::for_connection(env, &connection).await?;
     let ctx = context::call_context(&services, &plugin, &connection).await?;
     let state = state(env)?;
     let summary = ledgerlink::sync::invoices::push(
@@ -429,7 +429,7 @@ pub async fn rollback(env: &Env, id: i64) -> anyhow::Result<()> {
     let (run, _) = state.run(id)?;
     let services = env.services()?;
     let connection = services.store.get(&run.connection)?;
-    let plugin = connectors::load(env, &connection.connector).await?;
+    let plugin = connectors::for_connection(env, &connection).await?;
     if !plugin.can("delete") {
         bail!(
             "connector {} cannot delete records, so run {id} cannot be rolled back; remove what it created by hand (`ledgerlink runs show {id}` lists it)",

@@ -100,6 +100,15 @@ impl Runtime {
         self.limits
     }
 
+    /// The same runtime (engine, imports, cache) giving plugins it loads other limits; the
+    /// registry loads manifests under a short deadline this way.
+    pub fn with_limits(&self, limits: Limits) -> Runtime {
+        Runtime {
+            limits,
+            ..self.clone()
+        }
+    }
+
     /// Load a plugin from a `.wasm` file.
     pub async fn load_file(&self, path: &Path) -> Result<Plugin, LoadError> {
         let shown = path.display().to_string();

@@ -13,6 +13,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::db::{self, DbError};
+use super::plugins::{Pin, PluginStore, facts_json, parse_facts};
 
 /// Where a connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -91,6 +92,9 @@ pub struct Connection {
     pub last_refresh_at: Option<i64>,
     /// The outcome of the last refresh ("ok", "invalid_grant", ...).
     pub last_refresh_outcome: Option<String>,
+    /// The exact component this connection runs, and what it declared when pinned. `None`
+    /// only for a connection made before components were recorded, until its first use.
+    pub component: Option<Pin>,
 }
 
 impl Connection {
@@ -179,21 +183,79 @@ impl ConnectionStore {
         f(&guard)
     }
 
-    /// Add a connection.
+    /// The plugin registry's tables, on the same database.
+    pub fn plugins(&self) -> PluginStore {
+        PluginStore::new(self.db.clone())
+    }
+
+    /// Pin `name` to `pin`'s component, if it still runs `was` (`None`: not pinned yet).
+    /// Returns whether it changed: `false` when another process pinned or upgraded it first.
+    pub fn pin(&self, name: &str, pin: &Pin, was: Option<&str>) -> Result<bool, ConnectionError> {
+        let facts = facts_json(&pin.facts);
+        self.with(|db| {
+            let changed = db.execute(
+                "UPDATE connections SET component_sha256 = ?2, component_facts = ?3,
+                     updated_at = unixepoch()
+                 WHERE name = ?1 AND component_sha256 IS ?4",
+                params![name, pin.sha256, facts, was],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            let detail = match was {
+                None => format!(
+                    "connection {name}: pinned to component {} {} (sha256 {})",
+                    pin.facts.name, pin.facts.version, pin.sha256
+                ),
+                Some(old) => format!(
+                    "connection {name}: upgraded from component sha256 {old} to {} {} (sha256 {})",
+                    pin.facts.name, pin.facts.version, pin.sha256
+                ),
+            };
+            audit(db, "connection", &detail)?;
+            Ok(true)
+        })
+    }
+
+    /// Add a connection, not pinned to a component yet (the registry pins it on first use).
     pub fn add(
         &self,
         name: &str,
         connector: &str,
         settings: &BTreeMap<String, String>,
     ) -> Result<Connection, ConnectionError> {
+        self.insert(name, connector, settings, None)
+    }
+
+    /// Add a connection pinned to `pin`'s component, in one statement.
+    pub fn add_pinned(
+        &self,
+        name: &str,
+        connector: &str,
+        settings: &BTreeMap<String, String>,
+        pin: &Pin,
+    ) -> Result<Connection, ConnectionError> {
+        self.insert(name, connector, settings, Some(pin))
+    }
+
+    fn insert(
+        &self,
+        name: &str,
+        connector: &str,
+        settings: &BTreeMap<String, String>,
+        pin: Option<&Pin>,
+    ) -> Result<Connection, ConnectionError> {
         validate_name(name)?;
         let now = unix(SystemTime::now());
         let settings_json = serde_json::to_string(settings).unwrap_or_else(|_| "{}".to_owned());
+        let sha256 = pin.map(|p| p.sha256.as_str());
+        let facts = pin.map(|p| facts_json(&p.facts));
         self.with(|db| {
             let inserted = db.execute(
-                "INSERT INTO connections (name, connector, settings, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(name) DO NOTHING",
-                params![name, connector, settings_json, now],
+                "INSERT INTO connections (name, connector, settings, created_at, updated_at,
+                     component_sha256, component_facts)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT(name) DO NOTHING",
+                params![name, connector, settings_json, now, sha256, facts],
             )?;
             if inserted == 0 {
                 return Err(ConnectionError::Exists(name.to_owned()));
@@ -383,7 +445,8 @@ impl ConnectionStore {
 }
 
 const SELECT: &str = "SELECT name, connector, settings, routes, status, status_message,
-    access_expires_at, refresh_expires_at, last_refresh_at, last_refresh_outcome FROM connections";
+    access_expires_at, refresh_expires_at, last_refresh_at, last_refresh_outcome,
+    component_sha256, component_facts FROM connections";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connection> {
     let settings: String = r.get(2)?;
@@ -400,6 +463,10 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connection> {
         refresh_expires_at: r.get(7)?,
         last_refresh_at: r.get(8)?,
         last_refresh_outcome: r.get(9)?,
+        component: match (r.get::<_, Option<String>>(10)?, parse_facts(r.get(11)?)) {
+            (Some(sha256), Some(facts)) => Some(Pin { sha256, facts }),
+            _ => None,
+        },
     })
 }
 

@@ -70,6 +70,9 @@ const MIGRATIONS: &[&str] = &[
     // 5: what the host knows of each target (customers for matching, document numbers)
     // and the review items customer matching raised.
     super::directory::MIGRATION,
+    // 6: plugin components by SHA-256 (the manifest cache), the current installed version of
+    // each plugin, and the component each connection is pinned to.
+    super::plugins::MIGRATION,
 ];
 
 /// Open (creating and migrating) the database at `path`.
@@ -140,6 +143,30 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .expect("mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn connections_from_before_migration_6_stay_usable_and_unpinned() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("ledgerlink.db");
+        {
+            // A database as ledgerlink left it before components were recorded.
+            let db = Sqlite::open(&path).expect("open");
+            for sql in &MIGRATIONS[..5] {
+                db.execute_batch(sql).expect("old migration");
+            }
+            db.pragma_update(None, "user_version", 5).expect("version");
+            db.execute(
+                "INSERT INTO connections (name, connector, created_at, updated_at)
+                 VALUES ('old', 'xero', 1, 1)",
+                [],
+            )
+            .expect("old connection");
+        }
+        let store = super::super::connections::ConnectionStore::open(&path).expect("migrates");
+        let old = store.get("old").expect("still there");
+        assert_eq!(old.connector, "xero");
+        assert_eq!(old.component, None);
     }
 
     #[test]

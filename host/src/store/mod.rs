@@ -3,7 +3,10 @@
 //! The folder is chosen by `--data-dir`, else `LEDGERLINK_DATA_DIR`, else the platform's data
 //! folder (`~/.local/share/ledgerlink` on Linux). Inside it:
 //!
-//! - `plugins/`: installed connector plugins (`*.wasm`), in addition to the built-in ones;
+//! - `plugins/`: connector plugins (`*.wasm`) an admin dropped in; each is checked and
+//!   recorded like `ledgerlink plugins install` when a command first needs plugins by name;
+//! - `components/<sha256>.wasm`: every component a connection is pinned to or an admin
+//!   installed, by content, so replacing a file in `plugins/` changes no connection;
 //! - `cache/components/`: compiled plugins, keyed by content hash and wasmtime version;
 //! - `connections/<name>/files/`: each connection's own folder (the `files` import);
 //! - `ledgerlink.db`: the SQLite database ([`db`]): connections ([`connections`]);
@@ -14,6 +17,7 @@ pub mod connections;
 pub mod db;
 pub mod directory;
 pub mod home;
+pub mod plugins;
 pub mod sync_state;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +59,16 @@ impl DataDir {
     /// Installed plugins.
     pub fn plugins(&self) -> PathBuf {
         self.root.join("plugins")
+    }
+
+    /// The content-addressed component store.
+    pub fn components(&self) -> PathBuf {
+        self.root.join("components")
+    }
+
+    /// The stored component with this SHA-256 (hex).
+    pub fn component(&self, sha256: &str) -> PathBuf {
+        self.components().join(format!("{sha256}.wasm"))
     }
 
     /// Compiled-component cache.

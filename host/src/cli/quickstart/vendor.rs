@@ -153,7 +153,7 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
         refresh: RefreshPolicy::default(),
         pacers: Default::default(),
     };
-    let plugin = connectors::load(&qs, target.connector()).await?;
+    let (plugin, pin) = connectors::load_new(&qs, target.connector()).await?;
     let (client_id, client_secret) = target.client();
     let mut settings = BTreeMap::new();
     settings.insert("client-id".to_owned(), client_id.to_owned());
@@ -162,7 +162,7 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
     }
     services
         .store
-        .add(connection_name, target.connector(), &settings)?;
+        .add_pinned(connection_name, target.connector(), &settings, &pin)?;
     services
         .store
         .set_routes(connection_name, &sandbox.routes())?;
