@@ -47,6 +47,10 @@ pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
                     ledgerlink::sync::matching::MatchRule::from_setting(Some(value))
                         .map_err(anyhow::Error::msg)?;
                 }
+                if key == ledgerlink::files::QUOTA_SETTING && !value.is_empty() {
+                    ledgerlink::files::quota_from_setting(Some(value))
+                        .map_err(anyhow::Error::msg)?;
+                }
             }
             for (key, value) in &pairs {
                 store.set_setting(&name, key, (!value.is_empty()).then_some(value.as_str()))?;
