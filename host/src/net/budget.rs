@@ -34,6 +34,9 @@ pub struct CallBudget {
 struct Inner {
     /// Pacing waits given back so far (≤ `max_pacing`).
     excused: Duration,
+    /// When the pacing wait in progress began: it is given back while it lasts, so the
+    /// runtime's outer timeout does not stop a call in the middle of a legitimate wait.
+    pacing_since: Option<Instant>,
     /// The origin of the request in flight, for the deadline's message.
     waiting_on: Option<String>,
 }
@@ -70,10 +73,16 @@ impl CallBudget {
         self.limit
     }
 
+    /// Pacing given back so far, the wait in progress included.
+    fn excused(&self, inner: &Inner) -> Duration {
+        let running = inner.pacing_since.map_or(Duration::ZERO, |at| at.elapsed());
+        inner.excused.saturating_add(running).min(self.max_pacing)
+    }
+
     /// Time left before the call must stop; `None` when unlimited.
     pub fn remaining(&self) -> Option<Duration> {
         let limit = self.limit?;
-        let excused = self.inner().excused;
+        let excused = self.excused(&self.inner());
         Some(
             limit
                 .saturating_add(excused)
@@ -91,7 +100,14 @@ impl CallBudget {
         if self.limit.is_none() {
             return Duration::MAX;
         }
-        self.max_pacing.saturating_sub(self.inner().excused)
+        self.max_pacing.saturating_sub(self.excused(&self.inner()))
+    }
+
+    /// A pacing wait begins: until the returned guard is dropped, the time passing is given
+    /// back to the call (never past the cap).
+    pub fn pacing(&self) -> PacingWait<'_> {
+        self.inner().pacing_since = Some(Instant::now());
+        PacingWait(self)
     }
 
     /// Give `waited` of pacing back to the call (never more than the allowance).
@@ -114,6 +130,22 @@ impl CallBudget {
     }
 }
 
+/// A pacing wait in progress (see [`CallBudget::pacing`]); ends when dropped.
+#[derive(Debug)]
+pub struct PacingWait<'a>(&'a CallBudget);
+
+impl Drop for PacingWait<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.0.inner();
+        if let Some(at) = inner.pacing_since.take() {
+            inner.excused = inner
+                .excused
+                .saturating_add(at.elapsed())
+                .min(self.0.max_pacing);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +165,22 @@ mod tests {
         );
         assert!(b.allows_wait(Duration::from_secs(12)));
         assert!(!b.allows_wait(Duration::from_secs(14)));
+    }
+
+    #[test]
+    fn a_pacing_wait_in_progress_is_given_back_while_it_lasts() {
+        let b = CallBudget::new(Duration::from_millis(50), Duration::from_secs(10));
+        {
+            let _wait = b.pacing();
+            std::thread::sleep(Duration::from_millis(120));
+            assert!(
+                b.remaining().unwrap_or_default() > Duration::from_millis(25),
+                "{:?}",
+                b.remaining()
+            );
+        }
+        let excused = Duration::from_secs(10) - b.pacing_allowance();
+        assert!(excused >= Duration::from_millis(120), "{excused:?}");
     }
 
     #[test]

@@ -389,9 +389,12 @@ impl OutboundHttp {
         loop {
             attempt += 1;
             if let Some(pacer) = &self.pacer {
-                match pacer.acquire_within(budget.pacing_allowance()).await {
+                let allowance = budget.pacing_allowance();
+                let pacing = budget.pacing();
+                let acquired = pacer.acquire_within(allowance).await;
+                drop(pacing);
+                match acquired {
                     Ok(waited) => {
-                        budget.excuse_pacing(waited);
                         if !waited.is_zero() {
                             tracing::debug!(plugin = %self.plugin, ?waited, "paced to the vendor's rate limit");
                         }

@@ -435,7 +435,8 @@ fn report_dropped_logs(logs: &super::output::LogBudget, plugin: &str, op: &str) 
         tracing::warn!(
             target: "ledgerlink::plugin",
             plugin,
-            "plugin {plugin} went over its log budget in {op} ({max_lines} lines or {max_bytes} bytes per call): {lines} more lines ({bytes} bytes) were dropped"
+            "plugin {plugin} went over its log budget in {op} ({max_lines} lines or {} per call): {lines} more lines ({bytes} bytes) were dropped",
+            crate::files::human_bytes(max_bytes)
         );
     }
 }
