@@ -80,8 +80,8 @@ pub enum LoadError {
     ManifestCall {
         /// The file or plugin.
         what: String,
-        /// The failure.
-        source: CallError,
+        /// The failure (boxed: a call error is large, a load error is passed around).
+        source: Box<CallError>,
     },
     /// The engine could not be set up.
     #[error("the plugin engine could not start: {0}")]

@@ -168,7 +168,7 @@ impl Runtime {
         .await
         .map_err(|source| LoadError::ManifestCall {
             what: what.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let manifest =
             manifest::validate(raw, contract_version).map_err(|problems| LoadError::Manifest {
