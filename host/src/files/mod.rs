@@ -474,6 +474,17 @@ mod tests {
     }
 
     #[test]
+    fn the_quota_setting_is_whole_mib() {
+        assert_eq!(quota_from_setting(None), Ok(DEFAULT_QUOTA));
+        assert_eq!(quota_from_setting(Some("2048")), Ok(2 * DEFAULT_QUOTA));
+        assert_eq!(
+            quota_from_setting(Some("lots")),
+            Err("the setting disk-quota-mib is \"lots\"; it must be a whole number of MiB from 1 to 16777216 (default 1024, 1 GiB)".to_owned())
+        );
+        assert!(quota_from_setting(Some("0")).is_err());
+    }
+
+    #[test]
     fn sizes_read_as_people_read_them() {
         assert_eq!(human_bytes(DEFAULT_QUOTA), "1 GiB");
         assert_eq!(human_bytes(3 * 1024 * 1024 / 2), "1.5 MiB");
