@@ -227,6 +227,30 @@ pub fn escape_plugin_text(text: &str, max: usize) -> String {
     out
 }
 
+/// `text` (chosen by a plugin) with control and invisible formatting characters written as
+/// escapes (`\u{1b}`), newlines as `\n`: safe to put in a log line or on a terminal.
+pub fn defuse_plugin_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_invisible_format(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Characters that change how surrounding text is displayed without showing themselves.
 fn is_invisible_format(c: char) -> bool {
     matches!(
@@ -296,6 +320,15 @@ mod tests {
         assert_eq!(
             escape_plugin_text("abcdef", 4),
             "\"abcd\" (cut: 2 more characters)"
+        );
+    }
+
+    #[test]
+    fn log_text_is_defused_without_quotes() {
+        assert_eq!(defuse_plugin_text("plain \"text\""), "plain \"text\"");
+        assert_eq!(
+            defuse_plugin_text("red \u{1b}[31m\nnext\u{202e}"),
+            "red \\u{1b}[31m\\nnext\\u{202e}"
         );
     }
 

@@ -12,6 +12,9 @@ impl Host for CallState {
         if !self.logs.admit(message.len()) {
             return Ok(());
         }
+        // A plugin's line may hold terminal escapes or direction overrides: written as
+        // escapes, so it cannot repaint or reorder what an admin reads.
+        let message = crate::runtime::error::defuse_plugin_text(message);
         let plugin = self.plugin.as_str();
         match level {
             Level::Trace => tracing::trace!(target: "ledgerlink::plugin", plugin, "{message}"),
