@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ledgerlink::net::{
-    AllowedHosts, Credentials, HttpLimits, NetError, NoCredentials, OutboundHttp, OutboundRequest,
-    Pacer, RateLimit,
+    AllowedHosts, CallBudget, Credentials, HttpLimits, NetError, NoCredentials, OutboundHttp,
+    OutboundRequest, Pacer, RateLimit, ReservedEndpoints,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -143,7 +143,7 @@ async fn a_plugin_may_not_set_credentials_itself() {
 }
 
 #[tokio::test]
-async fn a_redirect_to_another_origin_is_not_followed() {
+async fn a_redirect_to_another_origin_is_not_followed_nor_retried() {
     let elsewhere = serve(|_| Some(ok("leaked"))).await;
     let target = format!("http://127.0.0.1:{}/collect", elsewhere.port);
     let bouncer = serve(move |_| {
@@ -156,20 +156,21 @@ async fn a_redirect_to_another_origin_is_not_followed() {
         HttpLimits::default(),
         Arc::new(NoCredentials),
     );
-    let err = http
-        .send(get(format!("{origin}/start"), &[]))
-        .await
-        .expect_err("refused");
-    let NetError::Transport { reason, .. } = &err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        reason.contains(&format!(
-            "redirect to http://127.0.0.1:{}, which is not an allowed host",
+    // Retry-safe: before, the refusal was a "transport failure" sent again six times.
+    let mut request = get(format!("{origin}/start"), &[]);
+    request.retry_safe = true;
+    let started = std::time::Instant::now();
+    let err = http.send(request).await.expect_err("refused");
+    assert!(matches!(err, NetError::RedirectRefused { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "plugin demo's request to {origin} was redirected to http://127.0.0.1:{}, which is not an allowed host; the redirect was not followed and the request was not retried",
             elsewhere.port
-        )),
-        "{reason}"
+        )
     );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(bouncer.requests.lock().unwrap().len(), 1, "sent once");
     assert_eq!(
         elsewhere.connections.load(Ordering::SeqCst),
         0,
@@ -518,4 +519,209 @@ async fn requests_are_paced_to_the_declared_rate_limit() {
         started.elapsed()
     );
     assert_eq!(server.requests.lock().unwrap().len(), 3);
+}
+
+/// Case 15: `Host` and the framing headers are the host's; nothing is sent.
+#[tokio::test]
+async fn a_plugin_may_not_set_host_or_framing_headers() {
+    let server = serve(|_| Some(ok("hello"))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+    let cases = [
+        (
+            "Host",
+            "intranet.local",
+            "plugin demo may not set the host header: the host sets it from the URL, so a request reaches only the host its URL names",
+        ),
+        (
+            "Transfer-Encoding",
+            "chunked",
+            "plugin demo may not set the transfer-encoding header: the host frames the request itself",
+        ),
+        (
+            "Content-Length",
+            "0",
+            "plugin demo may not set the content-length header: the host frames the request itself",
+        ),
+    ];
+    for (name, value, message) in cases {
+        let err = http
+            .send(get(format!("{origin}/x"), &[(name, value)]))
+            .await
+            .expect_err(name);
+        assert_eq!(err.to_string(), message);
+    }
+    assert_eq!(
+        server.connections.load(Ordering::SeqCst),
+        0,
+        "nothing was sent"
+    );
+}
+
+/// Case 14: the connection's OAuth token and revocation endpoints are the host's: a request
+/// there is refused before anything is sent, and a redirect there is not followed.
+#[tokio::test]
+async fn the_oauth_token_endpoint_is_reserved_for_the_host() {
+    let server = serve(|n| {
+        Some(if n == 0 {
+            b"HTTP/1.1 307 Temporary Redirect\r\nlocation: /oauth/token\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+        } else {
+            ok("{\"access_token\":\"minted\"}")
+        })
+    })
+    .await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let token = format!("{origin}/oauth/token");
+    let revoke = format!("{origin}/oauth/revoke");
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    )
+    .with_reserved(ReservedEndpoints::new([
+        (token.as_str(), "OAuth token endpoint"),
+        (revoke.as_str(), "OAuth revocation endpoint"),
+    ]));
+    for (url, what) in [
+        (token.clone(), "OAuth token endpoint"),
+        (format!("{origin}/OAUTH//token/"), "OAuth token endpoint"),
+        (revoke.clone(), "OAuth revocation endpoint"),
+    ] {
+        let err = http.send(get(url.clone(), &[])).await.expect_err(&url);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "plugin demo may not send requests to {url}: it is this connection's {what}, which only the host calls; nothing was sent"
+            )
+        );
+    }
+    assert_eq!(server.connections.load(Ordering::SeqCst), 0);
+
+    // An allowed path that redirects to the token endpoint.
+    let err = http
+        .send(get(format!("{origin}/innocent"), &[]))
+        .await
+        .expect_err("redirect refused");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "plugin demo's request to {origin} was redirected to {token}, this connection's OAuth token endpoint, which only the host calls; the redirect was not followed and the request was not retried"
+        )
+    );
+    assert_eq!(
+        server.requests.lock().unwrap().len(),
+        1,
+        "only /innocent was sent"
+    );
+}
+
+/// Case 4: a `Retry-After` longer than what the call has left: the 429 goes back as the
+/// vendor sent it, at once.
+#[tokio::test]
+async fn a_retry_after_longer_than_the_budget_is_passed_on_at_once() {
+    let server = serve(|_| Some(status(429, "retry-after: 120\r\n"))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+    let budget = CallBudget::new(Duration::from_secs(30), Duration::from_secs(300));
+    let started = std::time::Instant::now();
+    let response = http
+        .send_within(post(format!("{origin}/x"), true), &budget)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(response.status, 429);
+    assert!(
+        response
+            .headers
+            .iter()
+            .any(|(k, v)| k == "retry-after" && v == "120")
+    );
+    assert_eq!(server.requests.lock().unwrap().len(), 1);
+}
+
+/// Case 4: backoff after outages stops when the next wait would outlast the budget.
+#[tokio::test]
+async fn retries_stop_when_the_budget_would_run_out() {
+    let server = serve(|_| Some(status(503, ""))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    );
+    let budget = CallBudget::new(Duration::from_secs(1), Duration::ZERO);
+    let started = std::time::Instant::now();
+    let response = http
+        .send_within(post(format!("{origin}/x"), true), &budget)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 503);
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    // Backoff 250 ms, 500 ms, then 1 s would pass the budget: 2 or 3 attempts, not 6.
+    let sent = server.requests.lock().unwrap().len();
+    assert!((2..=3).contains(&sent), "{sent} attempts");
+}
+
+/// Pacing waits are given back to the call up to a cap; a request that would wait longer
+/// is not sent and a host-made 429 says when to come back.
+#[tokio::test]
+async fn pacing_past_its_cap_answers_429_without_sending() {
+    let server = serve(|_| Some(ok("done"))).await;
+    let origin = format!("http://127.0.0.1:{}", server.port);
+    let pacer = Arc::new(Pacer::new(
+        &[RateLimit {
+            requests: 1,
+            window: Duration::from_millis(700),
+        }],
+        1,
+    ));
+    let http = sender(
+        std::slice::from_ref(&origin),
+        HttpLimits::default(),
+        Arc::new(NoCredentials),
+    )
+    .with_pacer(pacer);
+    // A 300 ms budget, 2 s of pacing allowed: the second request waits ~0.7 s and succeeds.
+    let budget = CallBudget::new(Duration::from_millis(300), Duration::from_secs(2));
+    for _ in 0..2 {
+        let response = http
+            .send_within(get(format!("{origin}/x"), &[]), &budget)
+            .await
+            .unwrap();
+        assert_eq!(response.status, 200);
+    }
+    assert!(budget.remaining().unwrap() > Duration::ZERO);
+    // Only 100 ms of pacing allowed: the next one gets the host's 429.
+    let budget = CallBudget::new(Duration::from_secs(30), Duration::from_millis(100));
+    let response = http
+        .send_within(get(format!("{origin}/x"), &[]), &budget)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 429);
+    let header = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("retry-after"), Some("1"));
+    assert_eq!(header("x-ledgerlink-paced"), Some("true"));
+    assert_eq!(
+        server.requests.lock().unwrap().len(),
+        2,
+        "the third was not sent"
+    );
 }

@@ -21,6 +21,7 @@ pub fn runtime(deadline: Duration, memory_mib: usize) -> Runtime {
         limits: Limits {
             deadline,
             memory_bytes: memory_mib * 1024 * 1024,
+            ..Limits::default()
         },
         cache_dir: None,
     })

@@ -96,8 +96,9 @@ pub fn settings(plugin: &Plugin, connection: &Connection) -> BTreeMap<String, St
         .filter_map(|s| s.default.clone().map(|d| (s.key.clone(), d)))
         .collect();
     settings.extend(connection.settings.clone());
-    // The client id is the host's business, not the plugin's.
+    // The client id and the folder's quota are the host's business, not the plugin's.
     settings.remove("client-id");
+    settings.remove(crate::files::QUOTA_SETTING);
     settings
 }
 
@@ -203,13 +204,21 @@ pub async fn call_context(
         &plugin.manifest().rate_limits,
         services.http_limits.rate_limit_scale,
     ));
+    let quota = crate::files::quota_from_setting(
+        connection
+            .settings
+            .get(crate::files::QUOTA_SETTING)
+            .map(String::as_str),
+    )
+    .map_err(|e| AuthError::Internal(format!("connection {}: {e}", connection.name)))?;
     let folder = ConnectionFolder::open(&services.data.connection_files(&connection.name))
         .map_err(|e| {
             AuthError::Internal(format!(
                 "could not open the folder of connection {}: {e}",
                 connection.name
             ))
-        })?;
+        })?
+        .with_quota(quota);
     Ok(CallContext {
         settings: settings(plugin, connection),
         http: Some(http),

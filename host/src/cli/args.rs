@@ -14,15 +14,32 @@ pub struct Cli {
     #[arg(long, global = true, env = "LEDGERLINK_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Seconds one call into a plugin may run before it is stopped.
+    /// Seconds one call into a plugin may take before it is stopped, wherever it is: its own
+    /// work, waiting for the vendor, retries and Retry-After all count.
     #[arg(long, global = true, env = "LEDGERLINK_DEADLINE", default_value_t = 30.0, value_name = "SECONDS",
           value_parser = parse_deadline)]
     pub deadline: f64,
+
+    /// Seconds of waiting for the vendor's call limits (pacing) one plugin call may spend on
+    /// top of --deadline; a request that would wait longer gets a 429 with Retry-After.
+    #[arg(long, global = true, env = "LEDGERLINK_MAX_PACING_WAIT", default_value_t = 300.0, value_name = "SECONDS",
+          value_parser = parse_pacing_wait)]
+    pub max_pacing_wait: f64,
 
     /// Memory one plugin instance may use, in MiB.
     #[arg(long, global = true, env = "LEDGERLINK_MEMORY_MIB", default_value_t = 256, value_name = "MIB",
           value_parser = clap::value_parser!(u64).range(16..=4096))]
     pub memory_mib: u64,
+
+    /// Log lines one plugin call may write; the rest are dropped and counted in one line.
+    #[arg(long, global = true, env = "LEDGERLINK_PLUGIN_LOG_LINES", default_value_t = 1000, value_name = "LINES",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub plugin_log_lines: u32,
+
+    /// KiB of log one plugin call may write; the rest is dropped and counted in one line.
+    #[arg(long, global = true, env = "LEDGERLINK_PLUGIN_LOG_KIB", default_value_t = 1024, value_name = "KIB",
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub plugin_log_kib: u32,
 
     /// More log output (-v, -vv). LEDGERLINK_LOG=<filter> sets it precisely.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -37,6 +54,15 @@ fn parse_deadline(s: &str) -> Result<f64, String> {
         Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
         _ => Err(format!(
             "{s:?} is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+fn parse_pacing_wait(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds between 0 and 86400"
         )),
     }
 }

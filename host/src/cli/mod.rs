@@ -87,8 +87,11 @@ impl Env {
         let data = DataDir::resolve(cli.data_dir.as_deref())?;
         let limits = Limits {
             deadline: std::time::Duration::from_secs_f64(cli.deadline),
+            max_pacing_wait: std::time::Duration::from_secs_f64(cli.max_pacing_wait),
             memory_bytes: usize::try_from(cli.memory_mib.saturating_mul(1024 * 1024))
                 .unwrap_or(usize::MAX),
+            log_lines: cli.plugin_log_lines,
+            log_bytes: usize::try_from(u64::from(cli.plugin_log_kib) * 1024).unwrap_or(usize::MAX),
         };
         let runtime = Runtime::new(RuntimeConfig {
             limits,

@@ -3,10 +3,18 @@
 //! Paths from plugins are checked twice: lexically here (absolute paths, `..`, empty
 //! components and backslashes are refused with a message that says why), then by `cap-std`,
 //! which resolves every component inside the folder and refuses symlinks that lead out of it.
+//!
+//! A folder has a disk quota (default [`DEFAULT_QUOTA`], 1 GiB; the connection setting
+//! `disk-quota-mib` changes it). A write that would take the folder over it is refused
+//! before anything is written, counting what the folder already holds (whoever put it
+//! there). Usage counts each file's size rounded up to 4 KiB and 4 KiB per folder — about
+//! what they take on disk — so a flood of empty files or folders reaches the quota too.
 
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
@@ -28,6 +36,23 @@ pub enum FolderError {
         /// The path.
         path: String,
     },
+    /// The write would take the folder over its disk quota; nothing was written.
+    #[error(
+        "disk quota exceeded: writing {path:?} ({}) would bring the connection folder to {}, over its quota of {} ({} in use); nothing was written. An admin can raise it with the connection setting disk-quota-mib",
+        human_bytes(*size), human_bytes(*after), human_bytes(*quota), human_bytes(*used)
+    )]
+    Quota {
+        /// The path.
+        path: String,
+        /// What the write would take on disk.
+        size: u64,
+        /// What the folder would hold after it.
+        after: u64,
+        /// What the folder holds now.
+        used: u64,
+        /// The quota.
+        quota: u64,
+    },
     /// Other I/O failure.
     #[error("{op} {path:?} failed: {source}")]
     Io {
@@ -40,22 +65,75 @@ pub enum FolderError {
     },
 }
 
-/// A folder a plugin may read and write, and nothing outside it.
+/// 1 GiB per connection folder.
+pub const DEFAULT_QUOTA: u64 = 1024 * 1024 * 1024;
+
+/// The connection setting that sets a folder's quota, in MiB (a host setting: plugins do
+/// not see it).
+pub const QUOTA_SETTING: &str = "disk-quota-mib";
+
+/// The quota a `disk-quota-mib` setting means: [`DEFAULT_QUOTA`] when unset.
+pub fn quota_from_setting(value: Option<&str>) -> Result<u64, String> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_QUOTA);
+    };
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|mib| (1..=16 * 1024 * 1024).contains(mib))
+        .map(|mib| mib * 1024 * 1024)
+        .ok_or_else(|| {
+            format!(
+                "the setting {QUOTA_SETTING} is {value:?}; it must be a whole number of MiB from 1 to 16777216 (default 1024, 1 GiB)"
+            )
+        })
+}
+
+/// Disk is counted in blocks of this size (a file of 1 byte takes one; a folder takes one).
+const BLOCK: u64 = 4096;
+
+/// How long a measured usage is trusted before the folder is walked again (writes of this
+/// folder in between are added as they happen; other writers are seen at the next walk).
+const USAGE_FRESH: Duration = Duration::from_secs(2);
+
+/// A folder a plugin may read and write, and nothing outside it, up to its quota.
 #[derive(Debug)]
 pub struct ConnectionFolder {
     root: PathBuf,
     dir: Dir,
+    quota: u64,
+    /// Bytes in use, as last measured (plus this folder's own writes since), and when.
+    usage: Mutex<Option<(u64, Instant)>>,
 }
 
 impl ConnectionFolder {
-    /// Open (creating if needed) `root` as a connection folder.
+    /// Open (creating if needed) `root` as a connection folder, with the default quota.
     pub fn open(root: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(root)?;
         let dir = Dir::open_ambient_dir(root, ambient_authority())?;
         Ok(Self {
             root: root.to_path_buf(),
             dir,
+            quota: DEFAULT_QUOTA,
+            usage: Mutex::new(None),
         })
+    }
+
+    /// The same folder with a quota of `bytes`.
+    pub fn with_quota(mut self, bytes: u64) -> Self {
+        self.quota = bytes;
+        self
+    }
+
+    /// The quota in bytes.
+    pub fn quota(&self) -> u64 {
+        self.quota
+    }
+
+    /// What the folder holds, as the quota counts it (walks the folder).
+    pub fn usage(&self) -> Result<u64, FolderError> {
+        usage_of(&self.dir).map_err(|e| classify("measure", "", e))
     }
 
     /// Where the folder is on disk (for the admin, never for the plugin).
@@ -70,8 +148,49 @@ impl ConnectionFolder {
     }
 
     /// Replace a file atomically: write a temporary file beside it, flush it to disk, rename.
+    /// Refused with [`FolderError::Quota`] when the folder would go over its quota.
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<(), FolderError> {
         let rel = checked(path, false)?;
+        // Held through the write, so two writes through this folder cannot both pass the
+        // check on the same free space.
+        let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        let used = match *usage {
+            Some((used, at)) if at.elapsed() < USAGE_FRESH => used,
+            _ => usage_of(&self.dir).map_err(|e| classify("measure the folder for", path, e))?,
+        };
+        // What this write adds: the new file's blocks, less the file it replaces, plus any
+        // folders it creates.
+        let replaced = match self.dir.symlink_metadata(&rel) {
+            Ok(m) if m.is_file() => blocks(m.len()),
+            _ => 0,
+        };
+        let new_folders = rel
+            .ancestors()
+            .skip(1)
+            .filter(|a| !a.as_os_str().is_empty() && self.dir.symlink_metadata(a).is_err())
+            .count() as u64;
+        let size = blocks(contents.len() as u64);
+        let after = used.saturating_sub(replaced) + size + new_folders * BLOCK;
+        if after > self.quota && after > used {
+            *usage = Some((used, Instant::now()));
+            return Err(FolderError::Quota {
+                path: path.to_owned(),
+                size,
+                after,
+                used,
+                quota: self.quota,
+            });
+        }
+        let result = self.write_unchecked(path, &rel, contents);
+        *usage = match result {
+            Ok(()) => Some((after, Instant::now())),
+            // Unknown how far it got: measure again next time.
+            Err(_) => None,
+        };
+        result
+    }
+
+    fn write_unchecked(&self, path: &str, rel: &Path, contents: &[u8]) -> Result<(), FolderError> {
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty())
             && let Err(e) = self.dir.create_dir_all(parent)
         {
@@ -80,12 +199,12 @@ impl ConnectionFolder {
             let e = self.dir.open_dir(parent).err().unwrap_or(e);
             return Err(classify("create folder for", path, e));
         }
-        let tmp = temp_name(&rel);
+        let tmp = temp_name(rel);
         let result = (|| {
             let mut file = self.dir.create(&tmp)?;
             file.write_all(contents)?;
             file.sync_all()?;
-            self.dir.rename(&tmp, &self.dir, &rel)
+            self.dir.rename(&tmp, &self.dir, rel)
         })();
         if let Err(e) = result {
             // Best effort: the temporary file is ours and useless now.
@@ -132,6 +251,56 @@ impl ConnectionFolder {
 }
 
 const TEMP_PREFIX: &str = ".ledgerlink-tmp-";
+
+/// `len` bytes rounded up to whole blocks (at least one).
+fn blocks(len: u64) -> u64 {
+    len.div_ceil(BLOCK).max(1) * BLOCK
+}
+
+/// What `dir` holds, as the quota counts it. Symlinks are not followed (they count as one
+/// block); the walk is iterative, so depth cannot exhaust the stack.
+fn usage_of(dir: &Dir) -> io::Result<u64> {
+    let mut total = 0u64;
+    let mut pending = vec![dir.try_clone()?];
+    while let Some(dir) = pending.pop() {
+        for entry in dir.entries()? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                total += BLOCK;
+                pending.push(entry.open_dir()?);
+            } else if kind.is_file() {
+                total += blocks(entry.metadata()?.len());
+            } else {
+                total += BLOCK;
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Sizes as people read them: "1 GiB", "12.5 MiB", "300 KiB", "20 bytes".
+pub fn human_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = KIB * 1024;
+    const GIB: u64 = MIB * 1024;
+    let scaled = |unit: u64, name: &str| {
+        if n.is_multiple_of(unit) {
+            format!("{} {name}", n / unit)
+        } else {
+            // Display only; precision lost on huge values does not matter here.
+            #[allow(clippy::cast_precision_loss)]
+            let value = n as f64 / unit as f64;
+            format!("{value:.1} {name}")
+        }
+    };
+    match n {
+        n if n >= GIB => scaled(GIB, "GiB"),
+        n if n >= MIB => scaled(MIB, "MiB"),
+        n if n >= KIB => scaled(KIB, "KiB"),
+        n => format!("{n} bytes"),
+    }
+}
 
 fn temp_name(rel: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -274,6 +443,53 @@ mod tests {
             Err(FolderError::Denied { .. })
         ));
         assert!(!tmp.path().join("x").exists(), "nothing written outside");
+    }
+
+    #[test]
+    fn a_write_over_the_quota_is_refused_counting_what_is_there() {
+        let (tmp, f) = folder();
+        std::fs::write(f.root().join("already.bin"), vec![0u8; 6 * 4096]).expect("seed");
+        let f = ConnectionFolder::open(f.root())
+            .expect("open")
+            .with_quota(10 * 4096);
+        f.write("a.bin", &[1u8; 4096]).expect("7 of 10 blocks");
+        match f.write("b.bin", &[1u8; 4 * 4096]) {
+            Err(FolderError::Quota {
+                size, after, used, ..
+            }) => assert_eq!((size, after, used), (4 * 4096, 11 * 4096, 7 * 4096)),
+            other => panic!("expected Quota, got {other:?}"),
+        }
+        assert!(!f.root().join("b.bin").exists());
+        // Replacing a file counts only the difference.
+        f.write("a.bin", &[1u8; 4 * 4096]).expect("10 of 10 blocks");
+        let err = f
+            .write("c/d.txt", b"x")
+            .expect_err("a folder and a file more");
+        assert_eq!(
+            err.to_string(),
+            "disk quota exceeded: writing \"c/d.txt\" (4 KiB) would bring the connection folder to 48 KiB, over its quota of 40 KiB (40 KiB in use); nothing was written. An admin can raise it with the connection setting disk-quota-mib"
+        );
+        assert_eq!(f.usage().expect("usage"), 10 * 4096);
+        drop(tmp);
+    }
+
+    #[test]
+    fn the_quota_setting_is_whole_mib() {
+        assert_eq!(quota_from_setting(None), Ok(DEFAULT_QUOTA));
+        assert_eq!(quota_from_setting(Some("2048")), Ok(2 * DEFAULT_QUOTA));
+        assert_eq!(
+            quota_from_setting(Some("lots")),
+            Err("the setting disk-quota-mib is \"lots\"; it must be a whole number of MiB from 1 to 16777216 (default 1024, 1 GiB)".to_owned())
+        );
+        assert!(quota_from_setting(Some("0")).is_err());
+    }
+
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(human_bytes(DEFAULT_QUOTA), "1 GiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 / 2), "1.5 MiB");
+        assert_eq!(human_bytes(4096), "4 KiB");
+        assert_eq!(human_bytes(20), "20 bytes");
     }
 
     #[cfg(unix)]

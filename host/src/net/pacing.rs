@@ -85,6 +85,15 @@ impl Pacer {
     /// Waits until a request may be sent under every limit, then counts it as sent.
     /// Returns how long it waited.
     pub async fn acquire(&self) -> Duration {
+        match self.acquire_within(Duration::MAX).await {
+            Ok(waited) | Err(waited) => waited,
+        }
+    }
+
+    /// Like [`Pacer::acquire`], but waits at most `max` in all: when the next free slot is
+    /// further away than what is left of `max`, returns `Err(wait still needed)` at once,
+    /// without taking a slot (nothing may be sent). `Ok` is how long it waited.
+    pub async fn acquire_within(&self, max: Duration) -> Result<Duration, Duration> {
         let started = Instant::now();
         loop {
             let wait = {
@@ -114,7 +123,10 @@ impl Pacer {
                 wait
             };
             if wait.is_zero() {
-                return started.elapsed();
+                return Ok(started.elapsed());
+            }
+            if wait > max.saturating_sub(started.elapsed()) {
+                return Err(wait);
             }
             tokio::time::sleep(wait).await;
         }
@@ -165,6 +177,28 @@ mod tests {
         // The fourth waits for the scaled 10-minute window: 10 s (and 100 ms) after the first.
         pacer.acquire().await;
         assert_eq!(start.elapsed(), Duration::from_millis(10_100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_longer_than_allowed_is_refused_without_taking_a_slot() {
+        let pacer = Pacer::new(
+            &[RateLimit {
+                requests: 1,
+                window: Duration::from_secs(60),
+            }],
+            1,
+        );
+        assert_eq!(
+            pacer.acquire_within(Duration::ZERO).await,
+            Ok(Duration::ZERO)
+        );
+        assert_eq!(
+            pacer.acquire_within(Duration::from_secs(10)).await,
+            Err(Duration::from_secs(60) + MARGIN)
+        );
+        assert_eq!(pacer.sent(), 1, "the refused request took no slot");
+        let waited = pacer.acquire_within(Duration::from_secs(61)).await;
+        assert_eq!(waited, Ok(Duration::from_secs(60) + MARGIN));
     }
 
     #[tokio::test(start_paused = true)]

@@ -7,6 +7,10 @@
 //!   plugin marked because they carry the vendor's idempotency key. Repeating anything else
 //!   could write twice; those failures go back to the plugin as they are.
 //! - Backoff is exponential with jitter, capped, for a bounded number of attempts.
+//! - For a plugin call, every wait also has to fit in what the call's
+//!   [`CallBudget`](super::CallBudget) has left; one that does not is not started, and the
+//!   failure (a 429 with the vendor's `Retry-After` included) goes to the plugin at once.
+//! - A redirect refused by the policy is never retried: it would be refused again.
 
 use std::time::Duration;
 

@@ -276,7 +276,7 @@ impl Registry {
         let limits = self.runtime.limits();
         let quick = self.runtime.with_limits(Limits {
             deadline: limits.deadline.min(MANIFEST_DEADLINE),
-            memory_bytes: limits.memory_bytes,
+            ..limits
         });
         let mut record = ComponentRecord {
             sha256,

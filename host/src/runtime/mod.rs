@@ -3,7 +3,8 @@
 //!
 //! - [`engine`]: the shared [`wasmtime::Engine`] and the epoch ticker behind deadlines.
 //! - [`cache`]: compiled components on disk.
-//! - [`limits`]: per-call deadline and memory cap.
+//! - [`limits`]: per-call time budget, memory cap and log budget.
+//! - `output`: a plugin's stderr (capped) and its log budget.
 //! - [`manifest`]: manifest validation.
 //! - [`plugin`]: a loaded plugin and the calls into it.
 //! - [`state`]: what a call can reach ([`CallContext`]).
@@ -17,6 +18,7 @@ pub mod error;
 mod imports;
 pub mod limits;
 pub mod manifest;
+mod output;
 pub mod plugin;
 pub mod state;
 
@@ -175,7 +177,7 @@ impl Runtime {
         .await
         .map_err(|source| LoadError::ManifestCall {
             what: what.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let manifest =
             manifest::validate(raw, contract_version).map_err(|problems| LoadError::Manifest {
@@ -184,6 +186,7 @@ impl Runtime {
             })?;
 
         Ok(Plugin {
+            reserved: plugin::reserved_endpoints(&manifest),
             manifest,
             info: LoadInfo {
                 source: what,

@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use wasmtime::{Engine, Store, Trap};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::bindings::{
     CheckReport, ConnectorError, Customer, CustomerPage, CustomerQuery, ErrorDetail, Invoice,
@@ -18,10 +17,12 @@ use super::bindings::{
 };
 use super::cache::CacheOutcome;
 use super::engine::ticks_for;
-use super::error::{CallError, panic_message};
+use super::error::{CallError, escape_plugin_text};
 use super::limits::{Limits, MemoryLimitHit};
-use super::manifest::Manifest;
-use super::state::{CallContext, CallState, STDERR_CAPACITY};
+use super::manifest::{Auth, Manifest};
+use super::output::{CappedStderr, STDERR_CAPACITY};
+use super::state::{CallContext, CallState};
+use crate::net::ReservedEndpoints;
 
 /// How a plugin was loaded, for `plugins inspect` and the benchmarks.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -44,6 +45,28 @@ pub struct Plugin {
     pub(crate) pre: PluginPre<CallState>,
     pub(crate) engine: Engine,
     pub(crate) limits: Limits,
+    /// URLs of its own manifest only the host calls (OAuth token and revocation).
+    pub(crate) reserved: ReservedEndpoints,
+}
+
+/// The endpoints of `manifest` a plugin may never request itself: the OAuth token and
+/// revocation endpoints, whose answers carry tokens (the host calls them; see
+/// [`crate::net::reserved`]).
+pub(crate) fn reserved_endpoints(manifest: &Manifest) -> ReservedEndpoints {
+    match &manifest.auth {
+        Auth::Oauth2 {
+            token_url,
+            revoke_url,
+            ..
+        } => ReservedEndpoints::new(
+            std::iter::once((token_url.as_str(), "OAuth token endpoint")).chain(
+                revoke_url
+                    .as_deref()
+                    .map(|u| (u, "OAuth revocation endpoint")),
+            ),
+        ),
+        Auth::None | Auth::ApiKey { .. } => ReservedEndpoints::default(),
+    }
 }
 
 impl std::fmt::Debug for Plugin {
@@ -299,12 +322,17 @@ impl Plugin {
     where
         F: for<'a> FnOnce(&'a PluginWorld, &'a mut Store<CallState>) -> CallFuture<'a, R>,
     {
+        // Whatever context the caller built, the plugin's own OAuth endpoints stay the host's.
+        let mut ctx = ctx.clone();
+        if !self.reserved.is_empty() {
+            ctx.http = ctx.http.map(|h| h.with_reserved(self.reserved.clone()));
+        }
         run_call(
             &self.pre,
             &self.engine,
             &self.manifest.name,
             self.limits,
-            ctx,
+            &ctx,
             op,
             f,
         )
@@ -312,33 +340,30 @@ impl Plugin {
     }
 }
 
-/// A fresh store for one call: memory cap, deadline, captured stderr.
+/// A fresh store for one call: memory cap, time budget, log budget, captured stderr.
 fn new_store(
     engine: &Engine,
     plugin: &str,
     limits: Limits,
     ctx: &CallContext,
-) -> (Store<CallState>, MemoryOutputPipe) {
-    let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
-    let state = CallState::new(plugin, ctx.clone(), limits.memory_bytes, stderr.clone());
+) -> (Store<CallState>, CappedStderr) {
+    let stderr = CappedStderr::new(STDERR_CAPACITY);
+    let state = CallState::new(plugin, ctx.clone(), limits, stderr.clone());
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(ticks_for(limits.deadline));
-    // When the epoch deadline passes, time spent waiting on outbound HTTP is given back:
-    // only the plugin's own time counts.
-    let deadline = limits.deadline;
-    store.epoch_deadline_callback(move |ctx| {
-        let charged = ctx.data().host_time.charged();
-        if charged >= deadline {
-            Ok(wasmtime::UpdateDeadline::Interrupt)
-        } else {
-            Ok(wasmtime::UpdateDeadline::Continue(ticks_for(
-                deadline - charged,
-            )))
-        }
+    // When the epoch deadline passes, the budget decides: it is the deadline plus any
+    // pacing wait given back (capped), so only a call that really has time left goes on.
+    store.epoch_deadline_callback(move |ctx| match ctx.data().budget.remaining() {
+        Some(left) if !left.is_zero() => Ok(wasmtime::UpdateDeadline::Continue(ticks_for(left))),
+        _ => Ok(wasmtime::UpdateDeadline::Interrupt),
     });
     (store, stderr)
 }
+
+/// How long after its budget ran out a call stuck in a host import is dropped; the epoch
+/// stops guest code on its own, this only covers time outside the guest.
+const OUTER_GRACE: Duration = Duration::from_millis(250);
 
 /// The body of every call; also used at load, before a [`Plugin`] exists, to read the manifest.
 pub(crate) async fn run_call<R, F>(
@@ -354,7 +379,8 @@ where
     F: for<'a> FnOnce(&'a PluginWorld, &'a mut Store<CallState>) -> CallFuture<'a, R>,
 {
     let (mut store, stderr) = new_store(engine, plugin, limits, ctx);
-    let host_time = store.data().host_time.clone();
+    let budget = store.data().budget.clone();
+    let logs = store.data().logs.clone();
 
     let span = tracing::debug_span!("plugin_call", plugin, op);
     let _enter = span.enter();
@@ -363,37 +389,55 @@ where
         let instance = pre.instantiate_async(&mut store).await?;
         f(&instance, &mut store).await
     };
-    // The epoch traps guest code that overruns; this outer timeout also stops a call that
-    // is stuck in a host import other than HTTP (which has its own timeouts), where the
-    // guest is not running. Like the epoch, it does not count time spent in outbound HTTP.
-    let outer = limits.deadline + Duration::from_millis(250);
+    // The epoch traps guest code that overruns; this outer timeout stops a call wherever
+    // else it is — waiting on a vendor's answer, a retry, a Retry-After, any host import —
+    // when the same budget runs out. Dropping the future abandons the request in flight.
     tokio::pin!(guarded);
     let outcome = loop {
-        let left = outer.saturating_sub(host_time.charged());
+        let left = budget.remaining().unwrap_or(Duration::MAX);
         if left.is_zero() {
-            break Err(());
+            break Err(budget.waiting_on());
         }
-        match tokio::time::timeout(left, &mut guarded).await {
+        match tokio::time::timeout(left.saturating_add(OUTER_GRACE), &mut guarded).await {
             Ok(result) => break Ok(result),
+            // Pacing waits given back may have moved the end; look again.
             Err(_) => continue,
         }
     };
-    let stderr_text = || String::from_utf8_lossy(&stderr.contents()).into_owned();
+    report_dropped_logs(&logs, plugin, op);
+    // The earlier output a chatty plugin printed is not kept (only the tail, where a panic
+    // message is): `output::CappedStderr`.
+    let (stderr_text, _dropped) = stderr.contents();
     match outcome {
         Ok(Ok(value)) => {
-            let out = stderr_text();
-            if !out.trim().is_empty() {
-                tracing::debug!(target: "ledgerlink::plugin", plugin, op, "stderr: {}", out.trim());
+            let out = stderr_text.trim();
+            if !out.is_empty() {
+                tracing::debug!(target: "ledgerlink::plugin", plugin, op, "stderr: {}", escape_plugin_text(out, 4096));
             }
             Ok(value)
         }
-        Err(()) => Err(CallError::Deadline {
+        Err(waiting_on) => Err(CallError::Deadline {
             plugin: plugin.to_owned(),
             op,
             deadline: limits.deadline,
-            stderr: stderr_text(),
+            waiting_on,
+            stderr: stderr_text,
         }),
-        Ok(Err(e)) => Err(classify(e, plugin, op, limits, stderr_text())),
+        Ok(Err(e)) => Err(classify(e, plugin, op, limits, stderr_text)),
+    }
+}
+
+/// One line for everything the call's log budget dropped.
+fn report_dropped_logs(logs: &super::output::LogBudget, plugin: &str, op: &str) {
+    let (lines, bytes) = logs.dropped();
+    if lines > 0 {
+        let (max_lines, max_bytes) = logs.limits();
+        tracing::warn!(
+            target: "ledgerlink::plugin",
+            plugin,
+            "plugin {plugin} went over its log budget in {op} ({max_lines} lines or {} per call): {lines} more lines ({bytes} bytes) were dropped",
+            crate::files::human_bytes(max_bytes)
+        );
     }
 }
 
@@ -417,13 +461,17 @@ fn classify(
             plugin: plugin.to_owned(),
             op,
             deadline: limits.deadline,
+            waiting_on: None,
             stderr,
         };
     }
-    let reason = panic_message(&stderr).unwrap_or_else(|| match e.downcast_ref::<Trap>() {
-        Some(trap) => format!("it trapped: {trap}"),
-        None => format!("{e:#}"),
-    });
+    // Only what the host knows goes in the reason; whatever the plugin printed (a panic
+    // message included: its text is the plugin's to choose) is shown apart, quoted.
+    let reason = match e.downcast_ref::<Trap>() {
+        Some(Trap::UnreachableCodeReached) => "wasm trap: unreachable".to_owned(),
+        Some(trap) => format!("wasm trap: {trap}"),
+        None => format!("host error: {}", escape_plugin_text(&format!("{e:#}"), 300)),
+    };
     CallError::Crashed {
         plugin: plugin.to_owned(),
         op,

@@ -15,6 +15,10 @@ pub const HOST_SETTINGS: &[(&str, &str)] = &[
     ),
     ("max-pull-pages", "pages one pull may take (default 1000)"),
     (
+        crate::files::QUOTA_SETTING,
+        "disk quota of the connection's folder in MiB (default 1024)",
+    ),
+    (
         "run-budget-seconds",
         "the longest one run (or compare) may take, in seconds (default 21600, six hours)",
     ),
@@ -32,6 +36,13 @@ pub fn check(key: &str, value: &str) -> Result<(), String> {
         "max-page-records" | "max-pull-pages" => {
             let one = std::collections::BTreeMap::from([(key.to_owned(), value.to_owned())]);
             super::paging::PullLimits::from_settings(&one).map(|_| ())
+        }
+        k if k == crate::files::QUOTA_SETTING => {
+            if value.is_empty() {
+                Ok(())
+            } else {
+                crate::files::quota_from_setting(Some(value)).map(|_| ())
+            }
         }
         "run-budget-seconds" => {
             let one = std::collections::BTreeMap::from([(key.to_owned(), value.to_owned())]);

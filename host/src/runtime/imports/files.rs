@@ -13,9 +13,13 @@ impl CallState {
     }
 }
 
+/// The contract's file errors have no quota class. A quota refusal is `denied`: the host
+/// refused the write before writing anything (as for a path outside the folder), and trying
+/// again will not help until an admin raises the quota. `io` would suggest a failing disk.
+/// The message starts "disk quota exceeded:", so a connector (or a person) can tell it apart.
 fn to_wit(e: FolderError) -> FileError {
     match e {
-        FolderError::Denied { .. } => FileError::Denied(e.to_string()),
+        FolderError::Denied { .. } | FolderError::Quota { .. } => FileError::Denied(e.to_string()),
         FolderError::NotFound { .. } => FileError::NotFound(e.to_string()),
         FolderError::Io { .. } => FileError::Io(e.to_string()),
     }

@@ -27,11 +27,10 @@ impl Host for CallState {
             body: req.body,
             retry_safe: req.retry_safe,
         };
-        // Time waiting for the vendor (and for pacing and retries) is not the plugin's.
-        let host_time = self.host_time.clone();
-        host_time.enter();
-        let result = http.send(outbound).await;
-        host_time.leave();
+        // Waiting for the vendor, retries and Retry-After count against the call's budget
+        // (pacing waits are given back, up to a cap: see net::budget).
+        let budget = self.budget.clone();
+        let result = http.send_within(outbound, &budget).await;
         if let Err(e) = &result {
             tracing::warn!(plugin = %self.plugin, "outbound request failed: {e}");
         }
@@ -46,9 +45,10 @@ impl Host for CallState {
                 body: r.body,
             })
             .map_err(|e| match e {
-                NetError::NotAllowed { .. } | NetError::ForbiddenHeader { .. } => {
-                    HttpError::Denied(e.to_string())
-                }
+                NetError::NotAllowed { .. }
+                | NetError::ForbiddenHeader { .. }
+                | NetError::ReservedEndpoint { .. }
+                | NetError::RedirectRefused { .. } => HttpError::Denied(e.to_string()),
                 NetError::Credentials(_) => HttpError::Credentials(e.to_string()),
                 NetError::Invalid { .. } => HttpError::InvalidRequest(e.to_string()),
                 NetError::Timeout { .. } => HttpError::Timeout(e.to_string()),

@@ -7,6 +7,14 @@ const MAX_LINE: usize = 4096;
 impl Host for CallState {
     async fn write(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let message = truncate(&message, MAX_LINE);
+        // Over the call's log budget: counted, dropped, summed up in one line when the
+        // call ends (runtime::plugin).
+        if !self.logs.admit(message.len()) {
+            return Ok(());
+        }
+        // A plugin's line may hold terminal escapes or direction overrides: written as
+        // escapes, so it cannot repaint or reorder what an admin reads.
+        let message = crate::runtime::error::defuse_plugin_text(message);
         let plugin = self.plugin.as_str();
         match level {
             Level::Trace => tracing::trace!(target: "ledgerlink::plugin", plugin, "{message}"),
