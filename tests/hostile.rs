@@ -385,3 +385,52 @@ fn a_run_has_an_overall_budget() {
     );
     assert!(started.elapsed() < Duration::from_secs(3 + 20));
 }
+
+#[test]
+fn a_customer_plan_push_checks_results_too() {
+    // `sync --plan` (the customers' Start Sync) goes through the same checks as invoice
+    // pushes: no result, one result, the same id for all — each record failed, nothing
+    // linked, nothing left pending, no run left running.
+    for behaviour in ["results-none", "results-short", "results-same-id"] {
+        let desk = Desk::new(behaviour, &[]);
+        desk.import(&book());
+        let v: Value = serde_json::from_str(&desk.ok(&[
+            "compare",
+            "customers",
+            "--connection",
+            "h",
+            "--json",
+        ]))
+        .unwrap();
+        let plan = v["plan"].as_i64().unwrap().to_string();
+        let out = desk.run(&["sync", "--plan", &plan, "--all"]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let state = desk.state();
+        let runs = state.runs().unwrap();
+        let run = runs.iter().find(|r| r.plan_id.is_some()).unwrap();
+        let (_, items) = state.run(run.id).unwrap();
+        let failed = items.iter().filter(|i| i.outcome == "failed").count();
+        let expected_failed = if behaviour == "results-short" { 2 } else { 3 };
+        assert_eq!(failed, expected_failed, "{behaviour}: {stdout} {items:?}");
+        for i in items.iter().filter(|i| i.outcome == "failed") {
+            assert!(
+                i.reason
+                    .starts_with("connector hostile broke the contract: "),
+                "{behaviour}: {}",
+                i.reason
+            );
+        }
+        let linked = state.id_map("h", "customers").unwrap();
+        assert_eq!(linked.len(), 3 - expected_failed, "{behaviour}");
+        assert!(
+            linked
+                .iter()
+                .all(|e| e.remote_id == format!("c-{}", e.home_key))
+        );
+        assert!(
+            state.pending("h", "customers").unwrap().is_empty(),
+            "{behaviour}"
+        );
+        desk.no_run_left_running();
+    }
+}
