@@ -17,3 +17,4 @@ pub mod registry;
 pub mod runtime;
 pub mod store;
 pub mod sync;
+pub mod transfer;

@@ -8,7 +8,6 @@ mod connections;
 mod connectors;
 mod doctor;
 mod home;
-mod home_source;
 mod plugins;
 mod progress;
 mod quickstart;

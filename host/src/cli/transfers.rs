@@ -36,9 +36,15 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
         Direction::Push
     };
     let home = match direction {
-        Direction::Push => super::home_source::eligible_customers(env, &connection.name)?,
+        Direction::Push => ledgerlink::transfer::due::customers(
+            &ledgerlink::store::home::HomeStore::open(&env.data.database())?,
+            &state(env)?,
+            &connection.name,
+        )?,
         // Pulling compares with the whole book, flagged or not.
-        Direction::Pull => super::home_source::all_customers(env)?,
+        Direction::Pull => ledgerlink::transfer::due::all_customers(
+            &ledgerlink::store::home::HomeStore::open(&env.data.database())?,
+        )?,
     };
 
     let state = state(env)?;
@@ -350,19 +356,17 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
         InvoiceKindArg::Job => InvoiceKind::Job,
         InvoiceKindArg::Contract => InvoiceKind::Contract,
     };
-    let mut due = super::home_source::eligible_invoices(env, &args.connection, kind)?;
-    if let Some(n) = args.demo {
-        due.truncate(n);
-    }
-    if args.numbering == super::args::Numbering::Target {
-        for job in &mut due {
-            // The reference keeps Tracker Pro's number on the invoice for people to find.
-            if job.invoice.reference.is_none() {
-                job.invoice.reference = Some(job.invoice.number.clone());
-            }
-            job.invoice.number.clear();
-        }
-    }
+    let options = ledgerlink::transfer::invoices::PushOptions {
+        kind,
+        numbering: match args.numbering {
+            super::args::Numbering::Keep => ledgerlink::transfer::numbering::Numbering::Keep,
+            super::args::Numbering::Target => ledgerlink::transfer::numbering::Numbering::Target,
+        },
+        demo: args.demo,
+    };
+    let home = ledgerlink::store::home::HomeStore::open(&env.data.database())?;
+    let state = state(env)?;
+    let due = ledgerlink::transfer::invoices::due(&home, &state, &args.connection, options)?;
     if args.dry_run {
         let mut t = table::new(&["TRACKER PRO", "NUMBER", "CUSTOMER", "TOTAL"]);
         for j in &due {
@@ -384,14 +388,13 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
     let connection = services.store.get(&args.connection)?;
     let plugin = connectors::for_connection(env, &connection).await?;
     let ctx = context::call_context(&services, &plugin, &connection).await?;
-    let state = state(env)?;
-    let summary = ledgerlink::sync::invoices::push(
+    let summary = ledgerlink::transfer::invoices::push(
+        &home,
         &state,
         &plugin,
         &ctx,
         &connection.name,
-        kind,
-        due,
+        options,
         &super::progress::Terminal::new(),
     )
     .await?;

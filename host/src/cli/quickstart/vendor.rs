@@ -35,7 +35,7 @@ use ledgerlink::sync::plan::Selection;
 use ledgerlink_sandbox::{SandboxConfig, SandboxHandle};
 
 use super::super::progress::Terminal;
-use super::super::{Env, connectors, home_source, table};
+use super::super::{Env, connectors, table};
 use super::{book, browser};
 
 /// Which accounting system the quickstart runs against.
@@ -208,7 +208,8 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
 
     // 3. Compare customers and sync them.
     let state = SyncState::open(&qs.data.database())?;
-    let customers = home_source::eligible_customers(&qs, connection_name)?;
+    let home = ledgerlink::store::home::HomeStore::open(&qs.data.database())?;
+    let customers = ledgerlink::transfer::due::customers(&home, &state, connection_name)?;
     let (plan_id, plan) = compare_and_plan(
         &state,
         &plugin,
@@ -245,14 +246,17 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
         ("job invoices", InvoiceKind::Job),
         ("contract invoices", InvoiceKind::Contract),
     ] {
-        let due = home_source::eligible_invoices(&qs, connection_name, kind)?;
-        let summary = ledgerlink::sync::invoices::push(
+        let summary = ledgerlink::transfer::invoices::push(
+            &home,
             &state,
             &plugin,
             &ctx,
             connection_name,
-            kind,
-            due,
+            ledgerlink::transfer::invoices::PushOptions {
+                kind,
+                numbering: ledgerlink::transfer::numbering::Numbering::Keep,
+                demo: None,
+            },
             &progress,
         )
         .await?;
