@@ -571,6 +571,41 @@ async fn a_negative_document_is_a_credit_note_and_rolls_back(vendor: Vendor) {
     no_run_left_running(&w);
 }
 
+/// Issue 15's defects with `--numbering target`: a sent invoice is not due again on every
+/// run, and an edited one is updated in place (one document, the target's number kept).
+async fn target_numbering_is_not_due_forever_and_edits_update_in_place(vendor: Vendor) {
+    let w = world(
+        vendor,
+        vec![customer("A", "Acme Ltd", None)],
+        vec![job(vendor, "J1", "J8001", "A", "100.00")],
+    )
+    .await;
+    let target = |extra: &[&'static str]| {
+        let mut args = push(vendor).to_vec();
+        args.extend(["--numbering", "target"]);
+        args.extend(extra);
+        args
+    };
+    w.ok(&target(&[]));
+    let first = target_invoices(&w).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_ne!(first[0].0, "J8001", "the target numbered it");
+    let dry = w.ok(&target(&["--dry-run"]));
+    assert!(dry.contains("Dry run: 0 invoice(s) would be sent"), "{dry}");
+
+    w.import(&book(
+        vec![],
+        vec![job(vendor, "J1", "J8001", "A", "120.00")],
+    ));
+    let out = w.ok(&target(&[]));
+    assert!(out.contains("0 created, 1 updated"), "{out}");
+    let after = target_invoices(&w).await;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].0, first[0].0, "the target's number is kept");
+    assert!(after[0].2.starts_with("120"), "{after:?}");
+    no_run_left_running(&w);
+}
+
 macro_rules! both_vendors {
     ($($name:ident),* $(,)?) => {
         mod xero {
@@ -598,4 +633,5 @@ both_vendors!(
     an_edited_invoice_is_updated_in_place_and_reported_updated,
     currency_is_kept_or_refused_never_lost,
     a_negative_document_is_a_credit_note_and_rolls_back,
+    target_numbering_is_not_due_forever_and_edits_update_in_place,
 );

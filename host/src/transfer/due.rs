@@ -41,7 +41,11 @@ pub fn customers(
 
 /// Every home customer, for a compare in the pull direction.
 pub fn all_customers(home: &HomeStore) -> Result<Vec<Customer>, TransferError> {
-    Ok(home.customers()?.iter().map(to_canonical_customer).collect())
+    Ok(home
+        .customers()?
+        .iter()
+        .map(to_canonical_customer)
+        .collect())
 }
 
 /// Every ready invoice of `kind`, as it would be sent under `numbering`, each with its
@@ -104,7 +108,10 @@ pub fn ready_invoices(
                         inv.id, inv.contract_id
                     )));
                 };
-                add(to_canonical_contract_invoice(inv, contract, customer), customer);
+                add(
+                    to_canonical_contract_invoice(inv, contract, customer),
+                    customer,
+                );
             }
         }
     }

@@ -48,14 +48,8 @@ pub async fn push(
     progress: &dyn Progress,
 ) -> Result<Summary, TransferError> {
     let jobs = due(home, state, connection, options)?;
-    Ok(crate::sync::invoices::push(
-        state,
-        plugin,
-        ctx,
-        connection,
-        options.kind,
-        jobs,
-        progress,
+    Ok(
+        crate::sync::invoices::push(state, plugin, ctx, connection, options.kind, jobs, progress)
+            .await?,
     )
-    .await?)
 }
