@@ -353,11 +353,13 @@ async fn fifty_invoices_for_an_unknown_customer_create_it_once() {
         .map(|n| InvoiceJob {
             invoice: job_invoice(n, &newcomer),
             customer: newcomer.clone(),
+            overwrite: None,
         })
         .collect();
     jobs.push(InvoiceJob {
         invoice: job_invoice(51, &known),
         customer: known.clone(),
+        overwrite: None,
     });
 
     let summary = invoices::push(
@@ -403,6 +405,7 @@ async fn fifty_invoices_for_an_unknown_customer_create_it_once() {
         .map(|n| InvoiceJob {
             invoice: job_invoice(n, &newcomer),
             customer: newcomer.clone(),
+            overwrite: None,
         })
         .collect();
     let summary = invoices::push(

@@ -226,7 +226,11 @@ fn jobs(vendor: Vendor, n: usize, customers: usize) -> Vec<InvoiceJob> {
                 status: InvoiceStatus::Authorised,
                 updated_at: None,
             };
-            InvoiceJob { invoice, customer }
+            InvoiceJob {
+                invoice,
+                customer,
+                overwrite: None,
+            }
         })
         .collect()
 }

@@ -271,6 +271,17 @@ impl World {
     /// sandbox's accounting API as this connection (Xero `PUT /{what}`, QuickBooks `POST
     /// /{what}` with `what` the lower-case entity). Returns the record created.
     pub async fn by_hand(&self, what: &str, body: Value) -> Value {
+        let method = match self.vendor {
+            Vendor::Xero => reqwest::Method::PUT,
+            Vendor::QuickBooks => reqwest::Method::POST,
+        };
+        self.api(method, what, Some(body)).await
+    }
+
+    /// One call to the sandbox's accounting API as this connection, as an accountant's
+    /// screen would make it: `path` below Xero's `/api.xro/2.0/` or QuickBooks'
+    /// `/v3/company/<realm>/`. The answer must be 200.
+    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let key = self.key.clone();
         let vault = vault::open_with_env(&self.data, VaultPreference::File, &move |name| {
             (name == VAULT_KEY).then(|| key.clone())
@@ -283,22 +294,30 @@ impl World {
         let client = reqwest::Client::new();
         let request = match self.vendor {
             Vendor::Xero => client
-                .put(self.sandbox.url(&format!("/xero/api.xro/2.0/{what}")))
+                .request(
+                    method,
+                    self.sandbox.url(&format!("/xero/api.xro/2.0/{path}")),
+                )
                 .header("xero-tenant-id", XERO_TENANT_NZ_ID),
-            Vendor::QuickBooks => client.post(self.sandbox.url(&format!(
-                "/qbo/v3/company/{QBO_REALM_ID}/{what}?minorversion=75"
-            ))),
+            Vendor::QuickBooks => client.request(
+                method,
+                self.sandbox.url(&format!(
+                    "/qbo/v3/company/{QBO_REALM_ID}/{path}{}minorversion=75",
+                    if path.contains('?') { "&" } else { "?" }
+                )),
+            ),
         };
-        let answer = request
+        let request = request
             .bearer_auth(&token)
-            .header("accept", "application/json")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .header("accept", "application/json");
+        let request = match body {
+            Some(b) => request.json(&b),
+            None => request,
+        };
+        let answer = request.send().await.unwrap();
         let status = answer.status();
         let text = answer.text().await.unwrap();
-        assert_eq!(status, 200, "{what} by hand: {text}");
+        assert_eq!(status, 200, "{path} by hand: {text}");
         serde_json::from_str(&text).unwrap()
     }
 

@@ -269,6 +269,10 @@ pub enum PluginsCommand {
 pub enum Entity {
     /// Customers.
     Customers,
+    /// Job invoices (Compare Jobs): closed jobs with both Ready-for-Invoice flags.
+    JobInvoices,
+    /// Contract invoices (Compare Contracts): generated, with both flags.
+    ContractInvoices,
 }
 
 /// `ledgerlink compare <entity> --connection <name>`
@@ -287,6 +291,9 @@ pub struct CompareArgs {
     /// (its watermark), instead of all of them.
     #[arg(long, requires = "pull")]
     pub delta: bool,
+    /// Invoices: who numbers them (as for push-invoices).
+    #[arg(long, value_enum, default_value_t = Numbering::Keep)]
+    pub numbering: Numbering,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

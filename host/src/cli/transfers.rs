@@ -10,6 +10,7 @@ use ledgerlink::sync::plan::Selection;
 
 use super::args::{CompareArgs, Entity, InvoiceKindArg, PushInvoicesArgs, RunsCommand, SyncArgs};
 use super::{Env, connectors, table};
+use ledgerlink::transfer::invoice_plans::InvoiceAction;
 
 fn state(env: &Env) -> anyhow::Result<SyncState> {
     Ok(SyncState::open(&env.data.database())?)
@@ -25,7 +26,17 @@ fn action_name(a: Action) -> &'static str {
 }
 
 pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
-    let Entity::Customers = args.entity;
+    let kind = match args.entity {
+        Entity::Customers => None,
+        Entity::JobInvoices => Some(ledgerlink::runtime::bindings::InvoiceKind::Job),
+        Entity::ContractInvoices => Some(ledgerlink::runtime::bindings::InvoiceKind::Contract),
+    };
+    if let Some(kind) = kind {
+        if args.pull {
+            bail!("invoices are compared for a push only; drop --pull");
+        }
+        return compare_invoices(env, &args, kind).await;
+    }
     let services = env.services()?;
     let connection = services.store.get(&args.connection)?;
     let plugin = connectors::for_connection(env, &connection).await?;
@@ -162,7 +173,209 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn library_numbering(n: super::args::Numbering) -> ledgerlink::transfer::numbering::Numbering {
+    match n {
+        super::args::Numbering::Keep => ledgerlink::transfer::numbering::Numbering::Keep,
+        super::args::Numbering::Target => ledgerlink::transfer::numbering::Numbering::Target,
+    }
+}
+
+fn invoice_action_name(a: InvoiceAction) -> &'static str {
+    match a {
+        InvoiceAction::Add => "Add",
+        InvoiceAction::Update => "Update",
+        InvoiceAction::Unchanged => "Unchanged",
+        InvoiceAction::Conflict => "Conflict",
+        InvoiceAction::Locked => "Locked",
+    }
+}
+
+/// `compare job-invoices` / `compare contract-invoices`.
+async fn compare_invoices(
+    env: &Env,
+    args: &CompareArgs,
+    kind: ledgerlink::runtime::bindings::InvoiceKind,
+) -> anyhow::Result<()> {
+    let services = env.services()?;
+    let connection = services.store.get(&args.connection)?;
+    let plugin = connectors::for_connection(env, &connection).await?;
+    let ctx = context::call_context(&services, &plugin, &connection).await?;
+    let home = ledgerlink::store::home::HomeStore::open(&env.data.database())?;
+    let state = state(env)?;
+    let (plan_id, plan) = ledgerlink::transfer::invoice_plans::compare(
+        &home,
+        &state,
+        &plugin,
+        &ctx,
+        &connection.name,
+        kind,
+        library_numbering(args.numbering),
+    )
+    .await?;
+    if args.json {
+        let rows: Vec<serde_json::Value> = plan
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "home_key": r.home_key, "number": r.number, "customer": r.customer,
+                    "total": r.total, "action": r.action, "remote_id": r.remote_id,
+                    "reason": r.reason, "diffs": r.diffs,
+                    "creates_customer": r.creates_customer, "not_undoable": r.not_undoable,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "plan": plan_id, "items": rows, "refused": plan.refused })
+            )?
+        );
+        return Ok(());
+    }
+    let mut t = table::new(&[
+        "ACTION",
+        "TRACKER PRO",
+        "NUMBER",
+        "CUSTOMER",
+        "TOTAL",
+        "TARGET",
+        "WHY",
+        "DIFFERENCES",
+        "ROLLBACK",
+    ]);
+    for r in &plan.rows {
+        let diffs = r
+            .diffs
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}: {} → {}",
+                    d.field,
+                    d.remote.as_deref().unwrap_or("∅"),
+                    d.home.as_deref().unwrap_or("∅")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        t.add_row(vec![
+            invoice_action_name(r.action).to_owned(),
+            r.home_key.clone(),
+            table::printable(&r.number),
+            table::printable(&r.customer),
+            r.total.clone(),
+            table::printable(r.remote_id.as_deref().unwrap_or("")),
+            table::printable(&r.reason),
+            table::printable(&diffs),
+            match (&r.not_undoable, r.action) {
+                (_, InvoiceAction::Unchanged | InvoiceAction::Locked) => String::new(),
+                (None, _) => "can be undone".to_owned(),
+                (Some(why), _) => format!("cannot be undone: {why}"),
+            },
+        ]);
+    }
+    println!("{t}");
+    let count = |a: InvoiceAction| plan.rows.iter().filter(|r| r.action == a).count();
+    let customers = plan
+        .rows
+        .iter()
+        .filter(|r| r.creates_customer && r.action == InvoiceAction::Add)
+        .map(|r| r.customer.as_str())
+        .collect::<std::collections::BTreeSet<_>>();
+    if !customers.is_empty() {
+        println!(
+            "{} customer(s) not linked yet are matched or created first: {}.",
+            customers.len(),
+            customers
+                .into_iter()
+                .map(table::printable)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!(
+        "Plan {plan_id}: {} to add, {} to update, {} unchanged, {} in conflict, {} locked.",
+        count(InvoiceAction::Add),
+        count(InvoiceAction::Update),
+        count(InvoiceAction::Unchanged),
+        count(InvoiceAction::Conflict),
+        count(InvoiceAction::Locked)
+    );
+    println!(
+        "Start Sync with `ledgerlink sync --plan {plan_id} --all` (or --select <keys>, --all-adds, --all-updates; --dry-run first if you like). Conflicts go only when selected by key; Locked rows never."
+    );
+    Ok(())
+}
+
+/// `sync --plan N` for an invoice plan.
+async fn sync_invoices(
+    env: &Env,
+    args: &SyncArgs,
+    plan: ledgerlink::transfer::invoice_plans::InvoicePlan,
+) -> anyhow::Result<()> {
+    use ledgerlink::transfer::invoice_plans::RowSelection;
+    let selection = match (&args.select, args.all, args.all_adds, args.all_updates) {
+        (Some(keys), false, false, false) => RowSelection::Keys(
+            keys.split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
+        ),
+        (None, true, false, false) => RowSelection::All,
+        (None, false, true, false) => RowSelection::AllAdds,
+        (None, false, false, true) => RowSelection::AllUpdates,
+        _ => bail!("choose exactly one of --select <keys>, --all, --all-adds, --all-updates"),
+    };
+    let state = state(env)?;
+    let services = env.services()?;
+    let connection = services.store.get(&plan.connection)?;
+    let plugin = connectors::for_connection(env, &connection).await?;
+    let ctx = context::call_context(&services, &plugin, &connection).await?;
+    let summary = ledgerlink::transfer::invoice_plans::apply(
+        &state,
+        &plugin,
+        &ctx,
+        args.plan,
+        &plan,
+        &selection,
+        args.demo,
+        args.dry_run,
+        &super::progress::Terminal::new(),
+    )
+    .await?;
+    println!(
+        "Run {}{}: {} created, {} updated, {} unchanged, {} locked, {} for review, {} in conflict, {} skipped, {} failed. `ledgerlink runs show {}` has every record.",
+        summary.run_id,
+        if args.dry_run {
+            " (dry run: nothing was sent)"
+        } else {
+            ""
+        },
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.locked,
+        summary.review,
+        summary.conflict,
+        summary.skipped,
+        summary.failed,
+        summary.run_id
+    );
+    if summary.failed > 0 || summary.conflict > 0 {
+        bail!(
+            "{} record(s) failed and {} are in conflict; see `ledgerlink runs show {}`",
+            summary.failed,
+            summary.conflict,
+            summary.run_id
+        );
+    }
+    Ok(())
+}
+
 pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
+    if let Some(plan) = ledgerlink::transfer::invoice_plans::load(&state(env)?, args.plan)? {
+        return sync_invoices(env, &args, plan).await;
+    }
     let selection = match (args.select, args.all, args.all_adds, args.all_updates) {
         (Some(keys), false, false, false) => Selection::Keys(
             keys.split(',')

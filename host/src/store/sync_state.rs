@@ -323,6 +323,43 @@ impl SyncState {
         })
     }
 
+    /// The record last sent for `home_key` (the payload of its newest settled write).
+    pub fn last_sent(
+        &self,
+        connection: &str,
+        entity: &str,
+        home_key: &str,
+    ) -> Result<Option<String>, SyncStateError> {
+        self.with(|db| {
+            Ok(db
+                .query_row(
+                    "SELECT payload FROM outbox WHERE connection = ?1 AND entity = ?2 AND home_key = ?3
+                     AND state = 'settled' ORDER BY settled_at DESC, created_at DESC LIMIT 1",
+                    params![connection, entity, home_key],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    /// Record the fingerprint of the target's version of a record, as read back after it
+    /// was written: a later difference means someone changed it there.
+    pub fn set_remote_fingerprint(
+        &self,
+        connection: &str,
+        entity: &str,
+        home_key: &str,
+        fingerprint: &str,
+    ) -> Result<(), SyncStateError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE id_map SET remote_fingerprint = ?4 WHERE connection = ?1 AND entity = ?2 AND home_key = ?3",
+                params![connection, entity, home_key, fingerprint],
+            )?;
+            Ok(())
+        })
+    }
+
     /// End a run that stopped on an error (the connector broke a rule, the database
     /// failed): it is `failed` with `reason`, never left `running`.
     pub fn fail_run(&self, run_id: i64, reason: &str) -> Result<(), SyncStateError> {

@@ -68,6 +68,8 @@ pub struct Summary {
     /// Not sent: it would have overwritten or doubled a record (linked elsewhere, number
     /// already used in the target).
     pub conflict: usize,
+    /// Not sent: the target will not accept a change (paid, voided).
+    pub locked: usize,
     /// Recovered from an earlier interrupted run.
     pub recovered: usize,
 }

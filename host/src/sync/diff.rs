@@ -92,6 +92,103 @@ pub fn customers(home: &Customer, remote: &Customer) -> Vec<FieldDiff> {
     out
 }
 
+/// Every content field of two invoices that differs, in a stable order: header fields,
+/// each line's fields (lines added or removed named as such), totals. `home` is the
+/// Tracker Pro side; `remote` the version it is compared with (what was sent last, or what
+/// the target holds).
+pub fn invoices(
+    home: &crate::runtime::bindings::Invoice,
+    remote: &crate::runtime::bindings::Invoice,
+) -> Vec<FieldDiff> {
+    let mut out = Vec::new();
+    let mut field = |name: String, h: Option<&str>, r: Option<&str>| {
+        if h != r {
+            out.push(FieldDiff {
+                field: name,
+                home: h.map(str::to_owned),
+                remote: r.map(str::to_owned),
+            });
+        }
+    };
+    let money = |s: &str| {
+        s.parse::<rust_decimal::Decimal>()
+            .map(|d| d.normalize().to_string())
+            .unwrap_or_else(|_| s.to_owned())
+    };
+    field("number".into(), Some(&home.number), Some(&remote.number));
+    field(
+        "customer".into(),
+        Some(&home.customer.name),
+        Some(&remote.customer.name),
+    );
+    field(
+        "issue-date".into(),
+        Some(&home.issue_date),
+        Some(&remote.issue_date),
+    );
+    field(
+        "due-date".into(),
+        home.due_date.as_deref(),
+        remote.due_date.as_deref(),
+    );
+    field(
+        "currency".into(),
+        Some(&home.currency),
+        Some(&remote.currency),
+    );
+    for i in 0..home.lines.len().max(remote.lines.len()) {
+        match (home.lines.get(i), remote.lines.get(i)) {
+            (Some(h), Some(r)) => {
+                let p = format!("lines[{i}]");
+                field(
+                    format!("{p}.description"),
+                    Some(&h.description),
+                    Some(&r.description),
+                );
+                for (name, a, b) in [
+                    ("quantity", Some(&h.quantity), Some(&r.quantity)),
+                    ("unit-price", Some(&h.unit_price), Some(&r.unit_price)),
+                    ("amount", Some(&h.amount), Some(&r.amount)),
+                    ("tax-amount", h.tax_amount.as_ref(), r.tax_amount.as_ref()),
+                    (
+                        "discount-percent",
+                        h.discount_percent.as_ref(),
+                        r.discount_percent.as_ref(),
+                    ),
+                ] {
+                    let (a, b) = (a.map(|s| money(s)), b.map(|s| money(s)));
+                    field(format!("{p}.{name}"), a.as_deref(), b.as_deref());
+                }
+                field(
+                    format!("{p}.tax-code"),
+                    h.tax_code.as_deref(),
+                    r.tax_code.as_deref(),
+                );
+            }
+            (Some(h), None) => field(
+                format!("lines[{i}]"),
+                Some(&format!("added: {} {}", h.description, h.amount)),
+                None,
+            ),
+            (None, Some(r)) => field(
+                format!("lines[{i}]"),
+                None,
+                Some(&format!("removed: {} {}", r.description, r.amount)),
+            ),
+            (None, None) => {}
+        }
+    }
+    for (name, a, b) in [
+        ("subtotal", &home.subtotal, &remote.subtotal),
+        ("tax-total", &home.tax_total, &remote.tax_total),
+        ("total", &home.total, &remote.total),
+    ] {
+        field(name.into(), Some(&money(a)), Some(&money(b)));
+    }
+    field("memo".into(), home.memo.as_deref(), remote.memo.as_deref());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

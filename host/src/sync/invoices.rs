@@ -34,6 +34,10 @@ pub struct InvoiceJob {
     pub invoice: Invoice,
     /// Its customer as the home book has it (key = home key).
     pub customer: Customer,
+    /// For overwriting a document edited in the target (a Conflict selected by key): the
+    /// target version being overwritten. It makes the write's idempotency key new, so
+    /// neither the outbox nor the vendor replays the earlier write instead.
+    pub overwrite: Option<String>,
 }
 
 /// The id-map entity of an invoice kind.
@@ -86,6 +90,34 @@ pub async fn push(
     jobs: Vec<InvoiceJob>,
     progress: &dyn super::progress::Progress,
 ) -> Result<Summary, ApplyError> {
+    push_with(
+        state,
+        plugin,
+        ctx,
+        connection,
+        kind,
+        jobs,
+        progress,
+        None,
+        Vec::new(),
+    )
+    .await
+}
+
+/// [`push`] as the run of plan `plan_id`, with `notes` (rows the plan did not send: locked,
+/// unchanged) recorded in the same run.
+#[allow(clippy::too_many_arguments)]
+pub async fn push_with(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    kind: InvoiceKind,
+    jobs: Vec<InvoiceJob>,
+    progress: &dyn super::progress::Progress,
+    plan_id: Option<i64>,
+    notes: Vec<RunItem>,
+) -> Result<Summary, ApplyError> {
     let entity = entity(kind);
     // Writes an interrupted run left in flight are resolved before anything new is sent.
     let mut recovered = super::apply::recover_customers(state, plugin, ctx, connection).await?;
@@ -116,7 +148,10 @@ pub async fn push(
         }
     }
     let sent_before = pacer.as_ref().map(|p| p.sent());
-    let run_id = state.start_run(None, connection, entity, "push", false)?;
+    let run_id = state.start_run(plan_id, connection, entity, "push", false)?;
+    for note in &notes {
+        state.record_item(run_id, note)?;
+    }
     let outcome = match super::run_budget::from_settings(&ctx.settings) {
         Err(e) => Err(ApplyError::Setting(e)),
         Ok(budget) => {
@@ -129,6 +164,16 @@ pub async fn push(
             .await
         }
     };
+    let outcome = outcome.map(|mut s| {
+        for note in &notes {
+            match note.outcome.as_str() {
+                "unchanged" => s.unchanged += 1,
+                "locked" => s.locked += 1,
+                _ => s.skipped += 1,
+            }
+        }
+        s
+    });
     if let (Some(p), Some(before)) = (&pacer, sent_before) {
         state.record_calls(run_id, p.sent().saturating_sub(before))?;
     }
@@ -248,12 +293,11 @@ async fn push_run(
         if !invoice.number.is_empty() {
             numbered_now.insert(name_identity(&invoice.number), invoice.key.clone());
         }
-        let k = key(&[
-            connection,
-            entity,
-            &invoice.key,
-            &fingerprint::invoice(&invoice),
-        ]);
+        let fp = fingerprint::invoice(&invoice);
+        let k = match &job.overwrite {
+            None => key(&[connection, entity, &invoice.key, &fp]),
+            Some(there) => key(&[connection, entity, &invoice.key, &fp, there]),
+        };
         invoice.idempotency_key = Some(k.clone());
         let payload = serde_json::to_string(&invoice).unwrap_or_default();
         if state.record_intent(run_id, connection, entity, &invoice.key, &k, &payload)? {
@@ -376,7 +420,11 @@ async fn push_run(
     progress.finish();
     if !written.is_empty() && plugin.can("pull-invoices") {
         let since = read_back_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        for (home_key, outcome, reason) in read_back(plugin, ctx, kind, &since, &written).await? {
+        let (differ, matched) = read_back(plugin, ctx, kind, &since, &written).await?;
+        for (home_key, fp) in matched {
+            state.set_remote_fingerprint(connection, entity, &home_key, &fp)?;
+        }
+        for (home_key, outcome, reason) in differ {
             state.amend_item(run_id, &home_key, "failed", &reason)?;
             match outcome.as_str() {
                 "created" => summary.created -= 1,
@@ -425,6 +473,10 @@ fn number_taken(
     })
 }
 
+/// `(home key, outcome, why)` of each document that read back differently, and `(home
+/// key, marked fingerprint of the target's version)` of each that read back the same.
+type ReadBack = (Vec<(String, String, String)>, Vec<(String, String)>);
+
 /// Reads the documents just written back from the target and compares everything that
 /// was sent (see [`super::readback`]). Returns `(home key, outcome it had, reason)` for
 /// every one that differs or cannot be found.
@@ -434,7 +486,7 @@ async fn read_back(
     kind: InvoiceKind,
     since: &str,
     written: &[(Invoice, String)],
-) -> Result<Vec<(String, String, String)>, ApplyError> {
+) -> Result<ReadBack, ApplyError> {
     let remote: HashMap<String, Invoice> =
         match super::paging::invoices(plugin, ctx, kind, Some(since.to_owned())).await {
             Ok((pulled, _refused)) => pulled
@@ -444,13 +496,17 @@ async fn read_back(
             Err(super::paging::PullError::Call(e)) => return Err(e.into()),
             Err(e) => {
                 let reason = format!("written, but it could not be read back to check it: {e}");
-                return Ok(written
-                    .iter()
-                    .map(|(i, o)| (i.key.clone(), o.clone(), reason.clone()))
-                    .collect());
+                return Ok((
+                    written
+                        .iter()
+                        .map(|(i, o)| (i.key.clone(), o.clone(), reason.clone()))
+                        .collect(),
+                    Vec::new(),
+                ));
             }
         };
     let mut differ = Vec::new();
+    let mut matched = Vec::new();
     for (sent, outcome) in written {
         let id = sent.remote_id.as_deref().unwrap_or_default();
         let Some(there) = remote.get(id) else {
@@ -465,7 +521,12 @@ async fn read_back(
             continue;
         };
         let differences = super::readback::compare(sent, there);
-        if !differences.is_empty() {
+        if differences.is_empty() {
+            matched.push((
+                sent.key.clone(),
+                READ_BACK_MARK.to_owned() + &fingerprint::invoice(there),
+            ));
+        } else {
             differ.push((
                 sent.key.clone(),
                 outcome.clone(),
@@ -477,8 +538,12 @@ async fn read_back(
             ));
         }
     }
-    Ok(differ)
+    Ok((differ, matched))
 }
+
+/// Marks a remote fingerprint taken from the target's own version (the read-back), which a
+/// later compare can hold a fresh read against to see an accountant's edit.
+pub const READ_BACK_MARK: &str = "target:";
 
 /// Each distinct customer of `jobs` → its id in the target (linked, matched, or created),
 /// or why it has none. Matching is local, against one (delta) read of the target's

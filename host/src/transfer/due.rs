@@ -83,6 +83,7 @@ pub fn ready_invoices(
             InvoiceJob {
                 invoice,
                 customer: to_canonical_customer(customer),
+                overwrite: None,
             },
             changed,
         ));

@@ -6,6 +6,7 @@
 //! Arrows run one way: surfaces → `transfer` → `sync` / `home` / `store` / `runtime`.
 
 pub mod due;
+pub mod invoice_plans;
 pub mod invoices;
 pub mod numbering;
 
