@@ -543,10 +543,77 @@ fn demo_then_full_then_delta_then_rollback() {
 fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
     const N: usize = 500;
     let desk = Desk::new();
+    let rows = many_jobs(&desk, N);
+    let push = ["push-invoices", "--connection", "books", "--kind", "job"];
+    let seen = kill_at_intervals(&desk, &push, &rows);
+    eprintln!("invoices in the target after each kill: {seen:?}");
+    assert!(
+        seen.iter().any(|n| *n > 0 && *n < N),
+        "at least one kill landed mid-push: {seen:?}"
+    );
+    // Re-run until nothing is due (a kill may also have hit between runs).
+    desk.ok(&push);
+    let due = desk.ok(&[
+        "push-invoices",
+        "--connection",
+        "books",
+        "--kind",
+        "job",
+        "--dry-run",
+    ]);
+    assert!(due.contains("Dry run: 0 invoice(s) would be sent"), "{due}");
+    exactly_once(&desk, N);
+}
+
+#[test]
+fn an_invoice_plan_apply_killed_three_times_completes_on_rerun_without_duplicates() {
+    const N: usize = 500;
+    let desk = Desk::new();
+    let rows = many_jobs(&desk, N);
+    let compared = desk.ok(&["compare", "job-invoices", "--connection", "books", "--json"]);
+    let (plan, items) = plan_of(&compared);
+    assert_eq!(items.as_array().unwrap().len(), N);
+    let plan = plan.to_string();
+    let apply = ["sync", "--plan", plan.as_str(), "--all"];
+    let seen = kill_at_intervals(&desk, &apply[..], &rows);
+    eprintln!("invoices in the target after each kill: {seen:?}");
+    assert!(
+        seen.iter().any(|n| *n > 0 && *n < N),
+        "at least one kill landed mid-apply: {seen:?}"
+    );
+    // The interrupted plan is applied again to completion (unless the last kill came after
+    // it finished: then it says so and sends nothing); a fresh compare finds nothing due.
+    let again = desk.cmd().args(apply).output().unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        again.status.success() || stderr.contains("was already applied by run"),
+        "{stderr}"
+    );
+    let (_, items) = plan_of(&desk.ok(&[
+        "compare",
+        "job-invoices",
+        "--connection",
+        "books",
+        "--json",
+    ]));
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["action"] == "unchanged"),
+        "{items}"
+    );
+    exactly_once(&desk, N);
+}
+
+/// A book of `n` closed, ready jobs for ten customers, imported, and a csv connection
+/// `books`; returns how to count the invoices in its file.
+fn many_jobs(desk: &Desk, n: usize) -> impl Fn() -> usize + use<> {
     let customers: Vec<serde_json::Value> = (1..=10)
         .map(|i| serde_json::json!({ "id": format!("C{i}"), "name": format!("Customer {i}"), "flagged_for_integration": true }))
         .collect();
-    let jobs: Vec<serde_json::Value> = (1..=N)
+    let jobs: Vec<serde_json::Value> = (1..=n)
         .map(|i| {
             serde_json::json!({
                 "id": format!("JOB-{i:04}"), "number": format!("J{i:04}"), "customer_id": format!("C{}", i % 10 + 1),
@@ -566,51 +633,41 @@ fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
     desk.ok(&["home", "import", book.to_str().unwrap()]);
     desk.ok(&["connections", "add", "books", "--connector", "csv"]);
     let files = DataDir::new(&desk.data).connection_files("books");
-    let rows = || {
+    move || {
         std::fs::read_to_string(files.join("job-invoices.csv"))
             .map(|s| s.lines().count().saturating_sub(1))
             .unwrap_or(0)
-    };
+    }
+}
 
+/// Runs `args` five times, each killed with SIGKILL after a growing delay; the invoice
+/// count after each kill.
+fn kill_at_intervals(desk: &Desk, args: &[&str], rows: &dyn Fn() -> usize) -> Vec<usize> {
     let mut seen = Vec::new();
     for delay_ms in [200u64, 500, 900, 1400, 2000] {
-        let mut child = desk
-            .cmd()
-            .args(["push-invoices", "--connection", "books", "--kind", "job"])
-            .spawn()
-            .unwrap();
+        let mut child = desk.cmd().args(args).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         seen.push(rows());
     }
-    eprintln!("invoices in the target after each kill: {seen:?}");
-    assert!(
-        seen.iter().any(|n| *n > 0 && *n < N),
-        "at least one kill landed mid-push: {seen:?}"
-    );
-    // Re-run until nothing is due (a kill may also have hit between runs).
-    desk.ok(&["push-invoices", "--connection", "books", "--kind", "job"]);
-    let due = desk.ok(&[
-        "push-invoices",
-        "--connection",
-        "books",
-        "--kind",
-        "job",
-        "--dry-run",
-    ]);
-    assert!(due.contains("Dry run: 0 invoice(s) would be sent"), "{due}");
+    seen
+}
 
+/// Every one of `n` invoices is in the csv file once, each customer once, nothing is left
+/// pending, and the reports count each creation once.
+fn exactly_once(desk: &Desk, n: usize) {
+    let files = DataDir::new(&desk.data).connection_files("books");
     let csv = std::fs::read_to_string(files.join("job-invoices.csv")).unwrap();
     let mut numbers: Vec<&str> = csv
         .lines()
         .skip(1)
         .map(|l| l.split(',').nth(2).unwrap())
         .collect();
-    assert_eq!(numbers.len(), N, "every invoice present");
+    assert_eq!(numbers.len(), n, "every invoice present");
     numbers.sort_unstable();
     numbers.dedup();
-    assert_eq!(numbers.len(), N, "no duplicates");
+    assert_eq!(numbers.len(), n, "no duplicates");
     let customers_csv = desk.customers_csv();
     assert_eq!(
         customers_csv.lines().count(),
@@ -618,7 +675,7 @@ fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
         "ten customers, each created once:\n{customers_csv}"
     );
     let state = desk.state();
-    assert_eq!(state.id_map("books", "job-invoices").unwrap().len(), N);
+    assert_eq!(state.id_map("books", "job-invoices").unwrap().len(), n);
     assert!(state.pending("books", "job-invoices").unwrap().is_empty());
     assert!(state.pending("books", "customers").unwrap().is_empty());
     // The reports agree: each invoice was created exactly once across all runs.
@@ -637,7 +694,7 @@ fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
                 .count()
         })
         .sum();
-    assert_eq!(created, N);
+    assert_eq!(created, n);
     assert!(
         state
             .runs()
