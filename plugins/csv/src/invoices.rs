@@ -127,31 +127,21 @@ impl Record for Invoice {
     }
 
     /// Invoice numbers are unique within a file, as in an accounting system's ledger.
-    fn check_unique(
-        &self,
-        table: &[Self],
-        replacing: Option<usize>,
-        file: &str,
-    ) -> Result<(), ConnectorError> {
-        let clash = table
-            .iter()
-            .enumerate()
-            .find(|(i, other)| Some(*i) != replacing && other.number == self.number);
-        match clash {
-            Some((_, other)) => {
-                let existing = other.remote_id.clone().unwrap_or_default();
-                Err(error::duplicate(
-                    format!(
-                        "invoice number {} is already used by {existing} in {file}; \
-                         update {existing} instead or give this invoice another number",
-                        self.number
-                    ),
-                    other.remote_id.clone(),
-                )
-                .at("number"))
-            }
-            None => Ok(()),
-        }
+    fn unique_value(&self) -> Option<&str> {
+        Some(&self.number)
+    }
+
+    fn duplicate_of(&self, existing: &Self, file: &str) -> ConnectorError {
+        let id = existing.remote_id.clone().unwrap_or_default();
+        error::duplicate(
+            format!(
+                "invoice number {} is already used by {id} in {file}; \
+                 update {id} instead or give this invoice another number",
+                self.number
+            ),
+            existing.remote_id.clone(),
+        )
+        .at("number")
     }
 }
 

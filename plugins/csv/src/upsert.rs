@@ -1,8 +1,21 @@
 //! Create, update and delete on an in-memory table: the write rules of the CSV "system".
 //!
 //! These are plain functions over a `Vec` so every rule (ids, versions, `stale`,
-//! `unchanged`, duplicates) is tested natively; [`lib`](crate) reads the file before and
-//! writes it after. Nothing in the table changes unless the whole push succeeds.
+//! `unchanged`, duplicates) is tested natively; [`lib`](crate) hands in how to read the file
+//! and how to write it, and this module decides when.
+//!
+//! A push is a batch ([`push_batch`]): the table is loaded once, every record of the batch
+//! is applied to it in input order through a [`Writer`], and the table is saved once, only if
+//! something changed. Each record is judged against the table as the records before it in
+//! the batch left it, so a batch has exactly the outcomes of the same records pushed one at a
+//! time. A record that is refused leaves the table as it was; it never fails the others.
+//!
+//! The [`Writer`] indexes the table once (by id, by the record's unique key such as the
+//! invoice number, and the highest id number), so each record costs O(1) lookups plus its
+//! own size, and a batch of `b` records on a table of `n` costs O(n + b) besides the read and
+//! the write of the file (which are O(n) too), instead of O(n) per record.
+
+use std::collections::HashMap;
 
 use ledgerlink_sdk::error;
 use ledgerlink_sdk::types::{ConnectorError, WriteAction, Written};
@@ -24,16 +37,22 @@ pub trait Record: Sized {
     /// owns (id, version, `updated_at`) and the host's `key`.
     fn same_content(&self, other: &Self) -> bool;
 
-    /// Refuse `self` when it collides with a record of `table` other than the one at
-    /// `replacing` (the record being updated). By default nothing collides.
-    fn check_unique(
-        &self,
-        table: &[Self],
-        replacing: Option<usize>,
-        file: &str,
-    ) -> Result<(), ConnectorError> {
-        let _ = (table, replacing, file);
-        Ok(())
+    /// A value no two records of a file may share (an invoice's number), when the kind has
+    /// one. By default there is none.
+    fn unique_value(&self) -> Option<&str> {
+        None
+    }
+
+    /// The error for `self` when its [`unique_value`](Record::unique_value) is already
+    /// `existing`'s, in `file`.
+    fn duplicate_of(&self, existing: &Self, file: &str) -> ConnectorError {
+        error::duplicate(
+            format!(
+                "{} is already used in {file}",
+                self.unique_value().unwrap_or_default()
+            ),
+            existing.remote_id().map(str::to_owned),
+        )
     }
 }
 
@@ -48,52 +67,204 @@ pub struct Target<'a> {
     pub file: &'a str,
 }
 
-/// Create `incoming` (no `remote_id`) or update the record it names, at time `now`.
+/// The outcome of one record of a batch: what was written, or why the record was not.
+pub type Outcome = Result<Written, ConnectorError>;
+
+/// Push a batch into one file: `load` the table once, apply every record in order, `save`
+/// the table once when something changed. One outcome per record, in input order.
 ///
-/// * create: a new id (`next_id`), version "1";
-/// * update: `not-found` when the id is not in the table; `stale` when `incoming.version`
-///   is given and differs from the stored one; `unchanged` (and no change to the table) when
-///   the content is the same; otherwise updated with the version incremented.
+/// `batch` holds each record as checked by its kind's `validate`: a record that failed keeps
+/// its error and is not applied. When no record is left to apply, the file is not read.
+/// When `load` fails, every record still to apply gets its error. When `save` fails, every
+/// record that had succeeded gets its error instead: the file holds none of the batch, and
+/// even an "unchanged" may have been judged against a record written earlier in the batch;
+/// the host may retry them all.
+pub fn push_batch<R: Record>(
+    batch: Vec<Result<R, ConnectorError>>,
+    target: Target<'_>,
+    now: &str,
+    load: impl FnOnce() -> Result<Vec<R>, ConnectorError>,
+    save: impl FnOnce(&[R]) -> Result<(), ConnectorError>,
+) -> Vec<Outcome> {
+    if batch.iter().all(Result::is_err) {
+        return batch.into_iter().filter_map(Result::err).map(Err).collect();
+    }
+    let mut table = match load() {
+        Ok(table) => table,
+        Err(e) => {
+            return batch
+                .into_iter()
+                .map(|record| record.and_then(|_| Err(e.clone())))
+                .collect();
+        }
+    };
+    let mut writer = Writer::new(&mut table, target);
+    let mut outcomes: Vec<Outcome> = batch
+        .into_iter()
+        .map(|record| record.and_then(|record| writer.write(record, now)))
+        .collect();
+    if writer.changed()
+        && let Err(e) = save(&table)
+    {
+        for outcome in &mut outcomes {
+            if outcome.is_ok() {
+                *outcome = Err(e.clone());
+            }
+        }
+    }
+    outcomes
+}
+
+/// A table open for writing, with the indexes that make each write O(1) lookups.
+///
+/// The indexes assume what a parsed file guarantees and the writer keeps: ids are unique,
+/// and so are unique values. (Should a table hold a repeat anyway, the first record wins,
+/// as in [`position`].)
+pub struct Writer<'a, R> {
+    table: &'a mut Vec<R>,
+    target: Target<'a>,
+    /// Where each id is in `table`.
+    by_id: HashMap<String, usize>,
+    /// Where each unique value (invoice number) is in `table`.
+    by_value: HashMap<String, usize>,
+    /// The highest number among the ids of the form "{prefix}-{digits}".
+    highest: u64,
+    changed: bool,
+}
+
+impl<'a, R: Record> Writer<'a, R> {
+    /// Index `table`: O(table).
+    pub fn new(table: &'a mut Vec<R>, target: Target<'a>) -> Self {
+        let mut by_id = HashMap::with_capacity(table.len());
+        let mut by_value = HashMap::new();
+        let mut highest = 0;
+        for (index, record) in table.iter().enumerate() {
+            if let Some(id) = record.remote_id() {
+                by_id.entry(id.to_owned()).or_insert(index);
+                highest = highest.max(id_number(id, target.id_prefix).unwrap_or(0));
+            }
+            if let Some(value) = record.unique_value() {
+                by_value.entry(value.to_owned()).or_insert(index);
+            }
+        }
+        Writer {
+            table,
+            target,
+            by_id,
+            by_value,
+            highest,
+            changed: false,
+        }
+    }
+
+    /// Whether any write changed the table, so it must be saved.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Create `incoming` (no `remote_id`) or update the record it names, at time `now`.
+    ///
+    /// * create: a new id (see [`Writer::next_id`]), version "1";
+    /// * update: `not-found` when the id is not in the table; `stale` when
+    ///   `incoming.version` is given and differs from the stored one; `unchanged` (and no
+    ///   change to the table) when the content is the same; otherwise updated with the
+    ///   version incremented;
+    /// * either: `duplicate` when its unique value is another record's.
+    ///
+    /// A refused record leaves the table and the indexes as they were.
+    pub fn write(&mut self, mut incoming: R, now: &str) -> Result<Written, ConnectorError> {
+        let Some(id) = incoming.remote_id().map(str::to_owned) else {
+            self.check_unique(&incoming, None)?;
+            let id = self.next_id();
+            incoming.stamp(id.clone(), version::FIRST.to_owned(), now.to_owned());
+            let index = self.table.len();
+            if let Some(value) = incoming.unique_value() {
+                self.by_value.insert(value.to_owned(), index);
+            }
+            self.by_id.insert(id.clone(), index);
+            self.highest = self.highest.saturating_add(1);
+            self.table.push(incoming);
+            self.changed = true;
+            return Ok(Written {
+                remote_id: id,
+                version: Some(version::FIRST.to_owned()),
+                action: WriteAction::Created,
+            });
+        };
+
+        let index = *self
+            .by_id
+            .get(&id)
+            .ok_or_else(|| not_found(self.target, &id))?;
+        let stored = &self.table[index];
+        let what = format!("{} {id} in {}", self.target.noun, self.target.file);
+        version::ensure_current(&what, stored.version(), incoming.version())?;
+        self.check_unique(&incoming, Some(index))?;
+
+        if incoming.same_content(stored) {
+            return Ok(Written {
+                remote_id: id,
+                version: stored.version().map(str::to_owned),
+                action: WriteAction::Unchanged,
+            });
+        }
+
+        let next = version::next(stored.version())?;
+        if let Some(old) = stored.unique_value()
+            && self.by_value.get(old) == Some(&index)
+        {
+            self.by_value.remove(old);
+        }
+        if let Some(value) = incoming.unique_value() {
+            self.by_value.insert(value.to_owned(), index);
+        }
+        incoming.stamp(id.clone(), next.clone(), now.to_owned());
+        self.table[index] = incoming;
+        self.changed = true;
+        Ok(Written {
+            remote_id: id,
+            version: Some(next),
+            action: WriteAction::Updated,
+        })
+    }
+
+    /// The id for a new record: the prefix, '-', and one more than the highest number among
+    /// the ids of that form in the table, zero-padded to six digits ("C-000001").
+    ///
+    /// "Highest plus one" rather than "count plus one" so an id freed by a delete is never
+    /// handed out again: the host may still remember the old record under it.
+    pub fn next_id(&self) -> String {
+        format!(
+            "{}-{:06}",
+            self.target.id_prefix,
+            self.highest.saturating_add(1)
+        )
+    }
+
+    /// Refuse `incoming` when its unique value is held by a record other than the one at
+    /// `replacing` (the record being updated).
+    fn check_unique(&self, incoming: &R, replacing: Option<usize>) -> Result<(), ConnectorError> {
+        match incoming
+            .unique_value()
+            .and_then(|value| self.by_value.get(value))
+        {
+            Some(&index) if Some(index) != replacing => {
+                Err(incoming.duplicate_of(&self.table[index], self.target.file))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Create or update one record: a batch of one (indexing the table costs O(table)).
+#[cfg(test)]
 pub fn upsert<R: Record>(
     table: &mut Vec<R>,
-    mut incoming: R,
+    incoming: R,
     target: Target<'_>,
     now: &str,
 ) -> Result<Written, ConnectorError> {
-    let Some(id) = incoming.remote_id().map(str::to_owned) else {
-        incoming.check_unique(table, None, target.file)?;
-        let id = next_id(table, target.id_prefix);
-        incoming.stamp(id.clone(), version::FIRST.to_owned(), now.to_owned());
-        table.push(incoming);
-        return Ok(Written {
-            remote_id: id,
-            version: Some(version::FIRST.to_owned()),
-            action: WriteAction::Created,
-        });
-    };
-
-    let index = position(table, &id).ok_or_else(|| not_found(target, &id))?;
-    let stored = &table[index];
-    let what = format!("{} {id} in {}", target.noun, target.file);
-    version::ensure_current(&what, stored.version(), incoming.version())?;
-    incoming.check_unique(table, Some(index), target.file)?;
-
-    if incoming.same_content(stored) {
-        return Ok(Written {
-            remote_id: id,
-            version: stored.version().map(str::to_owned),
-            action: WriteAction::Unchanged,
-        });
-    }
-
-    let next = version::next(stored.version())?;
-    incoming.stamp(id.clone(), next.clone(), now.to_owned());
-    table[index] = incoming;
-    Ok(Written {
-        remote_id: id,
-        version: Some(next),
-        action: WriteAction::Updated,
-    })
+    Writer::new(table, target).write(incoming, now)
 }
 
 /// Remove the record `id` from `table`; `not-found` when it is not there.
@@ -106,24 +277,17 @@ pub fn remove<R: Record>(
     Ok(table.remove(index))
 }
 
-/// The id for a new record: `prefix`, '-', and one more than the highest number among the
-/// ids of that form already in the table, zero-padded to six digits ("C-000001").
-///
-/// "Highest plus one" rather than "count plus one" so an id freed by a delete is never
-/// handed out again: the host may still remember the old record under it.
-pub fn next_id<R: Record>(table: &[R], prefix: &str) -> String {
-    let highest = table
-        .iter()
-        .filter_map(|r| r.remote_id()?.strip_prefix(prefix)?.strip_prefix('-'))
-        .filter_map(|digits| digits.parse::<u64>().ok())
-        .max()
-        .unwrap_or(0);
-    format!("{prefix}-{:06}", highest.saturating_add(1))
-}
-
-/// Where the record `id` is in `table`.
+/// Where the record `id` is in `table`: one scan, for operations on a single record.
 pub fn position<R: Record>(table: &[R], id: &str) -> Option<usize> {
     table.iter().position(|r| r.remote_id() == Some(id))
+}
+
+/// The number in an id of the form "{prefix}-{digits}".
+fn id_number(id: &str, prefix: &str) -> Option<u64> {
+    id.strip_prefix(prefix)?
+        .strip_prefix('-')?
+        .parse::<u64>()
+        .ok()
 }
 
 fn not_found(target: Target<'_>, id: &str) -> ConnectorError {
@@ -163,20 +327,8 @@ mod tests {
         fn same_content(&self, other: &Self) -> bool {
             self.text == other.text
         }
-        fn check_unique(
-            &self,
-            table: &[Self],
-            replacing: Option<usize>,
-            _file: &str,
-        ) -> Result<(), ConnectorError> {
-            match table
-                .iter()
-                .enumerate()
-                .find(|(i, n)| Some(*i) != replacing && n.text == self.text)
-            {
-                Some((_, n)) => Err(error::duplicate("same text", n.id.clone())),
-                None => Ok(()),
-            }
+        fn unique_value(&self) -> Option<&str> {
+            Some(&self.text)
         }
     }
 
@@ -243,8 +395,12 @@ mod tests {
             stored("hand-typed", "1", "c"),
             stored("X-000099", "1", "d"),
         ];
-        assert_eq!(next_id(&table, "N"), "N-000008");
-        assert_eq!(next_id::<Note>(&[], "N"), "N-000001");
+        let mut table = table;
+        assert_eq!(Writer::new(&mut table, TARGET).next_id(), "N-000008");
+        assert_eq!(
+            Writer::<Note>::new(&mut vec![], TARGET).next_id(),
+            "N-000001"
+        );
     }
 
     #[test]
@@ -335,5 +491,204 @@ mod tests {
         assert_eq!(table, vec![stored("N-000002", "1", "b")]);
         let e = remove(&mut table, "N-000001", TARGET).unwrap_err();
         assert!(matches!(e, ConnectorError::NotFound(_)), "{e:?}");
+    }
+
+    /// A `push_batch` over `table` that counts loads and saves and keeps what was saved.
+    struct File {
+        table: Vec<Note>,
+        loads: usize,
+        saves: usize,
+    }
+
+    fn push(file: &mut File, batch: Vec<Result<Note, ConnectorError>>) -> Vec<Outcome> {
+        let loaded = file.table.clone();
+        let mut saved = None;
+        let (mut loads, mut saves) = (0, 0);
+        let outcomes = push_batch(
+            batch,
+            TARGET,
+            T2,
+            || {
+                loads += 1;
+                Ok(loaded)
+            },
+            |t: &[Note]| {
+                saves += 1;
+                saved = Some(t.to_vec());
+                Ok(())
+            },
+        );
+        file.loads += loads;
+        file.saves += saves;
+        if let Some(t) = saved {
+            file.table = t;
+        }
+        outcomes
+    }
+
+    fn action(o: &Outcome) -> (String, Option<String>, WriteAction) {
+        let w = o.as_ref().unwrap();
+        (w.remote_id.clone(), w.version.clone(), w.action)
+    }
+
+    #[test]
+    fn a_batch_loads_once_applies_in_order_and_saves_once() {
+        let mut file = File {
+            table: vec![stored("N-000001", "1", "a"), stored("N-000002", "3", "b")],
+            loads: 0,
+            saves: 0,
+        };
+        let invalid = error::validation("text is required");
+        let outcomes = push(
+            &mut file,
+            vec![
+                Ok(new_note("c")),                     // created
+                Ok(edit("N-000001", Some("1"), "a2")), // updated
+                Ok(edit("N-000002", Some("2"), "b2")), // stale
+                Ok(new_note("a2")),                    // duplicate of the update above
+                Err(invalid.clone()),                  // refused before the table
+                Ok(edit("N-000001", Some("1"), "a3")), // stale: the update above moved it
+                Ok(edit("N-000002", None, "b")),       // unchanged
+                Ok(edit("N-000009", None, "z")),       // not found
+                Ok(new_note("d")),                     // created after "c"
+                Ok(new_note("d")),                     // duplicate within the batch
+            ],
+        );
+        assert_eq!((file.loads, file.saves), (1, 1));
+        assert_eq!(outcomes.len(), 10);
+        let n = |id: &str, v: &str, a| (id.to_owned(), Some(v.to_owned()), a);
+        assert_eq!(
+            action(&outcomes[0]),
+            n("N-000003", "1", WriteAction::Created)
+        );
+        assert_eq!(
+            action(&outcomes[1]),
+            n("N-000001", "2", WriteAction::Updated)
+        );
+        assert!(
+            matches!(outcomes[2], Err(ConnectorError::Stale(_))),
+            "{:?}",
+            outcomes[2]
+        );
+        assert!(
+            matches!(&outcomes[3], Err(ConnectorError::Duplicate(d)) if d.existing_id.as_deref() == Some("N-000001")),
+            "{:?}",
+            outcomes[3]
+        );
+        assert_eq!(outcomes[4], Err(invalid));
+        assert!(
+            matches!(outcomes[5], Err(ConnectorError::Stale(_))),
+            "{:?}",
+            outcomes[5]
+        );
+        assert_eq!(
+            action(&outcomes[6]),
+            n("N-000002", "3", WriteAction::Unchanged)
+        );
+        assert!(
+            matches!(outcomes[7], Err(ConnectorError::NotFound(_))),
+            "{:?}",
+            outcomes[7]
+        );
+        assert_eq!(
+            action(&outcomes[8]),
+            n("N-000004", "1", WriteAction::Created)
+        );
+        assert!(
+            matches!(&outcomes[9], Err(ConnectorError::Duplicate(d)) if d.existing_id.as_deref() == Some("N-000004")),
+            "{:?}",
+            outcomes[9]
+        );
+        let texts: Vec<(&str, &str)> = file
+            .table
+            .iter()
+            .map(|n| (n.id.as_deref().unwrap(), n.text.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("N-000001", "a2"),
+                ("N-000002", "b"),
+                ("N-000003", "c"),
+                ("N-000004", "d")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_renamed_unique_value_is_free_again_within_the_batch() {
+        let mut file = File {
+            table: vec![stored("N-000001", "1", "a")],
+            loads: 0,
+            saves: 0,
+        };
+        let outcomes = push(
+            &mut file,
+            vec![
+                Ok(edit("N-000001", None, "b")),
+                Ok(new_note("a")),
+                Ok(new_note("b")),
+            ],
+        );
+        assert_eq!(action(&outcomes[0]).2, WriteAction::Updated);
+        assert_eq!(
+            action(&outcomes[1]),
+            ("N-000002".into(), Some("1".into()), WriteAction::Created)
+        );
+        assert!(
+            matches!(outcomes[2], Err(ConnectorError::Duplicate(_))),
+            "{:?}",
+            outcomes[2]
+        );
+    }
+
+    #[test]
+    fn a_batch_that_changes_nothing_is_not_saved_and_one_all_refused_is_not_loaded() {
+        let mut file = File {
+            table: vec![stored("N-000001", "1", "a")],
+            loads: 0,
+            saves: 0,
+        };
+        let outcomes = push(&mut file, vec![Ok(edit("N-000001", Some("1"), "a"))]);
+        assert_eq!(action(&outcomes[0]).2, WriteAction::Unchanged);
+        assert_eq!((file.loads, file.saves), (1, 0));
+
+        let outcomes = push(&mut file, vec![Err(error::validation("no"))]);
+        assert!(matches!(outcomes[0], Err(ConnectorError::Validation(_))));
+        assert_eq!((file.loads, file.saves), (1, 0));
+        assert!(push(&mut file, vec![]).is_empty());
+        assert_eq!((file.loads, file.saves), (1, 0));
+    }
+
+    #[test]
+    fn a_failed_load_or_save_fails_every_record_that_had_not_failed_already() {
+        let invalid = error::validation("no");
+        let broken = error::transient("could not read notes.csv: disk on fire");
+        let outcomes = push_batch(
+            vec![Ok(new_note("a")), Err(invalid.clone())],
+            TARGET,
+            T2,
+            || Err(broken.clone()),
+            |_: &[Note]| Ok(()),
+        );
+        assert_eq!(outcomes, vec![Err(broken.clone()), Err(invalid.clone())]);
+
+        let outcomes = push_batch(
+            vec![
+                Ok(new_note("b")),
+                Err(invalid.clone()),
+                Ok(edit("N-000001", None, "a")),
+                Ok(edit("N-000001", Some("7"), "z")),
+            ],
+            TARGET,
+            T2,
+            || Ok(vec![stored("N-000001", "1", "a")]),
+            |_: &[Note]| Err(broken.clone()),
+        );
+        assert_eq!(outcomes[0], Err(broken.clone()));
+        assert_eq!(outcomes[1], Err(invalid));
+        // Even "unchanged": the file holds none of the batch.
+        assert_eq!(outcomes[2], Err(broken));
+        assert!(matches!(outcomes[3], Err(ConnectorError::Stale(_))));
     }
 }
