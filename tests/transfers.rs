@@ -325,7 +325,9 @@ fn import_compare_select_sync_and_report() {
 #[cfg(unix)]
 #[test]
 fn a_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
-    const N: usize = 300;
+    // Ten host batches of 300: the batch-oriented csv connector writes each batch at once,
+    // so a kill can land between batches.
+    const N: usize = 3000;
     let desk = Desk::new();
     let customers: Vec<serde_json::Value> = (1..=N)
         .map(|i| {
@@ -349,7 +351,7 @@ fn a_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
 
     // Kill the push at several points, then let it finish.
     let mut seen = Vec::new();
-    for delay_ms in [150u64, 400, 700, 1000, 1500] {
+    for delay_ms in [150u64, 300, 500, 800, 1200] {
         let mut child = desk
             .cmd()
             .args(["sync", "--plan", &plan.to_string(), "--all"])
@@ -541,7 +543,7 @@ fn demo_then_full_then_delta_then_rollback() {
 #[cfg(unix)]
 #[test]
 fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
-    const N: usize = 500;
+    const N: usize = 1000;
     let desk = Desk::new();
     let rows = many_jobs(&desk, N);
     let push = ["push-invoices", "--connection", "books", "--kind", "job"];
@@ -567,7 +569,7 @@ fn an_invoice_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
 
 #[test]
 fn an_invoice_plan_apply_killed_three_times_completes_on_rerun_without_duplicates() {
-    const N: usize = 500;
+    const N: usize = 1000;
     let desk = Desk::new();
     let rows = many_jobs(&desk, N);
     let compared = desk.ok(&["compare", "job-invoices", "--connection", "books", "--json"]);
@@ -589,13 +591,8 @@ fn an_invoice_plan_apply_killed_three_times_completes_on_rerun_without_duplicate
         again.status.success() || stderr.contains("was already applied by run"),
         "{stderr}"
     );
-    let (_, items) = plan_of(&desk.ok(&[
-        "compare",
-        "job-invoices",
-        "--connection",
-        "books",
-        "--json",
-    ]));
+    let (_, items) =
+        plan_of(&desk.ok(&["compare", "job-invoices", "--connection", "books", "--json"]));
     assert!(
         items
             .as_array()
