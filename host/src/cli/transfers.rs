@@ -25,6 +25,42 @@ fn action_name(a: Action) -> &'static str {
     }
 }
 
+/// Which value of a difference is shown first (the one being replaced).
+#[derive(Clone, Copy)]
+enum Side {
+    HomeFirst,
+    RemoteFirst,
+}
+
+/// The DIFFERENCES cell: one `field: before → after` line per difference.
+fn differences(diffs: &[ledgerlink::sync::diff::FieldDiff], side: Side) -> String {
+    diffs
+        .iter()
+        .map(|d| {
+            let (from, to) = match side {
+                Side::HomeFirst => (&d.home, &d.remote),
+                Side::RemoteFirst => (&d.remote, &d.home),
+            };
+            format!(
+                "{}: {} → {}",
+                d.field,
+                from.as_deref().unwrap_or("∅"),
+                to.as_deref().unwrap_or("∅")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The ROLLBACK cell of a row that writes (`writes`) or does not.
+fn rollback_cell(not_undoable: &Option<String>, writes: bool) -> String {
+    match (not_undoable, writes) {
+        (_, false) => String::new(),
+        (None, true) => "can be undone".to_owned(),
+        (Some(why), true) => format!("cannot be undone: {why}"),
+    }
+}
+
 pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
     let kind = match args.entity {
         Entity::Customers => None,
@@ -108,19 +144,7 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
     ]);
     for p in &plan.items {
         let i = &p.item;
-        let diffs = i
-            .diffs
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}: {} → {}",
-                    d.field,
-                    d.home.as_deref().unwrap_or("∅"),
-                    d.remote.as_deref().unwrap_or("∅")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let diffs = differences(&i.diffs, Side::HomeFirst);
         t.add_row(vec![
             action_name(i.action).to_owned(),
             i.home_key.clone().unwrap_or_default(),
@@ -128,11 +152,7 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
             table::printable(&i.name),
             table::printable(&i.reason),
             table::printable(&diffs),
-            match (&p.not_undoable, i.action) {
-                (_, Action::Unchanged) => String::new(),
-                (None, _) => "can be undone".to_owned(),
-                (Some(why), _) => format!("cannot be undone: {why}"),
-            },
+            rollback_cell(&p.not_undoable, i.action != Action::Unchanged),
         ]);
     }
     println!("{t}");
@@ -245,19 +265,7 @@ async fn compare_invoices(
         "ROLLBACK",
     ]);
     for r in &plan.rows {
-        let diffs = r
-            .diffs
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}: {} → {}",
-                    d.field,
-                    d.remote.as_deref().unwrap_or("∅"),
-                    d.home.as_deref().unwrap_or("∅")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let diffs = differences(&r.diffs, Side::RemoteFirst);
         t.add_row(vec![
             invoice_action_name(r.action).to_owned(),
             r.home_key.clone(),
@@ -267,11 +275,10 @@ async fn compare_invoices(
             table::printable(r.remote_id.as_deref().unwrap_or("")),
             table::printable(&r.reason),
             table::printable(&diffs),
-            match (&r.not_undoable, r.action) {
-                (_, InvoiceAction::Unchanged | InvoiceAction::Locked) => String::new(),
-                (None, _) => "can be undone".to_owned(),
-                (Some(why), _) => format!("cannot be undone: {why}"),
-            },
+            rollback_cell(
+                &r.not_undoable,
+                !matches!(r.action, InvoiceAction::Unchanged | InvoiceAction::Locked),
+            ),
         ]);
     }
     println!("{t}");

@@ -140,26 +140,21 @@ pub async fn push_customers(
     }
     let run_id = state.start_run(Some(plan_id), connection, entity, "push", dry_run)?;
     summary.run_id = run_id;
-    let outcome = match super::run_budget::from_settings(&ctx.settings) {
-        Err(e) => Err(ApplyError::Setting(e)),
-        Ok(budget) => {
-            super::run_budget::within(
-                budget,
-                apply_rows(
-                    state,
-                    plugin,
-                    ctx,
-                    plan,
-                    selection,
-                    dry_run,
-                    progress,
-                    run_id,
-                    &mut summary,
-                ),
-            )
-            .await
-        }
-    };
+    let outcome = budgeted(
+        ctx,
+        apply_rows(
+            state,
+            plugin,
+            ctx,
+            plan,
+            selection,
+            dry_run,
+            progress,
+            run_id,
+            &mut summary,
+        ),
+    )
+    .await;
     if outcome.is_err() {
         progress.finish();
     }
@@ -244,15 +239,7 @@ async fn apply_rows(
             |id| state.linked_home_key(connection, entity, id).ok().flatten(),
         );
         for (key, record) in chunk {
-            let result = checked.remove(&record.key).unwrap_or_else(|| {
-                Err(super::results::Refusal {
-                    conflict: false,
-                    reason: format!(
-                        "connector {} returned no result for it",
-                        plugin.manifest().name
-                    ),
-                })
-            });
+            let result = super::results::take(&mut checked, &plugin.manifest().name, &record.key);
             let outcome = settle(state, run_id, connection, entity, key, record, result)?;
             summary.count(&outcome);
         }
@@ -326,6 +313,15 @@ pub(crate) async fn recover_customers(
     let run_id = state.start_run(None, connection, "customers", "recover", false)?;
     let outcome = recover_customer_intents(state, plugin, ctx, connection, run_id, pending).await;
     ended(state, run_id, outcome)
+}
+
+/// `work` within the connection's run budget (setting `run-budget-seconds`).
+pub(crate) async fn budgeted<T>(
+    ctx: &CallContext,
+    work: impl std::future::Future<Output = Result<T, ApplyError>>,
+) -> Result<T, ApplyError> {
+    let budget = super::run_budget::from_settings(&ctx.settings).map_err(ApplyError::Setting)?;
+    super::run_budget::within(budget, work).await
 }
 
 /// Finish `run_id` when `outcome` is a success, mark it failed (with the reason) when not:
@@ -402,8 +398,9 @@ async fn recover_customer_intents(
             }),
             None => {
                 let results = plugin.push_customers(ctx, vec![record.clone()]).await?;
-                super::results::check(
-                    &plugin.manifest().name,
+                let name = &plugin.manifest().name;
+                let mut checked = super::results::check(
+                    name,
                     std::iter::once((record.key.as_str(), record.remote_id.as_deref())),
                     results,
                     |id| {
@@ -412,14 +409,8 @@ async fn recover_customer_intents(
                             .ok()
                             .flatten()
                     },
-                )
-                .remove(&record.key)
-                .unwrap_or_else(|| {
-                    Err(super::results::Refusal {
-                        conflict: false,
-                        reason: "the connector returned no result".to_owned(),
-                    })
-                })
+                );
+                super::results::take(&mut checked, name, &record.key)
             }
         };
         settle(

@@ -59,7 +59,7 @@ fn key(parts: &[&str]) -> String {
 
 /// How an invoice is named in reports: its number, or (when the target numbers it) its
 /// reference or home key.
-fn label(invoice: &Invoice) -> String {
+pub fn label(invoice: &Invoice) -> String {
     if !invoice.number.is_empty() {
         invoice.number.clone()
     } else {
@@ -152,18 +152,13 @@ pub async fn push_with(
     for note in &notes {
         state.record_item(run_id, note)?;
     }
-    let outcome = match super::run_budget::from_settings(&ctx.settings) {
-        Err(e) => Err(ApplyError::Setting(e)),
-        Ok(budget) => {
-            super::run_budget::within(
-                budget,
-                push_run(
-                    state, plugin, ctx, connection, kind, jobs, progress, run_id, recovered,
-                ),
-            )
-            .await
-        }
-    };
+    let outcome = super::apply::budgeted(
+        ctx,
+        push_run(
+            state, plugin, ctx, connection, kind, jobs, progress, run_id, recovered,
+        ),
+    )
+    .await;
     let outcome = outcome.map(|mut s| {
         for note in &notes {
             match note.outcome.as_str() {
@@ -344,15 +339,7 @@ async fn push_run(
                 outcome: String::new(),
                 reason: String::new(),
             };
-            match checked.remove(&invoice.key).unwrap_or_else(|| {
-                Err(results::Refusal {
-                    conflict: false,
-                    reason: format!(
-                        "connector {} returned no result for it",
-                        plugin.manifest().name
-                    ),
-                })
-            }) {
+            match results::take(&mut checked, &plugin.manifest().name, &invoice.key) {
                 Ok(w) => {
                     let fp = fingerprint::invoice(invoice);
                     // Say what happened in the target: a document named by its id was
@@ -721,17 +708,7 @@ async fn resolve_customers(
         );
         let mut created = Vec::new();
         for (k, customer) in chunk {
-            let result = checked
-                .remove(&customer.key)
-                .unwrap_or_else(|| {
-                    Err(results::Refusal {
-                        conflict: false,
-                        reason: format!(
-                            "connector {} returned no result for it",
-                            plugin.manifest().name
-                        ),
-                    })
-                })
+            let result = results::take(&mut checked, &plugin.manifest().name, &customer.key)
                 .map_err(|r| r.reason);
             let outcome =
                 settle_created_customer(state, connection, run_id, k, customer, result, summary)?;
@@ -918,19 +895,14 @@ async fn recover_invoice_intents(
             }),
             None => {
                 let results = plugin.push_invoices(ctx, vec![invoice.clone()]).await?;
-                results::check(
-                    &plugin.manifest().name,
+                let name = &plugin.manifest().name;
+                let mut checked = results::check(
+                    name,
                     std::iter::once((invoice.key.as_str(), invoice.remote_id.as_deref())),
                     results,
                     |id| state.linked_home_key(connection, entity, id).ok().flatten(),
-                )
-                .remove(&invoice.key)
-                .unwrap_or_else(|| {
-                    Err(results::Refusal {
-                        conflict: false,
-                        reason: "the connector returned no result".to_owned(),
-                    })
-                })
+                );
+                results::take(&mut checked, name, &invoice.key)
             }
         };
         let base = RunItem {

@@ -108,6 +108,20 @@ pub fn check<'a>(
     out
 }
 
+/// The outcome [`check`] gave the record with `key`. `check` answers every key it was
+/// given, so the fallback only guards a caller asking for a key it did not send.
+pub fn take(
+    checked: &mut HashMap<String, Result<Written, Refusal>>,
+    plugin: &str,
+    key: &str,
+) -> Result<Written, Refusal> {
+    checked.remove(key).unwrap_or_else(|| {
+        Err(Refusal::failed(format!(
+            "connector {plugin} returned no result for it"
+        )))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

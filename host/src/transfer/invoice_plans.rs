@@ -20,7 +20,7 @@ use crate::sync::apply::Summary;
 use crate::sync::diff::{self, FieldDiff};
 use crate::sync::fingerprint;
 use crate::sync::inspect::Refused;
-use crate::sync::invoices::{InvoiceJob, READ_BACK_MARK, entity};
+use crate::sync::invoices::{InvoiceJob, READ_BACK_MARK, entity, label};
 use crate::sync::progress::Progress;
 
 /// The stored form's version; a plan of another version is refused, never misread.
@@ -123,14 +123,6 @@ impl RowSelection {
             RowSelection::AllUpdates => row.action == InvoiceAction::Update,
             RowSelection::Keys(keys) => keys.contains(&row.home_key),
         }
-    }
-}
-
-fn label(i: &Invoice) -> String {
-    if i.number.is_empty() {
-        i.reference.clone().unwrap_or_else(|| i.key.clone())
-    } else {
-        i.number.clone()
     }
 }
 
