@@ -3,7 +3,7 @@
 //! responses, and secrets that never reach a log, a plain file or a plugin.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -390,7 +390,7 @@ async fn eight_processes_refresh_once_per_expiry() {
     hammer(3, 2).await;
 }
 
-/// The long version: `cargo test -p ledgerlink --test auth -- --ignored`.
+/// The long version: `cargo test -p ledgerlink --test e2e auth:: -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "stress test (20 expiry cycles, ~15 s); run with --ignored"]
 async fn eight_processes_refresh_once_per_expiry_stress() {

@@ -2,12 +2,12 @@
 //! decimal exactly, updates respect versions, one bad record never fails its batch.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
 use ledgerlink::files::ConnectionFolder;
-use ledgerlink::runtime::bindings::{
+use ledgerlink::model::{
     Address, ConnectorError, Customer, CustomerQuery, CustomerRef, Invoice, InvoiceKind,
     InvoiceLine, InvoiceStatus, PushResult, RecordKind, TaxMode, WriteAction, Written,
 };
@@ -62,6 +62,7 @@ fn line(description: &str, quantity: &str, unit_price: &str, amount: &str) -> In
         account_code: Some("200".into()),
         tax_code: Some("OUTPUT2".into()),
         tax_amount: None,
+        tax_rate: None,
     }
 }
 
@@ -94,6 +95,9 @@ fn invoice(
         reference: Some("JOB 7".into()),
         memo: Some("Thanks,\n\"the team\"".into()),
         status: InvoiceStatus::Authorised,
+        amount_paid: None,
+        amount_due: None,
+        locked: None,
         updated_at: None,
     }
 }

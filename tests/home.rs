@@ -114,6 +114,13 @@ fn the_sample_book_imports_with_exact_values() {
     let discounted = &book.jobs[1].body.lines[0];
     assert_eq!(discounted.quantity.to_string(), "0.125");
     assert_eq!(discounted.discount_percent.unwrap().to_string(), "10");
+    assert_eq!(discounted.tax_rate.unwrap().to_string(), "15");
+    assert_eq!(book.jobs[1].body.amount_paid.to_string(), "50.00");
+    assert!(
+        book.jobs[0].body.amount_paid.is_zero(),
+        "not given: nothing paid"
+    );
+    assert_eq!(book.jobs[0].body.lines[0].tax_rate, None);
     assert!(book.jobs[3].body.lines.is_empty());
     assert_eq!(book.jobs[4].body.tax_total.to_string(), "0.00");
     let svc = &book.contract_invoices[0];
@@ -584,6 +591,13 @@ const BAD: &[(&str, &str)] = &[
          the lines or the subtotal\n  \
          totals-mismatch.json:14: jobs[0].tax_total: 45.00 is not the sum of the line tax amounts, 44.74; correct \
          the lines or the tax total",
+    ),
+    (
+        "payment-and-rate.json",
+        "payment-and-rate.json:14: jobs[0].amount_paid: 120.00 is not between 0 and the total 115.00; \
+         write what the customer has paid so far\n  \
+         payment-and-rate.json:16: jobs[0].lines[0].tax_rate: 1500 is not a tax rate between 0 and 100 \
+         (a percentage: write 15 for 15 %)",
     ),
 ];
 

@@ -13,7 +13,7 @@ use ledgerlink::store::DataDir;
 use ledgerlink::store::sync_state::SyncState;
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 
 struct Desk {
     _tmp: tempfile::TempDir,
@@ -262,7 +262,7 @@ fn book() -> Value {
 fn push_results_are_checked_against_the_batch() {
     let rule = |r: &str| {
         format!(
-            "could not be created: connector hostile broke the contract: {r}; nothing was recorded for this record — report it to the connector's author and run again"
+            "connector hostile broke the contract: {r}; nothing was recorded for this record — report it to the connector's author and run again"
         )
     };
     for (behaviour, expect) in [

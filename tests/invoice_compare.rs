@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-mod vendor_world;
+use crate::vendor_world;
 use vendor_world::{Vendor, World};
 
 fn job(vendor: Vendor, id: &str, amount: &str) -> Value {

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-mod vendor_world;
+use crate::vendor_world;
 use vendor_world::{Vendor, World};
 
 /// A flagged customer of the home book.
@@ -199,7 +199,7 @@ async fn customers_are_matched_by_name_never_by_email_alone_and_never_linked_twi
     ));
     let (out, err) = w.fails(&push(vendor));
     assert!(
-        out.contains("1 for review, 1 in conflict, 2 skipped, 0 failed"),
+        out.contains("1 for review, 1 in conflict, 0 unknown, 2 skipped, 0 failed"),
         "{out}"
     );
     assert!(err.contains("are in conflict"), "{err}");
@@ -606,6 +606,135 @@ async fn target_numbering_is_not_due_forever_and_edits_update_in_place(vendor: V
     no_run_left_running(&w);
 }
 
+/// Issue 15: a write whose answer is lost is reported **unknown**, not failed; the next run
+/// reads the target before sending anything — what is there is settled ("already there"),
+/// what is not is sent again — so nothing is doubled and nothing is lost, whatever the
+/// vendor's idempotency window. `applied` says whether the first attempt reached the vendor.
+async fn lost_answers(vendor: Vendor, applied: bool) {
+    let w = world(
+        vendor,
+        vec![customer("A", "Acme Ltd", None)],
+        vec![
+            job(vendor, "J1", "J9001", "A", "100.00"),
+            job(vendor, "J2", "J9002", "A", "200.00"),
+        ],
+    )
+    .await;
+    // Customers first, so the next writes are the invoices'.
+    let compared: Value = serde_json::from_str(&w.ok(&[
+        "compare",
+        "customers",
+        "--connection",
+        vendor.connector(),
+        "--json",
+    ]))
+    .unwrap();
+    let plan = compared["plan"].to_string();
+    w.ok(&["sync", "--plan", &plan, "--all"]);
+
+    // Every attempt of the invoice write loses its answer (the host retries a write that
+    // carries the vendor's idempotency key): the first is applied or not, the rest never
+    // arrive.
+    let first = if applied {
+        ledgerlink_sandbox::Fault::CutAfterWrite
+    } else {
+        ledgerlink_sandbox::Fault::DropBeforeApply
+    };
+    let mut faults = vec![first];
+    faults.extend(std::iter::repeat_n(
+        ledgerlink_sandbox::Fault::DropBeforeApply,
+        12,
+    ));
+    w.sandbox.queue_faults(vendor.profile(), faults);
+    let (out, err) = w.fails(&push(vendor));
+    assert!(
+        out.contains("0 created") && out.contains(", 2 unknown, "),
+        "{out}\n{err}"
+    );
+    assert!(
+        err.contains("2 have an unknown outcome (run the transfer again"),
+        "{err}"
+    );
+    let state = w.state();
+    let run = state.runs().unwrap()[0].id;
+    for item in state.run(run).unwrap().1 {
+        assert_eq!(item.outcome, "unknown", "{item:?}");
+        assert!(
+            item.reason.contains("answer was lost") && !item.reason.contains("127.0.0.1"),
+            "{item:?}"
+        );
+    }
+    assert_eq!(
+        target_invoices(&w).await.len(),
+        if applied { 2 } else { 0 },
+        "the vendor holds what its first attempt applied"
+    );
+
+    // The next run resolves both by reading the target before it sends anything.
+    w.sandbox.clear_faults(vendor.profile());
+    let out = w.ok(&push(vendor));
+    let (found, resent) = if applied { (2, 0) } else { (0, 2) };
+    assert!(
+        out.contains(&format!(
+            "First resolved 2 write(s) whose outcome was not known (an interrupted run or a lost answer), by reading the target: {found} already there, {resent} not there and sent again."
+        )),
+        "{out}"
+    );
+    let there = target_invoices(&w).await;
+    assert_eq!(
+        there.iter().map(|(n, _, _)| n.as_str()).collect::<Vec<_>>(),
+        ["J9001", "J9002"],
+        "each once"
+    );
+    let state = w.state();
+    assert!(
+        state
+            .pending(vendor.connector(), "job-invoices")
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        state
+            .id_map(vendor.connector(), "job-invoices")
+            .unwrap()
+            .len(),
+        2
+    );
+    // A third run has nothing to do.
+    let out = w.ok(&push(vendor));
+    assert!(out.contains(": 0 created, 0 updated"), "{out}");
+    no_run_left_running(&w);
+}
+
+async fn a_lost_answer_of_an_applied_write_is_found_in_the_target(vendor: Vendor) {
+    lost_answers(vendor, true).await;
+}
+
+async fn a_lost_answer_of_a_write_that_never_arrived_is_sent_again(vendor: Vendor) {
+    lost_answers(vendor, false).await;
+}
+
+/// Neither accounts package takes orders (their connectors list no `push-orders`): a
+/// compare or push of orders is refused before anything is read or sent.
+async fn orders_are_refused_before_anything_is_read(vendor: Vendor) {
+    let w = world(vendor, vec![customer("A", "Acme Ltd", None)], vec![]).await;
+    let before = w.sandbox.log().len();
+    let c = vendor.connector();
+    for args in [
+        &["push-invoices", "--connection", c, "--kind", "order"][..],
+        &["compare", "orders", "--connection", c][..],
+    ] {
+        let (_, err) = w.fails(args);
+        assert_eq!(
+            err,
+            format!(
+                "error: connection {c} runs connector {c}, which does not take orders (its manifest does not list push-orders); nothing was read or sent\n"
+            )
+        );
+    }
+    assert_eq!(w.sandbox.log().len(), before, "nothing was called");
+}
+
 macro_rules! both_vendors {
     ($($name:ident),* $(,)?) => {
         mod xero {
@@ -634,4 +763,7 @@ both_vendors!(
     currency_is_kept_or_refused_never_lost,
     a_negative_document_is_a_credit_note_and_rolls_back,
     target_numbering_is_not_due_forever_and_edits_update_in_place,
+    a_lost_answer_of_an_applied_write_is_found_in_the_target,
+    a_lost_answer_of_a_write_that_never_arrived_is_sent_again,
+    orders_are_refused_before_anything_is_read,
 );

@@ -9,7 +9,7 @@
 //! database error, never a run left `running`.
 //!
 //! Cases: 3 per vendor by default (each starts a sandbox and connects through OAuth).
-//! Longer: `LEDGERLINK_PROPTEST_CASES=50 cargo test -p ledgerlink --test money_properties`.
+//! Longer: `LEDGERLINK_PROPTEST_CASES=50 cargo test -p ledgerlink --test e2e money_properties::`.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
-mod vendor_world;
+use crate::vendor_world;
 use vendor_world::{Vendor, World};
 
 const NAMES: [&str; 3] = ["Acme Ltd", "Kea Electrical", "Matai Glass"];

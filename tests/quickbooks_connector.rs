@@ -5,7 +5,7 @@
 //! answered.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use ledgerlink::net::credentials::Credentials;
-use ledgerlink::net::{HttpLimits, NetError, OutboundHttp, Routes};
-use ledgerlink::runtime::bindings::{
+use ledgerlink::model::{
     ConnectorError, Customer, CustomerQuery, CustomerRef, Invoice, InvoiceKind, InvoiceLine,
     InvoiceStatus, PushResult, RecordKind, TaxMode, WriteAction,
 };
+use ledgerlink::net::credentials::Credentials;
+use ledgerlink::net::{HttpLimits, NetError, OutboundHttp, Routes};
 use ledgerlink::runtime::{CallContext, Clock, Plugin, SystemClock};
 use ledgerlink_sandbox::{LogEntry, QBO_REALM_ID, SandboxConfig, SandboxHandle};
 use serde_json::Value;
@@ -311,6 +311,7 @@ fn line(
         account_code: None,
         tax_code: tax.map(Into::into),
         tax_amount: None,
+        tax_rate: None,
     }
 }
 
@@ -347,6 +348,9 @@ fn invoice(key: &str, kind: InvoiceKind, number: &str, customer_id: &str) -> Inv
         reference: Some(format!("{number}-REF")),
         memo: Some("Thank you".into()),
         status: InvoiceStatus::Authorised,
+        amount_paid: None,
+        amount_due: None,
+        locked: None,
         updated_at: None,
     }
 }
@@ -528,7 +532,7 @@ async fn duplicate_names_are_matched_and_illegal_names_refused_before_sending() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stale_sync_token_is_reapplied_once() {
+async fn a_stale_sync_token_is_refused_as_stale_and_not_applied() {
     let w = World::new().await;
     let (id, v0, _) = written(
         &w.push_customers(vec![customer("s1", "Stale Co", "s@example.com")])
@@ -541,20 +545,21 @@ async fn a_stale_sync_token_is_reapplied_once() {
     let (_, v1, a) = written(&w.push_customers(vec![first]).await[0]);
     assert_eq!(a, WriteAction::Updated);
     assert_ne!(v1, v0);
-    // Sent with the old token: refused as stale, re-read, applied with the fresh token.
+    // Sent with the old token: QuickBooks' 5010, refused as stale, nothing applied.
     let mut second = customer("s1", "Stale Co", "second@example.com");
     second.remote_id = Some(id.clone());
     second.version = v0;
     second.idempotency_key = Some("s1-update-2".into());
-    let (id2, v2, a) = written(&w.push_customers(vec![second]).await[0]);
-    assert_eq!((id2.as_str(), a), (id.as_str(), WriteAction::Updated));
-    assert_ne!(v2, v1);
+    let results = w.push_customers(vec![second]).await;
+    let e = results[0].outcome.as_ref().expect_err("stale");
+    assert_eq!((e.class(), e.field()), ("stale", Some("version")));
+    assert!(e.message().contains("(code 5010)"), "{}", e.message());
     let stored = w.customers_named("Stale Co").await;
     assert_eq!(
         stored[0]["PrimaryEmailAddr"]["Address"],
-        "second@example.com"
+        "first@example.com"
     );
-    assert_eq!(stored[0]["SyncToken"], v2.unwrap().as_str());
+    assert_eq!(stored[0]["SyncToken"], v1.unwrap().as_str());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

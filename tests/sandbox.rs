@@ -2,7 +2,7 @@
 //! misbehaves on request and the host must contain it.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ledgerlink::files::ConnectionFolder;
+use ledgerlink::model::ConnectorError;
 use ledgerlink::net::{Pacer, RateLimit, Routes};
-use ledgerlink::runtime::bindings::ConnectorError;
 use ledgerlink::runtime::{
     CacheOutcome, CallContext, CallError, Limits, LoadError, Runtime, RuntimeConfig,
 };
@@ -315,7 +315,21 @@ async fn a_plugin_built_for_another_contract_major_version_is_refused_at_load() 
     assert_eq!(
         err.to_string(),
         format!(
-            "{} cannot be loaded: it was built for contract ledgerlink:connector@1.0.0, and this ledgerlink loads ledgerlink:connector@0.1.0 (compatible: 0.1.x); rebuild the plugin against ledgerlink-sdk 0.1",
+            "{} cannot be loaded: it was built for contract ledgerlink:connector@1.0.0, and this ledgerlink loads ledgerlink:connector@0.2.0 and the versions it stays compatible with (0.2.x, 0.1.x); rebuild the plugin against ledgerlink-sdk 0.2",
+            path.display()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_plugin_built_for_a_newer_minor_before_1_0_is_refused_naming_both_versions() {
+    let rt = runtime(Duration::from_secs(30), 256);
+    let path = fixture("next-minor");
+    let err = rt.load_file(&path).await.expect_err("must be refused");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} cannot be loaded: it was built for contract ledgerlink:connector@0.3.0, and this ledgerlink loads ledgerlink:connector@0.2.0 and the versions it stays compatible with (0.2.x, 0.1.x); rebuild the plugin against ledgerlink-sdk 0.2",
             path.display()
         )
     );

@@ -99,7 +99,10 @@ fn import_compare_select_sync_and_report() {
     );
 
     let dry = desk.ok(&["sync", "--plan", &plan.to_string(), "--all", "--dry-run"]);
-    assert!(dry.contains("(dry run): 3 created, 0 updated"), "{dry}");
+    assert!(
+        dry.contains("(dry run: nothing was sent): 3 created, 0 updated"),
+        "{dry}"
+    );
     assert_eq!(desk.customers_csv(), "");
 
     let out = desk.ok(&[
@@ -110,7 +113,7 @@ fn import_compare_select_sync_and_report() {
         "TP-CUST-1001,TP-CUST-1003",
     ]);
     assert!(
-        out.contains(": 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed."),
+        out.contains(": 2 created, 0 updated, 0 unchanged, 0 locked, 0 for review, 0 in conflict, 0 unknown, 0 skipped, 0 failed."),
         "{out}"
     );
 
@@ -202,7 +205,7 @@ fn import_compare_select_sync_and_report() {
     let out = desk.ok(&["push-invoices", "--connection", "books", "--kind", "job"]);
     assert!(
         out.contains(
-            ": 3 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+            ": 3 created, 0 updated, 0 unchanged, 0 locked, 0 for review, 0 in conflict, 0 unknown, 0 skipped, 0 failed"
         ),
         "{out}"
     );
@@ -349,9 +352,12 @@ fn a_push_killed_at_any_point_completes_on_rerun_without_duplicates() {
     desk.ok(&["connections", "add", "books", "--connector", "csv"]);
     let (plan, _) = plan_of(&desk.ok(&["compare", "customers", "--connection", "books", "--json"]));
 
-    // Kill the push at several points, then let it finish.
+    // Kill the push at several points, then let it finish. The writes of the push span a few
+    // hundred milliseconds, later under load: the points are close enough together that one
+    // lands among them on a busy machine too (a suite run at load ~5 once saw every row
+    // written between the 500 ms and the 800 ms kill).
     let mut seen = Vec::new();
-    for delay_ms in [150u64, 300, 500, 800, 1200] {
+    for delay_ms in [150u64, 300, 400, 500, 600, 700, 800, 1000, 1200] {
         let mut child = desk
             .cmd()
             .args(["sync", "--plan", &plan.to_string(), "--all"])
@@ -495,7 +501,7 @@ fn demo_then_full_then_delta_then_rollback() {
     let out = push(&["--demo", "1"]);
     assert!(
         out.contains(
-            ": 2 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+            ": 2 created, 0 updated, 0 unchanged, 0 locked, 0 for review, 0 in conflict, 0 unknown, 0 skipped, 0 failed"
         ),
         "{out}"
     );
@@ -505,7 +511,7 @@ fn demo_then_full_then_delta_then_rollback() {
     let out = push(&[]);
     assert!(
         out.contains(
-            ": 2 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+            ": 2 created, 0 updated, 0 unchanged, 0 locked, 0 for review, 0 in conflict, 0 unknown, 0 skipped, 0 failed"
         ),
         "J5002 and its customer: {out}"
     );
@@ -518,7 +524,7 @@ fn demo_then_full_then_delta_then_rollback() {
     let out = push(&[]);
     assert!(
         out.contains(
-            ": 1 created, 0 updated, 0 unchanged, 0 for review, 0 in conflict, 0 skipped, 0 failed"
+            ": 1 created, 0 updated, 0 unchanged, 0 locked, 0 for review, 0 in conflict, 0 unknown, 0 skipped, 0 failed"
         ),
         "{out}"
     );
@@ -628,7 +634,11 @@ fn many_jobs(desk: &Desk, n: usize) -> impl Fn() -> usize + use<> {
     )
     .unwrap();
     desk.ok(&["home", "import", book.to_str().unwrap()]);
-    desk.ok(&["connections", "add", "books", "--connector", "csv"]);
+    // Small push calls (40 for 1,000 invoices): the csv connector appends a batch instead of
+    // parsing and rewriting its whole table, so a run of a few large calls is over too soon
+    // for the kills of `kill_at_intervals` to land inside it, with few batch boundaries to hit.
+    let add = "connections add books --connector csv --set push-batch-records=25";
+    desk.ok(&add.split(' ').collect::<Vec<_>>());
     let files = DataDir::new(&desk.data).connection_files("books");
     move || {
         std::fs::read_to_string(files.join("job-invoices.csv"))
@@ -637,11 +647,12 @@ fn many_jobs(desk: &Desk, n: usize) -> impl Fn() -> usize + use<> {
     }
 }
 
-/// Runs `args` five times, each killed with SIGKILL after a growing delay; the invoice
+/// Runs `args` eleven times, each killed with SIGKILL after a growing delay; the invoice
 /// count after each kill.
 fn kill_at_intervals(desk: &Desk, args: &[&str], rows: &dyn Fn() -> usize) -> Vec<usize> {
     let mut seen = Vec::new();
-    for delay_ms in [200u64, 500, 900, 1400, 2000] {
+    // Dense early: how long a push takes depends on the machine; some kill must land in it.
+    for delay_ms in [60u64, 120, 180, 250, 330, 420, 550, 750, 1000, 1400, 2000] {
         let mut child = desk.cmd().args(args).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL
@@ -839,4 +850,251 @@ fn a_delta_pull_reads_only_what_changed_since_the_last_complete_pull() {
         .set_watermark("books", "customers", "pull", "2999-01-01T00:00:00Z", 0)
         .unwrap();
     assert_eq!(delta(&desk), 0, "nothing changed after 2999");
+}
+
+/// Compare Jobs → select → Start Sync with the csv connector: Add, a dry run that writes
+/// nothing, two rows of six, an edit in Tracker Pro updated in place (one document, the
+/// new amount), and the bad inputs refused with nothing written.
+#[test]
+fn csv_invoice_compare_select_update_in_place_and_bad_plans() {
+    let desk = Desk::new();
+    let rows = many_jobs(&desk, 6);
+    let files = DataDir::new(&desk.data).connection_files("books");
+    let jobs_csv = || std::fs::read_to_string(files.join("job-invoices.csv")).unwrap_or_default();
+
+    let (plan, items) =
+        plan_of(&desk.ok(&["compare", "job-invoices", "--connection", "books", "--json"]));
+    let items = items.as_array().unwrap().clone();
+    assert_eq!(items.len(), 6);
+    assert!(items.iter().all(|i| i["action"] == "add"), "{items:?}");
+    let plan = plan.to_string();
+
+    // A dry run writes nothing.
+    let dry = desk.ok(&["sync", "--plan", &plan, "--all", "--dry-run"]);
+    assert!(
+        dry.contains("(dry run: nothing was sent): 6 created"),
+        "{dry}"
+    );
+    assert_eq!(rows(), 0);
+
+    // Two rows of six.
+    desk.ok(&["sync", "--plan", &plan, "--select", "JOB-0001,JOB-0003"]);
+    let csv = jobs_csv();
+    assert_eq!(rows(), 2, "{csv}");
+    assert!(csv.contains(",J0001,") && csv.contains(",J0003,"), "{csv}");
+    assert!(!csv.contains(",J0002,"), "{csv}");
+
+    // Tracker Pro edits JOB-0001: the next compare says Update with the differences, and
+    // Start Sync writes it to the same document.
+    let book = desk.data.parent().unwrap().join("jobs.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&book).unwrap()).unwrap();
+    let j1 = &mut v["jobs"][0];
+    j1["subtotal"] = "200.00".into();
+    j1["tax_total"] = "30.00".into();
+    j1["total"] = "230.00".into();
+    j1["lines"][0]["unit_price"] = "200.00".into();
+    j1["lines"][0]["amount"] = "200.00".into();
+    j1["lines"][0]["tax_amount"] = "30.00".into();
+    std::fs::write(&book, v.to_string()).unwrap();
+    desk.ok(&["home", "import", book.to_str().unwrap()]);
+    let (plan, items) =
+        plan_of(&desk.ok(&["compare", "job-invoices", "--connection", "books", "--json"]));
+    let action = |key: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["home_key"] == key)
+            .map(|i| i["action"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(action("JOB-0001").as_deref(), Some("update"));
+    assert_eq!(action("JOB-0003").as_deref(), Some("unchanged"));
+    assert_eq!(action("JOB-0002").as_deref(), Some("add"));
+    let j1 = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["home_key"] == "JOB-0001")
+        .unwrap();
+    assert!(
+        j1["diffs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["field"] == "total"),
+        "{j1}"
+    );
+    let plan = plan.to_string();
+    let out = desk.ok(&["sync", "--plan", &plan, "--all"]);
+    // Four invoices and their four customers created (customers created for their invoices
+    // are counted), one invoice updated.
+    assert!(out.contains(": 8 created, 1 updated, 0 unchanged"), "{out}");
+    let csv = jobs_csv();
+    assert_eq!(
+        csv.lines().filter(|l| l.contains(",J0001,")).count(),
+        1,
+        "one document for J0001:\n{csv}"
+    );
+    assert!(csv.contains("230.00"), "the new total is there:\n{csv}");
+    assert_eq!(rows(), 6);
+
+    // Bad plans: none written, each says what and what to do.
+    let before = jobs_csv();
+    let fail = |args: &[&str]| {
+        let out = desk.cmd().args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = fail(&["sync", "--plan", "999", "--all"]);
+    assert!(err.contains("plan 999"), "{err}");
+    let err = fail(&["sync", "--plan", &plan, "--all"]);
+    assert!(err.contains("was already applied by run"), "{err}");
+    let (fresh, _) =
+        plan_of(&desk.ok(&["compare", "job-invoices", "--connection", "books", "--json"]));
+    let err = fail(&["sync", "--plan", &fresh.to_string(), "--select", "JOB-9999"]);
+    assert!(err.contains("has no row JOB-9999"), "{err}");
+    assert_eq!(jobs_csv(), before);
+}
+
+/// Orders: a job still open goes as an order to a connector that takes them (the csv
+/// connector lists `push-orders`), closed jobs never do, and once the job closes its
+/// invoice is a job invoice of its own.
+#[test]
+fn an_open_job_goes_as_an_order_and_only_to_a_connector_that_takes_orders() {
+    let desk = Desk::new();
+    let rows = many_jobs(&desk, 2);
+    let book = desk.data.parent().unwrap().join("jobs.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&book).unwrap()).unwrap();
+    v["jobs"][1]["status"] = "open".into();
+    std::fs::write(&book, v.to_string()).unwrap();
+    desk.ok(&["home", "import", book.to_str().unwrap()]);
+
+    let (plan, items) =
+        plan_of(&desk.ok(&["compare", "orders", "--connection", "books", "--json"]));
+    let keys: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["home_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["JOB-0002"], "only the open job: {items}");
+    let out = desk
+        .cmd()
+        .args(["sync", "--plan", &plan.to_string(), "--all"])
+        .output()
+        .unwrap();
+    let state = desk.state();
+    let runs = state.runs().unwrap();
+    let (_, items) = state.run(runs[0].id).unwrap();
+    assert!(out.status.success(), "{items:?}");
+    let files = DataDir::new(&desk.data).connection_files("books");
+    let orders = std::fs::read_to_string(files.join("orders.csv")).unwrap();
+    assert!(orders.contains(",J0002,"), "{orders}");
+    assert!(!orders.contains(",J0001,"), "{orders}");
+    assert_eq!(rows(), 0, "no job invoice was written");
+    // The closed job is a job invoice, and the open one is not.
+    desk.ok(&["push-invoices", "--connection", "books", "--kind", "job"]);
+    let jobs = std::fs::read_to_string(files.join("job-invoices.csv")).unwrap();
+    assert!(
+        jobs.contains(",J0001,") && !jobs.contains(",J0002,"),
+        "{jobs}"
+    );
+}
+
+/// A connector built against the frozen contract 0.1.0 (`tests/fixtures/ledger-v0-1`, no SDK)
+/// installs on this host and runs a whole transfer through the 0.1 surface: customers,
+/// both invoice kinds, and an edited invoice updated in place.
+#[test]
+fn a_contract_0_1_connector_runs_a_whole_transfer_on_this_host() {
+    let desk = Desk::new();
+    let wasm = Path::new(env!("LEDGERLINK_FIXTURES_DIR")).join("ledger-v0-1.wasm");
+    desk.ok(&["plugins", "install", wasm.to_str().unwrap()]);
+    let shown = desk.ok(&["plugins", "inspect", wasm.to_str().unwrap(), "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["manifest"]["contract"], "0.1.0", "{shown}");
+
+    desk.ok(&["home", "import", sample_book().to_str().unwrap()]);
+    desk.ok(&["connections", "add", "old", "--connector", "ledger-v0-1"]);
+    let (plan, _) = plan_of(&desk.ok(&["compare", "customers", "--connection", "old", "--json"]));
+    desk.ok(&["sync", "--plan", &plan.to_string(), "--all"]);
+    desk.ok(&["push-invoices", "--connection", "old", "--kind", "job"]);
+    desk.ok(&["push-invoices", "--connection", "old", "--kind", "contract"]);
+
+    let ledger = || -> serde_json::Value {
+        let path = DataDir::new(&desk.data)
+            .connection_files("old")
+            .join("ledger.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let book = ledger();
+    let mut names: Vec<&str> = book["customers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["data"]["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "Harbour Plumbing Ltd",
+            "Kea Electrical, \"North\" branch",
+            "Southern Cross Property Management"
+        ]
+    );
+    let invoices = |b: &serde_json::Value| -> Vec<(String, String, String, u64)> {
+        let mut v: Vec<_> = b["invoices"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(id, s)| {
+                (
+                    s["data"]["number"].as_str().unwrap().to_owned(),
+                    id.clone(),
+                    s["data"]["total"].as_str().unwrap().to_owned(),
+                    s["version"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let first = invoices(&book);
+    let numbers: Vec<(&str, &str)> = first
+        .iter()
+        .map(|(n, _, t, _)| (n.as_str(), t.as_str()))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            ("J5001", "490.19"),
+            ("J5002", "155.25"),
+            ("S9001", "1150.00")
+        ],
+        "{book}"
+    );
+
+    // J5001 edited in Tracker Pro: a longer labour line. It is updated in place: the same
+    // document, its next version, the new total; nothing else is touched.
+    let mut edited: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sample_book()).unwrap()).unwrap();
+    let job = &mut edited["jobs"][0];
+    assert_eq!(job["number"], "J5001");
+    job["lines"][1]["quantity"] = "3".into();
+    job["lines"][1]["amount"] = "289.50".into();
+    job["lines"][1]["tax_amount"] = "43.43".into();
+    job["subtotal"] = "474.50".into();
+    job["tax_total"] = "71.18".into();
+    job["total"] = "545.68".into();
+    let path = desk.data.parent().unwrap().join("edited.json");
+    std::fs::write(&path, serde_json::to_vec(&edited).unwrap()).unwrap();
+    desk.ok(&["home", "import", path.to_str().unwrap()]);
+    desk.ok(&["push-invoices", "--connection", "old", "--kind", "job"]);
+    let after = invoices(&ledger());
+    assert_eq!(after.len(), 3, "no second document: {after:?}");
+    assert_eq!(after[0].1, first[0].1, "the same document");
+    assert_eq!((after[0].2.as_str(), after[0].3), ("545.68", 2));
+    assert_eq!(after[1..], first[1..]);
 }

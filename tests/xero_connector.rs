@@ -3,7 +3,7 @@
 //! the sandbox holds afterwards, read from its `/_sandbox/xero/{tenant}/...` dumps.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,11 +14,11 @@ use ledgerlink::auth::connect::{self, ConnectRequest, ConnectUi, Tenant};
 use ledgerlink::auth::context::{self, Services};
 use ledgerlink::auth::refresh::RefreshPolicy;
 use ledgerlink::auth::vault::{self, Secret, VaultPreference};
-use ledgerlink::net::HttpLimits;
-use ledgerlink::runtime::bindings::{
+use ledgerlink::model::{
     ConnectorError, Customer, CustomerQuery, CustomerRef, Invoice, InvoiceKind, InvoiceLine,
     InvoiceStatus, PushResult, RecordKind, TaxMode, WriteAction, Written,
 };
+use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::{CallContext, Plugin, SystemClock};
 use ledgerlink::store::DataDir;
 use ledgerlink::store::connections::ConnectionStore;
@@ -243,6 +243,7 @@ fn line(description: &str, quantity: &str, unit_price: &str, amount: &str) -> In
         account_code: None,
         tax_code: Some("GST".into()),
         tax_amount: None,
+        tax_rate: None,
     }
 }
 
@@ -276,6 +277,9 @@ fn invoice(key: &str, kind: InvoiceKind, number: &str, contact_id: &str) -> Invo
         reference: Some(format!("{number}-REF")),
         memo: None,
         status: InvoiceStatus::Authorised,
+        amount_paid: None,
+        amount_due: None,
+        locked: None,
         updated_at: None,
     }
 }

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ledgerlink::runtime::bindings::{
-    CustomerRef, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, TaxMode,
-};
+use ledgerlink::model::{CustomerRef, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, TaxMode};
 use ledgerlink::runtime::{CallContext, Runtime, RuntimeConfig, SystemClock};
 
 fn probe_wasm() -> Vec<u8> {
@@ -39,6 +37,7 @@ fn invoice(i: usize) -> Invoice {
         account_code: Some("200".into()),
         tax_code: Some("OUTPUT2".into()),
         tax_amount: Some("27.00".into()),
+        tax_rate: None,
     };
     Invoice {
         key: format!("job-{i}"),
@@ -62,6 +61,9 @@ fn invoice(i: usize) -> Invoice {
         reference: Some(format!("JOB-{i}")),
         memo: None,
         status: InvoiceStatus::Authorised,
+        amount_paid: None,
+        amount_due: None,
+        locked: None,
         updated_at: Some("2026-11-01T09:30:00Z".into()),
     }
 }

@@ -20,10 +20,10 @@ use ledgerlink::auth::connect::{self, ConnectRequest, ConnectUi, Tenant};
 use ledgerlink::auth::context::{self, Services};
 use ledgerlink::auth::refresh::RefreshPolicy;
 use ledgerlink::auth::vault::{MemoryVault, Secret};
-use ledgerlink::net::HttpLimits;
-use ledgerlink::runtime::bindings::{
+use ledgerlink::model::{
     Customer, CustomerRef, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, TaxMode,
 };
+use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::{CallContext, Plugin, Runtime, RuntimeConfig, SystemClock};
 use ledgerlink::store::DataDir;
 use ledgerlink::store::connections::ConnectionStore;
@@ -217,6 +217,7 @@ fn jobs(vendor: Vendor, n: usize, customers: usize) -> Vec<InvoiceJob> {
                     account_code: (vendor == Vendor::Xero).then(|| "200".into()),
                     tax_code: Some(tax_code.into()),
                     tax_amount: Some(tax.to_string()),
+                    tax_rate: None,
                 }],
                 subtotal: amount.to_string(),
                 tax_total: tax.to_string(),
@@ -224,6 +225,9 @@ fn jobs(vendor: Vendor, n: usize, customers: usize) -> Vec<InvoiceJob> {
                 reference: None,
                 memo: None,
                 status: InvoiceStatus::Authorised,
+                amount_paid: None,
+                amount_due: None,
+                locked: None,
                 updated_at: None,
             };
             InvoiceJob {
@@ -501,6 +505,7 @@ fn sdk_invoice(i: &Invoice) -> ledgerlink_sdk::types::Invoice {
         kind: match i.kind {
             InvoiceKind::Job => sdk::InvoiceKind::Job,
             InvoiceKind::Contract => sdk::InvoiceKind::Contract,
+            InvoiceKind::Order => sdk::InvoiceKind::Order,
         },
         number: i.number.clone(),
         customer: sdk::CustomerRef {
@@ -528,6 +533,7 @@ fn sdk_invoice(i: &Invoice) -> ledgerlink_sdk::types::Invoice {
                 account_code: l.account_code.clone(),
                 tax_code: l.tax_code.clone(),
                 tax_amount: l.tax_amount.clone(),
+                tax_rate: l.tax_rate.clone(),
             })
             .collect(),
         subtotal: i.subtotal.clone(),
@@ -541,6 +547,9 @@ fn sdk_invoice(i: &Invoice) -> ledgerlink_sdk::types::Invoice {
             InvoiceStatus::Paid => sdk::InvoiceStatus::Paid,
             InvoiceStatus::Voided => sdk::InvoiceStatus::Voided,
         },
+        amount_paid: i.amount_paid.clone(),
+        amount_due: i.amount_due.clone(),
+        locked: i.locked.clone(),
         updated_at: i.updated_at.clone(),
     }
 }

@@ -9,12 +9,16 @@
 
 pub mod auth;
 pub mod builtin;
+pub mod conformance;
 pub mod contract;
 pub mod files;
 pub mod home;
+pub mod model;
 pub mod net;
 pub mod registry;
 pub mod runtime;
+pub mod scaffold;
+pub mod server;
 pub mod store;
 pub mod sync;
 pub mod transfer;

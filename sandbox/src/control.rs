@@ -5,12 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::clock::rfc3339;
+use crate::company::Company;
+use crate::faults::FaultScope;
 use crate::log::LogEntry;
 use crate::profile::Profile;
 use crate::state::Core;
@@ -26,10 +30,13 @@ pub(crate) const LOG_PATH: &str = "/_sandbox/log";
 /// `GET ?profile=xero|quickbooks`: successful refresh grants so far.
 pub(crate) const REFRESH_COUNT_PATH: &str = "/_sandbox/refresh-count";
 
-/// `POST {"profile", "queue": [Fault...], "rates": FaultRates}` to inject faults;
-/// `GET ?profile=` for how many were served; `DELETE ?profile=` to stop.
+/// `POST {"profile", "company"?, "queue": [Fault...], "rates": FaultRates}` to
+/// inject faults (for one company, or without `company` for every company of
+/// the vendor); `GET ?profile=&company=` for how many were served and how many
+/// still wait; `DELETE ?profile=&company=` to stop.
 pub(crate) const FAULTS_PATH: &str = "/_sandbox/faults";
-/// `POST {"scale": N}`: rate-limit windows last 1/N of their real length.
+/// `POST {"scale": N}`: rate-limit windows last 1/N of their real length;
+/// `GET` the current scale.
 pub(crate) const TIME_SCALE_PATH: &str = "/_sandbox/time-scale";
 
 /// `GET` the real vendor origins emulated here and their base URLs in this sandbox.
@@ -50,42 +57,98 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
                 .get(faults_injected)
                 .delete(clear_faults),
         )
-        .route(TIME_SCALE_PATH, post(time_scale))
+        .route(TIME_SCALE_PATH, post(set_time_scale).get(time_scale))
 }
 
 /// Body of `POST /_sandbox/faults`.
 #[derive(Debug, Deserialize)]
 struct InjectFaults {
-    profile: Profile,
+    #[serde(flatten)]
+    scope: ScopeSelector,
     #[serde(default)]
     queue: Vec<crate::Fault>,
     rates: Option<crate::FaultRates>,
 }
 
+/// Whose faults: `profile` and, for one company, its tenant or realm id.
+#[derive(Debug, Deserialize)]
+struct ScopeSelector {
+    profile: Profile,
+    company: Option<String>,
+}
+
+impl ScopeSelector {
+    fn scope(&self) -> Result<FaultScope, Refusal> {
+        match &self.company {
+            None => Ok(FaultScope::Vendor(self.profile)),
+            Some(id) => Company::find(self.profile, id)
+                .map(FaultScope::Company)
+                .map_err(|error| Refusal(StatusCode::NOT_FOUND, error.to_string())),
+        }
+    }
+}
+
+/// A control request refused, with what to do about it.
+#[derive(Debug)]
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+/// What `/_sandbox/faults` answers: the scope, faults served and still queued.
+fn faults_json(core: &Core, scope: FaultScope) -> Value {
+    let company = match scope {
+        FaultScope::Vendor(_) => None,
+        FaultScope::Company(company) => Some(company.id()),
+    };
+    json!({
+        "profile": scope.profile(),
+        "company": company,
+        "injected": core.faults.injected(scope),
+        "queued": core.faults.queued(scope),
+    })
+}
+
 async fn inject_faults(
     State(core): State<Arc<Core>>,
     Json(inject): Json<InjectFaults>,
-) -> Json<Value> {
-    core.faults.queue(inject.profile, inject.queue);
+) -> Result<Json<Value>, Refusal> {
+    let scope = inject.scope.scope()?;
     if let Some(rates) = inject.rates {
-        core.faults.set_rates(inject.profile, rates);
+        let total = rates.total();
+        if total > 1000 {
+            return Err(Refusal(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the rates add up to {total} per mille; at most 1000 of every 1000 requests can fail"
+                ),
+            ));
+        }
+        core.faults.set_rates(scope, rates);
     }
-    Json(json!({ "profile": inject.profile, "injected": core.faults.injected(inject.profile) }))
+    core.faults.queue(scope, inject.queue);
+    Ok(Json(faults_json(&core, scope)))
 }
 
 async fn faults_injected(
     State(core): State<Arc<Core>>,
-    Query(selector): Query<ProfileSelector>,
-) -> Json<Value> {
-    Json(json!({ "profile": selector.profile, "injected": core.faults.injected(selector.profile) }))
+    Query(selector): Query<ScopeSelector>,
+) -> Result<Json<Value>, Refusal> {
+    Ok(Json(faults_json(&core, selector.scope()?)))
 }
 
 async fn clear_faults(
     State(core): State<Arc<Core>>,
-    Query(selector): Query<ProfileSelector>,
-) -> Json<Value> {
-    core.faults.clear(selector.profile);
-    Json(json!({ "profile": selector.profile, "cleared": true }))
+    Query(selector): Query<ScopeSelector>,
+) -> Result<Json<Value>, Refusal> {
+    let scope = selector.scope()?;
+    core.faults.clear(scope);
+    let mut answer = faults_json(&core, scope);
+    answer["cleared"] = json!(true);
+    Ok(Json(answer))
 }
 
 /// Body of `POST /_sandbox/time-scale`.
@@ -94,8 +157,15 @@ struct TimeScale {
     scale: u32,
 }
 
-async fn time_scale(State(core): State<Arc<Core>>, Json(scale): Json<TimeScale>) -> Json<Value> {
+async fn set_time_scale(
+    State(core): State<Arc<Core>>,
+    Json(scale): Json<TimeScale>,
+) -> Json<Value> {
     core.faults.set_time_scale(scale.scale);
+    time_scale(State(core)).await
+}
+
+async fn time_scale(State(core): State<Arc<Core>>) -> Json<Value> {
     Json(json!({ "scale": core.faults.time_scale() }))
 }
 

@@ -87,7 +87,7 @@ const XERO: &[Endpoint] = &[
     endpoint(
         "POST",
         "/_sandbox/xero/{tenant}/reset",
-        "control: back to the seed data",
+        "control: back to the seed data; the tenant's faults and fault count cleared",
     ),
 ];
 
@@ -134,6 +134,54 @@ const QUICKBOOKS: &[Endpoint] = &[
     ),
 ];
 
+const NOTES: &[Endpoint] = &[
+    endpoint(
+        "GET",
+        "/notes/v1/account",
+        "the account and its counts (X-Api-Key: any nk_... key of 16+ characters)",
+    ),
+    endpoint(
+        "GET POST",
+        "/notes/v1/customers",
+        "customers: list (limit, cursor, updated_since, name, email), create (Idempotency-Key)",
+    ),
+    endpoint(
+        "GET PUT DELETE",
+        "/notes/v1/customers/{id}",
+        "one customer: read, replace (version: 409 when old), delete",
+    ),
+    endpoint(
+        "GET POST",
+        "/notes/v1/invoices",
+        "invoices: list (limit, cursor, updated_since, kind, number, ids), create",
+    ),
+    endpoint(
+        "GET PUT DELETE",
+        "/notes/v1/invoices/{id}",
+        "one invoice: read, replace, delete (423 once paid)",
+    ),
+    endpoint(
+        "POST",
+        "/notes/v1/invoices/{id}/pay",
+        "mark an invoice paid",
+    ),
+    endpoint(
+        "GET",
+        "/_sandbox/notes/{key}/customers",
+        "control: every customer of the account of API key {key}",
+    ),
+    endpoint(
+        "GET",
+        "/_sandbox/notes/{key}/invoices",
+        "control: every invoice of the account",
+    ),
+    endpoint(
+        "POST",
+        "/_sandbox/notes/{key}/reset",
+        "control: empty the account",
+    ),
+];
+
 const CONTROL: &[Endpoint] = &[
     endpoint("GET", control::CLOCK_PATH, "virtual time"),
     endpoint(
@@ -160,7 +208,27 @@ const CONTROL: &[Endpoint] = &[
     endpoint(
         "GET",
         "/_sandbox/qbo/{realm_id}/customers",
-        "QuickBooks: every stored customer; also /invoices, /payments; POST .../reset",
+        "QuickBooks: every stored customer; also /invoices, /payments; POST .../reset (faults too)",
+    ),
+    endpoint(
+        "POST",
+        control::FAULTS_PATH,
+        "queue faults / set fault rates: {\"profile\", \"company\": tenant or realm id (none: every company), \"queue\": [{\"kind\": ...}], \"rates\": {...}}",
+    ),
+    endpoint(
+        "GET",
+        control::FAULTS_PATH,
+        "faults served and still queued: ?profile=xero|quickbooks[&company=ID]",
+    ),
+    endpoint(
+        "DELETE",
+        control::FAULTS_PATH,
+        "stop injecting faults: ?profile=xero|quickbooks[&company=ID]",
+    ),
+    endpoint(
+        "POST",
+        control::TIME_SCALE_PATH,
+        "rate-limit windows last 1/N of their length: {\"scale\": N}; GET the scale",
     ),
 ];
 
@@ -173,6 +241,7 @@ pub(crate) fn banner(base_url: &str) -> String {
     for (title, endpoints) in [
         ("Xero", XERO),
         ("QuickBooks Online", QUICKBOOKS),
+        ("Notes (a generic CRM with an API key)", NOTES),
         ("Control", CONTROL),
     ] {
         let _ = writeln!(text, "\n{title}");
@@ -184,7 +253,7 @@ pub(crate) fn banner(base_url: &str) -> String {
                 .replace("{company_id}", QBO_REALM_ID);
             let _ = writeln!(
                 text,
-                "  {:<5}{base_url}{path}\n       {}",
+                "  {:<5} {base_url}{path}\n        {}",
                 endpoint.method, endpoint.what
             );
         }

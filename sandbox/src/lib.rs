@@ -1,7 +1,8 @@
 //! Offline emulators of the Xero and QuickBooks Online (Intuit) OAuth 2.0
 //! authorization servers, plus one protected resource per vendor, so that
 //! tests and the quickstart can connect, refresh, expire and revoke without
-//! the internet.
+//! the internet; and "Notes" (`/notes`), a tiny generic CRM API with an API
+//! key, to write a first connector against.
 //!
 //! Built from the vendors' public documentation and specifications only; it
 //! shares no code with the host, the SDK or the connector plugins, so it
@@ -53,6 +54,7 @@ mod bearer;
 mod browser;
 mod clients;
 mod clock;
+mod company;
 mod config;
 mod consent_page;
 mod control;
@@ -61,6 +63,7 @@ mod faults;
 mod grants;
 mod index;
 mod log;
+mod notes;
 mod oauth_error;
 mod params;
 mod profile;
@@ -73,13 +76,21 @@ mod token;
 mod vendor;
 mod xero;
 
+/// `ledgerlink sandbox ordertrac-check`: what OrderTrac's migration would accept in an
+/// OrderTrac import package, and the CSV reports the account would then show.
+pub mod ordertrac_check;
 pub mod origins;
+/// `ledgerlink sandbox salesorder-check`: what Salesorder's import would accept and refuse
+/// in a folder of upload-template workbooks.
+pub mod salesorder_check;
 
 pub use browser::approve_consent;
 pub use clients::{QBO_CLIENT_ID, QBO_CLIENT_SECRET, XERO_CLIENT_ID, XERO_CLIENT_SECRET};
+pub use company::{Company, UnknownCompany};
 pub use config::SandboxConfig;
-pub use faults::{Fault, FaultRates};
+pub use faults::{Fault, FaultRates, FaultScope};
 pub use log::LogEntry;
+pub use notes::NOTES_API_KEY;
 pub use profile::Profile;
 pub use quickbooks::QBO_REALM_ID;
 pub use server::{SandboxHandle, serve_forever};

@@ -15,6 +15,7 @@ pub const ORIGINS: &[(&str, &str)] = &[
     ("https://developer.api.intuit.com:443", "/qbo"),
     ("https://quickbooks.api.intuit.com:443", "/qbo"),
     ("https://sandbox-quickbooks.api.intuit.com:443", "/qbo"),
+    ("https://api.notes.example:443", "/notes"),
 ];
 
 /// Real origin → base URL in the sandbox at `base_url` ("http://127.0.0.1:PORT").

@@ -13,10 +13,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::SandboxConfig;
+use crate::faults::FaultScope;
 use crate::log::{LogEntry, record};
 use crate::profile::Profile;
 use crate::state::Core;
-use crate::{control, index, quickbooks, xero};
+use crate::{control, index, notes, quickbooks, xero};
 
 /// A running sandbox. Dropping the handle stops the server (gracefully, in
 /// the background); [`SandboxHandle::shutdown`] stops it and waits.
@@ -104,25 +105,37 @@ impl SandboxHandle {
         self.core.log.snapshot()
     }
 
-    /// Serves `faults` to the next accounting API requests of `profile`, in
-    /// order, before any random draw (see [`crate::Fault`]).
-    pub fn queue_faults(&self, profile: Profile, faults: impl IntoIterator<Item = crate::Fault>) {
-        self.core.faults.queue(profile, faults);
+    /// Serves `faults` to the next accounting API requests of `scope` (one
+    /// [`crate::Company`], or every company of a [`Profile`]), in order,
+    /// before any random draw (see [`crate::Fault`] and [`crate::FaultScope`]).
+    pub fn queue_faults(
+        &self,
+        scope: impl Into<FaultScope>,
+        faults: impl IntoIterator<Item = crate::Fault>,
+    ) {
+        self.core.faults.queue(scope.into(), faults);
     }
 
-    /// Injects random faults into `profile`'s accounting API at `rates`.
-    pub fn set_fault_rates(&self, profile: Profile, rates: crate::FaultRates) {
-        self.core.faults.set_rates(profile, rates);
+    /// Injects random faults into the accounting API requests of `scope` at `rates`.
+    pub fn set_fault_rates(&self, scope: impl Into<FaultScope>, rates: crate::FaultRates) {
+        self.core.faults.set_rates(scope.into(), rates);
     }
 
-    /// Stops injecting faults into `profile`'s accounting API.
-    pub fn clear_faults(&self, profile: Profile) {
-        self.core.faults.clear(profile);
+    /// Stops injecting faults into `scope` (a [`Profile`]: into all its companies).
+    pub fn clear_faults(&self, scope: impl Into<FaultScope>) {
+        self.core.faults.clear(scope.into());
     }
 
-    /// How many faults `profile` has been served so far.
-    pub fn faults_injected(&self, profile: Profile) -> usize {
-        self.core.faults.injected(profile)
+    /// How many faults `scope` (a [`Profile`]: all its companies) has been
+    /// served since its company's last reset.
+    pub fn faults_injected(&self, scope: impl Into<FaultScope>) -> usize {
+        self.core.faults.injected(scope.into())
+    }
+
+    /// How many queued faults still wait for requests of `scope` (a
+    /// [`Profile`]: its shared queue and all its companies' queues).
+    pub fn faults_queued(&self, scope: impl Into<FaultScope>) -> usize {
+        self.core.faults.queued(scope.into())
     }
 
     /// Shortens every rate-limit window by `scale` (60: a minute lasts a second).
@@ -178,6 +191,7 @@ fn router(core: Arc<Core>) -> Router {
         .merge(xero::accounting::routes())
         .merge(quickbooks::routes())
         .merge(quickbooks::accounting::routes())
+        .merge(notes::routes())
         .merge(control::routes())
         .fallback(|| async {
             (

@@ -28,6 +28,8 @@ pub(crate) struct Core {
     pub(crate) xero_books: crate::xero::accounting::Books,
     /// QuickBooks' accounting data, per realm. Its own lock; never held with `store`.
     pub(crate) qbo_books: crate::quickbooks::accounting::Books,
+    /// The Notes CRM's accounts. Its own lock; never held with `store`.
+    pub(crate) notes_books: crate::notes::Books,
     store: Mutex<Store>,
 }
 
@@ -41,6 +43,7 @@ impl Core {
             faults: Faults::default(),
             xero_books: crate::xero::accounting::Books::default(),
             qbo_books: crate::quickbooks::accounting::Books::default(),
+            notes_books: crate::notes::Books::default(),
             store: Mutex::new(Store::default()),
         }
     }

@@ -1,7 +1,7 @@
 //! Control endpoints over HTTP, the index page, and the request log.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 
@@ -246,6 +246,9 @@ async fn index_lists_endpoints_and_clients_and_unknown_paths_are_logged_404s() {
         &sandbox.url("/qbo/connect/oauth2"),
         &sandbox.url("/qbo/oauth2/v1/tokens/bearer"),
         &sandbox.url("/_sandbox/clock/advance"),
+        &format!("DELETE {}", sandbox.url("/_sandbox/faults")),
+        &format!("POST  {}", sandbox.url("/_sandbox/faults")),
+        &format!("POST  {}", sandbox.url("/_sandbox/time-scale")),
     ] {
         assert!(text.contains(needle), "index lacks {needle}");
     }

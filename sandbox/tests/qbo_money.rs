@@ -4,41 +4,14 @@
 //! Intuit's XSDs (`qbo_support`).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-mod qbo_support;
+use crate::common;
+use crate::qbo_support;
 
 use common::*;
-use ledgerlink_sandbox::{Profile, QBO_REALM_ID, SandboxHandle};
-use qbo_support::{Qbo, Schema};
+use ledgerlink_sandbox::{QBO_REALM_ID, SandboxHandle};
+use qbo_support::{AU_REALM_ID, Qbo, Schema, au, us};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const AU_REALM_ID: &str = "9130357992268376";
-
-async fn us(sandbox: &SandboxHandle) -> Qbo {
-    let tokens = connect(sandbox, Profile::QuickBooks).await;
-    Qbo {
-        base: sandbox.base_url(),
-        token: string(&tokens, "access_token"),
-        realm: QBO_REALM_ID.into(),
-    }
-}
-
-async fn au(sandbox: &SandboxHandle) -> Qbo {
-    let body: Value = http()
-        .post(sandbox.url(&format!("/_sandbox/qbo/{AU_REALM_ID}/token")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Qbo {
-        base: sandbox.base_url(),
-        token: string(&body, "access_token"),
-        realm: AU_REALM_ID.into(),
-    }
-}
 
 async fn reset(sandbox: &SandboxHandle, realm: &str, options: Value) -> (StatusCode, Value) {
     let response = http()

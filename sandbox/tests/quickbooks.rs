@@ -3,7 +3,7 @@
 //! the company info resource.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

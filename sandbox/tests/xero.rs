@@ -2,7 +2,7 @@
 //! expiry by the virtual clock, revocation, and the protected resources.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,8 +4,7 @@
 //! `xero_support`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-mod xero_support;
+use crate::xero_support;
 
 use std::time::{Duration, Instant};
 

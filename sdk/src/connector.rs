@@ -71,6 +71,15 @@ pub trait Connector {
         Err(unsupported("pull-invoices"))
     }
 
+    /// `get-invoices` (contract 0.2, capability `get-invoices`): the documents of `kind`
+    /// with these ids as the target holds them now, at most 100 ids a call; leave out an id
+    /// the target does not have (never an error). The host reads back what a push wrote
+    /// with it. Default: unsupported.
+    fn get_invoices(kind: InvoiceKind, ids: Vec<String>) -> Result<Vec<Invoice>, ConnectorError> {
+        let _ = (kind, ids);
+        Err(unsupported("get-invoices"))
+    }
+
     /// Create or update one invoice. `invoice.customer.remote_id` is set by the host.
     fn push_invoice(invoice: Invoice) -> Result<Written, ConnectorError> {
         let _ = invoice;

@@ -75,6 +75,64 @@ pub fn unsupported_because(message: impl Into<String>) -> ConnectorError {
     ConnectorError::Unsupported(detail(message))
 }
 
+/// The class of a [`ConnectorError`], without its details: what a vendor's refusal means,
+/// written in tables such as [`ErrorTable`](crate::client::ErrorTable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// [`validation`]
+    Validation,
+    /// [`duplicate`]
+    Duplicate,
+    /// [`stale`]
+    Stale,
+    /// [`locked`]
+    Locked,
+    /// [`not_found`]
+    NotFound,
+    /// [`auth`]
+    Auth,
+    /// [`rate_limited`]
+    RateLimited,
+    /// [`transient`]
+    Transient,
+    /// [`unsupported_because`]
+    Unsupported,
+}
+
+impl ErrorClass {
+    /// The class a status means when the body says nothing more: 400/422 validation, 401/403
+    /// auth, 404/410 not-found, 409 duplicate, 412 stale, 423 locked, 429 rate-limited, 2xx
+    /// and everything else transient.
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            400 | 422 => Self::Validation,
+            401 | 403 => Self::Auth,
+            404 | 410 => Self::NotFound,
+            409 => Self::Duplicate,
+            412 => Self::Stale,
+            423 => Self::Locked,
+            429 => Self::RateLimited,
+            _ => Self::Transient,
+        }
+    }
+
+    /// An error of this class. `retry_after_ms` is used by `RateLimited` only; a duplicate
+    /// gets no existing id (set one with [`duplicate`] when the vendor gives it).
+    pub fn error(self, message: impl Into<String>, retry_after_ms: Option<u64>) -> ConnectorError {
+        match self {
+            Self::Validation => validation(message),
+            Self::Duplicate => duplicate(message, None),
+            Self::Stale => stale(message),
+            Self::Locked => locked(message),
+            Self::NotFound => not_found(message),
+            Self::Auth => auth(message),
+            Self::RateLimited => rate_limited(message, retry_after_ms),
+            Self::Transient => transient(message),
+            Self::Unsupported => unsupported_because(message),
+        }
+    }
+}
+
 /// Helpers on [`ConnectorError`].
 pub trait ConnectorErrorExt {
     /// Name the canonical field at fault ("email", "lines[2].quantity").

@@ -20,7 +20,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::bindings::ledgerlink::connector::http as wit;
-use crate::error;
+use crate::error::{self, ErrorClass};
+use crate::timestamp::Timestamp;
 use crate::types::ConnectorError;
 
 pub use wit::Method;
@@ -99,8 +100,8 @@ impl Request {
     /// [`Response::error_for_status`] to classify failures.
     pub fn send(self) -> Result<Response, ConnectorError> {
         let url = self.inner.url.clone();
-        wit::send(&self.inner)
-            .map(|inner| Response { inner })
+        crate::imports::http_send(&self.inner)
+            .map(Response::from_wit)
             .map_err(|e| match e {
                 // A refusal by the host is a plugin or settings mistake, not a credentials problem.
                 wit::HttpError::Denied(m) => error::unsupported_because(format!(
@@ -169,27 +170,33 @@ impl Response {
         if (200..300).contains(&status) {
             return Ok(self);
         }
-        let body = String::from_utf8_lossy(&self.inner.body);
-        let snippet: String = body.chars().take(500).collect();
-        let message = format!("the vendor answered {status}: {snippet}");
-        Err(match status {
-            400 | 422 => error::validation(message),
-            401 | 403 => error::auth(message),
-            404 | 410 => error::not_found(message),
-            409 => error::duplicate(message, None),
-            412 => error::stale(message),
-            423 => error::locked(message),
-            429 => error::rate_limited(message, self.retry_after_ms()),
-            _ => error::transient(message),
-        })
+        let message = format!("the vendor answered {status}: {}", self.body_snippet());
+        Err(ErrorClass::of_status(status).error(message, self.retry_after_ms()))
     }
 
-    /// `Retry-After` in milliseconds, when it is a number of seconds.
+    /// The body's first 500 characters, for messages.
+    pub fn body_snippet(&self) -> String {
+        String::from_utf8_lossy(&self.inner.body)
+            .chars()
+            .take(500)
+            .collect()
+    }
+
+    /// `Retry-After` in milliseconds: a number of seconds, or an HTTP date (counted from the
+    /// host's [`clock`](crate::clock); a date already past is 0).
     pub fn retry_after_ms(&self) -> Option<u64> {
-        self.header("Retry-After")?
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .map(|s| s.saturating_mul(1000))
+        let value = self.header("Retry-After")?.trim();
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(seconds.saturating_mul(1000));
+        }
+        let at = Timestamp::parse_http_date(value, "Retry-After").ok()?;
+        let now = Timestamp::now().ok()?;
+        let wait = at.unix_millis() - now.unix_millis();
+        Some(u64::try_from(wait).unwrap_or(0))
+    }
+
+    /// Wrap a response of the host's `http` import (or of a test's fake host).
+    pub(crate) fn from_wit(inner: wit::Response) -> Self {
+        Self { inner }
     }
 }

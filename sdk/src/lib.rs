@@ -1,8 +1,18 @@
 //! # ledgerlink-sdk
 //!
 //! Everything a ledgerlink connector author needs: the [`Connector`] trait, the canonical
-//! types of the `ledgerlink:connector` contract, decimal conversions, a small JSON-over-HTTP
-//! helper, logging, and the [`export_connector!`] macro that turns a type into a plugin.
+//! types of the `ledgerlink:connector` contract, and the [`export_connector!`] macro that
+//! turns a type into a plugin; and what connectors would otherwise each write by hand:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`canonical`] | the canonical records ⇄ JSON, for vendors whose records are close to the contract's shape |
+//! | [`client`] | `JsonClient`: a vendor's JSON API, refusals mapped to error classes by an `ErrorTable`, 429 / `Retry-After` reported as `rate-limited` |
+//! | [`paging`] | `collect`: every page of a list within one call, with a page limit and loop detection |
+//! | [`decimal`] | strict decimal strings, rounding to cents, serde adapters for decimal strings and JSON numbers |
+//! | [`timestamp`] | vendor timestamp and date formats ⇄ the contract's RFC 3339 UTC and `YYYY-MM-DD` |
+//! | [`testing`] | `FakeHost`: the host's imports answered by a native unit test (native builds only) |
+//! | [`http`], [`config`], [`clock`], [`files`], [`log`] | the host's imports |
 //!
 //! A connector is a `cdylib` crate built for `wasm32-wasip2`:
 //!
@@ -31,20 +41,27 @@
 // The bindings refer to this crate by name, also from inside it.
 extern crate self as ledgerlink_sdk;
 
+pub mod canonical;
+pub mod client;
 pub mod decimal;
 pub mod error;
 pub mod http;
 pub mod log;
 pub mod manifest;
+pub mod paging;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+pub mod timestamp;
 
 mod connector;
+mod imports;
 
 pub use connector::Connector;
 pub use manifest::ManifestBuilder;
 pub use rust_decimal::Decimal;
 
 /// The version of the `ledgerlink:connector` contract this SDK builds plugins for.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 #[doc(hidden)]
 pub use wit_bindgen;
@@ -82,27 +99,61 @@ pub mod types {
 
 /// This connection's non-secret settings, read from the host.
 pub mod config {
-    pub use crate::bindings::ledgerlink::connector::config::{all, get};
+    /// One setting's value, or `None` when the connection does not set it.
+    pub fn get(key: &str) -> Option<String> {
+        crate::imports::config_get(key)
+    }
+
+    /// Every setting, as (key, value) pairs sorted by key.
+    pub fn all() -> Vec<(String, String)> {
+        crate::imports::config_all()
+    }
 }
 
 /// The host's clock; use it instead of the system time so tests can control time.
 pub mod clock {
-    pub use crate::bindings::ledgerlink::connector::clock::now;
+    /// The current instant as an RFC 3339 UTC timestamp, e.g. "2026-11-22T01:21:27Z".
+    /// [`timestamp::Timestamp::now`](crate::timestamp::Timestamp::now) parses it.
+    pub fn now() -> String {
+        crate::imports::clock_now()
+    }
 }
 
 /// Files in this connection's own folder. Paths are relative and '/'-separated.
 pub mod files {
-    pub use crate::bindings::ledgerlink::connector::files::{
-        FileError, exists, list_dir, read, write,
-    };
+    pub use crate::bindings::ledgerlink::connector::files::FileError;
+
+    /// Read a whole file.
+    pub fn read(path: &str) -> Result<Vec<u8>, FileError> {
+        crate::imports::files_read(path)
+    }
+
+    /// Replace a file's contents atomically, creating parent folders as needed.
+    pub fn write(path: &str, contents: &[u8]) -> Result<(), FileError> {
+        crate::imports::files_write(path, contents)
+    }
+
+    /// Names of the entries of a folder ("" for the connection's folder itself), sorted.
+    pub fn list_dir(path: &str) -> Result<Vec<String>, FileError> {
+        crate::imports::files_list_dir(path)
+    }
+
+    /// Whether a file or folder exists.
+    pub fn exists(path: &str) -> Result<bool, FileError> {
+        crate::imports::files_exists(path)
+    }
 }
 
 /// `use ledgerlink_sdk::prelude::*;` brings in what almost every connector uses.
 pub mod prelude {
     pub use crate::Connector;
+    pub use crate::canonical::{FromJson, ToJson};
+    pub use crate::client::{ErrorTable, JsonClient};
     pub use crate::decimal::{self, DecimalField};
-    pub use crate::error::{self, ConnectorErrorExt};
+    pub use crate::error::{self, ConnectorErrorExt, ErrorClass};
     pub use crate::manifest::ManifestBuilder;
+    pub use crate::paging::{self, Page};
+    pub use crate::timestamp::{self, Timestamp};
     pub use crate::types::*;
     pub use rust_decimal::Decimal;
 }
@@ -150,6 +201,12 @@ macro_rules! export_connector {
                     cursor: Option<String>,
                 ) -> Result<__t::InvoicePage, __t::ConnectorError> {
                     <$ty as $crate::Connector>::pull_invoices(kind, since, cursor)
+                }
+                fn get_invoices(
+                    kind: __t::InvoiceKind,
+                    ids: Vec<String>,
+                ) -> Result<Vec<__t::Invoice>, __t::ConnectorError> {
+                    <$ty as $crate::Connector>::get_invoices(kind, ids)
                 }
                 fn push_invoices(batch: Vec<__t::Invoice>) -> Vec<__t::PushResult> {
                     <$ty as $crate::Connector>::push_invoices(batch)

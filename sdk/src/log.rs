@@ -3,7 +3,11 @@
 //! Never log a secret: the host keeps credentials away from plugins, but a plugin can still
 //! see customer data. Log ids and counts, not whole records.
 
-use crate::bindings::ledgerlink::connector::log::{Level, write};
+pub use crate::bindings::ledgerlink::connector::log::Level;
+
+fn write(level: Level, message: &str) {
+    crate::imports::log_write(level, message);
+}
 
 /// Log at debug level.
 pub fn debug(message: impl AsRef<str>) {

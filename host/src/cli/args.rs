@@ -96,6 +96,8 @@ pub enum Command {
         /// Port on 127.0.0.1 (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        #[command(subcommand)]
+        command: Option<SandboxCommand>,
     },
     /// Say how ledgerlink is set up here: data folder, database, vault, plugins.
     Doctor,
@@ -127,6 +129,28 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Run the conformance suite against a live connection (a vendor's test company): every
+    /// check of the connector contract, pass / fail / not applicable, cleaning up after itself.
+    Conformance(super::conformance::ConformanceArgs),
+    /// Start something new: `new connector <name>` writes a connector crate to fill in.
+    New {
+        #[command(subcommand)]
+        command: super::new_connector::NewCommand,
+    },
+    /// Serve the REST API (`/api/v1`, OpenAPI at /api/v1/openapi.json) and run transfers
+    /// started through it as background jobs. Until a user exists it serves only how to
+    /// create one (`ledgerlink users add`).
+    Serve(super::serve::ServeArgs),
+    /// Users of `ledgerlink serve`.
+    Users {
+        #[command(subcommand)]
+        command: super::serve::UsersCommand,
+    },
+    /// Personal API tokens for `ledgerlink serve`.
+    Tokens {
+        #[command(subcommand)]
+        command: super::serve::TokensCommand,
     },
     /// Vault utilities.
     Vault {
@@ -273,6 +297,8 @@ pub enum Entity {
     JobInvoices,
     /// Contract invoices (Compare Contracts): generated, with both flags.
     ContractInvoices,
+    /// Orders: jobs still open, for connectors that take them (`push-orders`).
+    Orders,
 }
 
 /// `ledgerlink compare <entity> --connection <name>`
@@ -394,6 +420,11 @@ pub enum QuickstartTarget {
     Quickbooks,
     /// The built-in CSV connector (files in <data-dir>/connections/quickstart).
     Csv,
+    /// The built-in Salesorder connector: upload-template workbooks to upload in Salesorder.
+    Salesorder,
+    /// The built-in OrderTrac web connector: an import package for OrderTrac's migration
+    /// service (preview environment).
+    Ordertrac,
 }
 
 /// Who numbers pushed invoices.
@@ -412,6 +443,9 @@ pub enum InvoiceKindArg {
     Job,
     /// Contract (service) invoices.
     Contract,
+    /// Orders: jobs still open (a sales order, a quote), for connectors that take them
+    /// (`push-orders` in their manifest).
+    Order,
 }
 
 /// `ledgerlink push-invoices --connection <name> --kind job|contract`
@@ -435,4 +469,30 @@ pub struct PushInvoicesArgs {
     /// List what would be sent; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `ledgerlink sandbox <command>`: offline checks next to the emulators.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Check a folder of Salesorder upload workbooks as Salesorder's import would: print
+    /// what it would accept and refuse (file, sheet, row); exit 1 when anything is refused.
+    SalesorderCheck {
+        /// The folder (a Salesorder connection's files folder).
+        dir: PathBuf,
+    },
+    /// Check an OrderTrac import package as OrderTrac's migration would: recompute every
+    /// line's tax, check totals, adjustment lines, references and customers; exit 1 when
+    /// anything is refused. With --write-exports, also write the CSV reports an OrderTrac
+    /// account holding the package would show into DIR/exports/ (for reconciliation).
+    OrdertracCheck {
+        /// The folder (an OrderTrac connection's files folder).
+        dir: PathBuf,
+        /// Write the sales-order and customers reports into DIR/exports/.
+        #[arg(long)]
+        write_exports: bool,
+        /// With --write-exports: REFERENCE=STATUS for a document whose report status is not
+        /// Open (e.g. J5001=Completed); repeatable.
+        #[arg(long = "status", value_name = "REFERENCE=STATUS")]
+        statuses: Vec<String>,
+    },
 }

@@ -45,6 +45,9 @@ pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
             for (key, value) in &pairs {
                 ledgerlink::sync::settings::check(key, value).map_err(anyhow::Error::msg)?;
             }
+            if let Some(value) = pairs.get(IDENTITY_SETTING) {
+                refuse_environment_change(env, &store, &name, value)?;
+            }
             for (key, value) in &pairs {
                 store.set_setting(&name, key, (!value.is_empty()).then_some(value.as_str()))?;
                 if value.is_empty() {
@@ -58,6 +61,32 @@ pub async fn run(env: &Env, command: ConnectionsCommand) -> anyhow::Result<()> {
         ConnectionsCommand::Check { name, repeat } => check(env, &name, repeat).await,
         ConnectionsCommand::Upgrade { name, yes } => upgrade(env, &name, yes).await,
     }
+}
+
+/// The setting that says which of a vendor's environments a connection targets (OrderTrac
+/// web: preview or production). Records linked over a connection belong to its
+/// environment, so the setting cannot change while any are: an id map must never mix two.
+const IDENTITY_SETTING: &str = "environment";
+
+fn refuse_environment_change(
+    env: &Env,
+    store: &ledgerlink::store::connections::ConnectionStore,
+    name: &str,
+    value: &str,
+) -> anyhow::Result<()> {
+    let current = store.get(name)?.settings.get(IDENTITY_SETTING).cloned();
+    if current.as_deref().map(str::trim) == Some(value.trim()) {
+        return Ok(());
+    }
+    let state = ledgerlink::store::sync_state::SyncState::open(&env.data.database())?;
+    let links = state.link_count(name)?;
+    if links > 0 {
+        bail!(
+            "connection {name} targets environment {} and has {links} linked record(s); records sent to one environment are never found in the other, so its environment cannot change. Make a new connection for {value} (ledgerlink connections add <name> --connector <connector> --set environment={value})",
+            current.as_deref().unwrap_or("(the connector's default)")
+        );
+    }
+    Ok(())
 }
 
 fn parse_pairs(pairs: &[String], what: &str) -> anyhow::Result<BTreeMap<String, String>> {

@@ -9,10 +9,11 @@ use clap::{Subcommand, ValueEnum};
 
 use super::{Env, table};
 use ledgerlink::home::flags::{self, Flag};
-use ledgerlink::home::import::{self, Format, ImportSource};
+use ledgerlink::home::import::{Format, ImportSource};
 use ledgerlink::home::model::RecordKind;
 use ledgerlink::home::{export, summary};
 use ledgerlink::store::home::{ChangeCounts, HomeStore};
+use ledgerlink::transfer::home_book;
 
 /// `ledgerlink home ...`
 #[derive(Debug, Subcommand)]
@@ -244,7 +245,7 @@ fn import_files(
             kind,
         })
         .collect();
-    let counts = import::import(store, &sources)?;
+    let counts = home_book::import(store, &sources)?;
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     println!("Imported {}:", names.join(", "));
     for (what, c) in [
@@ -326,7 +327,7 @@ fn set_flags(store: &HomeStore, args: FlagArgs, on: bool) -> anyhow::Result<()> 
         wanted.extend(flags::default_flag(kind));
     }
     for flag in wanted {
-        let note = flags::set_flag(store, kind, &args.id, flag, on)?;
+        let note = home_book::set_flag(store, kind, &args.id, flag, on)?;
         let what = match flag {
             Flag::Ready => "both Ready-for-Invoice flags",
             Flag::Integration => "flagged for integration",

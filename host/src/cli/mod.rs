@@ -4,15 +4,17 @@
 //! (`error: ...` then `  caused by: ...`) and exits 1. No panics, no debug dumps.
 
 mod args;
+mod conformance;
 mod connections;
 mod connectors;
 mod doctor;
 mod home;
+mod new_connector;
 mod plugins;
 mod progress;
 mod quickstart;
 mod reviews;
-mod sample;
+mod serve;
 mod table;
 mod transfers;
 
@@ -71,6 +73,8 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in a server's log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -139,12 +143,16 @@ fn http_limits() -> anyhow::Result<HttpLimits> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Writing a crate needs no data folder and no plugin runtime.
+    if let Command::New { command } = &cli.command {
+        return new_connector::run(command);
+    }
     let env = Env::new(&cli)?;
     match cli.command {
         Command::Quickstart { target } => quickstart::run(&env, target).await,
         Command::Connections { command } => connections::run(&env, command).await,
         Command::Connect(args) => connections::connect(&env, args).await,
-        Command::Sandbox { port } => sandbox(port).await,
+        Command::Sandbox { port, command } => sandbox(port, command).await,
         Command::Doctor => doctor::run(&env).await,
         Command::Home { command } => home::run(&env, command),
         Command::Compare(args) => transfers::compare(&env, args).await,
@@ -152,7 +160,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Runs { command } => transfers::runs(&env, command).await,
         Command::PushInvoices(args) => transfers::push_invoices(&env, args).await,
         Command::Audit { json } => transfers::audit(&env, json),
+        Command::Serve(args) => serve::serve(&env, args).await,
+        Command::Users { command } => serve::users(&env, command),
+        Command::Tokens { command } => serve::tokens(&env, command),
         Command::Reviews { command } => reviews::run(&env, command),
+        Command::Conformance(args) => conformance::run(&env, args).await,
+        Command::New { command } => new_connector::run(&command),
         Command::Vault {
             command: VaultCommand::InitKey,
         } => {
@@ -167,8 +180,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn sandbox(port: u16) -> anyhow::Result<()> {
+async fn sandbox(port: u16, command: Option<args::SandboxCommand>) -> anyhow::Result<()> {
     use ledgerlink_sandbox::{SandboxConfig, SandboxHandle};
+    if let Some(args::SandboxCommand::SalesorderCheck { dir }) = command {
+        let report = ledgerlink_sandbox::salesorder_check::check_dir(&dir)?;
+        println!("{report}");
+        if !report.accepted() {
+            anyhow::bail!(
+                "Salesorder's import would refuse {} thing(s) in {}",
+                report.refusals.len(),
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
+    if let Some(args::SandboxCommand::OrdertracCheck {
+        dir,
+        write_exports,
+        statuses,
+    }) = command
+    {
+        use ledgerlink_sandbox::ordertrac_check;
+        let report = ordertrac_check::check_dir(&dir)?;
+        println!("{report}");
+        if !report.accepted() {
+            anyhow::bail!(
+                "OrderTrac's migration would refuse {} thing(s) in {}",
+                report.refusals.len(),
+                dir.display()
+            );
+        }
+        if write_exports {
+            let statuses: Vec<(String, String)> = statuses
+                .iter()
+                .map(|s| {
+                    s.split_once('=')
+                        .map(|(r, v)| (r.trim().to_owned(), v.trim().to_owned()))
+                        .with_context(|| format!("--status {s:?} is not REFERENCE=STATUS"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let out = dir.join("exports");
+            ordertrac_check::export::write_exports(&report, &out, &statuses)?;
+            println!(
+                "Wrote {} and {} into {}",
+                ordertrac_check::export::ORDERS_EXPORT,
+                ordertrac_check::export::CUSTOMERS_EXPORT,
+                out.display()
+            );
+        }
+        return Ok(());
+    }
     let mut handle = SandboxHandle::start(SandboxConfig { port })
         .await
         .with_context(|| format!("could not start the sandbox on 127.0.0.1:{port}"))?;

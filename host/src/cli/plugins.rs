@@ -146,27 +146,7 @@ struct Inspected<'a> {
 
 /// Load one plugin and print its manifest.
 pub async fn inspect(env: &Env, target: &str, json: bool) -> anyhow::Result<()> {
-    let path = Path::new(target);
-    let plugin = if path.exists() {
-        if path.is_dir() {
-            bail!(
-                "{target} is a folder; pass a connector's .wasm file or a built-in plugin's name"
-            );
-        }
-        env.runtime.load_file(path).await?
-    } else {
-        match connectors::registry(env)?.load_named(target).await {
-            Ok(p) => p,
-            Err(RegistryError::Unknown { .. }) => {
-                let names: Vec<&str> = builtin::all().iter().map(|b| b.name).collect();
-                bail!(
-                    "{target} is neither a file nor a built-in plugin; pass a path to a .wasm connector or one of: {}",
-                    names.join(", ")
-                );
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
+    let plugin = load(env, target).await?;
     let m = plugin.manifest();
     if json {
         let out = Inspected {
@@ -243,4 +223,30 @@ pub async fn inspect(env: &Env, target: &str, json: bool) -> anyhow::Result<()> 
     }
     println!("{t}");
     Ok(())
+}
+
+/// Load a plugin the way the user named it: a .wasm file, or a built-in (or installed)
+/// plugin's name.
+pub(crate) async fn load(env: &Env, target: &str) -> anyhow::Result<ledgerlink::runtime::Plugin> {
+    let path = Path::new(target);
+    Ok(if path.exists() {
+        if path.is_dir() {
+            bail!(
+                "{target} is a folder; pass a connector's .wasm file or a built-in plugin's name"
+            );
+        }
+        env.runtime.load_file(path).await?
+    } else {
+        match connectors::registry(env)?.load_named(target).await {
+            Ok(p) => p,
+            Err(RegistryError::Unknown { .. }) => {
+                let names: Vec<&str> = builtin::all().iter().map(|b| b.name).collect();
+                bail!(
+                    "{target} is neither a file nor a built-in plugin; pass a path to a .wasm connector or one of: {}",
+                    names.join(", ")
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    })
 }

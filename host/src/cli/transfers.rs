@@ -1,19 +1,79 @@
 //! `ledgerlink compare`, `ledgerlink sync`, `ledgerlink runs`.
 
-use anyhow::{Context as _, bail};
-use ledgerlink::auth::context;
+use anyhow::bail;
 use ledgerlink::store::sync_state::SyncState;
 use ledgerlink::sync::apply;
 use ledgerlink::sync::compare::{Action, Direction};
-use ledgerlink::sync::customers::load_plan;
-use ledgerlink::sync::plan::Selection;
+use ledgerlink::transfer::{Applied, ApplyOptions, Pick, TransferError, Transfers};
 
 use super::args::{CompareArgs, Entity, InvoiceKindArg, PushInvoicesArgs, RunsCommand, SyncArgs};
-use super::{Env, connectors, table};
+use super::{Env, table};
 use ledgerlink::transfer::invoice_plans::InvoiceAction;
+
+/// `compare customers --json`: `{"items": [...], "plan": N, "refused": [...]}`, written as it
+/// is serialized, one row's JSON value at a time — never a tree of the whole plan (100,000
+/// rows made one of ~100,000 maps). The bytes are those of the `json!` tree this replaced:
+/// serde_json's maps are sorted by key, so the keys are written in that order.
+struct PlanJson<'a> {
+    plan_id: i64,
+    plan: &'a ledgerlink::sync::plan::Plan,
+}
+
+impl serde::Serialize for PlanJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("items", &PlanRows(&self.plan.items))?;
+        map.serialize_entry("plan", &self.plan_id)?;
+        map.serialize_entry(
+            "refused",
+            &serde_json::to_value(&self.plan.refused).unwrap_or_default(),
+        )?;
+        map.end()
+    }
+}
+
+/// A plan's rows, each as its item's fields plus `not_undoable`.
+struct PlanRows<'a>(&'a [ledgerlink::sync::plan::PlannedItem]);
+
+impl serde::Serialize for PlanRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for p in self.0 {
+            let mut item = serde_json::to_value(&p.item).unwrap_or_default();
+            item["not_undoable"] = serde_json::json!(p.not_undoable);
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
+    }
+}
 
 fn state(env: &Env) -> anyhow::Result<SyncState> {
     Ok(SyncState::open(&env.data.database())?)
+}
+
+/// The application layer over this data folder.
+pub(crate) fn transfers(env: &Env) -> anyhow::Result<Transfers> {
+    Ok(Transfers::new(env.services()?, env.runtime.clone())?)
+}
+
+/// `--select` / `--all` / `--all-adds` / `--all-updates` as the library's pick.
+fn pick(args: &SyncArgs) -> anyhow::Result<Pick> {
+    Ok(
+        match (&args.select, args.all, args.all_adds, args.all_updates) {
+            (Some(keys), false, false, false) => Pick::Keys(
+                keys.split(',')
+                    .map(|k| k.trim().to_owned())
+                    .filter(|k| !k.is_empty())
+                    .collect(),
+            ),
+            (None, true, false, false) => Pick::All,
+            (None, false, true, false) => Pick::AllAdds,
+            (None, false, false, true) => Pick::AllUpdates,
+            _ => bail!("choose exactly one of --select <keys>, --all, --all-adds, --all-updates"),
+        },
+    )
 }
 
 fn action_name(a: Action) -> &'static str {
@@ -64,8 +124,9 @@ fn rollback_cell(not_undoable: &Option<String>, writes: bool) -> String {
 pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
     let kind = match args.entity {
         Entity::Customers => None,
-        Entity::JobInvoices => Some(ledgerlink::runtime::bindings::InvoiceKind::Job),
-        Entity::ContractInvoices => Some(ledgerlink::runtime::bindings::InvoiceKind::Contract),
+        Entity::JobInvoices => Some(ledgerlink::model::InvoiceKind::Job),
+        Entity::ContractInvoices => Some(ledgerlink::model::InvoiceKind::Contract),
+        Entity::Orders => Some(ledgerlink::model::InvoiceKind::Order),
     };
     if let Some(kind) = kind {
         if args.pull {
@@ -73,64 +134,29 @@ pub async fn compare(env: &Env, args: CompareArgs) -> anyhow::Result<()> {
         }
         return compare_invoices(env, &args, kind).await;
     }
-    let services = env.services()?;
-    let connection = services.store.get(&args.connection)?;
-    let plugin = connectors::for_connection(env, &connection).await?;
-    let ctx = context::call_context(&services, &plugin, &connection).await?;
     let direction = if args.pull {
         Direction::Pull
     } else {
         Direction::Push
     };
-    let home = match direction {
-        Direction::Push => ledgerlink::transfer::due::customers(
-            &ledgerlink::store::home::HomeStore::open(&env.data.database())?,
-            &state(env)?,
-            &connection.name,
-        )?,
-        // Pulling compares with the whole book, flagged or not.
-        Direction::Pull => ledgerlink::transfer::due::all_customers(
-            &ledgerlink::store::home::HomeStore::open(&env.data.database())?,
-        )?,
-    };
-
-    let state = state(env)?;
-    let since = if args.delta {
-        let mark = state.watermark(&connection.name, "customers", "pull")?;
-        if mark.is_none() {
-            bail!(
-                "there has been no complete pull of customers from {} yet, so there is nothing to take a delta from; compare without --delta, then `ledgerlink sync --plan <n> --all`",
-                connection.name
-            );
-        }
-        mark
-    } else {
-        None
-    };
-    let (plan_id, plan) = ledgerlink::sync::customers::compare_and_plan_since(
-        &state,
-        &plugin,
-        &ctx,
-        &connection.name,
-        &home,
-        direction,
-        since,
-    )
-    .await?;
+    let ledgerlink::transfer::session::CustomerComparison { plan_id, plan } = transfers(env)?
+        .compare_customers(&args.connection, direction, args.delta)
+        .await?;
     if let Some(since) = plan.since.as_ref().filter(|_| !args.json) {
         println!("Delta: the target's customers changed since {since}.");
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "plan": plan_id, "items": plan.items.iter().map(|p| {
-                    let mut item = serde_json::to_value(&p.item).unwrap_or_default();
-                    item["not_undoable"] = serde_json::json!(p.not_undoable);
-                    item
-                }).collect::<Vec<_>>(), "refused": plan.refused })
-            )?
-        );
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer_pretty(
+            &mut out,
+            &PlanJson {
+                plan_id,
+                plan: &plan,
+            },
+        )?;
+        writeln!(out)?;
+        out.flush()?;
         return Ok(());
     }
     let mut t = table::new(&[
@@ -214,24 +240,11 @@ fn invoice_action_name(a: InvoiceAction) -> &'static str {
 async fn compare_invoices(
     env: &Env,
     args: &CompareArgs,
-    kind: ledgerlink::runtime::bindings::InvoiceKind,
+    kind: ledgerlink::model::InvoiceKind,
 ) -> anyhow::Result<()> {
-    let services = env.services()?;
-    let connection = services.store.get(&args.connection)?;
-    let plugin = connectors::for_connection(env, &connection).await?;
-    let ctx = context::call_context(&services, &plugin, &connection).await?;
-    let home = ledgerlink::store::home::HomeStore::open(&env.data.database())?;
-    let state = state(env)?;
-    let (plan_id, plan) = ledgerlink::transfer::invoice_plans::compare(
-        &home,
-        &state,
-        &plugin,
-        &ctx,
-        &connection.name,
-        kind,
-        library_numbering(args.numbering),
-    )
-    .await?;
+    let (plan_id, plan) = transfers(env)?
+        .compare_invoices(&args.connection, kind, library_numbering(args.numbering))
+        .await?;
     if args.json {
         let rows: Vec<serde_json::Value> = plan
             .rows
@@ -314,168 +327,54 @@ async fn compare_invoices(
     Ok(())
 }
 
-/// `sync --plan N` for an invoice plan.
-async fn sync_invoices(
-    env: &Env,
-    args: &SyncArgs,
-    plan: ledgerlink::transfer::invoice_plans::InvoicePlan,
-) -> anyhow::Result<()> {
-    use ledgerlink::transfer::invoice_plans::RowSelection;
-    let selection = match (&args.select, args.all, args.all_adds, args.all_updates) {
-        (Some(keys), false, false, false) => RowSelection::Keys(
-            keys.split(',')
-                .map(|k| k.trim().to_owned())
-                .filter(|k| !k.is_empty())
-                .collect(),
-        ),
-        (None, true, false, false) => RowSelection::All,
-        (None, false, true, false) => RowSelection::AllAdds,
-        (None, false, false, true) => RowSelection::AllUpdates,
-        _ => bail!("choose exactly one of --select <keys>, --all, --all-adds, --all-updates"),
-    };
-    let state = state(env)?;
-    let services = env.services()?;
-    let connection = services.store.get(&plan.connection)?;
-    let plugin = connectors::for_connection(env, &connection).await?;
-    let ctx = context::call_context(&services, &plugin, &connection).await?;
-    let summary = ledgerlink::transfer::invoice_plans::apply(
-        &state,
-        &plugin,
-        &ctx,
-        args.plan,
-        &plan,
-        &selection,
-        args.demo,
-        args.dry_run,
-        &super::progress::Terminal::new(),
-    )
-    .await?;
-    println!(
-        "Run {}{}: {} created, {} updated, {} unchanged, {} locked, {} for review, {} in conflict, {} skipped, {} failed. `ledgerlink runs show {}` has every record.",
-        summary.run_id,
-        if args.dry_run {
-            " (dry run: nothing was sent)"
-        } else {
-            ""
-        },
-        summary.created,
-        summary.updated,
-        summary.unchanged,
-        summary.locked,
-        summary.review,
-        summary.conflict,
-        summary.skipped,
-        summary.failed,
-        summary.run_id
-    );
-    if summary.failed > 0 || summary.conflict > 0 {
-        bail!(
-            "{} record(s) failed and {} are in conflict; see `ledgerlink runs show {}`",
-            summary.failed,
-            summary.conflict,
-            summary.run_id
-        );
+/// Print a run's summary; an error when it did not complete.
+fn report(summary: &apply::Summary, dry_run: bool) -> anyhow::Result<()> {
+    if let Some(note) = summary.recovery_note() {
+        println!("{note}");
     }
-    Ok(())
+    println!("{}", summary.describe(dry_run));
+    match summary.trouble() {
+        Some(why) => bail!(why),
+        None => Ok(()),
+    }
 }
 
 pub async fn sync(env: &Env, args: SyncArgs) -> anyhow::Result<()> {
-    if let Some(plan) = ledgerlink::transfer::invoice_plans::load(&state(env)?, args.plan)? {
-        return sync_invoices(env, &args, plan).await;
-    }
-    let selection = match (args.select, args.all, args.all_adds, args.all_updates) {
-        (Some(keys), false, false, false) => Selection::Keys(
-            keys.split(',')
-                .map(|k| k.trim().to_owned())
-                .filter(|k| !k.is_empty())
-                .collect(),
-        ),
-        (None, true, false, false) => Selection::All,
-        (None, false, true, false) => Selection::AllAdds,
-        (None, false, false, true) => Selection::AllUpdates,
-        _ => bail!("choose exactly one of --select <keys>, --all, --all-adds, --all-updates"),
+    let options = ApplyOptions {
+        pick: pick(&args)?,
+        dry_run: args.dry_run,
+        demo: args.demo,
     };
-    let state = state(env)?;
-    let plan = load_plan(&state, args.plan)?;
-    // Demo: the first N selected rows only; a later full run applies the rest.
-    let selection = match args.demo {
-        None => selection,
-        Some(n) => Selection::Keys(
-            plan.items
-                .iter()
-                .filter(|p| selection.includes(&p.item))
-                .take(n)
-                .filter_map(|p| match plan.direction {
-                    Direction::Push => p.item.home_key.clone(),
-                    Direction::Pull => p.item.remote_id.clone(),
-                })
-                .collect(),
-        ),
+    let applied = match transfers(env)?
+        .apply(args.plan, &options, &super::progress::Terminal::new())
+        .await
+    {
+        Ok(applied) => applied,
+        // A refusal already says what and what to do; a stop mid-run says which plan.
+        Err(e @ (TransferError::Dangling(_) | TransferError::Refused(_))) => return Err(e.into()),
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("applying plan {} stopped", args.plan))
+            );
+        }
     };
-    if plan.direction == Direction::Pull {
-        let home = ledgerlink::store::home::HomeStore::open(&env.data.database())?;
-        let summary = ledgerlink::sync::pull::pull_customers(
-            &state,
-            &home,
-            args.plan,
-            &plan,
-            &selection,
-            args.dry_run,
-        )?;
-        println!(
-            "Run {}{} (into Tracker Pro): {} created, {} updated, {} unchanged, {} skipped, {} failed. `ledgerlink runs show {}` has every record.",
-            summary.run_id,
-            if args.dry_run { " (dry run)" } else { "" },
-            summary.created,
-            summary.updated,
-            summary.unchanged,
-            summary.skipped,
-            summary.failed,
-            summary.run_id
-        );
-        return Ok(());
+    match applied {
+        Applied::Push(summary) => report(&summary, args.dry_run),
+        Applied::Pull(summary) => {
+            println!(
+                "Run {}{} (into Tracker Pro): {} created, {} updated, {} unchanged, {} skipped, {} failed. `ledgerlink runs show {}` has every record.",
+                summary.run_id,
+                if args.dry_run { " (dry run)" } else { "" },
+                summary.created,
+                summary.updated,
+                summary.unchanged,
+                summary.skipped,
+                summary.failed,
+                summary.run_id
+            );
+            Ok(())
+        }
     }
-    let services = env.services()?;
-    let connection = services.store.get(&plan.connection)?;
-    let plugin = connectors::for_connection(env, &connection).await?;
-    let ctx = context::call_context(&services, &plugin, &connection).await?;
-    let summary = apply::push_customers(
-        &state,
-        &plugin,
-        &ctx,
-        args.plan,
-        &plan,
-        &selection,
-        args.dry_run,
-        &super::progress::Terminal::new(),
-    )
-    .await
-    .with_context(|| format!("applying plan {} stopped", args.plan))?;
-    if summary.recovered > 0 {
-        println!(
-            "Resolved {} write(s) left unfinished by an interrupted run first.",
-            summary.recovered
-        );
-    }
-    println!(
-        "Run {}{}: {} created, {} updated, {} unchanged, {} skipped, {} failed. `ledgerlink runs show {}` has every record.",
-        summary.run_id,
-        if args.dry_run { " (dry run)" } else { "" },
-        summary.created,
-        summary.updated,
-        summary.unchanged,
-        summary.skipped,
-        summary.failed,
-        summary.run_id
-    );
-    if summary.failed > 0 {
-        bail!(
-            "{} record(s) failed; see `ledgerlink runs show {}`",
-            summary.failed,
-            summary.run_id
-        );
-    }
-    Ok(())
 }
 
 pub async fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
@@ -571,10 +470,11 @@ pub async fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
 }
 
 pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<()> {
-    use ledgerlink::runtime::bindings::InvoiceKind;
+    use ledgerlink::model::InvoiceKind;
     let kind = match args.kind {
         InvoiceKindArg::Job => InvoiceKind::Job,
         InvoiceKindArg::Contract => InvoiceKind::Contract,
+        InvoiceKindArg::Order => InvoiceKind::Order,
     };
     let options = ledgerlink::transfer::invoices::PushOptions {
         kind,
@@ -584,10 +484,9 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
         },
         demo: args.demo,
     };
-    let home = ledgerlink::store::home::HomeStore::open(&env.data.database())?;
-    let state = state(env)?;
-    let due = ledgerlink::transfer::invoices::due(&home, &state, &args.connection, options)?;
+    let transfers = transfers(env)?;
     if args.dry_run {
+        let due = transfers.invoices_due(&args.connection, options)?;
         let mut t = table::new(&["TRACKER PRO", "NUMBER", "CUSTOMER", "TOTAL"]);
         for j in &due {
             t.add_row(vec![
@@ -604,64 +503,20 @@ pub async fn push_invoices(env: &Env, args: PushInvoicesArgs) -> anyhow::Result<
         );
         return Ok(());
     }
-    let services = env.services()?;
-    let connection = services.store.get(&args.connection)?;
-    let plugin = connectors::for_connection(env, &connection).await?;
-    let ctx = context::call_context(&services, &plugin, &connection).await?;
-    let summary = ledgerlink::transfer::invoices::push(
-        &home,
-        &state,
-        &plugin,
-        &ctx,
-        &connection.name,
-        options,
-        &super::progress::Terminal::new(),
-    )
-    .await?;
-    println!(
-        "Run {}: {} created, {} updated, {} unchanged, {} for review, {} in conflict, {} skipped, {} failed (customers created for their invoices are counted). `ledgerlink runs show {}` has every record.",
-        summary.run_id,
-        summary.created,
-        summary.updated,
-        summary.unchanged,
-        summary.review,
-        summary.conflict,
-        summary.skipped,
-        summary.failed,
-        summary.run_id
-    );
+    let summary = transfers
+        .push_invoices(&args.connection, options, &super::progress::Terminal::new())
+        .await?;
     if summary.review > 0 {
         println!(
             "{} customer(s) need a decision before their invoices go: `ledgerlink reviews list --connection {}`.",
-            summary.review, connection.name
+            summary.review, args.connection
         );
     }
-    if summary.failed > 0 || summary.conflict > 0 {
-        bail!(
-            "{} record(s) failed and {} are in conflict; see `ledgerlink runs show {}`",
-            summary.failed,
-            summary.conflict,
-            summary.run_id
-        );
-    }
-    Ok(())
+    report(&summary, false)
 }
 
 pub async fn rollback(env: &Env, id: i64) -> anyhow::Result<()> {
-    let state = state(env)?;
-    let (run, _) = state.run(id)?;
-    let services = env.services()?;
-    let connection = services.store.get(&run.connection)?;
-    let plugin = connectors::for_connection(env, &connection).await?;
-    if !plugin.can("delete") {
-        bail!(
-            "connector {} cannot delete records, so run {id} cannot be rolled back; remove what it created by hand (`ledgerlink runs show {id}` lists it)",
-            plugin.manifest().name
-        );
-    }
-    let ctx = context::call_context(&services, &plugin, &connection).await?;
-    let summary =
-        ledgerlink::sync::rollback::rollback(&state, &plugin, &ctx, &connection.name, id).await?;
+    let summary = transfers(env)?.rollback(id).await?;
     println!(
         "Rolled back run {id} (run {}): {} deleted, {} could not be deleted.",
         summary.run_id, summary.updated, summary.failed

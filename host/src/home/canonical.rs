@@ -13,7 +13,7 @@ use super::model::{
     HomeLine, InvoiceBody, JobStatus, TaxMode,
 };
 use super::validation;
-use crate::runtime::bindings::{
+use crate::model::{
     self, Address, Customer, CustomerRef, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus,
 };
 
@@ -82,6 +82,20 @@ pub fn to_canonical_job_invoice(job: &HomeJob, customer: &HomeCustomer) -> Invoi
         &job.body,
         customer,
         status,
+        job.updated_at.as_deref(),
+    )
+}
+
+/// The canonical order of a job not closed yet (key = job id, kind `order`, status draft).
+pub fn to_canonical_order(job: &HomeJob, customer: &HomeCustomer) -> Invoice {
+    invoice(
+        &job.id,
+        InvoiceKind::Order,
+        &job.number,
+        &job.number,
+        &job.body,
+        customer,
+        InvoiceStatus::Draft,
         job.updated_at.as_deref(),
     )
 }
@@ -177,11 +191,11 @@ fn to_canonical_address(a: &HomeAddress) -> Address {
     }
 }
 
-fn to_canonical_tax_mode(m: TaxMode) -> bindings::TaxMode {
+fn to_canonical_tax_mode(m: TaxMode) -> model::TaxMode {
     match m {
-        TaxMode::Exclusive => bindings::TaxMode::Exclusive,
-        TaxMode::Inclusive => bindings::TaxMode::Inclusive,
-        TaxMode::None => bindings::TaxMode::None,
+        TaxMode::Exclusive => model::TaxMode::Exclusive,
+        TaxMode::Inclusive => model::TaxMode::Inclusive,
+        TaxMode::None => model::TaxMode::None,
     }
 }
 
@@ -197,6 +211,7 @@ fn to_canonical_line(l: &HomeLine) -> InvoiceLine {
         account_code: l.account_code.clone(),
         tax_code: l.tax_code.clone(),
         tax_amount: l.tax_amount.map(dec),
+        tax_rate: l.tax_rate.map(dec),
     }
 }
 
@@ -233,6 +248,9 @@ fn invoice(
         reference: Some(reference.to_owned()),
         memo: body.memo.clone(),
         status,
+        amount_paid: Some(body.amount_paid.to_string()),
+        amount_due: Some((body.total - body.amount_paid).to_string()),
+        locked: None,
         updated_at: updated_at.map(str::to_owned),
     }
 }
@@ -308,7 +326,32 @@ mod tests {
             inv.reference.as_deref(),
             Some(book.contracts[0].number.as_str())
         );
-        assert_eq!(inv.tax_mode, bindings::TaxMode::Inclusive);
+        assert_eq!(inv.tax_mode, model::TaxMode::Inclusive);
         assert_eq!(inv.total, "1150.00");
+    }
+
+    #[test]
+    fn payment_state_and_line_rates_reach_the_canonical_invoice() {
+        let book = sample_book();
+        // J5002: 155.25 in all, 50.00 paid, its line taxed at 15 %.
+        let inv = to_canonical_invoice(InvoiceSource::Job(&book.jobs[1]), &book.customers[1]);
+        assert_eq!(inv.amount_paid.as_deref(), Some("50.00"));
+        assert_eq!(inv.amount_due.as_deref(), Some("105.25"));
+        assert_eq!(inv.lines[0].tax_rate.as_deref(), Some("15"));
+        // Nothing paid: all of it is due; no rate given: none sent.
+        let inv = to_canonical_invoice(InvoiceSource::Job(&book.jobs[0]), &book.customers[0]);
+        assert_eq!(inv.amount_paid.as_deref(), Some("0"));
+        assert_eq!(inv.amount_due.as_deref(), Some("490.19"));
+        assert_eq!(inv.lines[0].tax_rate, None);
+        // What is paid is not content: paying does not make the invoice due again.
+        let mut paid = book.jobs[0].clone();
+        paid.body.amount_paid = paid.body.total;
+        assert_eq!(
+            crate::model::fingerprint::invoice(&to_canonical_invoice(
+                InvoiceSource::Job(&paid),
+                &book.customers[0]
+            )),
+            crate::model::fingerprint::invoice(&inv)
+        );
     }
 }

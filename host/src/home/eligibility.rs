@@ -17,7 +17,7 @@ use super::canonical::{
 use super::model::{
     ContractInvoiceStatus, HomeContract, HomeContractInvoice, HomeCustomer, HomeJob, JobStatus,
 };
-use crate::sync::fingerprint;
+use crate::model::fingerprint;
 
 /// Whether, and why, a record goes in the next transfer to a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -42,9 +42,8 @@ pub fn to_json(book: &HomeBook) -> Result<String, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::home::import::{Format, SourceText, parse};
+    use crate::home::import::{Format, KnownIds, SourceText, parse};
     use crate::home::test_book::sample_book;
-    use crate::store::home::KnownIds;
 
     #[test]
     fn export_then_import_is_the_same_book() {

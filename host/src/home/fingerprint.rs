@@ -120,6 +120,11 @@ impl Hasher {
         self.decimal("tax_total", Some(b.tax_total));
         self.decimal("total", Some(b.total));
         self.text("memo", b.memo.as_deref());
+        // Added with contract 0.2: hashed only when set, so books fingerprinted before
+        // keep their fingerprints (and nothing looks changed after the upgrade).
+        if !b.amount_paid.is_zero() {
+            self.decimal("amount_paid", Some(b.amount_paid));
+        }
         self.text("lines", Some(&b.lines.len().to_string()));
         for (n, l) in b.lines.iter().enumerate() {
             let p = format!("lines[{n}]");
@@ -132,6 +137,9 @@ impl Hasher {
             self.text(&format!("{p}.account_code"), l.account_code.as_deref());
             self.text(&format!("{p}.tax_code"), l.tax_code.as_deref());
             self.decimal(&format!("{p}.tax_amount"), l.tax_amount);
+            if l.tax_rate.is_some() {
+                self.decimal(&format!("{p}.tax_rate"), l.tax_rate);
+            }
         }
     }
 

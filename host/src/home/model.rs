@@ -272,6 +272,12 @@ pub struct HomeLine {
         skip_serializing_if = "Option::is_none"
     )]
     pub tax_amount: Option<Decimal>,
+    /// Tax rate of this line in percent ("15" is 15 %), for targets that tax each line.
+    #[serde(
+        with = "decimal_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tax_rate: Option<Decimal>,
 }
 
 /// What a job and a contract invoice have in common: the invoice itself.
@@ -295,6 +301,10 @@ pub struct InvoiceBody {
     /// Amount payable.
     #[serde(with = "decimal_serde")]
     pub total: Decimal,
+    /// What the customer has paid of `total` so far, as Tracker Pro recorded it; 0 when
+    /// nothing is paid (the default). `total - amount_paid` is outstanding.
+    #[serde(with = "decimal_serde", skip_serializing_if = "Decimal::is_zero")]
+    pub amount_paid: Decimal,
     /// Free text printed on the invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,

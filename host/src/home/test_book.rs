@@ -1,8 +1,7 @@
 //! The sample book of `tests/home-corpus/good/book.json`, for unit tests.
 
-use super::import::{Format, SourceText, parse};
+use super::import::{Format, KnownIds, SourceText, parse};
 use super::model::HomeBook;
-use crate::store::home::KnownIds;
 
 /// The sample book: 4 customers, 5 jobs, 1 contract, 2 contract invoices.
 pub(crate) fn sample_book() -> HomeBook {

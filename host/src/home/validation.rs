@@ -124,6 +124,36 @@ pub fn check_discount(d: Decimal) -> Result<(), String> {
     }
 }
 
+/// A line's tax rate is a percentage between 0 and 100.
+pub fn check_tax_rate(r: Decimal) -> Result<(), String> {
+    if r < Decimal::ZERO || r > Decimal::ONE_HUNDRED {
+        Err(format!(
+            "{r} is not a tax rate between 0 and 100 (a percentage: write 15 for 15 %)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// What is paid of an invoice lies between nothing and its total, with the total's sign (a
+/// credit's payment is negative too).
+pub fn check_amount_paid(body: &InvoiceBody) -> Result<(), String> {
+    let paid = body.amount_paid;
+    let total = body.total;
+    let within = if total >= Decimal::ZERO {
+        paid >= Decimal::ZERO && paid <= total
+    } else {
+        paid <= Decimal::ZERO && paid >= total
+    };
+    if within {
+        Ok(())
+    } else {
+        Err(format!(
+            "{paid} is not between 0 and the total {total}; write what the customer has paid so far"
+        ))
+    }
+}
+
 /// The due date is not before the invoice date (both already valid dates, so text order is
 /// date order).
 pub fn check_due_date(body: &InvoiceBody) -> Result<(), String> {
@@ -385,6 +415,7 @@ mod tests {
             account_code: None,
             tax_code: None,
             tax_amount: tax.map(d),
+            tax_rate: None,
         }
     }
 
@@ -397,6 +428,7 @@ mod tests {
             subtotal: d(totals[0]),
             tax_total: d(totals[1]),
             total: d(totals[2]),
+            amount_paid: Decimal::ZERO,
             memo: None,
             lines,
         }

@@ -9,13 +9,13 @@ wasmtime::component::bindgen!({
     world: "plugin",
     imports: { default: async | trappable },
     exports: { default: async },
-    // Records are compared in compare/plan and in tests.
-    additional_derives: [PartialEq, Eq, serde::Serialize, serde::Deserialize],
+    // Never stored or serialized: `runtime::convert` turns them into `crate::model` types.
+    additional_derives: [PartialEq, Eq],
 });
 
 pub use exports::ledgerlink::connector::connector::CheckReport;
 pub use ledgerlink::connector::manifest_types::{
-    ApiKey, AuthKind, Capability, Oauth2, PluginManifest, Setting,
+    ApiKey, AuthKind, Capability, Oauth2, PluginManifest, RateLimit, Setting,
 };
 pub use ledgerlink::connector::types::{
     Address, ConnectorError, Customer, CustomerPage, CustomerQuery, CustomerRef, DuplicateDetail,

@@ -103,6 +103,8 @@ pub fn capability_name(c: Capability) -> &'static str {
         Capability::PushJobInvoices => "push-job-invoices",
         Capability::PushContractInvoices => "push-contract-invoices",
         Capability::Delete => "delete",
+        Capability::PushOrders => "push-orders",
+        Capability::GetInvoices => "get-invoices",
     }
 }
 

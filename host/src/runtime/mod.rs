@@ -12,7 +12,7 @@
 
 pub mod bindings;
 pub mod cache;
-mod connector_error;
+pub(crate) mod convert;
 pub mod engine;
 pub mod error;
 mod imports;
@@ -20,6 +20,7 @@ pub mod limits;
 pub mod manifest;
 mod output;
 pub mod plugin;
+pub(crate) mod since_v0_1;
 pub mod state;
 
 use std::path::{Path, PathBuf};
@@ -84,6 +85,9 @@ impl Runtime {
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         PluginWorld::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        // Contract 0.1's imports, forwarding to the current ones (`since_v0_1`).
+        since_v0_1::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         Ok(Self {
             engine,
             linker: Arc::new(linker),
@@ -146,10 +150,11 @@ impl Runtime {
         };
 
         let contract_version = self.contract_version(&component, &what)?;
-        contract::check(&contract_version).map_err(|source| LoadError::Incompatible {
-            what: what.clone(),
-            source,
-        })?;
+        let binding =
+            contract::check(&contract_version).map_err(|source| LoadError::Incompatible {
+                what: what.clone(),
+                source,
+            })?;
 
         let instance_pre =
             self.linker
@@ -158,27 +163,48 @@ impl Runtime {
                     what: what.clone(),
                     reason: format!("{e:#}"),
                 })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+        let link_error = |e: wasmtime::Error| LoadError::Link {
             what: what.clone(),
             reason: format!("{e:#}"),
-        })?;
-
-        // Reading the manifest runs guest code, so it runs under the same limits as any call,
-        // with nothing granted.
-        let raw = plugin::run_call(
-            &pre,
-            &self.engine,
-            &what,
-            self.limits,
-            &CallContext::isolated(),
-            "manifest",
-            |p, s| Box::pin(p.ledgerlink_connector_connector().call_manifest(s)),
-        )
-        .await
-        .map_err(|source| LoadError::ManifestCall {
+        };
+        let manifest_error = |source| LoadError::ManifestCall {
             what: what.clone(),
             source: Box::new(source),
-        })?;
+        };
+        // Reading the manifest runs guest code, so it runs under the same limits as any call,
+        // with nothing granted.
+        let (pre, raw) = match binding {
+            contract::Binding::Current => {
+                let pre = PluginPre::new(instance_pre).map_err(link_error)?;
+                let raw = plugin::run_call(
+                    &pre,
+                    &self.engine,
+                    &what,
+                    self.limits,
+                    &CallContext::isolated(),
+                    "manifest",
+                    |p, s| Box::pin(p.ledgerlink_connector_connector().call_manifest(s)),
+                )
+                .await
+                .map_err(manifest_error)?;
+                (plugin::Pre::Current(pre), raw)
+            }
+            contract::Binding::V0_1 => {
+                let pre = since_v0_1::PluginPre::new(instance_pre).map_err(link_error)?;
+                let raw = plugin::run_call(
+                    &pre,
+                    &self.engine,
+                    &what,
+                    self.limits,
+                    &CallContext::isolated(),
+                    "manifest",
+                    |p, s| Box::pin(p.ledgerlink_connector_connector().call_manifest(s)),
+                )
+                .await
+                .map_err(manifest_error)?;
+                (plugin::Pre::V0_1(pre), since_v0_1::convert::manifest(raw))
+            }
+        };
         let manifest =
             manifest::validate(raw, contract_version).map_err(|problems| LoadError::Manifest {
                 what: what.clone(),

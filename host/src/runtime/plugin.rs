@@ -11,17 +11,20 @@ use std::time::Duration;
 
 use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::{
-    CheckReport, ConnectorError, Customer, CustomerPage, CustomerQuery, ErrorDetail, Invoice,
-    InvoiceKind, InvoicePage, Plugin as PluginWorld, PluginPre, PushResult, RecordKind,
-};
+use super::bindings::{self as wit, Plugin as PluginWorld, PluginPre};
 use super::cache::CacheOutcome;
+use super::convert::answer;
 use super::engine::ticks_for;
 use super::error::{CallError, escape_plugin_text};
 use super::limits::{Limits, MemoryLimitHit};
 use super::manifest::{Auth, Manifest};
 use super::output::{CappedStderr, STDERR_CAPACITY};
+use super::since_v0_1::{self, ledgerlink::connector::types as v01};
 use super::state::{CallContext, CallState};
+use crate::model::{
+    CheckReport, ConnectorError, Customer, CustomerPage, CustomerQuery, ErrorDetail, Invoice,
+    InvoiceKind, InvoicePage, PushResult, RecordKind,
+};
 use crate::net::ReservedEndpoints;
 
 /// How a plugin was loaded, for `plugins inspect` and the benchmarks.
@@ -42,7 +45,7 @@ pub struct LoadInfo {
 pub struct Plugin {
     pub(crate) manifest: Manifest,
     pub(crate) info: LoadInfo,
-    pub(crate) pre: PluginPre<CallState>,
+    pub(crate) pre: Pre,
     pub(crate) engine: Engine,
     pub(crate) limits: Limits,
     /// URLs of its own manifest only the host calls (OAuth token and revocation).
@@ -78,6 +81,60 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
+/// A plugin's pre-instantiated component, in the contract version it speaks.
+pub(crate) enum Pre {
+    /// The current contract.
+    Current(PluginPre<CallState>),
+    /// Contract 0.1 (`runtime::since_v0_1`).
+    V0_1(since_v0_1::PluginPre<CallState>),
+}
+
+/// Instantiating a pre-instantiated world of some contract version.
+pub(crate) trait Instantiate: Sync {
+    /// The world's instance.
+    type World: Send + Sync;
+    /// A fresh instance in `store`.
+    fn instantiate_in<'a>(
+        &'a self,
+        store: &'a mut Store<CallState>,
+    ) -> Pin<Box<dyn Future<Output = wasmtime::Result<Self::World>> + Send + 'a>>;
+}
+
+impl Instantiate for PluginPre<CallState> {
+    type World = PluginWorld;
+    fn instantiate_in<'a>(
+        &'a self,
+        store: &'a mut Store<CallState>,
+    ) -> Pin<Box<dyn Future<Output = wasmtime::Result<Self::World>> + Send + 'a>> {
+        Box::pin(self.instantiate_async(store))
+    }
+}
+
+impl Instantiate for since_v0_1::PluginPre<CallState> {
+    type World = since_v0_1::Plugin;
+    fn instantiate_in<'a>(
+        &'a self,
+        store: &'a mut Store<CallState>,
+    ) -> Pin<Box<dyn Future<Output = wasmtime::Result<Self::World>> + Send + 'a>> {
+        Box::pin(self.instantiate_async(store))
+    }
+}
+
+/// Run `$body` with `$pre` bound to the plugin's pre-instantiated world, whichever contract
+/// version it speaks. The body is the same text for every version: its `.into()`
+/// conversions take each version's types from the export's signature.
+macro_rules! each_version {
+    ($plugin:expr, $pre:ident => $body:expr) => {
+        match &$plugin.pre {
+            Pre::Current($pre) => $body,
+            Pre::V0_1($pre) => $body,
+        }
+    };
+}
+
+/// Ids per `get-invoices` call, at most.
+pub const GET_IDS: usize = 100;
+
 type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
 
 impl Plugin {
@@ -111,10 +168,12 @@ impl Plugin {
         &self,
         ctx: &CallContext,
     ) -> Result<Result<CheckReport, ConnectorError>, CallError> {
-        self.call(ctx, "check", |p, s| {
-            Box::pin(p.ledgerlink_connector_connector().call_check(s))
-        })
-        .await
+        Ok(each_version!(self, pre => answer(
+            self.call(pre, ctx, "check", |p, s| {
+                Box::pin(p.ledgerlink_connector_connector().call_check(s))
+            })
+            .await?,
+        )))
     }
 
     /// `pull-customers`: one page of customers changed since `since`.
@@ -127,14 +186,16 @@ impl Plugin {
         if !self.can("pull-customers") {
             return Ok(Err(self.not_capable("pull-customers")));
         }
-        self.call(ctx, "pull-customers", move |p, s| {
-            Box::pin(async move {
-                p.ledgerlink_connector_connector()
-                    .call_pull_customers(s, since.as_ref(), cursor.as_ref())
-                    .await
+        Ok(each_version!(self, pre => answer(
+            self.call(pre, ctx, "pull-customers", move |p, s| {
+                Box::pin(async move {
+                    p.ledgerlink_connector_connector()
+                        .call_pull_customers(s, since.as_ref(), cursor.as_ref())
+                        .await
+                })
             })
-        })
-        .await
+            .await?,
+        )))
     }
 
     /// `find-customers`: customers in the target matching `query`.
@@ -146,14 +207,19 @@ impl Plugin {
         if !self.can("find-customers") {
             return Ok(Err(self.not_capable("find-customers")));
         }
-        self.call(ctx, "find-customers", move |p, s| {
-            Box::pin(async move {
-                p.ledgerlink_connector_connector()
-                    .call_find_customers(s, &query)
-                    .await
+        Ok(each_version!(self, pre => {
+            let query = query.into();
+            self.call(pre, ctx, "find-customers", move |p, s| {
+                Box::pin(async move {
+                    p.ledgerlink_connector_connector()
+                        .call_find_customers(s, &query)
+                        .await
+                })
             })
-        })
-        .await
+            .await?
+            .map(|found| found.into_iter().map(Into::into).collect())
+            .map_err(Into::into)
+        }))
     }
 
     /// `push-customers`: one result per record, in order.
@@ -172,14 +238,20 @@ impl Plugin {
                 })
                 .collect());
         }
-        self.call(ctx, "push-customers", move |p, s| {
-            Box::pin(async move {
-                p.ledgerlink_connector_connector()
-                    .call_push_customers(s, &batch)
-                    .await
+        Ok(each_version!(self, pre => {
+            let batch: Vec<_> = batch.into_iter().map(Into::into).collect();
+            self.call(pre, ctx, "push-customers", move |p, s| {
+                Box::pin(async move {
+                    p.ledgerlink_connector_connector()
+                        .call_push_customers(s, &batch)
+                        .await
+                })
             })
-        })
-        .await
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect()
+        }))
     }
 
     /// `pull-invoices`: one page of invoices of `kind` changed since `since`.
@@ -193,18 +265,73 @@ impl Plugin {
         if !self.can("pull-invoices") {
             return Ok(Err(self.not_capable("pull-invoices")));
         }
-        self.call(ctx, "pull-invoices", move |p, s| {
-            Box::pin(async move {
-                p.ledgerlink_connector_connector()
-                    .call_pull_invoices(s, kind, since.as_ref(), cursor.as_ref())
-                    .await
-            })
+        Ok(match &self.pre {
+            Pre::Current(pre) => {
+                let kind: wit::InvoiceKind = kind.into();
+                answer(
+                    self.call(pre, ctx, "pull-invoices", move |p, s| {
+                        Box::pin(async move {
+                            p.ledgerlink_connector_connector()
+                                .call_pull_invoices(s, kind, since.as_ref(), cursor.as_ref())
+                                .await
+                        })
+                    })
+                    .await?,
+                )
+            }
+            Pre::V0_1(pre) => {
+                // 0.1 has no orders: there are none to pull.
+                let Some(kind) = since_v0_1::convert::kind_out(kind) else {
+                    return Ok(Ok(InvoicePage {
+                        items: Vec::new(),
+                        next: None,
+                    }));
+                };
+                answer(
+                    self.call(pre, ctx, "pull-invoices", move |p, s| {
+                        Box::pin(async move {
+                            p.ledgerlink_connector_connector()
+                                .call_pull_invoices(s, kind, since.as_ref(), cursor.as_ref())
+                                .await
+                        })
+                    })
+                    .await?,
+                )
+            }
         })
-        .await
+    }
+
+    /// `get-invoices`: the documents of `kind` with these ids (contract 0.2, capability
+    /// `get-invoices`). At most [`GET_IDS`] ids a call; an id the target lacks is left out.
+    pub async fn get_invoices(
+        &self,
+        ctx: &CallContext,
+        kind: InvoiceKind,
+        ids: Vec<String>,
+    ) -> Result<Result<Vec<Invoice>, ConnectorError>, CallError> {
+        let Pre::Current(pre) = &self.pre else {
+            return Ok(Err(self.not_capable("get-invoices")));
+        };
+        if !self.can("get-invoices") {
+            return Ok(Err(self.not_capable("get-invoices")));
+        }
+        let kind: wit::InvoiceKind = kind.into();
+        Ok(self
+            .call(pre, ctx, "get-invoices", move |p, s| {
+                Box::pin(async move {
+                    p.ledgerlink_connector_connector()
+                        .call_get_invoices(s, kind, &ids)
+                        .await
+                })
+            })
+            .await?
+            .map(|found| found.into_iter().map(Into::into).collect())
+            .map_err(Into::into))
     }
 
     /// `push-invoices`: one result per record, in input order. Invoices of a kind the
-    /// manifest does not list get an `unsupported` result without reaching the plugin.
+    /// manifest does not list (or the plugin's contract cannot carry) get an `unsupported`
+    /// result without reaching the plugin.
     pub async fn push_invoices(
         &self,
         ctx: &CallContext,
@@ -213,6 +340,7 @@ impl Plugin {
         let capable = |kind: InvoiceKind| match kind {
             InvoiceKind::Job => self.can("push-job-invoices"),
             InvoiceKind::Contract => self.can("push-contract-invoices"),
+            InvoiceKind::Order => self.can("push-orders"),
         };
         let mut slots: Vec<Option<PushResult>> = Vec::with_capacity(batch.len());
         let mut send = Vec::with_capacity(batch.len());
@@ -224,6 +352,7 @@ impl Plugin {
                 let op = match invoice.kind {
                     InvoiceKind::Job => "push-job-invoices",
                     InvoiceKind::Contract => "push-contract-invoices",
+                    InvoiceKind::Order => "push-orders",
                 };
                 slots.push(Some(PushResult {
                     key: invoice.key,
@@ -235,14 +364,40 @@ impl Plugin {
         let mut results = if send.is_empty() {
             Vec::new()
         } else {
-            self.call(ctx, "push-invoices", move |p, s| {
-                Box::pin(async move {
-                    p.ledgerlink_connector_connector()
-                        .call_push_invoices(s, &send)
-                        .await
-                })
-            })
-            .await?
+            match &self.pre {
+                Pre::Current(pre) => {
+                    let send: Vec<wit::Invoice> = send.into_iter().map(Into::into).collect();
+                    self.call(pre, ctx, "push-invoices", move |p, s| {
+                        Box::pin(async move {
+                            p.ledgerlink_connector_connector()
+                                .call_push_invoices(s, &send)
+                                .await
+                        })
+                    })
+                    .await?
+                    .into_iter()
+                    .map(PushResult::from)
+                    .collect()
+                }
+                Pre::V0_1(pre) => {
+                    // `capable` let no order through (0.1 manifests cannot list push-orders).
+                    let send: Vec<v01::Invoice> = send
+                        .into_iter()
+                        .filter_map(since_v0_1::convert::invoice_out)
+                        .collect();
+                    self.call(pre, ctx, "push-invoices", move |p, s| {
+                        Box::pin(async move {
+                            p.ledgerlink_connector_connector()
+                                .call_push_invoices(s, &send)
+                                .await
+                        })
+                    })
+                    .await?
+                    .into_iter()
+                    .map(PushResult::from)
+                    .collect()
+                }
+            }
         }
         .into_iter();
         if results.len() != sent {
@@ -273,25 +428,29 @@ impl Plugin {
         if !self.can("delete") {
             return Ok(Err(self.not_capable("delete")));
         }
-        self.call(ctx, "delete", move |p, s| {
-            Box::pin(async move {
-                p.ledgerlink_connector_connector()
-                    .call_delete(s, kind, &id)
-                    .await
+        Ok(each_version!(self, pre => {
+            let kind = kind.into();
+            self.call(pre, ctx, "delete", move |p, s| {
+                Box::pin(async move {
+                    p.ledgerlink_connector_connector()
+                        .call_delete(s, kind, &id)
+                        .await
+                })
             })
-        })
-        .await
+            .await?
+            .map_err(Into::into)
+        }))
     }
 
     /// Instantiate without calling anything; for the benchmarks.
     #[doc(hidden)]
     pub async fn instantiate_only(&self, ctx: &CallContext) -> Result<(), CallError> {
         let (mut store, _stderr) = new_store(&self.engine, &self.manifest.name, self.limits, ctx);
-        self.pre
-            .instantiate_async(&mut store)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.instantiate_error("instantiate", e))
+        match &self.pre {
+            Pre::Current(pre) => pre.instantiate_in(&mut store).await.map(|_| ()),
+            Pre::V0_1(pre) => pre.instantiate_in(&mut store).await.map(|_| ()),
+        }
+        .map_err(|e| self.instantiate_error("instantiate", e))
     }
 
     fn not_capable(&self, op: &str) -> ConnectorError {
@@ -312,15 +471,17 @@ impl Plugin {
         }
     }
 
-    /// Run one export in a fresh instance under the deadline and memory cap.
-    pub(crate) async fn call<R, F>(
+    /// Run one export in a fresh instance of `pre` under the deadline and memory cap.
+    pub(crate) async fn call<P, R, F>(
         &self,
+        pre: &P,
         ctx: &CallContext,
         op: &'static str,
         f: F,
     ) -> Result<R, CallError>
     where
-        F: for<'a> FnOnce(&'a PluginWorld, &'a mut Store<CallState>) -> CallFuture<'a, R>,
+        P: Instantiate,
+        F: for<'a> FnOnce(&'a P::World, &'a mut Store<CallState>) -> CallFuture<'a, R>,
     {
         // Whatever context the caller built, the plugin's own OAuth endpoints stay the host's.
         let mut ctx = ctx.clone();
@@ -328,7 +489,7 @@ impl Plugin {
             ctx.http = ctx.http.map(|h| h.with_reserved(self.reserved.clone()));
         }
         run_call(
-            &self.pre,
+            pre,
             &self.engine,
             &self.manifest.name,
             self.limits,
@@ -366,8 +527,8 @@ fn new_store(
 const OUTER_GRACE: Duration = Duration::from_millis(250);
 
 /// The body of every call; also used at load, before a [`Plugin`] exists, to read the manifest.
-pub(crate) async fn run_call<R, F>(
-    pre: &PluginPre<CallState>,
+pub(crate) async fn run_call<P, R, F>(
+    pre: &P,
     engine: &Engine,
     plugin: &str,
     limits: Limits,
@@ -376,7 +537,8 @@ pub(crate) async fn run_call<R, F>(
     f: F,
 ) -> Result<R, CallError>
 where
-    F: for<'a> FnOnce(&'a PluginWorld, &'a mut Store<CallState>) -> CallFuture<'a, R>,
+    P: Instantiate,
+    F: for<'a> FnOnce(&'a P::World, &'a mut Store<CallState>) -> CallFuture<'a, R>,
 {
     let (mut store, stderr) = new_store(engine, plugin, limits, ctx);
     let budget = store.data().budget.clone();
@@ -386,7 +548,7 @@ where
     let _enter = span.enter();
 
     let guarded = async {
-        let instance = pre.instantiate_async(&mut store).await?;
+        let instance = pre.instantiate_in(&mut store).await?;
         f(&instance, &mut store).await
     };
     // The epoch traps guest code that overruns; this outer timeout stops a call wherever

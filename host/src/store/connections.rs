@@ -170,6 +170,14 @@ impl ConnectionStore {
         })
     }
 
+    /// The database handle, for the other stores of the same process to share
+    /// ([`crate::store::sync_state::SyncState::from_shared`], [`crate::store::home::HomeStore::from_shared`]).
+    /// Every store locks it for one statement or one transaction at a time and never calls
+    /// another store while holding it.
+    pub fn shared_db(&self) -> Arc<Mutex<rusqlite::Connection>> {
+        Arc::clone(&self.db)
+    }
+
     fn with<T>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T, ConnectionError>,
@@ -484,13 +492,9 @@ fn validate_name(name: &str) -> Result<(), ConnectionError> {
     }
 }
 
-/// Append to the audit log (the same table runs are recorded in).
+/// Append to the audit log ([`super::audit`], the same table runs are recorded in).
 fn audit(db: &rusqlite::Connection, action: &str, detail: &str) -> Result<(), ConnectionError> {
-    db.execute(
-        "INSERT INTO audit_log (at, action, detail) VALUES (?1, ?2, ?3)",
-        params![unix(SystemTime::now()), action, detail],
-    )?;
-    Ok(())
+    Ok(super::audit::append(db, action, detail)?)
 }
 
 #[cfg(test)]

@@ -1,23 +1,31 @@
-//! The SQLite database in the data folder: opening it (WAL, busy timeout) and migrations.
-//!
-//! Migrations are code, applied in order and recorded in `PRAGMA user_version`, each in its
-//! own transaction, so a crash mid-migration leaves the previous schema intact.
+//! The SQLite database in the data folder: opening it (WAL, busy timeout, foreign keys) and
+//! bringing its schema up to date ([`super::migrations`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::Connection as Sqlite;
 
+use super::migrations;
+
 /// Why the database could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// Opening or migrating failed.
+    /// Opening failed.
     #[error("the ledgerlink database {path} could not be opened: {source}")]
     Open {
         /// The file.
         path: PathBuf,
         /// The cause.
         source: rusqlite::Error,
+    },
+    /// A schema migration failed; the schema is as it was before it.
+    #[error("the ledgerlink database {path} could not be brought up to date: {source}")]
+    Migrate {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: rusqlite_migration::Error,
     },
     /// A query failed.
     #[error("database error: {0}")]
@@ -44,37 +52,6 @@ pub enum DbError {
     },
 }
 
-/// Schema migrations, in order. Never edit a released one; append.
-const MIGRATIONS: &[&str] = &[
-    // 1: connections and their (non-secret) credential health.
-    "CREATE TABLE connections (
-        name                 TEXT PRIMARY KEY,
-        connector            TEXT NOT NULL,
-        settings             TEXT NOT NULL DEFAULT '{}',
-        routes               TEXT NOT NULL DEFAULT '{}',
-        status               TEXT NOT NULL DEFAULT 'not-connected',
-        status_message       TEXT,
-        access_expires_at    INTEGER,
-        refresh_expires_at   INTEGER,
-        last_refresh_at      INTEGER,
-        last_refresh_outcome TEXT,
-        created_at           INTEGER NOT NULL,
-        updated_at           INTEGER NOT NULL
-    ) STRICT;",
-    // 2: the sync engine: id map, plans, runs and their items, outbox, audit log.
-    super::sync_state::MIGRATION,
-    // 3: the home book: Tracker Pro's customers, jobs, contracts and contract invoices.
-    super::home::MIGRATION,
-    // 4: delta watermarks: where the last complete pull of an entity began.
-    super::sync_state::WATERMARKS,
-    // 5: what the host knows of each target (customers for matching, document numbers)
-    // and the review items customer matching raised.
-    super::directory::MIGRATION,
-    // 6: plugin components by SHA-256 (the manifest cache), the current installed version of
-    // each plugin, and the component each connection is pinned to.
-    super::plugins::MIGRATION,
-];
-
 /// Open (creating and migrating) the database at `path`.
 pub fn open(path: &Path) -> Result<Sqlite, DbError> {
     if let Some(dir) = path.parent() {
@@ -97,32 +74,13 @@ pub fn open(path: &Path) -> Result<Sqlite, DbError> {
         .map_err(open_err)?;
     db.pragma_update(None, "foreign_keys", "ON")
         .map_err(open_err)?;
-    migrate(&mut db, path)?;
+    migrations::run(&mut db, path)?;
+    // Every transaction takes the write lock when it begins. A deferred one that read and
+    // then writes fails at once ("database is locked", no busy wait) when another process
+    // wrote in between, as a second `ledgerlink serve` or a CLI command on the same data
+    // folder does; an immediate one waits its turn under the busy timeout instead.
+    db.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     Ok(db)
-}
-
-fn migrate(db: &mut Sqlite, path: &Path) -> Result<(), DbError> {
-    let known = MIGRATIONS.len() as i64;
-    loop {
-        let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > known {
-            return Err(DbError::TooNew {
-                path: path.to_path_buf(),
-                found: version,
-                known,
-            });
-        }
-        let Some(sql) = usize::try_from(version)
-            .ok()
-            .and_then(|v| MIGRATIONS.get(v))
-        else {
-            return Ok(());
-        };
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version + 1)?;
-        tx.commit()?;
-    }
 }
 
 #[cfg(test)]
@@ -138,7 +96,7 @@ mod tests {
         let v: i64 = db
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .expect("version");
-        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert_eq!(v, migrations::LATEST);
         let mode: String = db
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .expect("mode");
@@ -152,7 +110,7 @@ mod tests {
         {
             // A database as ledgerlink left it before components were recorded.
             let db = Sqlite::open(&path).expect("open");
-            for sql in &MIGRATIONS[..5] {
+            for sql in &migrations::STEPS[..5] {
                 db.execute_batch(sql).expect("old migration");
             }
             db.pragma_update(None, "user_version", 5).expect("version");
@@ -182,7 +140,7 @@ mod tests {
             format!(
                 "the database {} has schema version 99, newer than this ledgerlink understands ({}); upgrade ledgerlink",
                 path.display(),
-                MIGRATIONS.len()
+                migrations::LATEST
             )
         );
     }

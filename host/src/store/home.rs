@@ -1,6 +1,6 @@
 //! The home book's tables: every SQL statement that reads or writes Tracker Pro's records.
 //!
-//! Tables ([`MIGRATION`], number 3 in [`super::db`]): `home_customers`, `home_jobs` + `home_job_lines`,
+//! Tables (migration 3, [`super::migrations`]): `home_customers`, `home_jobs` + `home_job_lines`,
 //! `home_contracts`, `home_contract_invoices` + `home_contract_invoice_lines`. Lines are
 //! rows (ordered by `position`), not JSON, so SQL can reach them. Decimals are TEXT as
 //! written (scale kept), dates and timestamps TEXT, flags 0/1. Every record row carries
@@ -14,21 +14,23 @@
 //! The `write_*` and `read_*` functions take any [`Connection`] (a transaction derefs to
 //! one), so the sync engine can include home-book writes in its own transactions.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use rusqlite::{Connection, params};
-use serde::Serialize;
 
-mod read;
-mod schema;
+pub(crate) mod read;
 mod write;
 
-pub use read::{read_contract_invoices, read_contracts, read_customers, read_jobs, read_known_ids};
-pub use schema::MIGRATION;
+pub use read::{
+    each_job, read_contract_invoices, read_contracts, read_customers, read_jobs, read_known_ids,
+};
 pub use write::{write_contract, write_contract_invoice, write_customer, write_job};
+
+// The home book's own data types that this store's API returns, named here for its callers.
+pub use crate::home::changes::{Change, ChangeCounts, ImportCounts};
+pub use crate::home::import::{KnownIds, NumberHolder};
 
 use super::connections::unix;
 use super::db::{self, DbError};
@@ -61,78 +63,16 @@ impl From<rusqlite::Error> for HomeStoreError {
     }
 }
 
-/// The ids other records may refer to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KnownIds {
-    /// Customer ids.
-    pub customers: HashSet<String>,
-    /// Contract ids.
-    pub contracts: HashSet<String>,
-    /// Invoice numbers already used by jobs and contract invoices (one numbering space,
-    /// see `docs/home-format.md`): the number as written → which record holds it.
-    pub invoice_numbers: Vec<NumberHolder>,
+/// A database error or the caller's own, from a walk over the book ([`HomeStore::each_job`]).
+enum Either<E> {
+    Db(rusqlite::Error),
+    Caller(E),
 }
 
-/// A document that holds an invoice number in the home book.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NumberHolder {
-    /// The number as written.
-    pub number: String,
-    /// `"job"` or `"contract invoice"`.
-    pub kind: &'static str,
-    /// The record's id.
-    pub id: String,
-}
-
-/// What writing one record did to its content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Change {
-    /// It was not in the book.
-    Added,
-    /// Its content (fingerprint) changed.
-    Changed,
-    /// Same content; flags and `updated_at` were still taken from the new record.
-    Unchanged,
-}
-
-/// Per-kind counts of an import.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ChangeCounts {
-    /// New records.
-    pub added: usize,
-    /// Records whose content changed.
-    pub changed: usize,
-    /// Records whose content stayed the same.
-    pub unchanged: usize,
-}
-
-impl ChangeCounts {
-    fn count(&mut self, c: Change) {
-        match c {
-            Change::Added => self.added += 1,
-            Change::Changed => self.changed += 1,
-            Change::Unchanged => self.unchanged += 1,
-        }
+impl<E> From<rusqlite::Error> for Either<E> {
+    fn from(e: rusqlite::Error) -> Self {
+        Either::Db(e)
     }
-
-    /// Records written.
-    pub fn total(&self) -> usize {
-        self.added + self.changed + self.unchanged
-    }
-}
-
-/// What an import wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ImportCounts {
-    /// Customers.
-    pub customers: ChangeCounts,
-    /// Jobs.
-    pub jobs: ChangeCounts,
-    /// Service contracts.
-    pub contracts: ChangeCounts,
-    /// Contract invoices.
-    pub contract_invoices: ChangeCounts,
 }
 
 /// The home book in the database. Cheap to clone; safe to share between threads.
@@ -224,6 +164,27 @@ impl HomeStore {
     /// Every job with its lines, by id.
     pub fn jobs(&self) -> Result<Vec<HomeJob>, HomeStoreError> {
         self.with(|db| Ok(read_jobs(db, None)?))
+    }
+
+    /// Every job with its lines, by id, handed to `f` one at a time (the book is never held
+    /// whole). The database is locked until the last job: `f` must not call a store.
+    pub fn each_job<E: From<HomeStoreError>>(
+        &self,
+        f: impl FnMut(HomeJob) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // One read transaction: the jobs and their lines are read from the same snapshot.
+        let tx = guard.transaction().map_err(HomeStoreError::from)?;
+        let mut f = f;
+        each_job(&tx, |job| f(job).map_err(Either::Caller)).map_err(|e| match e {
+            Either::Db(e) => E::from(HomeStoreError::from(e)),
+            Either::Caller(e) => e,
+        })?;
+        tx.commit().map_err(HomeStoreError::from)?;
+        Ok(())
     }
 
     /// One job.
@@ -352,13 +313,15 @@ impl Lines {
 }
 
 const LINE_COLUMNS: &str = "description, quantity, unit_price, discount_percent, amount, item_code, \
-                            account_code, tax_code, tax_amount";
+                            account_code, tax_code, tax_amount, tax_rate";
 
 const BODY_COLUMNS: &str =
-    "invoice_date, due_date, currency, tax_mode, subtotal, tax_total, total, memo";
+    "invoice_date, due_date, currency, tax_mode, subtotal, tax_total, total, memo, amount_paid";
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
     use crate::home::test_book::sample_book;
 
@@ -388,6 +351,39 @@ mod tests {
             store.known_ids().expect("ids").contracts,
             HashSet::from(["TP-CON-77".to_owned()])
         );
+    }
+
+    #[test]
+    fn jobs_read_one_at_a_time_are_the_jobs_read_whole() {
+        let (_tmp, store) = store();
+        let book = sample_book();
+        store.import(&book).expect("imports");
+        let mut walked = Vec::new();
+        store
+            .each_job(|job| {
+                walked.push(job);
+                Ok::<(), HomeStoreError>(())
+            })
+            .expect("walks");
+        assert_eq!(walked, store.jobs().expect("reads"));
+        assert_eq!(walked, book.jobs);
+        assert!(
+            walked.iter().any(|j| j.body.lines.len() > 1),
+            "lines are read"
+        );
+        // The caller's error stops the walk and comes back as it was.
+        let mut seen = 0;
+        let err = store
+            .each_job(|job| {
+                seen += 1;
+                Err(HomeStoreError::NotFound {
+                    kind: RecordKind::Job,
+                    id: job.id,
+                })
+            })
+            .expect_err("stops");
+        assert_eq!(seen, 1);
+        assert!(matches!(err, HomeStoreError::NotFound { .. }), "{err}");
     }
 
     #[test]

@@ -9,16 +9,31 @@
 //!   installed, by content, so replacing a file in `plugins/` changes no connection;
 //! - `cache/components/`: compiled plugins, keyed by content hash and wasmtime version;
 //! - `connections/<name>/files/`: each connection's own folder (the `files` import);
-//! - `ledgerlink.db`: the SQLite database ([`db`]): connections ([`connections`]);
+//! - `ledgerlink.db`: the SQLite database ([`db`] opens it, [`migrations`] holds every
+//!   schema step): connections ([`connections`]) and their plugin components ([`plugins`]);
+//!   the home book ([`home`]); the sync engine's state through the [`sync_state::SyncState`]
+//!   handle, one module per concern — [`id_map`], [`plans`], [`runs`], [`outbox`],
+//!   [`watermarks`], [`audit`], [`directory`] (what is known of each target) and
+//!   [`reviews`] (customer review items);
 //! - `locks/`: cross-process lock files (one per connection, for token refresh);
 //! - `vault/`: the encrypted file vault, when the OS keychain is not used.
 
+pub mod accounts;
+pub mod audit;
 pub mod connections;
 pub mod db;
 pub mod directory;
 pub mod home;
+pub mod id_map;
+pub mod jobs;
+pub mod migrations;
+pub mod outbox;
+pub mod plans;
 pub mod plugins;
+pub mod reviews;
+pub mod runs;
 pub mod sync_state;
+pub mod watermarks;
 
 use std::path::{Path, PathBuf};
 

@@ -10,8 +10,9 @@
 //!   connection gets. Installing another version changes this row only; connections stay
 //!   pinned to their own component (`connections.component_sha256`) until upgraded.
 //!
-//! The component bytes themselves are files in the data folder's content-addressed store
-//! (`DataDir::component`), not rows here.
+//! Both tables, and the pin's columns of `connections`, are migration 6. The component bytes
+//! themselves are files in the data folder's content-addressed store (`DataDir::component`),
+//! not rows here.
 
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -19,29 +20,8 @@ use std::time::SystemTime;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::audit;
 use super::connections::{ConnectionError, unix};
-
-/// Migration 6: the component registry and each connection's pinned component.
-pub const MIGRATION: &str = "
-    CREATE TABLE plugin_components (
-        sha256      TEXT PRIMARY KEY,
-        origin      TEXT NOT NULL,
-        source      TEXT NOT NULL,
-        size        INTEGER NOT NULL,
-        name        TEXT NOT NULL,
-        facts       TEXT,
-        problem_kind TEXT,
-        problem     TEXT,
-        recorded_at INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE installed_plugins (
-        name         TEXT PRIMARY KEY,
-        sha256       TEXT NOT NULL REFERENCES plugin_components(sha256),
-        installed_at INTEGER NOT NULL
-    ) STRICT;
-    ALTER TABLE connections ADD COLUMN component_sha256 TEXT;
-    ALTER TABLE connections ADD COLUMN component_facts TEXT;
-";
 
 /// The manifest facts that decide what a connection's credentials may reach and what it
 /// may do, as the host's own type (stored as JSON; never the contract's generated types).
@@ -306,12 +286,10 @@ impl PluginStore {
                      installed_at = excluded.installed_at",
                 params![name, sha256, now],
             )?;
-            db.execute(
-                "INSERT INTO audit_log (at, action, detail) VALUES (?1, 'plugin', ?2)",
-                params![
-                    now,
-                    format!("plugin {name} {version} installed (sha256 {sha256})")
-                ],
+            audit::append(
+                db,
+                "plugin",
+                &format!("plugin {name} {version} installed (sha256 {sha256})"),
             )?;
             Ok(())
         })

@@ -1,24 +1,15 @@
-//! Applying a plan: push the selected records through the connector, crash-safely.
-//!
-//! For each record: an outbox intent with a deterministic idempotency key is recorded
-//! before anything is sent; the result is settled (outbox + id map + run item) in one
-//! transaction. Intents left pending by an interrupted run are resolved first: the record
-//! is looked up in the target (`find-customers`), and only when it is not there is it sent
-//! again, so an interruption at any point neither duplicates a record nor forgets one.
-
-use sha2::{Digest, Sha256};
+//! Applying a customer plan: push the selected rows through the connector, crash-safely,
+//! through the one outbox ([`super::outbox`]: intent → send → check → settle; unknown
+//! outcomes resolved by reading the target before anything is sent again).
 
 use super::compare::Action;
-use super::fingerprint;
+use super::outbox::{Outbox, Outcome, Recovered};
 use super::plan::{Plan, Selection};
-use crate::runtime::bindings::{Customer, CustomerQuery, WriteAction, Written};
+use crate::model::Customer;
 use crate::runtime::{CallContext, CallError, Plugin};
-use crate::store::connections::unix;
-use crate::store::sync_state::{MapEntry, RunItem, SyncState, SyncStateError};
+use crate::store::sync_state::{RunItem, SyncState, SyncStateError};
 
-/// Records per push call: a multiple of every vendor batch size the first-party connectors
-/// use (Xero 50, QuickBooks 30), so a call splits into full vendor requests only.
-pub const BATCH: usize = 300;
+pub use super::outbox::BATCH;
 
 /// Why applying stopped.
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +61,18 @@ pub struct Summary {
     pub conflict: usize,
     /// Not sent: the target will not accept a change (paid, voided).
     pub locked: usize,
-    /// Recovered from an earlier interrupted run.
+    /// Sent, but the answer was lost: looked for in the target before anything is sent
+    /// again (the next run resolves them).
+    pub unknown: usize,
+    /// Resolved from an earlier interrupted run or lost answer: found in the target.
     pub recovered: usize,
+    /// Resolved from an earlier interrupted run or lost answer: not in the target, sent again.
+    pub resent: usize,
 }
 
 impl Summary {
-    fn count(&mut self, outcome: &str) {
+    /// Count one record's outcome word.
+    pub fn count(&mut self, outcome: &str) {
         match outcome {
             "created" | "would-create" => self.created += 1,
             "updated" | "would-update" => self.updated += 1,
@@ -83,42 +80,84 @@ impl Summary {
             "skipped" => self.skipped += 1,
             "review" => self.review += 1,
             "conflict" => self.conflict += 1,
+            "unknown" => self.unknown += 1,
+            "locked" => self.locked += 1,
             _ => self.failed += 1,
         }
     }
-}
 
-/// The idempotency key of sending `record` for `home_key` over `connection`: the same
-/// content for the same record always gets the same key.
-pub fn idempotency_key(
-    connection: &str,
-    entity: &str,
-    home_key: &str,
-    record: &Customer,
-) -> String {
-    let mut h = Sha256::new();
-    for part in [
-        connection,
-        entity,
-        home_key,
-        record.remote_id.as_deref().unwrap_or(""),
-        &fingerprint::customer(record),
-    ] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+    /// The run in one sentence, every count named, always in this order (scripts read it).
+    pub fn describe(&self, dry_run: bool) -> String {
+        let parts = [
+            format!("{} created", self.created),
+            format!("{} updated", self.updated),
+            format!("{} unchanged", self.unchanged),
+            format!("{} locked", self.locked),
+            format!("{} for review", self.review),
+            format!("{} in conflict", self.conflict),
+            format!("{} unknown", self.unknown),
+            format!("{} skipped", self.skipped),
+            format!("{} failed", self.failed),
+        ];
+        format!(
+            "Run {}{}: {}. `ledgerlink runs show {}` has every record.",
+            self.run_id,
+            if dry_run {
+                " (dry run: nothing was sent)"
+            } else {
+                ""
+            },
+            parts.join(", "),
+            self.run_id
+        )
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
 
-fn action_name(a: WriteAction) -> &'static str {
-    match a {
-        WriteAction::Created => "created",
-        WriteAction::Updated => "updated",
-        WriteAction::Unchanged => "unchanged",
+    /// What recovery did before the run, if anything.
+    pub fn recovery_note(&self) -> Option<String> {
+        (self.recovered + self.resent > 0).then(|| {
+            format!(
+                "First resolved {} write(s) whose outcome was not known (an interrupted run or a lost answer), by reading the target: {} already there, {} not there and sent again.",
+                self.recovered + self.resent,
+                self.recovered,
+                self.resent
+            )
+        })
+    }
+
+    /// Why the run did not complete, if it did not: records failed, in conflict or with an
+    /// unknown outcome.
+    pub fn trouble(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.failed > 0 {
+            parts.push(format!("{} record(s) failed", self.failed));
+        }
+        if self.conflict > 0 {
+            parts.push(format!("{} are in conflict", self.conflict));
+        }
+        if self.unknown > 0 {
+            parts.push(format!(
+                "{} have an unknown outcome (run the transfer again: they are looked up in the target before anything is sent again)",
+                self.unknown
+            ));
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "{}; see `ledgerlink runs show {}`",
+                parts.join(", "),
+                self.run_id
+            )
+        })
+    }
+
+    /// Add what recovery resolved to the counts.
+    pub fn add_recovered(&mut self, r: Recovered) {
+        self.recovered += r.found;
+        self.resent += r.resent;
     }
 }
 
-/// Apply the selected rows of a customer push plan.
+/// Apply the selected rows of a customer push plan. The plan is taken whole so that its
+/// records are moved into the outbox, not copied (a plan can hold 100,000 customers).
 // The plan, the selection and the run's switches are each what a caller decides; a struct
 // bundling them would only move the list.
 #[allow(clippy::too_many_arguments)]
@@ -127,16 +166,18 @@ pub async fn push_customers(
     plugin: &Plugin,
     ctx: &CallContext,
     plan_id: i64,
-    plan: &Plan,
+    plan: Plan,
     selection: &Selection,
     dry_run: bool,
     progress: &dyn super::progress::Progress,
 ) -> Result<Summary, ApplyError> {
-    let connection = plan.connection.as_str();
-    let entity = plan.entity.as_str();
+    let connection = plan.connection.clone();
+    let connection = connection.as_str();
+    let entity = plan.entity.clone();
+    let entity = entity.as_str();
     let mut summary = Summary::default();
     if !dry_run {
-        summary.recovered = recover_customers(state, plugin, ctx, connection).await?;
+        summary.add_recovered(recover_customers(state, plugin, ctx, connection).await?);
     }
     let run_id = state.start_run(Some(plan_id), connection, entity, "push", dry_run)?;
     summary.run_id = run_id;
@@ -166,22 +207,37 @@ async fn apply_rows(
     state: &SyncState,
     plugin: &Plugin,
     ctx: &CallContext,
-    plan: &Plan,
+    plan: Plan,
     selection: &Selection,
     dry_run: bool,
     progress: &dyn super::progress::Progress,
     run_id: i64,
     summary: &mut Summary,
 ) -> Result<(), ApplyError> {
-    let connection = plan.connection.as_str();
-    let entity = plan.entity.as_str();
-    let mut sending: Vec<(String, Customer)> = Vec::new();
-    for planned in &plan.items {
+    let Plan {
+        connection,
+        entity,
+        items: planned_items,
+        ..
+    } = plan;
+    let connection = connection.as_str();
+    let entity = entity.as_str();
+    let outbox = Outbox {
+        state,
+        plugin,
+        ctx,
+        connection,
+        entity,
+        run_id,
+    };
+    // The rows' items in plan order: decided now, or once the write's intent is recorded.
+    let mut rows: Vec<(RunItem, Option<&'static str>, String)> = Vec::new();
+    let mut to_send = Vec::new();
+    for planned in planned_items {
         let item = &planned.item;
         if !selection.includes(item) {
             continue;
         }
-        let home_key = item.home_key.clone().unwrap_or_default();
         let base = RunItem {
             home_key: item.home_key.clone(),
             remote_id: item.remote_id.clone(),
@@ -189,31 +245,41 @@ async fn apply_rows(
             outcome: String::new(),
             reason: String::new(),
         };
-        let (outcome, reason) = match (item.action, &planned.record) {
-            (Action::Unchanged, _) => ("unchanged", item.reason.clone()),
+        let (outcome, reason) = match (item.action, planned.record) {
+            (Action::Unchanged, _) => (Some("unchanged"), item.reason.clone()),
             (Action::Conflict, _) if !matches!(selection, Selection::Keys(_)) => {
-                ("skipped", format!("conflict: {}", item.reason))
+                (Some("skipped"), format!("conflict: {}", item.reason))
             }
-            (_, None) => ("skipped", "nothing to send for this row".to_owned()),
+            (_, None) => (Some("skipped"), "nothing to send for this row".to_owned()),
             (_, Some(record)) if dry_run => {
                 let what = if record.remote_id.is_some() {
                     "would-update"
                 } else {
                     "would-create"
                 };
-                (what, "dry run: nothing was sent".to_owned())
+                (Some(what), "dry run: nothing was sent".to_owned())
             }
             (_, Some(record)) => {
-                let key = idempotency_key(connection, entity, &home_key, record);
-                let mut record = record.clone();
-                record.idempotency_key = Some(key.clone());
-                let payload = serde_json::to_string(&record).unwrap_or_default();
-                if state.record_intent(run_id, connection, entity, &home_key, &key, &payload)? {
-                    sending.push((key, record));
+                to_send.push((record, None));
+                (None, String::new())
+            }
+        };
+        rows.push((base, outcome, reason));
+    }
+    // Every intent is recorded (in transactions of a batch) before anything is sent.
+    let mut queued = outbox.enqueue_all(to_send)?.into_iter();
+    let mut sending = Vec::new();
+    let mut items = Vec::new();
+    for (base, outcome, reason) in rows {
+        let (outcome, reason) = match outcome {
+            Some(outcome) => (outcome, reason),
+            None => match queued.next().flatten() {
+                Some(q) => {
+                    sending.push(q);
                     continue;
                 }
-                ("unchanged", "already sent by an earlier run".to_owned())
-            }
+                None => ("unchanged", "already sent by an earlier run".to_owned()),
+            },
         };
         let item = RunItem {
             outcome: outcome.to_owned(),
@@ -221,98 +287,32 @@ async fn apply_rows(
             ..base
         };
         summary.count(&item.outcome);
-        state.record_item(run_id, &item)?;
+        items.push(item);
     }
+    state.record_items(run_id, &items)?;
+    drop(items);
 
     progress.begin("sending customers", sending.len() as u64);
-    for chunk in sending.chunks(BATCH) {
-        // Let the run budget's timer be looked at between batches.
-        tokio::task::yield_now().await;
-        let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
-        let results = plugin.push_customers(ctx, batch).await?;
-        let mut checked = super::results::check(
-            &plugin.manifest().name,
-            chunk
-                .iter()
-                .map(|(_, c)| (c.key.as_str(), c.remote_id.as_deref())),
-            results,
-            |id| state.linked_home_key(connection, entity, id).ok().flatten(),
-        );
-        for (key, record) in chunk {
-            let result = super::results::take(&mut checked, &plugin.manifest().name, &record.key);
-            let outcome = settle(state, run_id, connection, entity, key, record, result)?;
-            summary.count(&outcome);
-        }
-        progress.advance(chunk.len() as u64);
-    }
+    outbox
+        .deliver(&sending, "", progress, |_, outcome: &Outcome| {
+            summary.count(outcome.word());
+            Ok(())
+        })
+        .await?;
     progress.finish();
     Ok(())
 }
 
-fn settle(
-    state: &SyncState,
-    run_id: i64,
-    connection: &str,
-    entity: &str,
-    key: &str,
-    record: &Customer,
-    result: Result<Written, super::results::Refusal>,
-) -> Result<String, ApplyError> {
-    let base = RunItem {
-        home_key: Some(record.key.clone()),
-        remote_id: record.remote_id.clone(),
-        name: record.name.clone(),
-        outcome: String::new(),
-        reason: String::new(),
-    };
-    match result {
-        Ok(written) => {
-            let fp = fingerprint::customer(record);
-            let entry = MapEntry {
-                home_key: record.key.clone(),
-                remote_id: written.remote_id.clone(),
-                home_fingerprint: fp.clone(),
-                // The target now holds what was sent.
-                remote_fingerprint: fp,
-                synced_at: unix(std::time::SystemTime::now()),
-            };
-            let outcome = action_name(written.action).to_owned();
-            let item = RunItem {
-                remote_id: Some(written.remote_id),
-                outcome: outcome.clone(),
-                reason: String::new(),
-                ..base
-            };
-            state.settle(run_id, connection, entity, key, &entry, &item)?;
-            Ok(outcome)
-        }
-        Err(refusal) => {
-            let item = RunItem {
-                outcome: refusal.outcome().to_owned(),
-                reason: refusal.reason,
-                ..base
-            };
-            state.fail_intent(run_id, key, &item)?;
-            Ok(item.outcome)
-        }
-    }
-}
-
-/// Resolve intents an interrupted run left pending: found in the target → settled with
-/// that id; not found → sent again. Returns how many were resolved.
+/// Resolve the customer writes whose outcome is not known (left pending by an interrupted
+/// run, or whose answer was lost): found in the target → settled with that id; not found →
+/// sent again.
 pub(crate) async fn recover_customers(
     state: &SyncState,
     plugin: &Plugin,
     ctx: &CallContext,
     connection: &str,
-) -> Result<usize, ApplyError> {
-    let pending = state.pending(connection, "customers")?;
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let run_id = state.start_run(None, connection, "customers", "recover", false)?;
-    let outcome = recover_customer_intents(state, plugin, ctx, connection, run_id, pending).await;
-    ended(state, run_id, outcome)
+) -> Result<Recovered, ApplyError> {
+    super::outbox::recover::<Customer>(state, plugin, ctx, connection, "customers").await
 }
 
 /// `work` within the connection's run budget (setting `run-budget-seconds`).
@@ -343,86 +343,4 @@ pub(crate) fn ended<T>(
             Err(e)
         }
     }
-}
-
-async fn recover_customer_intents(
-    state: &SyncState,
-    plugin: &Plugin,
-    ctx: &CallContext,
-    connection: &str,
-    run_id: i64,
-    pending: Vec<crate::store::sync_state::Intent>,
-) -> Result<usize, ApplyError> {
-    let mut resolved = 0;
-    for intent in &pending {
-        state.mark_interrupted(intent.run_id)?;
-    }
-    for intent in pending {
-        let record: Customer = serde_json::from_str(&intent.payload).map_err(|e| {
-            ApplyError::Recovery(format!(
-                "the pending write {} cannot be read back: {e}",
-                intent.idempotency_key
-            ))
-        })?;
-        let already = match &record.remote_id {
-            // An update: sending it again is harmless (same content).
-            Some(_) => None,
-            None => {
-                let query = CustomerQuery {
-                    name: Some(record.name.clone()),
-                    email: None,
-                    tax_number: None,
-                };
-                let found = plugin.find_customers(ctx, query).await?.map_err(|e| {
-                    ApplyError::Recovery(format!(
-                        "cannot tell whether {} was created before the interruption: {}",
-                        record.name,
-                        e.describe()
-                    ))
-                })?;
-                let same: Vec<_> = found
-                    .into_iter()
-                    .filter(|c| fingerprint::customer(c) == fingerprint::customer(&record))
-                    .collect();
-                match same.as_slice() {
-                    [one] => one.remote_id.clone(),
-                    _ => None,
-                }
-            }
-        };
-        let result = match already {
-            Some(remote_id) => Ok(Written {
-                remote_id,
-                version: None,
-                action: WriteAction::Created,
-            }),
-            None => {
-                let results = plugin.push_customers(ctx, vec![record.clone()]).await?;
-                let name = &plugin.manifest().name;
-                let mut checked = super::results::check(
-                    name,
-                    std::iter::once((record.key.as_str(), record.remote_id.as_deref())),
-                    results,
-                    |id| {
-                        state
-                            .linked_home_key(connection, "customers", id)
-                            .ok()
-                            .flatten()
-                    },
-                );
-                super::results::take(&mut checked, name, &record.key)
-            }
-        };
-        settle(
-            state,
-            run_id,
-            connection,
-            "customers",
-            &intent.idempotency_key,
-            &record,
-            result,
-        )?;
-        resolved += 1;
-    }
-    Ok(resolved)
 }

@@ -11,11 +11,13 @@
 //! "Changed since the last sync" compares content fingerprints with those the id map
 //! recorded when the record was last synced.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::diff::{self, FieldDiff};
-use super::fingerprint;
-use crate::runtime::bindings::Customer;
+use crate::model::Customer;
+use crate::model::fingerprint;
 
 /// Which way a transfer goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,23 +74,85 @@ pub struct Item {
     pub diffs: Vec<FieldDiff>,
 }
 
+/// The three identities matching compares (`same_identity`), as index keys: the name (trimmed, any
+/// ASCII case), the e-mail (trimmed, lower case) and the tax number (without spaces and
+/// dashes).
+fn name_key(c: &Customer) -> String {
+    c.name.trim().to_ascii_lowercase()
+}
+fn email_key(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+fn tax_key(tax: &str) -> String {
+    tax.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// Whether `a` (the sending side) and `b` are the same customer: the same name, or the same
+/// e-mail or tax number given on `a`. The rule [`Unlinked::matches`] answers from indexes
+/// (kept as the reference its test checks the indexes against).
+#[cfg(test)]
 fn same_identity(a: &Customer, b: &Customer) -> bool {
     let eq = |x: &Option<String>, y: &Option<String>, norm: fn(&str) -> String| match (x, y) {
         (Some(x), Some(y)) => !x.trim().is_empty() && norm(x) == norm(y),
         _ => false,
     };
-    a.name.trim().eq_ignore_ascii_case(b.name.trim())
-        || eq(&a.email, &b.email, |s| s.trim().to_ascii_lowercase())
-        || eq(&a.tax_number, &b.tax_number, |s| {
-            s.chars()
-                .filter(|c| !c.is_whitespace() && *c != '-')
-                .collect()
-        })
+    name_key(a) == name_key(b)
+        || eq(&a.email, &b.email, email_key)
+        || eq(&a.tax_number, &b.tax_number, tax_key)
+}
+
+/// The receiving side's records not linked to anything, indexed by each identity (their
+/// positions, in order), so matching a sending record costs three lookups, not a scan.
+#[derive(Default)]
+struct Unlinked {
+    by_name: HashMap<String, Vec<usize>>,
+    by_email: HashMap<String, Vec<usize>>,
+    by_tax: HashMap<String, Vec<usize>>,
+}
+
+impl Unlinked {
+    fn new<'a>(records: impl Iterator<Item = (usize, &'a Customer)>) -> Self {
+        let mut index = Unlinked::default();
+        for (i, c) in records {
+            index.by_name.entry(name_key(c)).or_default().push(i);
+            if let Some(e) = &c.email {
+                index.by_email.entry(email_key(e)).or_default().push(i);
+            }
+            if let Some(t) = &c.tax_number {
+                index.by_tax.entry(tax_key(t)).or_default().push(i);
+            }
+        }
+        index
+    }
+
+    /// Positions of the records `same_identity` matches with `record`, in order.
+    fn matches(&self, record: &Customer) -> Vec<usize> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.trim().is_empty())
+        }
+        let mut found: Vec<usize> = Vec::new();
+        let mut add = |hits: Option<&Vec<usize>>| found.extend(hits.into_iter().flatten());
+        add(self.by_name.get(&name_key(record)));
+        if let Some(e) = given(&record.email) {
+            add(self.by_email.get(&email_key(e)));
+        }
+        if let Some(t) = given(&record.tax_number) {
+            add(self.by_tax.get(&tax_key(t)));
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
 }
 
 /// Compare customers. `home` are the eligible home customers (key = home key), `remote`
 /// everything pulled from the target (remote_id set), `links` the id map for this
 /// connection.
+///
+/// Linear in the records: links, partners and match candidates are looked up in indexes
+/// built once (the first of several entries wins, as a scan in order would find it).
 pub fn customers(
     home: &[Customer],
     remote: &[Customer],
@@ -99,25 +163,49 @@ pub fn customers(
         Direction::Push => (home, remote),
         Direction::Pull => (remote, home),
     };
-    let side_key = |c: &Customer, sending: bool| -> Option<String> {
+    let mut by_home_key: HashMap<&str, &Link> = HashMap::with_capacity(links.len());
+    let mut by_remote_id: HashMap<&str, &Link> = HashMap::with_capacity(links.len());
+    for l in links {
+        by_home_key.entry(l.home_key.as_str()).or_insert(l);
+        by_remote_id.entry(l.remote_id.as_str()).or_insert(l);
+    }
+    fn home_key_of(c: &Customer) -> Option<&str> {
+        Some(c.key.as_str())
+    }
+    fn remote_id_of(c: &Customer) -> Option<&str> {
+        c.remote_id.as_deref()
+    }
+    // The sending side's link is by its own key; the receiving side's by the other.
+    let link_of = |c: &Customer, sending: bool| -> Option<&Link> {
         match (direction, sending) {
-            (Direction::Push, true) | (Direction::Pull, false) => Some(c.key.clone()),
-            _ => c.remote_id.clone(),
+            (Direction::Push, true) | (Direction::Pull, false) => {
+                home_key_of(c).and_then(|k| by_home_key.get(k).copied())
+            }
+            _ => remote_id_of(c).and_then(|k| by_remote_id.get(k).copied()),
         }
     };
-    let link_of = |c: &Customer, sending: bool| {
-        let k = side_key(c, sending)?;
-        links.iter().find(|l| match (direction, sending) {
-            (Direction::Push, true) | (Direction::Pull, false) => l.home_key == k,
-            _ => l.remote_id == k,
-        })
-    };
+    let mut receiving: HashMap<&str, &Customer> = HashMap::with_capacity(to.len());
+    for c in to {
+        let id = match direction {
+            Direction::Push => remote_id_of(c),
+            Direction::Pull => home_key_of(c),
+        };
+        if let Some(id) = id {
+            receiving.entry(id).or_insert(c);
+        }
+    }
     let partner_of = |l: &Link| {
-        to.iter().find(|c| match direction {
-            Direction::Push => c.remote_id.as_deref() == Some(l.remote_id.as_str()),
-            Direction::Pull => c.key == l.home_key,
-        })
+        let id = match direction {
+            Direction::Push => l.remote_id.as_str(),
+            Direction::Pull => l.home_key.as_str(),
+        };
+        receiving.get(id).copied()
     };
+    let unlinked = Unlinked::new(
+        to.iter()
+            .enumerate()
+            .filter(|(_, o)| link_of(o, false).is_none()),
+    );
 
     let mut items = Vec::new();
     for record in from {
@@ -178,10 +266,10 @@ pub fn customers(
         } else {
             // Not linked yet: look for the same customer on the other side, among the
             // records that are not linked to something else.
-            let candidates: Vec<&Customer> = to
-                .iter()
-                .filter(|o| link_of(o, false).is_none())
-                .filter(|o| same_identity(record, o))
+            let candidates: Vec<&Customer> = unlinked
+                .matches(record)
+                .into_iter()
+                .map(|i| &to[i])
                 .collect();
             match candidates.as_slice() {
                 [] => {
@@ -226,7 +314,7 @@ pub fn customers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::fingerprint::tests::customer_named;
+    use crate::model::fingerprint::tests::customer_named;
 
     fn home(key: &str, name: &str) -> Customer {
         Customer {
@@ -327,6 +415,34 @@ mod tests {
             items[0].reason,
             "matches 2 records on the receiving side (C-9, C-10); choose one by hand"
         );
+    }
+
+    #[test]
+    fn the_indexes_match_exactly_what_the_rule_matches() {
+        let mut records = Vec::new();
+        for (i, (name, email, tax)) in [
+            ("Acme", Some("a@acme.example"), Some("12-345")),
+            (" ACME ", None, None),
+            ("Other", Some(" A@ACME.example "), None),
+            ("Third", Some(""), Some("12 345")),
+            ("Fourth", Some("  "), Some("-")),
+            ("Fifth", None, Some("--")),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut c = remote(&format!("C-{i}"), name);
+            c.email = email.map(str::to_owned);
+            c.tax_number = tax.map(str::to_owned);
+            records.push(c);
+        }
+        let index = Unlinked::new(records.iter().enumerate());
+        for probe in &records {
+            let by_rule: Vec<usize> = (0..records.len())
+                .filter(|&i| same_identity(probe, &records[i]))
+                .collect();
+            assert_eq!(index.matches(probe), by_rule, "{probe:?}");
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Customer transfers end to end: pull the target's side, compare with the home side and
 //! the id map, store the plan.
 
+use std::collections::HashMap;
+
 use super::compare::{self, Action, Direction, Link};
 use super::inspect::Refused;
 use super::plan::{Plan, PlannedItem};
-use crate::runtime::bindings::{ConnectorError, Customer};
+use crate::model::{ConnectorError, Customer};
 use crate::runtime::{CallContext, CallError, Plugin};
 use crate::store::sync_state::{SyncState, SyncStateError};
 
@@ -62,14 +64,14 @@ pub async fn pull_checked(
     Ok(super::paging::customers(plugin, ctx, since).await?)
 }
 
-/// Compare `home` (the eligible home customers) with the target over `connection`, store
+/// Compare `home` (the eligible home customers, taken whole: the plan's rows carry them) with the target over `connection`, store
 /// the plan, and return its id and contents.
 pub async fn compare_and_plan(
     state: &SyncState,
     plugin: &Plugin,
     ctx: &CallContext,
     connection: &str,
-    home: &[Customer],
+    home: Vec<Customer>,
     direction: Direction,
 ) -> Result<(i64, Plan), CompareError> {
     compare_and_plan_since(state, plugin, ctx, connection, home, direction, None).await
@@ -82,7 +84,7 @@ pub async fn compare_and_plan_since(
     plugin: &Plugin,
     ctx: &CallContext,
     connection: &str,
-    home: &[Customer],
+    home: Vec<Customer>,
     direction: Direction,
     since: Option<String>,
 ) -> Result<(i64, Plan), CompareError> {
@@ -97,8 +99,13 @@ pub async fn compare_and_plan_since(
     };
     let budget = super::run_budget::from_settings(&ctx.settings)
         .map_err(|e| CompareError::Pull(super::paging::PullError::Setting(e)))?;
-    let (remote, refused) =
-        super::run_budget::within(budget, pull_checked(plugin, ctx, since.clone())).await?;
+    // A push compares the customers due, and only those: with none due there is nothing
+    // to compare, so the target is not read.
+    let (remote, refused) = if direction == Direction::Push && home.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        super::run_budget::within(budget, pull_checked(plugin, ctx, since.clone())).await?
+    };
     let links: Vec<Link> = state
         .id_map(connection, "customers")?
         .into_iter()
@@ -109,36 +116,68 @@ pub async fn compare_and_plan_since(
             remote_fingerprint: e.remote_fingerprint,
         })
         .collect();
-    let items = compare::customers(home, &remote, &links, direction);
+    let items = compare::customers(&home, &remote, &links, direction);
+    drop(links);
+    // Each planned row carries its record: looked up by key, not by a scan per row, and
+    // moved out of `home` at its last use rather than copied (a first compare plans every
+    // customer in the book).
+    let carries = |action: Action| {
+        direction == Direction::Push
+            && matches!(action, Action::Add | Action::Update | Action::Conflict)
+    };
+    let mut home_index: HashMap<String, usize> = HashMap::with_capacity(home.len());
+    for (i, h) in home.iter().enumerate() {
+        home_index.entry(h.key.clone()).or_insert(i);
+    }
+    let mut uses = vec![0usize; home.len()];
+    for item in &items {
+        if let (true, Some(&i)) = (
+            carries(item.action),
+            item.home_key.as_deref().and_then(|k| home_index.get(k)),
+        ) {
+            uses[i] += 1;
+        }
+    }
+    let mut home: Vec<Option<Customer>> = home.into_iter().map(Some).collect();
+    let mut remote_by_id: HashMap<&str, &Customer> = HashMap::with_capacity(remote.len());
+    for c in &remote {
+        if let Some(id) = c.remote_id.as_deref() {
+            remote_by_id.entry(id).or_insert(c);
+        }
+    }
+    let remote_of =
+        |id: &Option<String>| id.as_deref().and_then(|id| remote_by_id.get(id).copied());
+    let can_delete = plugin.can("delete");
     let planned = items
         .into_iter()
         .map(|item| {
             let record = match (direction, item.action) {
-                (Direction::Push, Action::Add | Action::Update | Action::Conflict) => {
-                    item.home_key
-                        .as_ref()
-                        .and_then(|k| home.iter().find(|h| &h.key == k))
-                        .map(|h| {
-                            let mut r = h.clone();
-                            // Updates carry the target's id and concurrency token, so a stale
-                            // write is refused instead of applied.
-                            let target = item.remote_id.as_ref().and_then(|id| {
-                                remote.iter().find(|c| c.remote_id.as_ref() == Some(id))
-                            });
-                            r.remote_id = target.and_then(|t| t.remote_id.clone());
-                            r.version = target.and_then(|t| t.version.clone());
-                            r
-                        })
+                (Direction::Push, Action::Add | Action::Update | Action::Conflict) => item
+                    .home_key
+                    .as_deref()
+                    .and_then(|k| home_index.get(k).copied())
+                    .and_then(|i| {
+                        uses[i] -= 1;
+                        if uses[i] == 0 {
+                            home[i].take()
+                        } else {
+                            home[i].clone()
+                        }
+                    })
+                    .map(|mut r| {
+                        // Updates carry the target's id and concurrency token, so a stale
+                        // write is refused instead of applied.
+                        let target = remote_of(&item.remote_id);
+                        r.remote_id = target.and_then(|t| t.remote_id.clone());
+                        r.version = target.and_then(|t| t.version.clone());
+                        r
+                    }),
+                (Direction::Pull, Action::Add | Action::Update | Action::Conflict) => {
+                    remote_of(&item.remote_id).cloned()
                 }
-                (Direction::Pull, Action::Add | Action::Update | Action::Conflict) => item
-                    .remote_id
-                    .as_ref()
-                    .and_then(|id| remote.iter().find(|c| c.remote_id.as_ref() == Some(id)))
-                    .cloned(),
                 _ => None,
             };
-            let not_undoable =
-                super::plan::not_undoable(direction, item.action, plugin.can("delete"));
+            let not_undoable = super::plan::not_undoable(direction, item.action, can_delete);
             PlannedItem {
                 item,
                 record,
@@ -146,7 +185,9 @@ pub async fn compare_and_plan_since(
             }
         })
         .collect();
+    drop(home);
     let plan = Plan {
+        version: super::plan::PLAN_VERSION,
         connection: connection.to_owned(),
         entity: "customers".to_owned(),
         direction,
@@ -167,9 +208,21 @@ pub async fn compare_and_plan_since(
 /// Load a stored plan.
 pub fn load_plan(state: &SyncState, id: i64) -> Result<Plan, SyncStateError> {
     let (_, _, _, body) = state.plan(id)?;
-    serde_json::from_str(&body).map_err(|e| SyncStateError::Corrupt {
+    let plan: Plan = serde_json::from_str(&body).map_err(|e| SyncStateError::Corrupt {
         what: "plan",
         id,
         reason: e.to_string(),
-    })
+    })?;
+    if plan.version > super::plan::PLAN_VERSION {
+        return Err(SyncStateError::Corrupt {
+            what: "plan",
+            id,
+            reason: format!(
+                "it was made by a newer ledgerlink (plan version {}, this one reads up to {}); compare again to make a new one",
+                plan.version,
+                super::plan::PLAN_VERSION
+            ),
+        });
+    }
+    Ok(plan)
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::bindings::{Address, Customer};
+use crate::model::{Address, Customer};
 
 /// One field that differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,10 +96,7 @@ pub fn customers(home: &Customer, remote: &Customer) -> Vec<FieldDiff> {
 /// each line's fields (lines added or removed named as such), totals. `home` is the
 /// Tracker Pro side; `remote` the version it is compared with (what was sent last, or what
 /// the target holds).
-pub fn invoices(
-    home: &crate::runtime::bindings::Invoice,
-    remote: &crate::runtime::bindings::Invoice,
-) -> Vec<FieldDiff> {
+pub fn invoices(home: &crate::model::Invoice, remote: &crate::model::Invoice) -> Vec<FieldDiff> {
     let mut out = Vec::new();
     let mut field = |name: String, h: Option<&str>, r: Option<&str>| {
         if h != r {
@@ -150,6 +147,7 @@ pub fn invoices(
                     ("unit-price", Some(&h.unit_price), Some(&r.unit_price)),
                     ("amount", Some(&h.amount), Some(&r.amount)),
                     ("tax-amount", h.tax_amount.as_ref(), r.tax_amount.as_ref()),
+                    ("tax-rate", h.tax_rate.as_ref(), r.tax_rate.as_ref()),
                     (
                         "discount-percent",
                         h.discount_percent.as_ref(),
@@ -192,7 +190,7 @@ pub fn invoices(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::fingerprint::tests::customer_named;
+    use crate::model::fingerprint::tests::customer_named;
 
     #[test]
     fn lists_exactly_the_fields_that_differ() {

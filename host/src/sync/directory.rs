@@ -2,7 +2,7 @@
 //! its customers and documents at the connector's largest page, then deltas (`since` the
 //! last complete read, less a margin for clock differences) on later runs.
 
-use crate::runtime::bindings::{Customer, Invoice, InvoiceKind};
+use crate::model::{Customer, Invoice, InvoiceKind};
 use crate::runtime::{CallContext, Plugin};
 use crate::store::directory::{TargetCustomer, TargetDocument};
 use crate::store::sync_state::SyncState;

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::results::MAX_REMOTE_ID_BYTES;
-use crate::runtime::bindings::{Address, Customer, Invoice};
+use crate::model::{Address, Customer, Invoice};
 
 /// The longest text field a pulled record may hold.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -42,25 +42,49 @@ fn forbidden(c: char, multiline: bool) -> bool {
     bidi || (c.is_control() && !(multiline && (c == '\n' || c == '\t')))
 }
 
+/// What is wrong with one value, before it is told with its field's name: the name of a
+/// line's field is only formatted for a value that is refused.
+enum Fault {
+    TooLong(usize),
+    Control(char),
+    Decimal(String),
+}
+
+impl Fault {
+    fn at(self, field: String) -> (String, String) {
+        let reason = match self {
+            Fault::TooLong(len) => format!(
+                "{field} is {len} bytes, more than the {MAX_TEXT_BYTES} a pulled text may hold"
+            ),
+            Fault::Control(bad) => format!(
+                "{field} contains the control character U+{:04X}, which could disturb a terminal or reverse text; correct it in the target",
+                u32::from(bad)
+            ),
+            Fault::Decimal(e) => format!("{field}: {e}"),
+        };
+        (field, reason)
+    }
+}
+
+fn text_fault(value: &str, multiline: bool) -> Option<Fault> {
+    if value.len() > MAX_TEXT_BYTES {
+        return Some(Fault::TooLong(value.len()));
+    }
+    value
+        .chars()
+        .find(|c| forbidden(*c, multiline))
+        .map(Fault::Control)
+}
+
+fn decimal_fault(value: &str) -> Option<Fault> {
+    crate::home::validation::parse_decimal(value)
+        .err()
+        .map(Fault::Decimal)
+}
+
 /// Why `value` of `field` is refused, if it is.
 fn text(field: &str, value: &str, multiline: bool) -> Option<(String, String)> {
-    if value.len() > MAX_TEXT_BYTES {
-        return Some((
-            field.to_owned(),
-            format!(
-                "{field} is {} bytes, more than the {MAX_TEXT_BYTES} a pulled text may hold",
-                value.len()
-            ),
-        ));
-    }
-    let bad = value.chars().find(|c| forbidden(*c, multiline))?;
-    Some((
-        field.to_owned(),
-        format!(
-            "{field} contains the control character U+{:04X}, which could disturb a terminal or reverse text; correct it in the target",
-            u32::from(bad)
-        ),
-    ))
+    text_fault(value, multiline).map(|f| f.at(field.to_owned()))
 }
 
 fn opt(field: &str, value: &Option<String>, multiline: bool) -> Option<(String, String)> {
@@ -68,9 +92,7 @@ fn opt(field: &str, value: &Option<String>, multiline: bool) -> Option<(String, 
 }
 
 fn decimal(field: &str, value: &str) -> Option<(String, String)> {
-    crate::home::validation::parse_decimal(value)
-        .err()
-        .map(|e| (field.to_owned(), format!("{field}: {e}")))
+    decimal_fault(value).map(|f| f.at(field.to_owned()))
 }
 
 fn address(prefix: &str, a: &Option<Address>) -> Option<(String, String)> {
@@ -84,7 +106,11 @@ fn address(prefix: &str, a: &Option<Address>) -> Option<(String, String)> {
         ("country", &a.country),
     ]
     .into_iter()
-    .find_map(|(name, v)| opt(&format!("{prefix}.{name}"), v, false))
+    .find_map(|(name, v)| {
+        v.as_deref()
+            .and_then(|v| text_fault(v, false))
+            .map(|f| f.at(format!("{prefix}.{name}")))
+    })
 }
 
 fn id(value: Option<&str>) -> Option<(String, String)> {
@@ -154,31 +180,39 @@ impl Pulled for Invoice {
             .or_else(|| opt("memo", &self.memo, true))
             .or_else(|| opt("version", &self.version, false))
             .or_else(|| opt("updated-at", &self.updated_at, false))
+            .or_else(|| opt("locked", &self.locked, false))
             .or_else(|| decimal("subtotal", &self.subtotal))
             .or_else(|| decimal("tax-total", &self.tax_total))
             .or_else(|| decimal("total", &self.total))
+            .or_else(|| {
+                self.amount_paid
+                    .as_deref()
+                    .and_then(|d| decimal("amount-paid", d))
+            })
+            .or_else(|| {
+                self.amount_due
+                    .as_deref()
+                    .and_then(|d| decimal("amount-due", d))
+            })
         {
             return Some(p);
         }
         self.lines.iter().enumerate().find_map(|(i, l)| {
-            let f = |name: &str| format!("lines[{i}].{name}");
-            text(&f("description"), &l.description, true)
-                .or_else(|| decimal(&f("quantity"), &l.quantity))
-                .or_else(|| decimal(&f("unit-price"), &l.unit_price))
-                .or_else(|| decimal(&f("amount"), &l.amount))
-                .or_else(|| {
-                    l.discount_percent
-                        .as_deref()
-                        .and_then(|d| decimal(&f("discount-percent"), d))
-                })
-                .or_else(|| {
-                    l.tax_amount
-                        .as_deref()
-                        .and_then(|d| decimal(&f("tax-amount"), d))
-                })
-                .or_else(|| opt(&f("item-code"), &l.item_code, false))
-                .or_else(|| opt(&f("account-code"), &l.account_code, false))
-                .or_else(|| opt(&f("tax-code"), &l.tax_code, false))
+            let at = |name: &str, fault: Option<Fault>| {
+                fault.map(|f| f.at(format!("lines[{i}].{name}")))
+            };
+            let opt_decimal = |v: &Option<String>| v.as_deref().and_then(decimal_fault);
+            let opt_text = |v: &Option<String>| v.as_deref().and_then(|v| text_fault(v, false));
+            at("description", text_fault(&l.description, true))
+                .or_else(|| at("quantity", decimal_fault(&l.quantity)))
+                .or_else(|| at("unit-price", decimal_fault(&l.unit_price)))
+                .or_else(|| at("amount", decimal_fault(&l.amount)))
+                .or_else(|| at("discount-percent", opt_decimal(&l.discount_percent)))
+                .or_else(|| at("tax-amount", opt_decimal(&l.tax_amount)))
+                .or_else(|| at("tax-rate", opt_decimal(&l.tax_rate)))
+                .or_else(|| at("item-code", opt_text(&l.item_code)))
+                .or_else(|| at("account-code", opt_text(&l.account_code)))
+                .or_else(|| at("tax-code", opt_text(&l.tax_code)))
         })
     }
 }
@@ -292,5 +326,37 @@ mod tests {
         );
         assert_eq!(refused[0].remote_id.as_deref(), Some("2"));
         assert_eq!(refused[6].remote_id, None);
+    }
+
+    /// A pulled invoice's `locked` reason (contract 0.2) is shown in compare and the run
+    /// report: held to the same rules as any other text a plugin returns.
+    #[test]
+    fn a_locked_reason_is_checked_like_any_pulled_text() {
+        let invoice = |id: &str, locked: &str| -> Invoice {
+            serde_json::from_value(serde_json::json!({
+                "key": "", "remote_id": id, "version": null, "idempotency_key": null,
+                "kind": "Job", "number": format!("INV-{id}"),
+                "customer": {"remote_id": "c1", "name": "Acme"},
+                "issue_date": "2026-11-02", "due_date": null, "currency": "NZD",
+                "tax_mode": "Exclusive", "lines": [], "subtotal": "0.00", "tax_total": "0.00",
+                "total": "0.00", "reference": null, "memo": null, "status": "Authorised",
+                "locked": locked, "updated_at": null
+            }))
+            .unwrap()
+        };
+        let (kept, refused) = sift(
+            "evil",
+            vec![
+                invoice("1", "Historical in Salesorder"),
+                invoice("2", "read-only\u{202E}"),
+            ],
+            &mut Default::default(),
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].locked.as_deref(), Some("Historical in Salesorder"));
+        assert_eq!(
+            refused[0].reason,
+            "refused from connector evil: locked contains the control character U+202E, which could disturb a terminal or reverse text; correct it in the target"
+        );
     }
 }

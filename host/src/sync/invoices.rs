@@ -15,17 +15,14 @@
 use std::collections::{HashMap, HashSet};
 
 use super::apply::{ApplyError, Summary};
-use super::fingerprint;
 use super::matching::{Directory, HomeCustomerRef, MatchRule, Resolution, name_identity};
-use super::results;
-use crate::runtime::bindings::{
-    Customer, CustomerQuery, Invoice, InvoiceKind, WriteAction, Written,
-};
+use super::outbox::{Outbox, Outcome, Recovered};
+use crate::model::fingerprint;
+use crate::model::{Customer, CustomerQuery, Invoice, InvoiceKind};
 use crate::runtime::{CallContext, Plugin};
 use crate::store::connections::unix;
 use crate::store::directory::{Review, TargetCustomer, TargetDocument};
 use crate::store::sync_state::{MapEntry, RunItem, SyncState};
-use sha2::{Digest, Sha256};
 
 /// An invoice to push and the home customer it bills.
 #[derive(Debug, Clone)]
@@ -45,16 +42,8 @@ pub fn entity(kind: InvoiceKind) -> &'static str {
     match kind {
         InvoiceKind::Job => "job-invoices",
         InvoiceKind::Contract => "contract-invoices",
+        InvoiceKind::Order => "orders",
     }
-}
-
-fn key(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p.as_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How an invoice is named in reports: its number, or (when the target numbers it) its
@@ -121,7 +110,10 @@ pub async fn push_with(
     let entity = entity(kind);
     // Writes an interrupted run left in flight are resolved before anything new is sent.
     let mut recovered = super::apply::recover_customers(state, plugin, ctx, connection).await?;
-    recovered += recover_invoices(state, plugin, ctx, connection, kind).await?;
+    let invoices =
+        super::outbox::recover::<Invoice>(state, plugin, ctx, connection, entity).await?;
+    recovered.found += invoices.found;
+    recovered.resent += invoices.resent;
     let pacer = ctx.http.as_ref().and_then(|h| h.pacer()).cloned();
     if let Some(daily) = pacer.as_ref().and_then(|p| p.daily_limit()) {
         let linked: HashSet<String> = state
@@ -188,7 +180,7 @@ async fn push_run(
     jobs: Vec<InvoiceJob>,
     progress: &dyn super::progress::Progress,
     run_id: i64,
-    recovered: usize,
+    recovered: Recovered,
 ) -> Result<Summary, ApplyError> {
     let entity = entity(kind);
     let rule = MatchRule::from_setting(ctx.settings.get("customer-matching").map(String::as_str))
@@ -198,8 +190,20 @@ async fn push_run(
     let read_back_since = chrono::Utc::now() - chrono::Duration::minutes(5);
     let mut summary = Summary {
         run_id,
-        recovered,
         ..Summary::default()
+    };
+    summary.add_recovered(recovered);
+    if jobs.is_empty() {
+        // Nothing due: no customer to resolve, no number to check, nothing to read back.
+        return Ok(summary);
+    }
+    let outbox = Outbox {
+        state,
+        plugin,
+        ctx,
+        connection,
+        entity,
+        run_id,
     };
     let customers = resolve_customers(
         state,
@@ -226,13 +230,17 @@ async fn push_run(
         .map(|e| (e.home_key, e.remote_id))
         .collect();
     let mut owner: HashMap<String, String> = HashMap::new();
-    for kind_entity in ["job-invoices", "contract-invoices"] {
+    // Orders too: an invoice for a job whose order (a quote) was sent carries the order's
+    // number — the same Tracker Pro record converted, not another document's number.
+    for kind_entity in ["job-invoices", "contract-invoices", "orders"] {
         for e in state.id_map(connection, kind_entity)? {
             owner.insert(e.remote_id, e.home_key);
         }
     }
 
-    let mut sending: Vec<(String, Invoice)> = Vec::new();
+    // Each invoice's item in order: decided now, or once its intent is recorded.
+    let mut rows: Vec<(RunItem, bool)> = Vec::new();
+    let mut to_send = Vec::new();
     let mut numbered_now: HashMap<String, String> = HashMap::new();
     for job in jobs {
         let mut invoice = job.invoice;
@@ -250,14 +258,14 @@ async fn push_run(
         let remote_customer = match resolved {
             Ok(id) => id,
             Err((_, reason)) => {
-                state.record_item(
-                    run_id,
-                    &RunItem {
+                rows.push((
+                    RunItem {
                         outcome: "skipped".to_owned(),
                         reason: format!("not sent: its customer {:?} {reason}", job.customer.name),
                         ..base
                     },
-                )?;
+                    false,
+                ));
                 summary.skipped += 1;
                 continue;
             }
@@ -274,143 +282,107 @@ async fn push_run(
             &numbered_now,
             &target,
         ) {
-            state.record_item(
-                run_id,
-                &RunItem {
+            rows.push((
+                RunItem {
                     outcome: "conflict".to_owned(),
                     reason,
                     ..base
                 },
-            )?;
+                false,
+            ));
             summary.conflict += 1;
             continue;
         }
         if !invoice.number.is_empty() {
             numbered_now.insert(name_identity(&invoice.number), invoice.key.clone());
         }
-        let fp = fingerprint::invoice(&invoice);
-        let k = match &job.overwrite {
-            None => key(&[connection, entity, &invoice.key, &fp]),
-            Some(there) => key(&[connection, entity, &invoice.key, &fp, there]),
-        };
-        invoice.idempotency_key = Some(k.clone());
-        let payload = serde_json::to_string(&invoice).unwrap_or_default();
-        if state.record_intent(run_id, connection, entity, &invoice.key, &k, &payload)? {
-            sending.push((k, invoice));
-        } else {
-            state.record_item(
-                run_id,
-                &RunItem {
+        to_send.push((invoice, job.overwrite));
+        rows.push((base, true));
+    }
+    // Every intent is recorded (in transactions of a batch) before anything is sent.
+    let mut queued = outbox.enqueue_all(to_send)?.into_iter();
+    let mut sending = Vec::new();
+    let mut items = Vec::new();
+    for (item, sends) in rows {
+        if !sends {
+            items.push(item);
+            continue;
+        }
+        match queued.next().flatten() {
+            Some(q) => sending.push(q),
+            None => {
+                items.push(RunItem {
                     outcome: "unchanged".to_owned(),
                     reason: "already sent by an earlier run".to_owned(),
-                    ..base
-                },
-            )?;
-            summary.unchanged += 1;
+                    ..item
+                });
+                summary.unchanged += 1;
+            }
         }
     }
+    state.record_items(run_id, &items)?;
+    drop(items);
 
     progress.begin(
         match kind {
             InvoiceKind::Job => "sending job invoices",
             InvoiceKind::Contract => "sending contract invoices",
+            InvoiceKind::Order => "sending orders",
         },
         sending.len() as u64,
     );
-    let mut written: Vec<(Invoice, String)> = Vec::new();
-    for chunk in sending.chunks(super::apply::BATCH) {
-        // Let the run budget's timer be looked at between batches.
-        tokio::task::yield_now().await;
-        let batch: Vec<Invoice> = chunk.iter().map(|(_, i)| i.clone()).collect();
-        let results = plugin.push_invoices(ctx, batch).await?;
-        let mut checked = results::check(
-            &plugin.manifest().name,
-            chunk
-                .iter()
-                .map(|(_, i)| (i.key.as_str(), i.remote_id.as_deref())),
-            results,
-            |id| owner.get(id).cloned(),
-        );
-        for (k, invoice) in chunk {
-            let base = RunItem {
-                home_key: Some(invoice.key.clone()),
-                remote_id: None,
-                name: label(invoice),
-                outcome: String::new(),
-                reason: String::new(),
-            };
-            match results::take(&mut checked, &plugin.manifest().name, &invoice.key) {
-                Ok(w) => {
-                    let fp = fingerprint::invoice(invoice);
-                    // Say what happened in the target: a document named by its id was
-                    // updated there, whatever the connector calls it.
-                    let outcome = match (w.action, &invoice.remote_id) {
-                        (WriteAction::Unchanged, _) => "unchanged",
-                        (_, Some(_)) => "updated",
-                        (WriteAction::Updated, None) => "updated",
-                        (WriteAction::Created, None) => "created",
-                    };
-                    let entry = MapEntry {
-                        home_key: invoice.key.clone(),
-                        remote_id: w.remote_id.clone(),
-                        home_fingerprint: fp.clone(),
-                        remote_fingerprint: fp,
-                        synced_at: now(),
-                    };
-                    state.settle(
-                        run_id,
-                        connection,
-                        entity,
-                        k,
-                        &entry,
-                        &RunItem {
-                            remote_id: Some(w.remote_id.clone()),
-                            outcome: outcome.to_owned(),
-                            ..base
-                        },
-                    )?;
-                    owner.insert(w.remote_id.clone(), invoice.key.clone());
-                    let mut sent = invoice.clone();
-                    sent.remote_id = Some(w.remote_id.clone());
-                    if let Some(doc) = super::directory::target_document(entity, &sent) {
-                        state.upsert_target_documents(connection, &[doc])?;
+    // What was written (by position in `sending`, with its id and outcome), for the
+    // read-back: the records themselves stay in `sending`, not copied.
+    let position: HashMap<&str, usize> = sending
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.key.as_str(), i))
+        .collect();
+    let mut written: Vec<(usize, String, String)> = Vec::new();
+    let documents = std::cell::RefCell::new(Vec::new());
+    outbox
+        .deliver_batched(
+            &sending,
+            "",
+            progress,
+            |q, outcome| {
+                summary.count(outcome.word());
+                if let Outcome::Written { remote_id, action } = outcome {
+                    // As `directory::target_document` of the record sent, without copying it.
+                    if !remote_id.trim().is_empty() {
+                        documents.borrow_mut().push(TargetDocument {
+                            entity: entity.to_owned(),
+                            remote_id: remote_id.clone(),
+                            number: q.record.number.clone(),
+                            customer_id: q.record.customer.remote_id.clone(),
+                        });
                     }
-                    match outcome {
-                        "created" => summary.created += 1,
-                        "updated" => summary.updated += 1,
-                        _ => summary.unchanged += 1,
-                    }
-                    if outcome != "unchanged" {
-                        written.push((sent, outcome.to_owned()));
+                    if let (true, Some(&i)) = (*action != "unchanged", position.get(q.key.as_str()))
+                    {
+                        written.push((i, remote_id.clone(), (*action).to_owned()));
                     }
                 }
-                Err(refusal) => {
-                    state.fail_intent(
-                        run_id,
-                        k,
-                        &RunItem {
-                            outcome: refusal.outcome().to_owned(),
-                            reason: refusal.reason.clone(),
-                            ..base
-                        },
-                    )?;
-                    if refusal.conflict {
-                        summary.conflict += 1;
-                    } else {
-                        summary.failed += 1;
-                    }
-                }
-            }
-        }
-        progress.advance(chunk.len() as u64);
-    }
+                Ok(())
+            },
+            // The documents of a batch go into the directory together.
+            || Ok(state.upsert_target_documents(connection, &documents.take())?),
+        )
+        .await?;
     progress.finish();
+    drop(position);
+    // The records as sent, pointed at their ids in the target (the id is set on the record
+    // in place: nothing reads `sending` afterwards).
+    for (i, remote_id, _) in &written {
+        sending[*i].record.remote_id = Some(remote_id.clone());
+    }
+    let written: Vec<(&Invoice, String)> = written
+        .into_iter()
+        .map(|(i, _, action)| (&sending[i].record, action))
+        .collect();
     if !written.is_empty() && plugin.can("pull-invoices") {
         let since = read_back_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let (differ, matched) = read_back(plugin, ctx, kind, &since, &written).await?;
-        for (home_key, fp) in matched {
-            state.set_remote_fingerprint(connection, entity, &home_key, &fp)?;
-        }
+        state.set_remote_fingerprints(connection, entity, &matched)?;
         for (home_key, outcome, reason) in differ {
             state.amend_item(run_id, &home_key, "failed", &reason)?;
             match outcome.as_str() {
@@ -444,10 +416,9 @@ fn number_taken(
             invoice.number
         ));
     }
-    let holder = numbers
-        .get(&identity)?
-        .iter()
-        .find(|d| Some(d.remote_id.as_str()) != mapped)?;
+    let holder = numbers.get(&identity)?.iter().find(|d| {
+        Some(d.remote_id.as_str()) != mapped && owner.get(&d.remote_id) != Some(&invoice.key)
+    })?;
     Some(match owner.get(&holder.remote_id) {
         Some(home) => format!(
             "invoice number {} is already used in {target} by document {}, sent for Tracker Pro record {home}; not sent, so that invoice is not overwritten — renumber one of them in Tracker Pro",
@@ -464,57 +435,72 @@ fn number_taken(
 /// key, marked fingerprint of the target's version)` of each that read back the same.
 type ReadBack = (Vec<(String, String, String)>, Vec<(String, String)>);
 
+/// Documents written by one run up to which the read-back asks for them by id
+/// (`get-invoices`, at most [`crate::runtime::plugin::GET_IDS`] a call); above it, one delta
+/// read of the documents changed since the run began, at the connector's page size, costs
+/// fewer calls (a vendor pages at 100 or more) and — for a connector that reads a file per
+/// call — far less work.
+pub const READ_BACK_BY_ID_MAX: usize = 5_000;
+
 /// Reads the documents just written back from the target and compares everything that
 /// was sent (see [`super::readback`]). Returns `(home key, outcome it had, reason)` for
-/// every one that differs or cannot be found.
+/// every one that differs or cannot be found. Each document read is compared as it
+/// arrives, page by page, so the target's documents are never all held at once.
 async fn read_back(
     plugin: &Plugin,
     ctx: &CallContext,
     kind: InvoiceKind,
     since: &str,
-    written: &[(Invoice, String)],
+    written: &[(&Invoice, String)],
 ) -> Result<ReadBack, ApplyError> {
-    let remote: HashMap<String, Invoice> =
-        match super::paging::invoices(plugin, ctx, kind, Some(since.to_owned())).await {
-            Ok((pulled, _refused)) => pulled
-                .into_iter()
-                .filter_map(|i| i.remote_id.clone().map(|id| (id, i)))
-                .collect(),
-            Err(super::paging::PullError::Call(e)) => return Err(e.into()),
-            Err(e) => {
-                let reason = format!("written, but it could not be read back to check it: {e}");
-                return Ok((
-                    written
-                        .iter()
-                        .map(|(i, o)| (i.key.clone(), o.clone(), reason.clone()))
-                        .collect(),
-                    Vec::new(),
-                ));
-            }
-        };
+    let index: HashMap<&str, usize> = written
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (sent, _))| sent.remote_id.as_deref().map(|id| (id, i)))
+        .collect();
+    // Per written document: `None` until read back, then its differences and fingerprint.
+    let mut found: Vec<Option<(Vec<super::readback::Difference>, String)>> =
+        vec![None; written.len()];
+    let mut take = |page: Vec<Invoice>| {
+        for there in page {
+            let Some(&i) = there.remote_id.as_deref().and_then(|id| index.get(id)) else {
+                continue;
+            };
+            let differences = super::readback::compare(written[i].0, &there);
+            found[i] = Some((differences, fingerprint::invoice(&there)));
+        }
+    };
+    match read_written(plugin, ctx, kind, since, written, &mut take).await {
+        Ok(()) => {}
+        Err(ApplyError::Connector(e)) => return Err(e.into()),
+        Err(e) => {
+            let reason = format!("written, but it could not be read back to check it: {e}");
+            return Ok((
+                written
+                    .iter()
+                    .map(|(i, o)| (i.key.clone(), o.clone(), reason.clone()))
+                    .collect(),
+                Vec::new(),
+            ));
+        }
+    }
     let mut differ = Vec::new();
     let mut matched = Vec::new();
-    for (sent, outcome) in written {
+    for ((sent, outcome), read) in written.iter().zip(found) {
         let id = sent.remote_id.as_deref().unwrap_or_default();
-        let Some(there) = remote.get(id) else {
-            differ.push((
+        match read {
+            None => differ.push((
                 sent.key.clone(),
                 outcome.clone(),
                 format!(
                     "{outcome} as {id}, but the target did not return it when read back; check invoice {} there",
                     label(sent)
                 ),
-            ));
-            continue;
-        };
-        let differences = super::readback::compare(sent, there);
-        if differences.is_empty() {
-            matched.push((
-                sent.key.clone(),
-                READ_BACK_MARK.to_owned() + &fingerprint::invoice(there),
-            ));
-        } else {
-            differ.push((
+            )),
+            Some((differences, fp)) if differences.is_empty() => {
+                matched.push((sent.key.clone(), READ_BACK_MARK.to_owned() + &fp));
+            }
+            Some((differences, _)) => differ.push((
                 sent.key.clone(),
                 outcome.clone(),
                 format!(
@@ -522,10 +508,54 @@ async fn read_back(
                     super::readback::describe(&differences),
                     label(sent)
                 ),
-            ));
+            )),
         }
     }
     Ok((differ, matched))
+}
+
+/// The documents just written, as the target holds them now, handed to `take` a page at a
+/// time: by id when the connector offers `get-invoices` (contract 0.2; exactly this run's
+/// documents) and the run wrote at most [`READ_BACK_BY_ID_MAX`], otherwise the target's
+/// documents of `kind` changed since `since` (contract 0.1 has no read by id).
+async fn read_written(
+    plugin: &Plugin,
+    ctx: &CallContext,
+    kind: InvoiceKind,
+    since: &str,
+    written: &[(&Invoice, String)],
+    take: &mut impl FnMut(Vec<Invoice>),
+) -> Result<(), ApplyError> {
+    if plugin.can("get-invoices") && written.len() <= READ_BACK_BY_ID_MAX {
+        let ids: Vec<String> = written
+            .iter()
+            .filter_map(|(i, _)| i.remote_id.clone())
+            .collect();
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        for chunk in ids.chunks(crate::runtime::plugin::GET_IDS) {
+            let page = plugin
+                .get_invoices(ctx, kind, chunk.to_vec())
+                .await?
+                .map_err(|e| ApplyError::Read(e.describe()))?;
+            // Only what was asked for, each checked like any pulled record.
+            let (page, refused) =
+                super::inspect::sift(&plugin.manifest().name, page, &mut HashSet::new());
+            for r in &refused {
+                tracing::warn!(remote_id = ?r.remote_id, reason = %r.reason, "read-back record refused");
+            }
+            take(
+                page.into_iter()
+                    .filter(|i| i.remote_id.as_deref().is_some_and(|id| wanted.contains(id)))
+                    .collect(),
+            );
+        }
+        return Ok(());
+    }
+    match super::paging::invoices_each(plugin, ctx, kind, Some(since.to_owned()), take).await {
+        Ok(_refused) => Ok(()),
+        Err(super::paging::PullError::Call(e)) => Err(e.into()),
+        Err(e) => Err(ApplyError::Read(e.to_string())),
+    }
 }
 
 /// Marks a remote fingerprint taken from the target's own version (the read-back), which a
@@ -576,9 +606,20 @@ async fn resolve_customers(
     };
     let mut dir = Directory::new(known, links);
 
+    // Decisions on review items, read once (few or none), not once per customer.
+    let decisions = state.review_decisions(connection)?;
     let mut resolved: HashMap<String, Result<String, Blocked>> = HashMap::new();
     let mut creating: HashMap<String, (String, String)> = HashMap::new();
-    let mut to_create: Vec<(String, Customer)> = Vec::new();
+    let mut to_create = Vec::new();
+    let mut items = Vec::new();
+    let customers = Outbox {
+        state,
+        plugin,
+        ctx,
+        connection,
+        entity: "customers",
+        run_id,
+    };
     for customer in distinct {
         let base = RunItem {
             home_key: Some(customer.key.clone()),
@@ -587,14 +628,14 @@ async fn resolve_customers(
             outcome: String::new(),
             reason: String::new(),
         };
-        let decision = state.review_decision(connection, &customer.key)?;
+        let decision = decisions.get(&customer.key);
         let home = HomeCustomerRef {
             key: &customer.key,
             name: &customer.name,
             email: customer.email.as_deref(),
             tax_number: customer.tax_number.as_deref(),
         };
-        let outcome = match dir.resolve(&home, rule, decision.as_ref(), target) {
+        let outcome = match dir.resolve(&home, rule, decision, target) {
             Resolution::Linked(id) => Ok(id),
             Resolution::Link(id) => {
                 let entry = MapEntry {
@@ -610,15 +651,12 @@ async fn resolve_customers(
                     .get(&id)
                     .map(|c| format!("{:?} ", c.name))
                     .unwrap_or_default();
-                state.record_item(
-                    run_id,
-                    &RunItem {
-                        remote_id: Some(id.clone()),
-                        outcome: "linked".to_owned(),
-                        reason: format!("linked to {target} customer {there}({id})"),
-                        ..base.clone()
-                    },
-                )?;
+                items.push(RunItem {
+                    remote_id: Some(id.clone()),
+                    outcome: "linked".to_owned(),
+                    reason: format!("linked to {target} customer {there}({id})"),
+                    ..base.clone()
+                });
                 Ok(id)
             }
             Resolution::Create => {
@@ -632,21 +670,9 @@ async fn resolve_customers(
                     ))
                 } else {
                     creating.insert(identity, (customer.key.clone(), customer.name.clone()));
-                    // Not in the target: create it, through the outbox like any write.
-                    let fp = fingerprint::customer(customer);
-                    let k = key(&[connection, "customers", &customer.key, &fp]);
-                    let mut sent = customer.clone();
-                    sent.idempotency_key = Some(k.clone());
-                    let payload = serde_json::to_string(&sent).unwrap_or_default();
-                    state.record_intent(
-                        run_id,
-                        connection,
-                        "customers",
-                        &customer.key,
-                        &k,
-                        &payload,
-                    )?;
-                    to_create.push((k, sent));
+                    // Not in the target: create it, through the outbox like any write (the
+                    // intents of all of them are recorded after this loop).
+                    to_create.push((customer.clone(), None));
                     continue;
                 }
             }
@@ -674,54 +700,94 @@ async fn resolve_customers(
                 "left out by the decision on its review (`ledgerlink reviews` lists it)".to_owned(),
             )),
         };
-        if let Err((what, reason)) = &outcome {
-            state.record_item(
-                run_id,
-                &RunItem {
-                    outcome: (*what).to_owned(),
-                    reason: reason.clone(),
-                    ..base
-                },
-            )?;
-            match *what {
-                "review" => summary.review += 1,
-                "conflict" => summary.conflict += 1,
-                _ => summary.skipped += 1,
-            }
-        }
+        blocked(&mut items, summary, base, &outcome);
         resolved.insert(customer.key.clone(), outcome);
     }
-    for chunk in to_create.chunks(super::apply::BATCH) {
-        tokio::task::yield_now().await;
-        let batch: Vec<Customer> = chunk.iter().map(|(_, c)| c.clone()).collect();
-        let results = plugin.push_customers(ctx, batch).await?;
-        let mut checked = results::check(
-            &plugin.manifest().name,
-            chunk.iter().map(|(_, c)| (c.key.as_str(), None)),
-            results,
-            |id| {
-                state
-                    .linked_home_key(connection, "customers", id)
-                    .ok()
-                    .flatten()
-            },
-        );
-        let mut created = Vec::new();
-        for (k, customer) in chunk {
-            let result = results::take(&mut checked, &plugin.manifest().name, &customer.key)
-                .map_err(|r| r.reason);
-            let outcome =
-                settle_created_customer(state, connection, run_id, k, customer, result, summary)?;
-            if let Ok(id) = &outcome {
-                let mut there = customer.clone();
-                there.remote_id = Some(id.clone());
-                created.extend(super::directory::target_customer(&there));
+    let creates: Vec<(String, RunItem)> = to_create
+        .iter()
+        .map(|(c, _): &(Customer, Option<String>)| {
+            (
+                c.key.clone(),
+                RunItem {
+                    home_key: Some(c.key.clone()),
+                    remote_id: None,
+                    name: c.name.clone(),
+                    outcome: String::new(),
+                    reason: String::new(),
+                },
+            )
+        })
+        .collect();
+    let mut sending = Vec::new();
+    for ((key, base), queued) in creates.into_iter().zip(customers.enqueue_all(to_create)?) {
+        match queued {
+            Some(queued) => sending.push(queued),
+            // This exact creation was settled by an earlier run whose link has since been
+            // removed: not sent twice.
+            None => {
+                let outcome = Err((
+                    "conflict",
+                    format!(
+                        "was created in {target} by an earlier run but is no longer linked; link it with `ledgerlink reviews resolve --connection {connection} {key} --link <id>`"
+                    ),
+                ));
+                blocked(&mut items, summary, base, &outcome);
+                resolved.insert(key, outcome);
             }
-            resolved.insert(customer.key.clone(), outcome.map_err(|r| ("failed", r)));
         }
-        state.upsert_target_customers(connection, &created)?;
     }
+    state.record_items(run_id, &items)?;
+    drop(items);
+    let mut created = Vec::new();
+    customers
+        .deliver(
+            &sending,
+            "customer created automatically for its invoices",
+            &super::progress::Silent,
+            |q, outcome| {
+                summary.count(outcome.word());
+                let customer = &q.record;
+                let resolution = match outcome {
+                    Outcome::Written { remote_id, .. } => {
+                        let mut there = customer.clone();
+                        there.remote_id = Some(remote_id.clone());
+                        created.extend(super::directory::target_customer(&there));
+                        Ok(remote_id.clone())
+                    }
+                    Outcome::Refused(r) => Err(("failed", format!("could not be created: {}", r.reason))),
+                    Outcome::Unknown(_) => Err((
+                        "failed",
+                        "was sent but the answer was lost; it is looked for in the target on the next run".to_owned(),
+                    )),
+                };
+                resolved.insert(customer.key.clone(), resolution);
+                Ok(())
+            },
+        )
+        .await?;
+    state.upsert_target_customers(connection, &created)?;
     Ok(resolved)
+}
+
+/// The run item of a customer that will not be sent (review, conflict, skipped), counted.
+fn blocked(
+    items: &mut Vec<RunItem>,
+    summary: &mut Summary,
+    base: RunItem,
+    outcome: &Result<String, Blocked>,
+) {
+    if let Err((what, reason)) = outcome {
+        items.push(RunItem {
+            outcome: (*what).to_owned(),
+            reason: reason.clone(),
+            ..base
+        });
+        match *what {
+            "review" => summary.review += 1,
+            "conflict" => summary.conflict += 1,
+            _ => summary.skipped += 1,
+        }
+    }
 }
 
 /// For a connector that cannot list its customers: look each unlinked customer up by name
@@ -763,192 +829,4 @@ async fn find_each(
         }
     }
     Ok(found.into_values().collect())
-}
-
-/// Settle the outbox intent of a customer created for its invoices.
-fn settle_created_customer(
-    state: &SyncState,
-    connection: &str,
-    run_id: i64,
-    k: &str,
-    customer: &Customer,
-    result: Result<Written, String>,
-    summary: &mut Summary,
-) -> Result<Result<String, String>, ApplyError> {
-    let fp = fingerprint::customer(customer);
-    let base = RunItem {
-        home_key: Some(customer.key.clone()),
-        remote_id: None,
-        name: customer.name.clone(),
-        outcome: String::new(),
-        reason: String::new(),
-    };
-    match result {
-        Ok(w) => {
-            let entry = MapEntry {
-                home_key: customer.key.clone(),
-                remote_id: w.remote_id.clone(),
-                home_fingerprint: fp.clone(),
-                remote_fingerprint: fp,
-                synced_at: now(),
-            };
-            state.settle(
-                run_id,
-                connection,
-                "customers",
-                k,
-                &entry,
-                &RunItem {
-                    remote_id: Some(w.remote_id.clone()),
-                    outcome: "created".to_owned(),
-                    reason: "customer created automatically for its invoices".to_owned(),
-                    ..base
-                },
-            )?;
-            summary.created += 1;
-            Ok(Ok(w.remote_id))
-        }
-        Err(e) => {
-            let reason = format!("could not be created: {e}");
-            state.fail_intent(
-                run_id,
-                k,
-                &RunItem {
-                    outcome: "failed".to_owned(),
-                    reason: reason.clone(),
-                    ..base
-                },
-            )?;
-            summary.failed += 1;
-            Ok(Err(reason))
-        }
-    }
-}
-
-/// Resolve invoice intents an interrupted run left pending: an invoice with the same
-/// number already in the target is settled with its id; otherwise it is sent again.
-async fn recover_invoices(
-    state: &SyncState,
-    plugin: &Plugin,
-    ctx: &CallContext,
-    connection: &str,
-    kind: InvoiceKind,
-) -> Result<usize, ApplyError> {
-    let entity = entity(kind);
-    let pending = state.pending(connection, entity)?;
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    // What the target holds, by document number.
-    let (pulled, _refused) = super::paging::invoices(plugin, ctx, kind, None)
-        .await
-        .map_err(|e| {
-            ApplyError::Recovery(format!(
-                "cannot tell which invoices were sent before the interruption: {e}"
-            ))
-        })?;
-    let remote: HashMap<String, String> = pulled
-        .into_iter()
-        .filter_map(|i| i.remote_id.map(|id| (i.number, id)))
-        .collect();
-    let run_id = state.start_run(None, connection, entity, "recover", false)?;
-    let outcome = recover_invoice_intents(
-        state, plugin, ctx, connection, kind, run_id, pending, remote,
-    )
-    .await;
-    super::apply::ended(state, run_id, outcome)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn recover_invoice_intents(
-    state: &SyncState,
-    plugin: &Plugin,
-    ctx: &CallContext,
-    connection: &str,
-    kind: InvoiceKind,
-    run_id: i64,
-    pending: Vec<crate::store::sync_state::Intent>,
-    remote: HashMap<String, String>,
-) -> Result<usize, ApplyError> {
-    let entity = entity(kind);
-    let mut resolved = 0;
-    for intent in &pending {
-        state.mark_interrupted(intent.run_id)?;
-    }
-    for intent in pending {
-        let invoice: Invoice = serde_json::from_str(&intent.payload).map_err(|e| {
-            ApplyError::Recovery(format!(
-                "the pending write {} cannot be read back: {e}",
-                intent.idempotency_key
-            ))
-        })?;
-        // Target-numbered invoices (empty number) cannot be found by number; the connector's
-        // idempotency key makes sending them again safe.
-        let found = (!invoice.number.is_empty())
-            .then(|| remote.get(&invoice.number))
-            .flatten();
-        let result = match found {
-            Some(id) => Ok(Written {
-                remote_id: id.clone(),
-                version: None,
-                action: WriteAction::Created,
-            }),
-            None => {
-                let results = plugin.push_invoices(ctx, vec![invoice.clone()]).await?;
-                let name = &plugin.manifest().name;
-                let mut checked = results::check(
-                    name,
-                    std::iter::once((invoice.key.as_str(), invoice.remote_id.as_deref())),
-                    results,
-                    |id| state.linked_home_key(connection, entity, id).ok().flatten(),
-                );
-                results::take(&mut checked, name, &invoice.key)
-            }
-        };
-        let base = RunItem {
-            home_key: Some(invoice.key.clone()),
-            remote_id: None,
-            name: label(&invoice),
-            outcome: String::new(),
-            reason: String::new(),
-        };
-        match result {
-            Ok(w) => {
-                let fp = fingerprint::invoice(&invoice);
-                let entry = MapEntry {
-                    home_key: invoice.key.clone(),
-                    remote_id: w.remote_id.clone(),
-                    home_fingerprint: fp.clone(),
-                    remote_fingerprint: fp,
-                    synced_at: now(),
-                };
-                state.settle(
-                    run_id,
-                    connection,
-                    entity,
-                    &intent.idempotency_key,
-                    &entry,
-                    &RunItem {
-                        remote_id: Some(w.remote_id),
-                        outcome: "created".to_owned(),
-                        reason: "completed after an interrupted run".to_owned(),
-                        ..base
-                    },
-                )?;
-            }
-            Err(e) => {
-                state.fail_intent(
-                    run_id,
-                    &intent.idempotency_key,
-                    &RunItem {
-                        outcome: e.outcome().to_owned(),
-                        reason: e.reason,
-                        ..base
-                    },
-                )?;
-            }
-        }
-        resolved += 1;
-    }
-    Ok(resolved)
 }

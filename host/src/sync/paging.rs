@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 
 use super::inspect::{self, Pulled, Refused};
-use crate::runtime::bindings::{ConnectorError, Customer, Invoice, InvoiceKind};
+use crate::model::{ConnectorError, Customer, Invoice, InvoiceKind};
 use crate::runtime::{CallContext, CallError, Plugin};
 
 /// Records one page may hold unless the connection says otherwise (vendors page at 100 to
@@ -106,7 +106,7 @@ pub enum PullError {
 pub async fn pull_all<T, F, Fut>(
     plugin: &str,
     limits: PullLimits,
-    mut page: F,
+    page: F,
 ) -> Result<(Vec<T>, Vec<Refused>), PullError>
 where
     T: Pulled,
@@ -114,6 +114,23 @@ where
     Fut: Future<Output = Result<Result<(Vec<T>, Option<String>), ConnectorError>, CallError>>,
 {
     let mut kept = Vec::new();
+    let refused = pull_each(plugin, limits, page, |ok| kept.extend(ok)).await?;
+    Ok((kept, refused))
+}
+
+/// [`pull_all`], handing each page's records that pass inspection to `sink` as they arrive
+/// instead of keeping them (a large read in bounded memory). Returns those refused.
+pub async fn pull_each<T, F, Fut>(
+    plugin: &str,
+    limits: PullLimits,
+    mut page: F,
+    mut sink: impl FnMut(Vec<T>),
+) -> Result<Vec<Refused>, PullError>
+where
+    T: Pulled,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Result<(Vec<T>, Option<String>), ConnectorError>, CallError>>,
+{
     let mut refused = Vec::new();
     let mut ids = HashSet::new();
     let mut cursors: HashSet<String> = HashSet::new();
@@ -131,10 +148,10 @@ where
             });
         }
         let (ok, bad) = inspect::sift(plugin, items, &mut ids);
-        kept.extend(ok);
+        sink(ok);
         refused.extend(bad);
         match next {
-            None => return Ok((kept, refused)),
+            None => return Ok(refused),
             Some(next) if next.len() > MAX_CURSOR_BYTES => {
                 return Err(PullError::BadCursor {
                     plugin: plugin.to_owned(),
@@ -186,17 +203,35 @@ pub async fn invoices(
     kind: InvoiceKind,
     since: Option<String>,
 ) -> Result<(Vec<Invoice>, Vec<Refused>), PullError> {
+    let mut kept = Vec::new();
+    let refused = invoices_each(plugin, ctx, kind, since, |ok| kept.extend(ok)).await?;
+    Ok((kept, refused))
+}
+
+/// [`invoices`], page by page into `sink` (see [`pull_each`]).
+pub async fn invoices_each(
+    plugin: &Plugin,
+    ctx: &CallContext,
+    kind: InvoiceKind,
+    since: Option<String>,
+    sink: impl FnMut(Vec<Invoice>),
+) -> Result<Vec<Refused>, PullError> {
     let limits = PullLimits::from_settings(&ctx.settings).map_err(PullError::Setting)?;
     let name = plugin.manifest().name.clone();
-    pull_all(&name, limits, |cursor| {
-        let since = since.clone();
-        async move {
-            Ok(plugin
-                .pull_invoices(ctx, kind, since, cursor)
-                .await?
-                .map(|p| (p.items, p.next)))
-        }
-    })
+    pull_each(
+        &name,
+        limits,
+        |cursor| {
+            let since = since.clone();
+            async move {
+                Ok(plugin
+                    .pull_invoices(ctx, kind, since, cursor)
+                    .await?
+                    .map(|p| (p.items, p.next)))
+            }
+        },
+        sink,
+    )
     .await
 }
 
@@ -204,7 +239,7 @@ pub async fn invoices(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::runtime::bindings::Customer;
+    use crate::model::Customer;
 
     fn c(id: usize) -> Customer {
         Customer {

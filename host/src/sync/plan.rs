@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::compare::{Action, Direction, Item};
-use crate::runtime::bindings::Customer;
+use crate::model::Customer;
 
 /// One row of a plan: the compare row and the record that would be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,10 @@ pub fn not_undoable(direction: Direction, action: Action, can_delete: bool) -> O
 /// A stored compare.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The stored form's version ([`PLAN_VERSION`]); plans stored before versions were
+    /// recorded read as 1, whose shape they have. A newer one is refused, never misread.
+    #[serde(default = "first_version")]
+    pub version: u32,
     /// The connection.
     pub connection: String,
     /// "customers".
@@ -62,6 +66,13 @@ pub struct Plan {
     /// over-long text, a missing or repeated id): never planned, never stored.
     #[serde(default)]
     pub refused: Vec<super::inspect::Refused>,
+}
+
+/// The version of the customer plan body this host writes.
+pub const PLAN_VERSION: u32 = 1;
+
+fn first_version() -> u32 {
+    1
 }
 
 /// Which rows of a plan to apply.
@@ -90,5 +101,25 @@ impl Selection {
                     || item.remote_id.as_deref() == Some(k.as_str())
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A customer plan body exactly as host 0.1 stored it (no version, the contract's
+    /// generated customer type serialized as is) still reads, as version 1.
+    #[test]
+    fn a_plan_stored_by_host_0_1_reads_as_version_1() {
+        let old = r#"{"connection":"books","entity":"customers","direction":"push","items":[{"item":{"home_key":"C1","remote_id":null,"name":"Acme","action":"add","reason":"not in the target","diffs":[]},"record":{"key":"C1","remote_id":null,"version":null,"idempotency_key":null,"name":"Acme","account_number":null,"contact_name":null,"email":"a@acme.test","phone":null,"tax_number":null,"billing_address":null,"shipping_address":null,"currency":null,"active":true,"updated_at":null}}]}"#;
+        let plan: Plan = serde_json::from_str(old).unwrap();
+        assert_eq!(plan.version, 1);
+        assert_eq!(plan.items.len(), 1);
+        let record = plan.items[0].record.as_ref().unwrap();
+        assert_eq!(record.name, "Acme");
+        assert_eq!(record.email.as_deref(), Some("a@acme.test"));
+        assert_eq!(plan.items[0].not_undoable, None);
     }
 }

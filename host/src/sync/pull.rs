@@ -7,9 +7,9 @@
 
 use super::apply::Summary;
 use super::compare::Action;
-use super::fingerprint;
 use super::plan::{Plan, Selection};
 use crate::home::canonical::from_canonical_customer;
+use crate::model::fingerprint;
 use crate::store::connections::unix;
 use crate::store::home::{Change, HomeStore, HomeStoreError};
 use crate::store::sync_state::{MapEntry, RunItem, SyncState, SyncStateError};

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::runtime::bindings::{ConnectorError, PushResult, Written};
+use crate::model::{ConnectorError, PushResult, Written};
 
 /// Why a pushed record was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,12 @@ pub struct Refusal {
     /// The target already has this record (a duplicate name or number): a conflict for a
     /// person, not a failure to retry.
     pub conflict: bool,
+    /// The answer was lost (`transient`: a cut connection, a timeout, a 5xx after the
+    /// request left): the target may hold the record. Resolved by reading the target.
+    pub unknown: bool,
+    /// The target will not take this change (`locked`: a posted, paid or read-only
+    /// document): reported as Locked, not as a failure.
+    pub locked: bool,
     /// Why, in a sentence.
     pub reason: String,
 }
@@ -22,13 +28,23 @@ impl Refusal {
     fn failed(reason: String) -> Self {
         Refusal {
             conflict: false,
+            unknown: false,
+            locked: false,
             reason,
         }
     }
 
-    /// The run-item outcome: `conflict` or `failed`.
+    /// The run-item outcome: `conflict`, `unknown`, `locked` or `failed`.
     pub fn outcome(&self) -> &'static str {
-        if self.conflict { "conflict" } else { "failed" }
+        if self.conflict {
+            "conflict"
+        } else if self.unknown {
+            "unknown"
+        } else if self.locked {
+            "locked"
+        } else {
+            "failed"
+        }
     }
 }
 
@@ -73,6 +89,8 @@ pub fn check<'a>(
             [one] => match &one.outcome {
                 Err(e) => Err(Refusal {
                     conflict: matches!(e, ConnectorError::Duplicate(_)),
+                    unknown: matches!(e, ConnectorError::Transient(_)),
+                    locked: matches!(e, ConnectorError::Locked(_)),
                     reason: e.describe(),
                 }),
                 Ok(w) if w.remote_id.trim().is_empty() => {
@@ -126,7 +144,7 @@ pub fn take(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::runtime::bindings::WriteAction;
+    use crate::model::WriteAction;
 
     fn ok(key: &str, id: &str) -> PushResult {
         PushResult {

@@ -3,7 +3,7 @@
 //! reported, not hidden.
 
 use super::apply::{ApplyError, Summary};
-use crate::runtime::bindings::RecordKind;
+use crate::model::RecordKind;
 use crate::runtime::{CallContext, Plugin};
 use crate::store::sync_state::{RunItem, SyncState};
 

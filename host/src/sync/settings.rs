@@ -15,6 +15,10 @@ pub const HOST_SETTINGS: &[(&str, &str)] = &[
     ),
     ("max-pull-pages", "pages one pull may take (default 1000)"),
     (
+        "push-batch-records",
+        "records one push call carries (default 300; at most 10000); a connector may declare a larger default",
+    ),
+    (
         crate::files::QUOTA_SETTING,
         "disk quota of the connection's folder in MiB (default 1024)",
     ),
@@ -37,6 +41,10 @@ pub fn check(key: &str, value: &str) -> Result<(), String> {
             let one = std::collections::BTreeMap::from([(key.to_owned(), value.to_owned())]);
             super::paging::PullLimits::from_settings(&one).map(|_| ())
         }
+        "push-batch-records" => {
+            let one = std::collections::BTreeMap::from([(key.to_owned(), value.to_owned())]);
+            push_batch(&one).map(|_| ())
+        }
         k if k == crate::files::QUOTA_SETTING => {
             if value.is_empty() {
                 Ok(())
@@ -52,6 +60,24 @@ pub fn check(key: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// The most records one push call may carry, whatever a connection or connector asks for.
+pub const MAX_PUSH_BATCH: usize = 10_000;
+
+/// Records per push call (`push-batch-records`): the outbox's [`super::outbox::BATCH`] unless
+/// the connection (or the connector's manifest default) asks for another size, from 1 to
+/// [`MAX_PUSH_BATCH`]; anything else is refused, naming the setting.
+pub fn push_batch(settings: &std::collections::BTreeMap<String, String>) -> Result<usize, String> {
+    match settings.get("push-batch-records").map(|v| v.trim()) {
+        None | Some("") => Ok(super::outbox::BATCH),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_PUSH_BATCH).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "the setting push-batch-records is {v:?}; use a whole number from 1 to {MAX_PUSH_BATCH}"
+            )),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +90,14 @@ mod tests {
         assert_eq!(
             check("max-page-records", "0"),
             Err("the setting max-page-records is \"0\"; use a whole number above 0".to_owned())
+        );
+        assert_eq!(check("push-batch-records", "5000"), Ok(()));
+        assert_eq!(
+            check("push-batch-records", "20000"),
+            Err(
+                "the setting push-batch-records is \"20000\"; use a whole number from 1 to 10000"
+                    .to_owned()
+            )
         );
     }
 }

@@ -8,12 +8,13 @@ use super::TransferError;
 use super::numbering::{self, Numbering};
 use crate::home::canonical::{
     to_canonical_contract_invoice, to_canonical_customer, to_canonical_job_invoice,
+    to_canonical_order,
 };
 use crate::home::eligibility::{is_contract_invoice_ready, is_customer_eligible, is_job_ready};
-use crate::runtime::bindings::{Customer, InvoiceKind};
+use crate::model::fingerprint;
+use crate::model::{Customer, InvoiceKind};
 use crate::store::home::HomeStore;
 use crate::store::sync_state::SyncState;
-use crate::sync::fingerprint;
 use crate::sync::invoices::{InvoiceJob, entity};
 
 /// Customers due for a push over `connection`: flagged for integration, and new or changed
@@ -57,6 +58,20 @@ pub fn ready_invoices(
     kind: InvoiceKind,
     numbering: Numbering,
 ) -> Result<Vec<(InvoiceJob, Option<bool>)>, TransferError> {
+    ready_where(home, state, connection, kind, numbering, |_| true)
+}
+
+/// The ready invoices whose "changed since sent" `keep` accepts. The home book's jobs are
+/// read one at a time and only the kept invoices are built whole (with their customer), so
+/// a book where little is due is never held in memory.
+fn ready_where(
+    home: &HomeStore,
+    state: &SyncState,
+    connection: &str,
+    kind: InvoiceKind,
+    numbering: Numbering,
+    keep: impl Fn(Option<bool>) -> bool,
+) -> Result<Vec<(InvoiceJob, Option<bool>)>, TransferError> {
     let last: HashMap<String, String> = state
         .id_map(connection, entity(kind))?
         .into_iter()
@@ -73,28 +88,31 @@ pub fn ready_invoices(
         })
     };
     let mut ready = Vec::new();
-    let mut add = |mut invoice: crate::runtime::bindings::Invoice,
+    let mut add = |mut invoice: crate::model::Invoice,
                    customer: &crate::home::model::HomeCustomer| {
         numbering::apply(numbering, &mut invoice);
         let changed = last
             .get(&invoice.key)
             .map(|fp| *fp != fingerprint::invoice(&invoice));
-        ready.push((
-            InvoiceJob {
-                invoice,
-                customer: to_canonical_customer(customer),
-                overwrite: None,
-            },
-            changed,
-        ));
+        if keep(changed) {
+            ready.push((
+                InvoiceJob {
+                    invoice,
+                    customer: to_canonical_customer(customer),
+                    overwrite: None,
+                },
+                changed,
+            ));
+        }
     };
     match kind {
-        InvoiceKind::Job => {
-            for job in home.jobs()?.iter().filter(|j| is_job_ready(j)) {
+        InvoiceKind::Job => home.each_job(|job| {
+            if is_job_ready(&job) {
                 let customer = customer_of(&job.customer_id)?;
-                add(to_canonical_job_invoice(job, customer), customer);
+                add(to_canonical_job_invoice(&job, customer), customer);
             }
-        }
+            Ok::<(), TransferError>(())
+        })?,
         InvoiceKind::Contract => {
             let contracts = home.contracts()?;
             for inv in home
@@ -115,6 +133,14 @@ pub fn ready_invoices(
                 );
             }
         }
+        // Orders: jobs still open (not closed, not cancelled) — sent only when asked for.
+        InvoiceKind::Order => home.each_job(|job| {
+            if job.status == crate::home::model::JobStatus::Open {
+                let customer = customer_of(&job.customer_id)?;
+                add(to_canonical_order(&job, customer), customer);
+            }
+            Ok::<(), TransferError>(())
+        })?,
     }
     Ok(ready)
 }
@@ -128,9 +154,12 @@ pub fn invoices(
     kind: InvoiceKind,
     numbering: Numbering,
 ) -> Result<Vec<InvoiceJob>, TransferError> {
-    Ok(ready_invoices(home, state, connection, kind, numbering)?
+    Ok(
+        ready_where(home, state, connection, kind, numbering, |changed| {
+            changed.is_none_or(|c| c)
+        })?
         .into_iter()
-        .filter(|(_, changed)| changed.is_none_or(|c| c))
         .map(|(job, _)| job)
-        .collect())
+        .collect(),
+    )
 }

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::TransferError;
 use super::numbering::Numbering;
-use crate::runtime::bindings::{Customer, Invoice, InvoiceKind, InvoiceStatus};
+use crate::model::fingerprint;
+use crate::model::{Customer, Invoice, InvoiceKind, InvoiceStatus};
 use crate::runtime::{CallContext, Plugin};
 use crate::store::home::HomeStore;
 use crate::store::sync_state::{RunItem, SyncState};
 use crate::sync::apply::Summary;
 use crate::sync::diff::{self, FieldDiff};
-use crate::sync::fingerprint;
 use crate::sync::inspect::Refused;
 use crate::sync::invoices::{InvoiceJob, READ_BACK_MARK, entity, label};
 use crate::sync::progress::Progress;
@@ -96,6 +96,8 @@ impl InvoicePlan {
     pub fn kind(&self) -> InvoiceKind {
         if self.entity == entity(InvoiceKind::Contract) {
             InvoiceKind::Contract
+        } else if self.entity == entity(InvoiceKind::Order) {
+            InvoiceKind::Order
         } else {
             InvoiceKind::Job
         }
@@ -165,8 +167,72 @@ pub async fn compare(
             refused,
         )
     };
-    let can_delete = plugin.can("delete");
-    let mut rows = Vec::new();
+    let known = Known {
+        target: &target,
+        map,
+        linked,
+        there,
+        can_pull: plugin.can("pull-invoices"),
+        can_delete: plugin.can("delete"),
+    };
+    let rows = classify(ready, &known, |key| {
+        Ok(state.last_sent(connection, entity, key)?.and_then(|p| {
+            match crate::model::stored::Record::from_json(&p) {
+                Ok(crate::model::stored::Record::Invoice(i)) => Some(i),
+                _ => None,
+            }
+        }))
+    })?;
+    let plan = InvoicePlan {
+        version: PLAN_VERSION,
+        connection: connection.to_owned(),
+        entity: entity.to_owned(),
+        numbering,
+        rows,
+        refused,
+    };
+    let body = serde_json::to_string(&plan).unwrap_or_default();
+    let id = state.save_plan(connection, entity, "push", &body)?;
+    Ok((id, plan))
+}
+
+/// What classifying the ready invoices needs besides them, read beforehand.
+#[derive(Debug, Clone, Default)]
+pub struct Known<'a> {
+    /// The target's display name, for reasons.
+    pub target: &'a str,
+    /// The id map of the invoices' entity, by home key.
+    pub map: HashMap<String, crate::store::sync_state::MapEntry>,
+    /// The home customers linked in the target.
+    pub linked: HashSet<String>,
+    /// The target's documents of this kind, by remote id.
+    pub there: HashMap<String, Invoice>,
+    /// Whether the connector lists invoices (else a document sent before is judged on
+    /// Tracker Pro's side only).
+    pub can_pull: bool,
+    /// Whether the connector deletes (so a rollback can undo an Add).
+    pub can_delete: bool,
+}
+
+/// The rows of a compare: each ready invoice (with whether it changed since it was last
+/// sent, `None` when never sent) classified against what `known` says was sent and what
+/// the target holds. `last_sent` gives the record last sent for a home key; it is asked
+/// only for Update and Conflict rows (their field differences). Pure besides it, so it can
+/// be driven with prepared data.
+pub fn classify(
+    ready: Vec<(InvoiceJob, Option<bool>)>,
+    known: &Known<'_>,
+    mut last_sent: impl FnMut(&str) -> Result<Option<Invoice>, TransferError>,
+) -> Result<Vec<InvoiceRow>, TransferError> {
+    let Known {
+        target,
+        map,
+        linked,
+        there,
+        can_pull,
+        can_delete,
+    } = known;
+    let mut rows = Vec::with_capacity(ready.len());
     for (job, changed) in ready {
         let InvoiceJob {
             invoice, customer, ..
@@ -188,11 +254,6 @@ pub async fn compare(
             customer_record: None,
             target_version: None,
         };
-        let last_sent = || -> Result<Option<Invoice>, TransferError> {
-            Ok(state
-                .last_sent(connection, entity, &invoice.key)?
-                .and_then(|p| serde_json::from_str::<Invoice>(&p).ok()))
-        };
         match (entry, changed) {
             (None, _) | (_, None) => {
                 row.action = InvoiceAction::Add;
@@ -205,7 +266,7 @@ pub async fn compare(
                 }
             }
             (Some(e), Some(changed)) => match there.get(&e.remote_id) {
-                None if plugin.can("pull-invoices") => {
+                None if *can_pull => {
                     row.action = InvoiceAction::Add;
                     row.reason = format!(
                         "sent before as {}, but {target} no longer has it (deleted there?); it is created again",
@@ -241,22 +302,43 @@ pub async fn compare(
                         }
                     );
                 }
+                Some(doc) if doc.locked.is_some() => {
+                    // The target's own read-only state (a Historical invoice in Salesorder):
+                    // only an edit in Tracker Pro is worth a row's attention.
+                    row.action = if changed {
+                        InvoiceAction::Locked
+                    } else {
+                        InvoiceAction::Unchanged
+                    };
+                    if changed {
+                        row.reason = format!(
+                            "changed in Tracker Pro, but {target} will not accept a change ({}); it is not sent",
+                            doc.locked.as_deref().unwrap_or_default()
+                        );
+                    }
+                }
                 Some(doc) => {
-                    let edited_there = e.remote_fingerprint.starts_with(READ_BACK_MARK)
-                        && e.remote_fingerprint
-                            != format!("{READ_BACK_MARK}{}", fingerprint::invoice(doc));
+                    // The target's fingerprint, computed once (a Conflict keeps it as the
+                    // version it overwrites).
+                    let theirs = e
+                        .remote_fingerprint
+                        .strip_prefix(READ_BACK_MARK)
+                        .map(|read_back| (read_back, fingerprint::invoice(doc)));
+                    let edited_there = theirs
+                        .as_ref()
+                        .is_some_and(|(read_back, now)| read_back != now);
                     match (changed, edited_there) {
                         (false, false) => {}
                         (true, false) => {
                             row.action = InvoiceAction::Update;
                             row.reason = "changed in Tracker Pro since it was sent".into();
-                            if let Some(prev) = last_sent()? {
+                            if let Some(prev) = last_sent(&invoice.key)? {
                                 row.diffs = diff::invoices(&invoice, &prev);
                             }
                         }
                         (_, true) => {
                             row.action = InvoiceAction::Conflict;
-                            row.target_version = Some(fingerprint::invoice(doc));
+                            row.target_version = theirs.map(|(_, now)| now);
                             row.reason = format!(
                                 "changed in {target} since ledgerlink wrote it{}; select it by key to overwrite it with Tracker Pro's version",
                                 if changed {
@@ -265,7 +347,7 @@ pub async fn compare(
                                     ""
                                 }
                             );
-                            if let Some(prev) = last_sent()? {
+                            if let Some(prev) = last_sent(&invoice.key)? {
                                 let mut theirs = doc.clone();
                                 theirs.customer.name = prev.customer.name.clone();
                                 row.diffs = diff::invoices(&prev, &theirs);
@@ -280,7 +362,7 @@ pub async fn compare(
             InvoiceAction::Add | InvoiceAction::Update | InvoiceAction::Conflict
         ) {
             row.not_undoable = match row.action {
-                InvoiceAction::Add if can_delete => None,
+                InvoiceAction::Add if *can_delete => None,
                 InvoiceAction::Add => Some(
                     "the connector cannot delete records, so a rollback cannot remove it".into(),
                 ),
@@ -291,17 +373,7 @@ pub async fn compare(
         }
         rows.push(row);
     }
-    let plan = InvoicePlan {
-        version: PLAN_VERSION,
-        connection: connection.to_owned(),
-        entity: entity.to_owned(),
-        numbering,
-        rows,
-        refused,
-    };
-    let body = serde_json::to_string(&plan).unwrap_or_default();
-    let id = state.save_plan(connection, entity, "push", &body)?;
-    Ok((id, plan))
+    Ok(rows)
 }
 
 /// Why a plan cannot be applied as asked.
@@ -312,7 +384,10 @@ fn refuse(message: String) -> TransferError {
 /// The invoice plan `id`, or why it cannot be one.
 pub fn load(state: &SyncState, id: i64) -> Result<Option<InvoicePlan>, TransferError> {
     let (_, entity, _, body) = state.plan(id)?;
-    if entity != "job-invoices" && entity != "contract-invoices" {
+    if !matches!(
+        entity.as_str(),
+        "job-invoices" | "contract-invoices" | "orders"
+    ) {
         return Ok(None);
     }
     let plan: InvoicePlan = serde_json::from_str(&body).map_err(|e| {

@@ -3,7 +3,7 @@
 
 use super::TransferError;
 use super::numbering::Numbering;
-use crate::runtime::bindings::InvoiceKind;
+use crate::model::InvoiceKind;
 use crate::runtime::{CallContext, Plugin};
 use crate::store::home::HomeStore;
 use crate::store::sync_state::SyncState;

@@ -4,7 +4,7 @@
 //! *before* anything compares or fingerprints it, so what is due is decided on what is
 //! sent — a target-numbered invoice is not "changed" on every run.
 
-use crate::runtime::bindings::Invoice;
+use crate::model::Invoice;
 
 /// Who numbers pushed invoices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

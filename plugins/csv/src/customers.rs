@@ -15,7 +15,7 @@ use crate::upsert::{Record, Target};
 use crate::{since, version};
 
 /// The header of `customers.csv`, in the order the columns are written.
-pub const COLUMNS: [&str; 23] = [
+pub const COLUMNS: [&str; 24] = [
     "id",
     "version",
     "name",
@@ -39,6 +39,7 @@ pub const COLUMNS: [&str; 23] = [
     "currency",
     "active",
     "updated_at",
+    "idempotency_key",
 ];
 
 /// One row of `customers.csv`, as text. Every cell is optional here; which are required is
@@ -68,6 +69,9 @@ pub struct CustomerRow {
     currency: Option<String>,
     active: Option<String>,
     updated_at: Option<String>,
+    /// Optional in a file (older files have no such column).
+    #[serde(default)]
+    idempotency_key: Option<String>,
 }
 
 /// Where customers live, for ids ("C-000001") and messages.
@@ -76,6 +80,7 @@ pub fn target(file: &str) -> Target<'_> {
         noun: "customer",
         id_prefix: "C",
         file,
+        issued: 0,
     }
 }
 
@@ -162,6 +167,7 @@ pub fn to_row(c: &Customer) -> CustomerRow {
         currency: cell(&c.currency),
         active: Some(c.active.to_string()),
         updated_at: cell(&c.updated_at),
+        idempotency_key: cell(&c.idempotency_key),
     }
 }
 
@@ -193,7 +199,7 @@ pub fn from_row(row: CustomerRow) -> Result<Customer, ConnectorError> {
         key: String::new(),
         remote_id: Some(id),
         version: row.version,
-        idempotency_key: None,
+        idempotency_key: row.idempotency_key,
         name: row.name.unwrap_or_default(),
         account_number: row.account_number,
         contact_name: row.contact_name,
@@ -264,6 +270,7 @@ fn content(c: &Customer) -> CustomerRow {
         id: None,
         version: None,
         updated_at: None,
+        idempotency_key: None,
         ..to_row(c)
     }
 }
@@ -285,6 +292,10 @@ impl Record for Customer {
 
     fn same_content(&self, other: &Self) -> bool {
         content(self) == content(other)
+    }
+
+    fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
     }
 }
 
@@ -381,8 +392,8 @@ mod tests {
                 "{}\n\
                  C-000001,3,\"Smith, \"\"Bob\"\" & Sons\nLtd\",SMI001,Bob Smith,bob@smith.example,\
                  +64 9 555 0100,123-456-789,1 Queen St,Level 2,Auckland,Auckland,1010,NZ,\
-                 ,,Hamilton,,,NZ,NZD,false,2026-11-22T01:21:27Z\n\
-                 ,,Ann,,,,,,,,,,,,,,,,,,,true,\n",
+                 ,,Hamilton,,,NZ,NZD,false,2026-11-22T01:21:27Z,\n\
+                 ,,Ann,,,,,,,,,,,,,,,,,,,true,,\n",
                 COLUMNS.join(",")
             )
         );
@@ -531,5 +542,69 @@ mod tests {
         assert_eq!(w.version.as_deref(), Some("4"));
         assert_eq!(table[0].email.as_deref(), Some("robert@smith.example"));
         assert_eq!(table[0].updated_at.as_deref(), Some("2026-12-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn a_replayed_key_answers_the_first_result_and_writes_nothing() {
+        let mut table = Vec::new();
+        let mut ann = minimal("Ann");
+        ann.idempotency_key = Some("k1".into());
+        let target = target("customers.csv");
+        let first = upsert(&mut table, ann.clone(), target, "2026-11-22T01:00:00Z").unwrap();
+        assert_eq!(first.action, WriteAction::Created);
+        let again = upsert(&mut table, ann.clone(), target, "2026-11-22T02:00:00Z").unwrap();
+        assert_eq!(
+            (again.remote_id, again.action),
+            (first.remote_id.clone(), WriteAction::Created)
+        );
+        assert_eq!(table.len(), 1);
+        // Through the file too: the key is kept in its column.
+        let bytes = serialize_table(&table).unwrap();
+        let mut back = parse_table(&bytes, "customers.csv").unwrap();
+        let replayed = upsert(&mut back, ann.clone(), target, "2026-11-22T03:00:00Z").unwrap();
+        assert_eq!(replayed.remote_id, first.remote_id);
+        assert_eq!(back.len(), 1);
+        // An update under its own key, replayed with its old version: its result again, not
+        // stale.
+        let mut update = back[0].clone();
+        update.email = Some("ann@example.com".into());
+        update.idempotency_key = Some("k2".into());
+        let updated = upsert(&mut back, update.clone(), target, "2026-11-22T04:00:00Z").unwrap();
+        assert_eq!(updated.version.as_deref(), Some("2"));
+        let again = upsert(&mut back, update, target, "2026-11-22T05:00:00Z").unwrap();
+        assert_eq!(
+            (again.action, again.version.as_deref()),
+            (WriteAction::Updated, Some("2"))
+        );
+        // Another key with the same content is a new record.
+        ann.idempotency_key = Some("k3".into());
+        let other = upsert(&mut back, ann, target, "2026-11-22T06:00:00Z").unwrap();
+        assert_ne!(other.remote_id, first.remote_id);
+    }
+
+    #[test]
+    fn a_file_without_the_idempotency_key_column_still_reads() {
+        let old = "id,version,name,account_number,contact_name,email,phone,tax_number,billing_line1,\
+                   billing_line2,billing_city,billing_region,billing_postal_code,billing_country,\
+                   shipping_line1,shipping_line2,shipping_city,shipping_region,shipping_postal_code,\
+                   shipping_country,currency,active,updated_at\n\
+                   C-000001,1,Ann,,,,,,,,,,,,,,,,,,,true,\n";
+        let table = parse_table(old.as_bytes(), "customers.csv").unwrap();
+        assert_eq!(table.len(), 1);
+        assert_eq!(table[0].idempotency_key, None);
+    }
+
+    #[test]
+    fn a_deleted_records_id_is_not_handed_out_again() {
+        let mut table = vec![full()];
+        let removed =
+            crate::upsert::remove(&mut table, "C-000001", target("customers.csv")).unwrap();
+        assert_eq!(removed.remote_id.as_deref(), Some("C-000001"));
+        let issued = Target {
+            issued: 1,
+            ..target("customers.csv")
+        };
+        let next = upsert(&mut table, minimal("Bob"), issued, "2026-11-22T01:00:00Z").unwrap();
+        assert_eq!(next.remote_id, "C-000002");
     }
 }

@@ -17,8 +17,10 @@ use time::macros::format_description;
 use crate::upsert::{Record, Target};
 
 mod rows;
+mod scan;
 
 pub use rows::{parse_table, serialize_table};
+pub use scan::{Slot, TableFile, get, page};
 
 /// Where invoices of `kind` live, for ids ("J-000001", "S-000001") and messages.
 pub fn target(kind: InvoiceKind, file: &str) -> Target<'_> {
@@ -27,11 +29,19 @@ pub fn target(kind: InvoiceKind, file: &str) -> Target<'_> {
             noun: "job invoice",
             id_prefix: "J",
             file,
+            issued: 0,
         },
         InvoiceKind::Contract => Target {
             noun: "contract invoice",
             id_prefix: "S",
             file,
+            issued: 0,
+        },
+        InvoiceKind::Order => Target {
+            noun: "order",
+            id_prefix: "O",
+            file,
+            issued: 0,
         },
     }
 }
@@ -126,23 +136,32 @@ impl Record for Invoice {
         rows::content(self) == rows::content(other)
     }
 
+    fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     /// Invoice numbers are unique within a file, as in an accounting system's ledger.
     fn unique_value(&self) -> Option<&str> {
         Some(&self.number)
     }
 
     fn duplicate_of(&self, existing: &Self, file: &str) -> ConnectorError {
-        let id = existing.remote_id.clone().unwrap_or_default();
-        error::duplicate(
-            format!(
-                "invoice number {} is already used by {id} in {file}; \
-                 update {id} instead or give this invoice another number",
-                self.number
-            ),
-            existing.remote_id.clone(),
-        )
-        .at("number")
+        duplicate_number(&self.number, existing.remote_id.as_deref(), file)
     }
+}
+
+/// The error for an invoice numbered `number` when `existing` (its id) already has that
+/// number in `file`.
+fn duplicate_number(number: &str, existing: Option<&str>, file: &str) -> ConnectorError {
+    let id = existing.unwrap_or_default();
+    error::duplicate(
+        format!(
+            "invoice number {number} is already used by {id} in {file}; \
+             update {id} instead or give this invoice another number"
+        ),
+        existing.map(str::to_owned),
+    )
+    .at("number")
 }
 
 #[cfg(test)]
@@ -170,6 +189,7 @@ mod tests {
             account_code: Some("200".into()),
             tax_code: Some("OUTPUT2".into()),
             tax_amount: None,
+            tax_rate: None,
         }
     }
 
@@ -196,6 +216,9 @@ mod tests {
             reference: Some("JOB-42".into()),
             memo: Some("Thanks,\nsee you \"soon\"".into()),
             status: InvoiceStatus::Authorised,
+            amount_paid: None,
+            amount_due: None,
+            locked: None,
             updated_at: id.map(|_| "2026-11-22T01:21:27Z".into()),
         }
     }

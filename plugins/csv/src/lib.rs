@@ -34,7 +34,11 @@
 //! 5. one result per input record, with its `key`, in input order.
 //!
 //! So a batch of `b` records on a file of `n` costs O(n + b) (one read, one write, one
-//! index) rather than O(n) per record. `upsert::push_batch` holds this flow with the file
+//! index) rather than O(n) per record. For invoices the O(n) part is bytes, not records:
+//! `invoices::scan` indexes the file by its identifying columns only, parses just the
+//! invoices a batch names, and writes the untouched invoices back as the bytes they were
+//! read as (a batch that only creates appends its rows); pull pages resume at a byte offset
+//! and parse only their own invoices. `upsert::push_batch` holds this flow with the file
 //! access passed in as closures, so it is tested natively like the rest. Copying the
 //! connector for a vendor with a batch API: keep steps 1 and 5, put the vendor call in place
 //! of 2 to 4, and map each of its per-record answers back to its input by position or key.
@@ -52,16 +56,16 @@ use ledgerlink_sdk::types::{
 };
 use ledgerlink_sdk::{Connector, ManifestBuilder, clock, error, log};
 
-mod customers;
-mod find;
-mod invoices;
-mod paging;
-mod settings;
-mod since;
-mod store;
-mod table;
-mod upsert;
-mod version;
+pub(crate) mod customers;
+pub(crate) mod find;
+pub(crate) mod invoices;
+pub(crate) mod paging;
+pub(crate) mod settings;
+pub(crate) mod since;
+pub(crate) mod store;
+pub(crate) mod table;
+pub(crate) mod upsert;
+pub(crate) mod version;
 
 use settings::Settings;
 use upsert::{Outcome, Target, push_batch};
@@ -80,6 +84,8 @@ impl Connector for CsvConnector {
                 Capability::PullInvoices,
                 Capability::PushJobInvoices,
                 Capability::PushContractInvoices,
+                Capability::PushOrders,
+                Capability::GetInvoices,
                 Capability::Delete,
             ]);
         // Every setting has a default, so none is required.
@@ -113,7 +119,7 @@ impl Connector for CsvConnector {
         let selected = since::changed_since(table, since.as_deref())?;
         let page = paging::page(selected, offset, settings.page_size);
         Ok(CustomerPage {
-            items: page.items,
+            items: page.items.into_iter().map(pulled_customer).collect(),
             next: page.next,
         })
     }
@@ -121,7 +127,10 @@ impl Connector for CsvConnector {
     fn find_customers(query: CustomerQuery) -> Result<Vec<Customer>, ConnectorError> {
         let settings = Settings::load()?;
         let table = store::load_customers(&settings.customers_file)?;
-        find::matching(table, &query)
+        Ok(find::matching(table, &query)?
+            .into_iter()
+            .map(pulled_customer)
+            .collect())
     }
 
     /// The whole batch in one read and one write of `customers.csv`; see [`push_batch`].
@@ -134,7 +143,14 @@ impl Connector for CsvConnector {
             Err(e) => return refuse_all(&batch, |c| &c.key, &e),
         };
         let path = &settings.customers_file;
-        let target = customers::target(path);
+        let issued = match store::load_issued(path) {
+            Ok(issued) => issued,
+            Err(e) => return refuse_all(&batch, |c| &c.key, &e),
+        };
+        let target = Target {
+            issued,
+            ..customers::target(path)
+        };
         let now = clock::now();
         customer_batch(batch, |checked| {
             let outcomes = push_batch(
@@ -155,14 +171,43 @@ impl Connector for CsvConnector {
         cursor: Option<String>,
     ) -> Result<InvoicePage, ConnectorError> {
         let settings = Settings::load()?;
-        let offset = paging::parse_cursor(cursor.as_deref())?;
-        let table = store::load_invoices(settings.invoices_file(kind), kind)?;
-        let selected = since::changed_since(table, since.as_deref())?;
-        let page = paging::page(selected, offset, settings.page_size);
+        let path = settings.invoices_file(kind);
+        let Some(bytes) = store::read_bytes(path)? else {
+            // A missing file is an empty table; any cursor but "none" was not made for it.
+            if let Some(cursor) = cursor.as_deref() {
+                paging::parse_cursor(Some(cursor))?;
+            }
+            return Ok(InvoicePage {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let page = invoices::page(
+            &bytes,
+            path,
+            kind,
+            since.as_deref(),
+            cursor.as_deref(),
+            settings.page_size,
+        )?;
         Ok(InvoicePage {
-            items: page.items,
+            items: page.items.into_iter().map(pulled_invoice).collect(),
             next: page.next,
         })
+    }
+
+    /// Every document of `kind` whose id is in `ids` (one read of its file).
+    fn get_invoices(kind: InvoiceKind, ids: Vec<String>) -> Result<Vec<Invoice>, ConnectorError> {
+        let settings = Settings::load()?;
+        let wanted: std::collections::HashSet<String> = ids.into_iter().collect();
+        let path = settings.invoices_file(kind);
+        let Some(bytes) = store::read_bytes(path)? else {
+            return Ok(Vec::new());
+        };
+        Ok(invoices::get(&bytes, path, kind, &wanted)?
+            .into_iter()
+            .map(pulled_invoice)
+            .collect())
     }
 
     /// As [`push_customers`](Self::push_customers), once per file: the invoices of a batch
@@ -176,13 +221,40 @@ impl Connector for CsvConnector {
         let now = clock::now();
         invoice_batch(batch, |kind, checked| {
             let path = settings.invoices_file(kind);
-            let target = invoices::target(kind, path);
+            let target = match store::load_issued(path) {
+                Ok(issued) => Target {
+                    issued,
+                    ..invoices::target(kind, path)
+                },
+                Err(e) => return checked.into_iter().map(|r| r.and(Err(e.clone()))).collect(),
+            };
+            // Only the invoices the batch names are parsed; the rest stay bytes.
+            let named: std::collections::HashSet<String> = checked
+                .iter()
+                .filter_map(|r| r.as_ref().ok()?.remote_id.clone())
+                .collect();
+            let checked = checked
+                .into_iter()
+                .map(|r| r.map(|i| invoices::Slot::Loaded(Box::new(i))))
+                .collect();
+            let opened = std::cell::Cell::new(None);
             let outcomes = push_batch(
                 checked,
                 target,
                 &now,
-                || store::load_invoices(path, kind),
-                |table| store::save_invoices(path, table),
+                || {
+                    let (file, slots) =
+                        invoices::TableFile::load(store::read_bytes(path)?, path, kind, &named)?;
+                    opened.set(Some(file));
+                    Ok(slots)
+                },
+                |slots| match opened.take() {
+                    Some(file) => store::write_bytes(path, &file.contents(slots)?),
+                    // `load` ran and succeeded before `save` is called, so the file is open.
+                    None => Err(error::transient(format!(
+                        "{path} was not read before the write"
+                    ))),
+                },
             );
             log_batch(target, &outcomes);
             outcomes
@@ -197,17 +269,22 @@ impl Connector for CsvConnector {
             RecordKind::Customer => {
                 let path = &settings.customers_file;
                 let mut table = store::load_customers(path)?;
-                upsert::remove(&mut table, &id, customers::target(path))?;
+                let target = customers::target(path);
+                if upsert::position(&table, &id).is_some() {
+                    remember_issued(path, &id, target)?;
+                }
+                upsert::remove(&mut table, &id, target)?;
                 store::save_customers(path, &table)?;
                 log::info(format!("deleted customer {id} from {path}"));
                 Ok(())
             }
             RecordKind::Invoice => {
-                for kind in [InvoiceKind::Job, InvoiceKind::Contract] {
+                for kind in [InvoiceKind::Job, InvoiceKind::Contract, InvoiceKind::Order] {
                     let path = settings.invoices_file(kind);
                     let mut table = store::load_invoices(path, kind)?;
                     if upsert::position(&table, &id).is_some() {
                         let target = invoices::target(kind, path);
+                        remember_issued(path, &id, target)?;
                         upsert::remove(&mut table, &id, target)?;
                         store::save_invoices(path, &table)?;
                         log::info(format!("deleted {} {id} from {path}", target.noun));
@@ -215,15 +292,43 @@ impl Connector for CsvConnector {
                     }
                 }
                 Err(error::not_found(format!(
-                    "invoice {id} is in neither {} nor {}; it may have been deleted from the file",
-                    settings.job_invoices_file, settings.contract_invoices_file
+                    "invoice {id} is in none of {}, {} and {}; it may have been deleted from the file",
+                    settings.job_invoices_file,
+                    settings.contract_invoices_file,
+                    settings.orders_file
                 )))
             }
         }
     }
 }
 
+// `embedded`: set only by a crate that compiles this source as a module of its own
+// (tests/fixtures/broken-connector) and exports its own connector instead.
+#[cfg(not(feature = "embedded"))]
 ledgerlink_sdk::export_connector!(CsvConnector);
+
+/// Before record `id` is deleted from `path`, keep its number beside the file, so the next
+/// record created there never gets the id again (the host may still remember the deleted
+/// record under it).
+fn remember_issued(path: &str, id: &str, target: Target<'_>) -> Result<(), ConnectorError> {
+    match upsert::id_number(id, target.id_prefix) {
+        Some(number) => store::save_issued(path, number),
+        None => Ok(()),
+    }
+}
+
+/// A customer as a pull returns it: without the idempotency key the file keeps for replays
+/// (pulled records carry none).
+fn pulled_customer(mut customer: Customer) -> Customer {
+    customer.idempotency_key = None;
+    customer
+}
+
+/// An invoice as a pull returns it: see [`pulled_customer`].
+fn pulled_invoice(mut invoice: Invoice) -> Invoice {
+    invoice.idempotency_key = None;
+    invoice
+}
 
 /// What `check` reports, e.g. "CSV folder readable: 3 customers, 1 job invoice, 0 contract
 /// invoices".
@@ -262,12 +367,11 @@ fn invoice_batch(
     mut push_file: impl FnMut(InvoiceKind, Vec<Result<Invoice, ConnectorError>>) -> Vec<Outcome>,
 ) -> Vec<PushResult> {
     let keys = keys(&batch, |i| &i.key);
-    let (jobs, contracts): (Vec<_>, Vec<_>) = batch
-        .into_iter()
-        .enumerate()
-        .partition(|(_, invoice)| invoice.kind == InvoiceKind::Job);
     let mut placed: Vec<(usize, Outcome)> = Vec::with_capacity(keys.len());
-    for (kind, part) in [(InvoiceKind::Job, jobs), (InvoiceKind::Contract, contracts)] {
+    let mut batch: Vec<(usize, Invoice)> = batch.into_iter().enumerate().collect();
+    for kind in [InvoiceKind::Job, InvoiceKind::Contract, InvoiceKind::Order] {
+        let part: Vec<(usize, Invoice)>;
+        (part, batch) = batch.into_iter().partition(|(_, i)| i.kind == kind);
         if part.is_empty() {
             continue;
         }
@@ -363,6 +467,8 @@ mod tests {
                 Capability::PullInvoices,
                 Capability::PushJobInvoices,
                 Capability::PushContractInvoices,
+                Capability::PushOrders,
+                Capability::GetInvoices,
                 Capability::Delete,
             ]
         );
@@ -383,7 +489,9 @@ mod tests {
                     false,
                     Some("contract-invoices.csv")
                 ),
-                ("page-size", false, Some("500")),
+                ("orders-file", false, Some("orders.csv")),
+                ("page-size", false, Some("5000")),
+                ("push-batch-records", false, Some("10000")),
             ]
         );
     }
@@ -489,6 +597,7 @@ mod tests {
             let (file, path) = match kind {
                 InvoiceKind::Job => (jobs, "job-invoices.csv"),
                 InvoiceKind::Contract => (contracts, "contract-invoices.csv"),
+                InvoiceKind::Order => unreachable!("these tests push no orders"),
             };
             push_batch(
                 checked,
@@ -570,6 +679,7 @@ mod tests {
                 account_code: Some("200".into()),
                 tax_code: None,
                 tax_amount: None,
+                tax_rate: None,
             }],
             subtotal: amount.into(),
             tax_total: "0".into(),
@@ -577,6 +687,9 @@ mod tests {
             reference: None,
             memo: None,
             status: InvoiceStatus::Authorised,
+            amount_paid: None,
+            amount_due: None,
+            locked: None,
             updated_at: None,
         }
     }

@@ -40,19 +40,40 @@ pub const CONTRACT_INVOICES_FILE: SettingSpec = SettingSpec {
     default: "contract-invoices.csv",
 };
 
-/// Records per page when pulling.
+/// File of orders (jobs not closed yet).
+pub const ORDERS_FILE: SettingSpec = SettingSpec {
+    key: "orders-file",
+    description: "CSV file of orders — jobs not closed yet — (one row per order line), relative to the connection folder.",
+    default: "orders.csv",
+};
+
+/// Records per page when pulling. Every page reads its whole file (an invoice page then
+/// parses only its own invoices, see `invoices::scan`; a customer page parses the file), so
+/// pages are as large as the host takes by default (`max-page-records`, 5,000).
 pub const PAGE_SIZE: SettingSpec = SettingSpec {
     key: "page-size",
     description: "Records returned per page when pulling (a whole number, at least 1).",
-    default: "500",
+    default: "5000",
+};
+
+/// Records the host sends per push call: the host's own setting, whose default this connector
+/// declares. Every push call reads its whole file and writes it once (invoices: parsing only
+/// the invoices the batch names, see `invoices::scan`; customers: the whole table), so the
+/// fewer calls the better (the host allows at most 10,000).
+pub const PUSH_BATCH: SettingSpec = SettingSpec {
+    key: "push-batch-records",
+    description: "Records the host sends per push call (at most 10000); each call rewrites the file once.",
+    default: "10000",
 };
 
 /// Every setting, in the order the manifest lists them.
-pub const ALL: [SettingSpec; 4] = [
+pub const ALL: [SettingSpec; 6] = [
     CUSTOMERS_FILE,
     JOB_INVOICES_FILE,
     CONTRACT_INVOICES_FILE,
+    ORDERS_FILE,
     PAGE_SIZE,
+    PUSH_BATCH,
 ];
 
 /// The parsed settings of one connection.
@@ -64,6 +85,8 @@ pub struct Settings {
     pub job_invoices_file: String,
     /// Path of the contract invoices file.
     pub contract_invoices_file: String,
+    /// Path of the orders file.
+    pub orders_file: String,
     /// Records per pulled page; at least 1.
     pub page_size: usize,
 }
@@ -77,7 +100,7 @@ impl Settings {
     /// Parse settings from `lookup` (key → value, `None` when unset); unset keys take their
     /// defaults.
     ///
-    /// The three files must differ: two kinds of record in one file would each overwrite
+    /// The files must differ: two kinds of record in one file would each overwrite
     /// the other on every push.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConnectorError> {
         let value =
@@ -98,6 +121,7 @@ impl Settings {
             customers_file: file(&CUSTOMERS_FILE)?,
             job_invoices_file: file(&JOB_INVOICES_FILE)?,
             contract_invoices_file: file(&CONTRACT_INVOICES_FILE)?,
+            orders_file: file(&ORDERS_FILE)?,
             page_size: parse_page_size(&value(&PAGE_SIZE))?,
         };
 
@@ -105,6 +129,7 @@ impl Settings {
             (CUSTOMERS_FILE.key, &settings.customers_file),
             (JOB_INVOICES_FILE.key, &settings.job_invoices_file),
             (CONTRACT_INVOICES_FILE.key, &settings.contract_invoices_file),
+            (ORDERS_FILE.key, &settings.orders_file),
         ];
         for (i, (key_a, path_a)) in files.iter().enumerate() {
             if let Some((key_b, _)) = files[i + 1..].iter().find(|(_, path_b)| path_b == path_a) {
@@ -123,6 +148,7 @@ impl Settings {
         match kind {
             InvoiceKind::Job => &self.job_invoices_file,
             InvoiceKind::Contract => &self.contract_invoices_file,
+            InvoiceKind::Order => &self.orders_file,
         }
     }
 }
@@ -159,7 +185,8 @@ mod tests {
                 customers_file: "customers.csv".into(),
                 job_invoices_file: "job-invoices.csv".into(),
                 contract_invoices_file: "contract-invoices.csv".into(),
-                page_size: 500,
+                orders_file: "orders.csv".into(),
+                page_size: 5000,
             }
         );
     }

@@ -36,9 +36,51 @@ pub fn load_invoices(path: &str, kind: InvoiceKind) -> Result<Vec<Invoice>, Conn
     }
 }
 
+/// The bytes of `path`, `None` when it does not exist: for the invoice operations that read
+/// only the rows they need (`invoices::page`, `invoices::get`, `invoices::TableFile`).
+pub fn read_bytes(path: &str) -> Result<Option<Vec<u8>>, ConnectorError> {
+    read(path)
+}
+
+/// Replace `path` with `bytes`.
+pub fn write_bytes(path: &str, bytes: &[u8]) -> Result<(), ConnectorError> {
+    write(path, bytes)
+}
+
 /// Replace `path` with `table`.
 pub fn save_invoices(path: &str, table: &[Invoice]) -> Result<(), ConnectorError> {
     write(path, &invoices::serialize_table(table)?)
+}
+
+/// The file beside `path` that keeps the highest id number handed out in it.
+fn issued_path(path: &str) -> String {
+    format!("{path}.last-id")
+}
+
+/// The highest id number handed out in `path`, records since deleted included; 0 when no
+/// record was ever deleted from it (the file's own ids then say it).
+pub fn load_issued(path: &str) -> Result<u64, ConnectorError> {
+    let beside = issued_path(path);
+    match read(&beside)? {
+        None => Ok(0),
+        Some(bytes) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                error::validation(format!(
+                    "{beside} must hold one whole number (the highest id number {path} has handed out); correct or delete it"
+                ))
+            }),
+    }
+}
+
+/// Record that `number` was handed out in `path` (kept when it is higher than what is
+/// recorded), before the record holding it is deleted.
+pub fn save_issued(path: &str, number: u64) -> Result<(), ConnectorError> {
+    if number <= load_issued(path)? {
+        return Ok(());
+    }
+    write(&issued_path(path), format!("{number}\n").as_bytes())
 }
 
 /// Prove the connection folder can be listed.

@@ -23,8 +23,13 @@ pub struct Numbered<R> {
     pub row: R,
 }
 
+/// Columns a file written before they existed lacks: such a file still reads, each of them
+/// empty, and is written back with them. (`idempotency_key`: the key of the write that last
+/// changed a record, so a replay of that write is answered with its first result.)
+pub const OPTIONAL: [&str; 1] = ["idempotency_key"];
+
 /// Parse `bytes` (the contents of `file`) into rows. The header must name every one of
-/// `columns`.
+/// `columns` but the [`OPTIONAL`] ones.
 pub fn parse<R: DeserializeOwned>(
     bytes: &[u8],
     file: &str,
@@ -39,7 +44,7 @@ pub fn parse<R: DeserializeOwned>(
     let missing: Vec<&str> = columns
         .iter()
         .copied()
-        .filter(|column| !headers.iter().any(|h| h == *column))
+        .filter(|column| !OPTIONAL.contains(column) && !headers.iter().any(|h| h == *column))
         .collect();
     if !missing.is_empty() {
         return Err(error::validation(format!(
@@ -79,6 +84,20 @@ pub fn serialize<R: Serialize>(columns: &[&str], rows: &[R]) -> Result<Vec<u8>, 
         .map_err(|e| error::transient(format!("could not finish the CSV table: {e}")))
 }
 
+/// Append `rows` to `out` as CSV rows (no header), quoted as [`serialize`] quotes them, so
+/// rows added to an existing file read exactly as if the whole file had been serialized.
+pub fn append_rows<R: Serialize>(out: &mut Vec<u8>, rows: &[R]) -> Result<(), ConnectorError> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out);
+    for row in rows {
+        writer.serialize(row).map_err(|e| unwritable(&e))?;
+    }
+    writer
+        .flush()
+        .map_err(|e| error::transient(format!("could not finish the CSV rows: {e}")))
+}
+
 /// An error about one row: where it is, what is wrong, and what to do.
 ///
 /// `problem` is a sentence from a mapper, often an SDK error naming the canonical field.
@@ -97,7 +116,7 @@ pub fn invalid_row_error(file: &str, line: u64, e: &ConnectorError) -> Connector
     }
 }
 
-fn unreadable(file: &str, e: &csv::Error) -> ConnectorError {
+pub fn unreadable(file: &str, e: &csv::Error) -> ConnectorError {
     let line = e.position().map_or(0, |p| p.line());
     let what = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text; save it as UTF-8 CSV".to_owned(),

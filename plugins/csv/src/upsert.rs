@@ -37,6 +37,9 @@ pub trait Record: Sized {
     /// owns (id, version, `updated_at`) and the host's `key`.
     fn same_content(&self, other: &Self) -> bool;
 
+    /// The idempotency key of the write that last changed the record, as stored.
+    fn idempotency_key(&self) -> Option<&str>;
+
     /// A value no two records of a file may share (an invoice's number), when the kind has
     /// one. By default there is none.
     fn unique_value(&self) -> Option<&str> {
@@ -65,6 +68,9 @@ pub struct Target<'a> {
     pub id_prefix: &'a str,
     /// The file's path, for messages.
     pub file: &'a str,
+    /// The highest id number handed out before, records since deleted included (kept beside
+    /// the file, see `store::load_issued`), so a deleted record's id is never reused.
+    pub issued: u64,
 }
 
 /// The outcome of one record of a batch: what was written, or why the record was not.
@@ -127,6 +133,8 @@ pub struct Writer<'a, R> {
     by_id: HashMap<String, usize>,
     /// Where each unique value (invoice number) is in `table`.
     by_value: HashMap<String, usize>,
+    /// Where the record last written under each idempotency key is in `table`.
+    by_key: HashMap<String, usize>,
     /// The highest number among the ids of the form "{prefix}-{digits}".
     highest: u64,
     changed: bool,
@@ -137,8 +145,12 @@ impl<'a, R: Record> Writer<'a, R> {
     pub fn new(table: &'a mut Vec<R>, target: Target<'a>) -> Self {
         let mut by_id = HashMap::with_capacity(table.len());
         let mut by_value = HashMap::new();
-        let mut highest = 0;
+        let mut by_key = HashMap::new();
+        let mut highest = target.issued;
         for (index, record) in table.iter().enumerate() {
+            if let Some(key) = record.idempotency_key() {
+                by_key.entry(key.to_owned()).or_insert(index);
+            }
             if let Some(id) = record.remote_id() {
                 by_id.entry(id.to_owned()).or_insert(index);
                 highest = highest.max(id_number(id, target.id_prefix).unwrap_or(0));
@@ -152,6 +164,7 @@ impl<'a, R: Record> Writer<'a, R> {
             target,
             by_id,
             by_value,
+            by_key,
             highest,
             changed: false,
         }
@@ -171,8 +184,15 @@ impl<'a, R: Record> Writer<'a, R> {
     ///   version incremented;
     /// * either: `duplicate` when its unique value is another record's.
     ///
+    /// A write whose idempotency key is the key of the write that last changed a record is a
+    /// replay: it is answered with that write's result (the record's id and version, created
+    /// or updated as the replayed write was) and changes nothing.
+    ///
     /// A refused record leaves the table and the indexes as they were.
     pub fn write(&mut self, mut incoming: R, now: &str) -> Result<Written, ConnectorError> {
+        if let Some(replayed) = self.replayed(&incoming) {
+            return Ok(replayed);
+        }
         let Some(id) = incoming.remote_id().map(str::to_owned) else {
             self.check_unique(&incoming, None)?;
             let id = self.next_id();
@@ -182,6 +202,9 @@ impl<'a, R: Record> Writer<'a, R> {
                 self.by_value.insert(value.to_owned(), index);
             }
             self.by_id.insert(id.clone(), index);
+            if let Some(key) = incoming.idempotency_key() {
+                self.by_key.insert(key.to_owned(), index);
+            }
             self.highest = self.highest.saturating_add(1);
             self.table.push(incoming);
             self.changed = true;
@@ -218,6 +241,9 @@ impl<'a, R: Record> Writer<'a, R> {
         if let Some(value) = incoming.unique_value() {
             self.by_value.insert(value.to_owned(), index);
         }
+        if let Some(key) = incoming.idempotency_key() {
+            self.by_key.insert(key.to_owned(), index);
+        }
         incoming.stamp(id.clone(), next.clone(), now.to_owned());
         self.table[index] = incoming;
         self.changed = true;
@@ -225,6 +251,24 @@ impl<'a, R: Record> Writer<'a, R> {
             remote_id: id,
             version: Some(next),
             action: WriteAction::Updated,
+        })
+    }
+
+    /// The first result of the write `incoming` replays, when its idempotency key is the one
+    /// stored with a record (and, for an update, with the record it names).
+    fn replayed(&self, incoming: &R) -> Option<Written> {
+        let index = *self.by_key.get(incoming.idempotency_key()?)?;
+        let stored = &self.table[index];
+        let id = stored.remote_id()?;
+        let action = match incoming.remote_id() {
+            None => WriteAction::Created,
+            Some(named) if named == id => WriteAction::Updated,
+            Some(_) => return None,
+        };
+        Some(Written {
+            remote_id: id.to_owned(),
+            version: stored.version().map(str::to_owned),
+            action,
         })
     }
 
@@ -283,7 +327,7 @@ pub fn position<R: Record>(table: &[R], id: &str) -> Option<usize> {
 }
 
 /// The number in an id of the form "{prefix}-{digits}".
-fn id_number(id: &str, prefix: &str) -> Option<u64> {
+pub fn id_number(id: &str, prefix: &str) -> Option<u64> {
     id.strip_prefix(prefix)?
         .strip_prefix('-')?
         .parse::<u64>()
@@ -327,6 +371,9 @@ mod tests {
         fn same_content(&self, other: &Self) -> bool {
             self.text == other.text
         }
+        fn idempotency_key(&self) -> Option<&str> {
+            None
+        }
         fn unique_value(&self) -> Option<&str> {
             Some(&self.text)
         }
@@ -336,6 +383,7 @@ mod tests {
         noun: "note",
         id_prefix: "N",
         file: "notes.csv",
+        issued: 0,
     };
     const T1: &str = "2026-11-22T01:00:00Z";
     const T2: &str = "2026-11-23T09:30:00Z";

@@ -176,8 +176,10 @@ fn settle(
         ItemOutcome::Fault(f) if fault::code(&f) == Some(fault::DUPLICATE_NAME) => {
             Err(duplicate_name(settings, c, &f))
         }
-        ItemOutcome::Fault(f) if fault::code(&f) == Some(fault::STALE) && c.remote_id.is_some() => {
-            reapply(settings, c)
+        // Never re-read and applied again: the customer changed in QuickBooks since the
+        // version the update is based on, and overwriting that change is the person's call.
+        ItemOutcome::Fault(f) if fault::code(&f) == Some(fault::STALE) => {
+            Err(fault::classify(&f, 400, None, &what(c)).at("version"))
         }
         ItemOutcome::Fault(f) => Err(fault::classify(&f, 400, None, &what(c))),
     }
@@ -218,36 +220,6 @@ fn duplicate_name(settings: &Settings, c: &Customer, f: &qbo::Fault) -> Connecto
         ),
     };
     error::duplicate(message, existing).at("name")
-}
-
-/// The SyncToken was stale: read the customer again and apply the sparse update once more
-/// with the fresh SyncToken. A second stale answer is reported as `stale`.
-fn reapply(settings: &Settings, c: &Customer) -> Result<Written, ConnectorError> {
-    let id = c.remote_id.as_deref().unwrap_or_default();
-    let fresh = api::read_customer(settings, id)?;
-    let token = fresh.sync_token.unwrap_or_default();
-    let body = customer::to_qbo(c, Some(&token))?;
-    let request_id = c
-        .idempotency_key
-        .as_deref()
-        .map(|k| requestid::derive("customer/reapply", [k, token.as_str()]));
-    let answer = api::post(settings, "customer", &[], request_id.as_deref(), &body)?;
-    match answer.into_result(&what(c)) {
-        Ok(r) => {
-            let written = r.customer.unwrap_or_default();
-            Ok(Written {
-                remote_id: written.id.unwrap_or_else(|| id.to_owned()),
-                version: written.sync_token,
-                action: WriteAction::Updated,
-            })
-        }
-        Err(e @ ConnectorError::Stale(_)) => Err(error::stale(format!(
-            "{} changed in QuickBooks again while it was being updated; {}",
-            what(c),
-            e.message()
-        ))),
-        Err(e) => Err(e),
-    }
 }
 
 /// Rollback of a customer: QuickBooks cannot delete customers, so it is made inactive.

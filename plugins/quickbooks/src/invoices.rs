@@ -55,6 +55,38 @@ pub fn pull(
     })
 }
 
+/// The documents of `kind` with these remote ids: one query for invoices, one for credit
+/// memos (`CM-…`); ids QuickBooks does not have are simply not returned.
+pub fn get(kind: InvoiceKind, ids: Vec<String>) -> Result<Vec<Invoice>, ConnectorError> {
+    let settings = Settings::load()?;
+    let mut invoices = Vec::new();
+    let mut memos = Vec::new();
+    for id in &ids {
+        match invoice::RemoteId::parse(id) {
+            invoice::RemoteId::Invoice(i) => invoices.push(i),
+            invoice::RemoteId::CreditMemo(m) => memos.push(m),
+        }
+    }
+    let mut items = Vec::new();
+    for chunk in invoices.chunks(query::PAGE_SIZE as usize) {
+        let found = api::run_query(&settings, &query::by_id("Invoice", chunk), "invoices by id")?;
+        for q in found.invoices {
+            items.extend(invoice::from_qbo(q, kind, &settings.invoices)?);
+        }
+    }
+    for chunk in memos.chunks(query::PAGE_SIZE as usize) {
+        let found = api::run_query(
+            &settings,
+            &query::by_id("CreditMemo", chunk),
+            "credit memos by id",
+        )?;
+        for q in found.credit_memos {
+            items.extend(invoice::from_qbo_credit_memo(q, kind, &settings.invoices)?);
+        }
+    }
+    Ok(items)
+}
+
 fn what(inv: &Invoice) -> String {
     format!("invoice {}", inv.number)
 }
@@ -85,9 +117,31 @@ pub fn push(batch: Vec<Invoice>) -> Vec<PushResult> {
                 .collect();
         }
     };
+    let paid = match with_payments(&settings, &batch) {
+        Ok(p) => p,
+        Err(e) => {
+            return batch
+                .into_iter()
+                .map(|i| PushResult {
+                    key: i.key,
+                    outcome: Err(e.clone()),
+                })
+                .collect();
+        }
+    };
     let mut results: Vec<Option<Result<Written, ConnectorError>>> = vec![None; batch.len()];
     let mut items = Vec::new();
     for (index, inv) in batch.iter().enumerate() {
+        if let Some(id) = inv.remote_id.as_deref()
+            && let RemoteId::Invoice(id) = RemoteId::parse(id)
+            && paid.contains(id)
+        {
+            results[index] = Some(Err(error::locked(format!(
+                "{} (Id {id}) has a payment applied in QuickBooks, which changing it would no longer match; change it in QuickBooks instead",
+                what(inv)
+            ))));
+            continue;
+        }
         let checked = match &company {
             Some(company) => {
                 let customer = inv
@@ -136,6 +190,41 @@ pub fn push(batch: Vec<Invoice>) -> Vec<PushResult> {
             }),
         })
         .collect()
+}
+
+/// The Ids of the invoices the batch updates that have a payment applied (`Balance` below
+/// `TotalAmt`): one query per 1000. QuickBooks itself would take the change and leave the
+/// payment unmatched, so the connector refuses it as `locked`, as Xero does.
+fn with_payments(
+    settings: &Settings,
+    batch: &[Invoice],
+) -> Result<std::collections::HashSet<String>, ConnectorError> {
+    let ids: Vec<&str> = batch
+        .iter()
+        .filter_map(|i| match RemoteId::parse(i.remote_id.as_deref()?) {
+            RemoteId::Invoice(id) => Some(id),
+            RemoteId::CreditMemo(_) => None,
+        })
+        .collect();
+    let mut paid = std::collections::HashSet::new();
+    for chunk in ids.chunks(query::PAGE_SIZE as usize) {
+        let found = api::run_query(
+            settings,
+            &query::by_id("Invoice", chunk),
+            "the invoices' payments",
+        )?;
+        for q in found.invoices {
+            let total = q.total_amt.map(|a| a.0).unwrap_or_default();
+            let balance = q.balance.map(|a| a.0).unwrap_or(total);
+            if balance < total
+                && invoice::status_of(&q) != ledgerlink_sdk::types::InvoiceStatus::Voided
+                && let Some(id) = q.id
+            {
+                paid.insert(id);
+            }
+        }
+    }
+    Ok(paid)
 }
 
 /// Customer Id → `(DisplayName, CurrencyRef.value)`.

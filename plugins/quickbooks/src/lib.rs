@@ -21,8 +21,12 @@
 //!   retry them and a replay writes nothing twice;
 //! * a duplicate `DisplayName` (6240) is answered `duplicate` on `name` with the existing
 //!   customer's Id, for the host to link; nothing is created;
-//! * a stale `SyncToken` (5010) on a customer update is re-read and the sparse update applied
-//!   once more; a second refusal is `stale`. Invoices are not re-applied: `stale`;
+//! * a stale `SyncToken` (5010) on an update is refused as `stale` on `version` and nothing
+//!   is applied: the record changed in QuickBooks since the version the host sent, and the
+//!   host must read it again rather than overwrite that change;
+//! * an update of an invoice with a payment applied (`Balance` below `TotalAmt`; one query
+//!   per push) is refused as `locked`: QuickBooks would take it and leave the payment
+//!   unmatched;
 //! * job and contract invoices are told apart by a marker at the start of `PrivateNote`;
 //! * an invoice whose canonical total is negative is written as a QuickBooks `CreditMemo`
 //!   (amounts sign-flipped, so positive), through the same batches and `requestid`s; its
@@ -87,6 +91,7 @@ impl Connector for QuickBooks {
                     Capability::PullInvoices,
                     Capability::PushJobInvoices,
                     Capability::PushContractInvoices,
+                    Capability::GetInvoices,
                     Capability::Delete,
                 ])
                 .oauth2(AUTHORIZE_URL, TOKEN_URL, Some(REVOKE_URL), &[SCOPE])
@@ -143,6 +148,10 @@ impl Connector for QuickBooks {
         invoices::pull(kind, since, cursor)
     }
 
+    fn get_invoices(kind: InvoiceKind, ids: Vec<String>) -> Result<Vec<Invoice>, ConnectorError> {
+        invoices::get(kind, ids)
+    }
+
     fn push_invoices(batch: Vec<Invoice>) -> Vec<PushResult> {
         invoices::push(batch)
     }
@@ -167,7 +176,7 @@ mod tests {
     fn the_manifest_declares_oauth_hosts_limits_and_settings() {
         let m = QuickBooks::manifest();
         assert_eq!(m.name, "quickbooks");
-        assert_eq!(m.capabilities.len(), 7);
+        assert_eq!(m.capabilities.len(), 8);
         let AuthKind::Oauth2(o) = &m.auth else {
             panic!("{:?}", m.auth)
         };

@@ -58,6 +58,16 @@ pub fn customers_by_id(ids: &[&str]) -> String {
     )
 }
 
+/// Records of `entity` (`Invoice`, `CreditMemo`) with one of `ids` (at most [`PAGE_SIZE`]).
+pub fn by_id(entity: &str, ids: &[&str]) -> String {
+    let list = ids
+        .iter()
+        .map(|id| format!("'{}'", escape(id)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("select * from {entity} where Id IN ({list}) MAXRESULTS {PAGE_SIZE}")
+}
+
 /// Customers, active or not, whose `DisplayName` is `name` and/or whose
 /// `PrimaryEmailAddr` is `email`.
 pub fn customers_matching(name: Option<&str>, email: Option<&str>) -> String {

@@ -116,17 +116,7 @@ pub fn checked(response: Response) -> Result<Response, ConnectorError> {
 }
 
 /// `value` percent-encoded for a query string (RFC 3986 unreserved characters kept).
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use ledgerlink_sdk::client::encode;
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use ledgerlink_sandbox::{Profile, QBO_REALM_ID, SandboxHandle};
 use reqwest::StatusCode;
 use serde_json::Value;
+
+use crate::common::{connect, http, string};
+
+/// The realm id of the sandbox's Australian company.
+pub const AU_REALM_ID: &str = "9130357992268376";
 
 const XS: &str = "http://www.w3.org/2001/XMLSchema";
 
@@ -290,5 +296,33 @@ impl Qbo {
             client.get(url)
         };
         request.send().await.unwrap().json().await.unwrap()
+    }
+}
+
+/// A client of the US company, connected through the OAuth flow.
+pub async fn us(sandbox: &SandboxHandle) -> Qbo {
+    let tokens = connect(sandbox, Profile::QuickBooks).await;
+    Qbo {
+        base: sandbox.base_url(),
+        token: string(&tokens, "access_token"),
+        realm: QBO_REALM_ID.into(),
+    }
+}
+
+/// A client of the Australian company, with a token from `/_sandbox/qbo/{realm}/token`.
+pub async fn au(sandbox: &SandboxHandle) -> Qbo {
+    let body: Value = http()
+        .post(sandbox.url(&format!("/_sandbox/qbo/{AU_REALM_ID}/token")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["realmId"], AU_REALM_ID);
+    Qbo {
+        base: sandbox.base_url(),
+        token: string(&body, "access_token"),
+        realm: AU_REALM_ID.into(),
     }
 }

@@ -1,19 +1,20 @@
 //! `ledgerlink quickstart`: ledgerlink's main job on embedded defaults, with nothing to set
-//! up and no internet. See [`vendor`] for the accounting-system variants (Xero by default)
-//! and [`csv`] for the file-only one.
+//! up and no internet: [`flow`] runs it for every target (Xero by default, QuickBooks, csv).
 
 mod book;
 mod browser;
-mod csv;
-mod vendor;
+mod flow;
+mod ordertrac;
 
 use super::Env;
 use super::args::QuickstartTarget;
 
 pub async fn run(env: &Env, target: QuickstartTarget) -> anyhow::Result<()> {
     match target {
-        QuickstartTarget::Csv => csv::run(env).await,
-        QuickstartTarget::Xero => vendor::run(env, vendor::Target::Xero).await,
-        QuickstartTarget::Quickbooks => vendor::run(env, vendor::Target::QuickBooks).await,
+        QuickstartTarget::Csv => flow::run(env, flow::Target::Csv).await,
+        QuickstartTarget::Salesorder => flow::run(env, flow::Target::Salesorder).await,
+        QuickstartTarget::Ordertrac => flow::run(env, flow::Target::OrderTrac).await,
+        QuickstartTarget::Xero => flow::run(env, flow::Target::Xero).await,
+        QuickstartTarget::Quickbooks => flow::run(env, flow::Target::QuickBooks).await,
     }
 }

@@ -85,6 +85,7 @@ const JOB_COLUMNS: &[&str] = &[
     "subtotal",
     "tax_total",
     "total",
+    "amount_paid",
     "memo",
     "updated_at",
 ];
@@ -113,6 +114,7 @@ const CONTRACT_INVOICE_COLUMNS: &[&str] = &[
     "subtotal",
     "tax_total",
     "total",
+    "amount_paid",
     "memo",
     "updated_at",
 ];
@@ -127,6 +129,7 @@ const LINE_COLUMNS: &[&str] = &[
     "line_account_code",
     "line_tax_code",
     "line_tax_amount",
+    "line_tax_rate",
 ];
 
 /// The book as its four CSV files, in [`RecordKind::ALL`] order.
@@ -243,7 +246,7 @@ fn customer(c: &HomeCustomer) -> Vec<String> {
 }
 
 /// `invoice_date` … `memo`.
-fn body(b: &InvoiceBody) -> [String; 8] {
+fn body(b: &InvoiceBody) -> [String; 9] {
     [
         b.invoice_date.clone(),
         text(&b.due_date),
@@ -252,6 +255,12 @@ fn body(b: &InvoiceBody) -> [String; 8] {
         decimal(b.subtotal),
         decimal(b.tax_total),
         decimal(b.total),
+        // Nothing paid (the default) stays an empty cell.
+        if b.amount_paid.is_zero() {
+            String::new()
+        } else {
+            decimal(b.amount_paid)
+        },
         text(&b.memo),
     ]
 }
@@ -311,15 +320,15 @@ fn line(l: Option<&HomeLine>) -> Vec<String> {
         text(&l.account_code),
         text(&l.tax_code),
         opt_decimal(l.tax_amount),
+        opt_decimal(l.tax_rate),
     ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::home::import::{Format, SourceText, csv::column_names, parse};
+    use crate::home::import::{Format, KnownIds, SourceText, csv::column_names, parse};
     use crate::home::test_book::sample_book;
-    use crate::store::home::KnownIds;
 
     fn reimport(files: &[CsvFile]) -> HomeBook {
         let sources: Vec<SourceText<'_>> = files
@@ -394,14 +403,15 @@ mod tests {
             lines[..3],
             [
                 "job_id,number,customer_id,status,ready_for_invoice_1,ready_for_invoice_2,closed_at,\
-                 invoice_date,due_date,currency,tax_mode,subtotal,tax_total,total,memo,updated_at,\
-                 line_description,line_quantity,line_unit_price,line_discount_percent,line_amount,\
-                 line_item_code,line_account_code,line_tax_code,line_tax_amount",
+                 invoice_date,due_date,currency,tax_mode,subtotal,tax_total,total,amount_paid,memo,\
+                 updated_at,line_description,line_quantity,line_unit_price,line_discount_percent,\
+                 line_amount,line_item_code,line_account_code,line_tax_code,line_tax_amount,\
+                 line_tax_rate",
                 "TP-JOB-5001,J5001,TP-CUST-1001,closed,true,true,2026-11-01T16:30:00Z,2026-11-02,\
-                 2026-11-20,NZD,exclusive,426.25,63.94,490.19,Thank you for your business,\
+                 2026-11-20,NZD,exclusive,426.25,63.94,490.19,,Thank you for your business,\
                  2026-11-01T16:31:00Z,Replace hot water cylinder valve,1,185.00,,185.00,VALVE-TPR,200,\
-                 OUTPUT2,27.75",
-                "TP-JOB-5001,,,,,,,,,,,,,,,,\"Labour, call-out rate\",2.5,96.50,,241.25,,200,OUTPUT2,36.19",
+                 OUTPUT2,27.75,",
+                "TP-JOB-5001,,,,,,,,,,,,,,,,,\"Labour, call-out rate\",2.5,96.50,,241.25,,200,OUTPUT2,36.19,",
             ]
         );
         // TP-JOB-5004 has no lines: one row, its line cells empty.
@@ -410,7 +420,7 @@ mod tests {
             .filter(|l| l.starts_with("TP-JOB-5004,"))
             .collect();
         assert_eq!(no_lines.len(), 1);
-        assert!(no_lines[0].ends_with(",,,,,,,,,"), "{}", no_lines[0]);
+        assert!(no_lines[0].ends_with(",,,,,,,,,,"), "{}", no_lines[0]);
         assert!(jobs.ends_with('\n') && !jobs.contains('\r'));
     }
 

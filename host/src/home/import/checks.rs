@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Entry;
+use super::KnownIds;
 use super::Parsed;
 use super::issues::Sink;
-use crate::store::home::KnownIds;
 
 /// Report every duplicate id and dangling reference of `parsed` into the sink of the file
 /// each record came from.

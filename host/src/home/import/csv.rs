@@ -112,11 +112,19 @@ fn targets(kind: RecordKind) -> Vec<(String, Target)> {
 }
 
 /// Parse a CSV file of `kind` (or of the kind its first column names) into record nodes.
+/// What a record's node goes to as soon as it is read: with the file's sink, so the
+/// record's own problems are reported beside the file's.
+pub(crate) type Emit<'e> = dyn FnMut(RecordKind, Node, &mut Sink) + 'e;
+
+/// Read a CSV file of one kind of record, handing each record's [`Node`] to `emit` as soon
+/// as its last row is read: the file's node tree is never held whole, only the rows of the
+/// record being read. Returns the kind, `None` when the file cannot be read at all.
 pub(crate) fn parse(
     text: &str,
     kind: Option<RecordKind>,
     sink: &mut Sink,
-) -> Option<(RecordKind, Vec<Node>)> {
+    emit: &mut Emit<'_>,
+) -> Option<RecordKind> {
     if let Some(line) = unclosed_quote(text) {
         sink.push(
             Some(line),
@@ -164,7 +172,7 @@ pub(crate) fn parse(
         }
     };
     let layout = header_layout(kind, &headers, sink)?;
-    let mut rows = Vec::new();
+    let mut records = Grouper::new(kind, &layout);
     for result in reader.records() {
         match result {
             Ok(record) => {
@@ -172,7 +180,7 @@ pub(crate) fn parse(
                 if record.iter().all(str::is_empty) {
                     continue;
                 }
-                rows.push((line, record));
+                records.row(line, record, sink, emit);
             }
             Err(e) => match e.kind() {
                 ::csv::ErrorKind::UnequalLengths {
@@ -191,14 +199,8 @@ pub(crate) fn parse(
             },
         }
     }
-    let nodes = match kind {
-        RecordKind::Customer | RecordKind::Contract => rows
-            .iter()
-            .map(|(line, r)| row_node(kind, &layout, *line, r, None))
-            .collect(),
-        RecordKind::Job | RecordKind::ContractInvoice => grouped(kind, &layout, &rows, sink),
-    };
-    Some((kind, nodes))
+    records.finish(sink, emit);
+    Some(kind)
 }
 
 /// Column index → where its value goes.
@@ -322,35 +324,53 @@ fn line_node(layout: &Layout, line: usize, row: &::csv::StringRecord) -> Option<
         })
 }
 
-/// Jobs and contract invoices: consecutive rows with the same id are one record.
-fn grouped(
+/// Rows to records, one record at a time. Customers and contracts take one row each; jobs
+/// and contract invoices take one row per line, the rows of one record consecutive (the
+/// first row's id), its own columns repeated or left empty after the first row.
+struct Grouper<'l> {
     kind: RecordKind,
-    layout: &Layout,
-    rows: &[(usize, ::csv::StringRecord)],
-    sink: &mut Sink,
-) -> Vec<Node> {
-    let id_index = layout
-        .iter()
-        .find(|(_, _, t)| *t == Target::Field("id"))
-        .map(|(i, _, _)| *i);
-    fn field(r: &::csv::StringRecord, i: Option<usize>) -> &str {
-        i.and_then(|i| r.get(i)).unwrap_or_default()
+    layout: &'l Layout,
+    id_index: Option<usize>,
+    /// The record being read: its first row, that row's line, and its line nodes.
+    current: Option<(usize, ::csv::StringRecord, Vec<Node>)>,
+    /// The first line of every record id seen, to refuse a record that continues after
+    /// others.
+    started: HashMap<String, usize>,
+}
+
+impl<'l> Grouper<'l> {
+    fn new(kind: RecordKind, layout: &'l Layout) -> Self {
+        let id_index = layout
+            .iter()
+            .find(|(_, _, t)| *t == Target::Field("id"))
+            .map(|(i, _, _)| *i);
+        Grouper {
+            kind,
+            layout,
+            id_index,
+            current: None,
+            started: HashMap::new(),
+        }
     }
-    let id_of = |r| field(r, id_index);
-    let what = kind.singular();
-    // (first row, its line nodes), per record, in file order.
-    let mut groups: Vec<(usize, Vec<Node>)> = Vec::new();
-    let mut started: HashMap<&str, usize> = HashMap::new();
-    for (n, (line, row)) in rows.iter().enumerate() {
-        let id = id_of(row);
-        let continues = groups
-            .last()
-            .is_some_and(|(first, _)| !id.is_empty() && id_of(&rows[*first].1) == id);
-        if continues {
-            let Some((first, lines)) = groups.last_mut() else {
-                continue;
-            };
-            let (first_line, first_row) = &rows[*first];
+
+    fn row(&mut self, line: usize, row: ::csv::StringRecord, sink: &mut Sink, emit: &mut Emit<'_>) {
+        let (kind, layout) = (self.kind, self.layout);
+        if matches!(kind, RecordKind::Customer | RecordKind::Contract) {
+            emit(kind, row_node(kind, layout, line, &row, None), sink);
+            return;
+        }
+        let field = |r: &::csv::StringRecord| {
+            self.id_index
+                .and_then(|i| r.get(i))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let id = field(&row);
+        let what = kind.singular();
+        if let Some((first_line, first_row, lines)) = &mut self.current
+            && !id.is_empty()
+            && field(first_row) == id
+        {
             for (i, name, target) in layout {
                 let (Target::Field(_) | Target::Address(..)) = target else {
                     continue;
@@ -361,7 +381,7 @@ fn grouped(
                 );
                 if !v.is_empty() && v != w {
                     sink.at(
-                        *line,
+                        line,
                         name,
                         format!(
                             "{v:?} differs from {w:?} on line {first_line}, the first line of {what} {id:?}; \
@@ -370,30 +390,36 @@ fn grouped(
                     );
                 }
             }
-            lines.extend(line_node(layout, *line, row));
-            continue;
+            lines.extend(line_node(layout, line, &row));
+            return;
         }
-        if let Some(first_line) = started.get(id).filter(|_| !id.is_empty()) {
+        if let Some(first_line) = self.started.get(&id).filter(|_| !id.is_empty()) {
             sink.at(
-                *line,
+                line,
                 id_column(kind),
                 format!(
                     "{what} {id:?} continues here after other records (it starts on line {first_line}); \
                      keep the lines of a {what} together"
                 ),
             );
-            continue;
+            return;
         }
-        started.insert(id, *line);
-        groups.push((n, line_node(layout, *line, row).into_iter().collect()));
+        self.finish(sink, emit);
+        let lines = line_node(layout, line, &row).into_iter().collect();
+        self.started.insert(id, line);
+        self.current = Some((line, row, lines));
     }
-    groups
-        .into_iter()
-        .map(|(first, lines)| {
-            let (line, row) = &rows[first];
-            row_node(kind, layout, *line, row, Some(lines))
-        })
-        .collect()
+
+    /// Hand the record being read to `emit`.
+    fn finish(&mut self, sink: &mut Sink, emit: &mut Emit<'_>) {
+        if let Some((line, row, lines)) = self.current.take() {
+            emit(
+                self.kind,
+                row_node(self.kind, self.layout, line, &row, Some(lines)),
+                sink,
+            );
+        }
+    }
 }
 
 /// The line of a quoted value that is never closed (RFC 4180 quoting: a quote opens a
@@ -445,7 +471,7 @@ mod tests {
 
     fn issues(text: &str) -> Vec<String> {
         let mut sink = Sink::new("x.csv");
-        let _ = parse(text, None, &mut sink);
+        let _ = parse(text, None, &mut sink, &mut |_, _, _| {});
         sink.into_issues().iter().map(ToString::to_string).collect()
     }
 
@@ -504,7 +530,9 @@ mod tests {
                     J2,2,C,open,2026-11-02,NZD,none,0,0,0,,,,\n\
                     J1,1,C,closed,2026-11-02,NZD,none,3,0,3,c,1,1,1\n";
         let mut sink = Sink::new("x.csv");
-        let (kind, nodes) = parse(text, None, &mut sink).expect("parses");
+        let mut nodes = Vec::new();
+        let kind =
+            parse(text, None, &mut sink, &mut |_, node, _| nodes.push(node)).expect("parses");
         assert_eq!(kind, RecordKind::Job);
         assert_eq!(nodes.len(), 2);
         let Value::Object(job) = &nodes[0].value else {

@@ -4,14 +4,16 @@
 //! each field (`fields`, `records`), then ids used twice and references to customers and
 //! contracts that are in neither the import nor the book (`checks`). Any problem refuses
 //! the whole import with every problem listed by file, line and field
-//! ([`InvalidImport`]); otherwise the records are upserted by id in one transaction
-//! (`store::home`). The formats are documented in `docs/home-format.md`.
+//! ([`InvalidImport`]); otherwise the book is handed back whole, for the store to upsert by
+//! id in one transaction (`transfer::home_book::import` does both). The formats are
+//! documented in `docs/home-format.md`.
 
 mod checks;
 pub(crate) mod csv;
 mod fields;
 mod issues;
 mod json;
+mod known;
 mod node;
 mod records;
 mod text;
@@ -19,11 +21,11 @@ mod text;
 use std::path::{Path, PathBuf};
 
 pub use issues::{InvalidImport, Issue, LISTED};
+pub use known::{KnownIds, NumberHolder};
 
 use crate::home::model::{
     FORMAT_VERSION, HomeBook, HomeContract, HomeContractInvoice, HomeCustomer, HomeJob, RecordKind,
 };
-use crate::store::home::{HomeStore, HomeStoreError, ImportCounts, KnownIds};
 use fields::Ref;
 use issues::Sink;
 use node::{Node, Value};
@@ -92,9 +94,6 @@ pub enum ImportError {
     /// The files have problems; every one is listed.
     #[error(transparent)]
     Invalid(#[from] InvalidImport),
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] HomeStoreError),
 }
 
 /// A record read from a file, with where it came from.
@@ -182,11 +181,10 @@ pub fn parse(sources: &[SourceText<'_>], known: &KnownIds) -> Result<HomeBook, I
                 }
             }
             Format::Csv => {
-                if let Some((kind, nodes)) = csv::parse(text, source.kind, sink) {
-                    for node in &nodes {
-                        parsed.add(kind, node, file, sink);
-                    }
-                }
+                // Each record is checked and kept as it is read, its node then dropped.
+                csv::parse(text, source.kind, sink, &mut |kind, node, sink| {
+                    parsed.add(kind, &node, file, sink);
+                });
             }
         }
     }
@@ -232,15 +230,6 @@ pub fn read(sources: &[ImportSource], known: &KnownIds) -> Result<HomeBook, Impo
         })
         .collect();
     Ok(parse(&texts, known)?)
-}
-
-/// Import `sources` into the book: all checked first, then written in one transaction.
-pub fn import(store: &HomeStore, sources: &[ImportSource]) -> Result<ImportCounts, ImportError> {
-    // References are checked against the ids read here; should another process remove a
-    // customer in between, the foreign keys refuse the write and the transaction rolls back.
-    let known = store.known_ids()?;
-    let book = read(sources, &known)?;
-    Ok(store.import(&book)?)
 }
 
 /// The top of a JSON document: `{"version": 1, "customers": [...], "jobs": [...],

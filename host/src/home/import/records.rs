@@ -48,6 +48,7 @@ pub(crate) const JOB_FIELDS: &[&str] = &[
     "subtotal",
     "tax_total",
     "total",
+    "amount_paid",
     "memo",
     "lines",
     "updated_at",
@@ -64,6 +65,7 @@ pub(crate) const LINE_FIELDS: &[&str] = &[
     "account_code",
     "tax_code",
     "tax_amount",
+    "tax_rate",
 ];
 
 /// The fields of a service contract.
@@ -86,6 +88,7 @@ pub(crate) const CONTRACT_INVOICE_FIELDS: &[&str] = &[
     "subtotal",
     "tax_total",
     "total",
+    "amount_paid",
     "memo",
     "lines",
     "updated_at",
@@ -214,6 +217,9 @@ fn body(f: &mut Fields<'_, '_>) -> Option<InvoiceBody> {
     let subtotal = f.decimal("subtotal");
     let tax_total = f.decimal("tax_total");
     let total = f.decimal("total");
+    let amount_paid = f.opt_decimal("amount_paid").unwrap_or_default();
+    // Whether `total` and `amount_paid` were read: the paid check needs nothing else.
+    let amounts_read = f.sink().count() == before;
     let memo = f.text("memo", limits::DESCRIPTION);
     let mut lines = Vec::new();
     for node in f.list("lines") {
@@ -229,6 +235,7 @@ fn body(f: &mut Fields<'_, '_>) -> Option<InvoiceBody> {
         subtotal,
         tax_total,
         total,
+        amount_paid,
         memo,
         lines,
     };
@@ -239,6 +246,9 @@ fn body(f: &mut Fields<'_, '_>) -> Option<InvoiceBody> {
         for (field, m) in validation::check_totals(&body) {
             f.report(field.key(), m);
         }
+    }
+    if amounts_read && let Err(m) = validation::check_amount_paid(&body) {
+        f.report("amount_paid", m);
     }
     Some(body)
 }
@@ -255,9 +265,13 @@ fn line(node: &Node, sink: &mut Sink) -> Option<HomeLine> {
         account_code: f.text("account_code", limits::CODE),
         tax_code: f.text("tax_code", limits::CODE),
         tax_amount: f.opt_decimal("tax_amount"),
+        tax_rate: f.opt_decimal("tax_rate"),
     };
     if let Some(Err(m)) = line.discount_percent.map(validation::check_discount) {
         f.report("discount_percent", m);
+    }
+    if let Some(Err(m)) = line.tax_rate.map(validation::check_tax_rate) {
+        f.report("tax_rate", m);
     }
     f.finish()?;
     Some(line)

@@ -8,7 +8,8 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, Row, params};
 use rust_decimal::Decimal;
 
-use super::{BODY_COLUMNS, KnownIds, LINE_COLUMNS, Lines, NumberHolder};
+use super::{BODY_COLUMNS, LINE_COLUMNS, Lines};
+use crate::home::import::{KnownIds, NumberHolder};
 use crate::home::model::{
     HomeAddress, HomeContract, HomeContractInvoice, HomeCustomer, HomeJob, HomeLine, InvoiceBody,
     Named,
@@ -141,8 +142,28 @@ fn read_body(r: &Row<'_>, at: usize) -> rusqlite::Result<InvoiceBody> {
         tax_total: decimal(r, at + 5)?,
         total: decimal(r, at + 6)?,
         memo: r.get(at + 7)?,
+        amount_paid: decimal(r, at + 8)?,
         lines: Vec::new(),
     })
+}
+
+/// One line row: its owner's id and the line.
+fn line_row(r: &Row<'_>) -> rusqlite::Result<(String, HomeLine)> {
+    Ok((
+        r.get::<_, String>(0)?,
+        HomeLine {
+            description: r.get(1)?,
+            quantity: decimal(r, 2)?,
+            unit_price: decimal(r, 3)?,
+            discount_percent: opt_decimal(r, 4)?,
+            amount: decimal(r, 5)?,
+            item_code: r.get(6)?,
+            account_code: r.get(7)?,
+            tax_code: r.get(8)?,
+            tax_amount: opt_decimal(r, 9)?,
+            tax_rate: opt_decimal(r, 10)?,
+        },
+    ))
 }
 
 /// Lines of every owner (or of one), in order.
@@ -157,22 +178,7 @@ fn read_lines(
         owner_col = t.owner,
         table = t.table
     ))?;
-    let rows = stmt.query_map(params![owner], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            HomeLine {
-                description: r.get(1)?,
-                quantity: decimal(r, 2)?,
-                unit_price: decimal(r, 3)?,
-                discount_percent: opt_decimal(r, 4)?,
-                amount: decimal(r, 5)?,
-                item_code: r.get(6)?,
-                account_code: r.get(7)?,
-                tax_code: r.get(8)?,
-                tax_amount: opt_decimal(r, 9)?,
-            },
-        ))
-    })?;
+    let rows = stmt.query_map(params![owner], line_row)?;
     let mut by_owner: HashMap<String, Vec<HomeLine>> = HashMap::new();
     for row in rows {
         let (owner, line) = row?;
@@ -181,32 +187,83 @@ fn read_lines(
     Ok(by_owner)
 }
 
+/// The job columns [`job_row`] reads.
+const JOB_SELECT: &str =
+    "SELECT id, number, customer_id, status, ready_for_invoice_1, ready_for_invoice_2,
+    closed_at, updated_at, ";
+
+/// One job row (its lines added later).
+fn job_row(r: &Row<'_>) -> rusqlite::Result<HomeJob> {
+    Ok(HomeJob {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        customer_id: r.get(2)?,
+        status: named(r, 3)?,
+        ready_for_invoice_1: r.get(4)?,
+        ready_for_invoice_2: r.get(5)?,
+        closed_at: r.get(6)?,
+        updated_at: r.get(7)?,
+        body: read_body(r, 8)?,
+    })
+}
+
 /// Jobs with their lines (one when `id` is given), by id.
 pub fn read_jobs(db: &Connection, id: Option<&str>) -> rusqlite::Result<Vec<HomeJob>> {
     let mut lines = read_lines(db, Lines::JOB, id)?;
     let mut stmt = db.prepare_cached(&format!(
-        "SELECT id, number, customer_id, status, ready_for_invoice_1, ready_for_invoice_2, closed_at,
-            updated_at, {BODY_COLUMNS}
-         FROM home_jobs WHERE ?1 IS NULL OR id = ?1 ORDER BY id"
+        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs WHERE ?1 IS NULL OR id = ?1 ORDER BY id"
     ))?;
-    let rows = stmt.query_map(params![id], |r| {
-        Ok(HomeJob {
-            id: r.get(0)?,
-            number: r.get(1)?,
-            customer_id: r.get(2)?,
-            status: named(r, 3)?,
-            ready_for_invoice_1: r.get(4)?,
-            ready_for_invoice_2: r.get(5)?,
-            closed_at: r.get(6)?,
-            updated_at: r.get(7)?,
-            body: read_body(r, 8)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![id], job_row)?;
     let mut jobs = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     for j in &mut jobs {
         j.body.lines = lines.remove(&j.id).unwrap_or_default();
     }
     Ok(jobs)
+}
+
+/// Every job with its lines, by id, handed to `f` one at a time: what [`read_jobs`] returns,
+/// without holding the book. The jobs and their lines are read side by side, both ordered by
+/// job id (SQLite's `BINARY` order of text is byte order, as `str`'s), so each job's lines
+/// are the run of line rows with its id.
+pub fn each_job<E: From<rusqlite::Error>>(
+    db: &Connection,
+    mut f: impl FnMut(HomeJob) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut line_stmt = db.prepare_cached(&format!(
+        "SELECT job_id, {LINE_COLUMNS} FROM home_job_lines ORDER BY job_id, position"
+    ))?;
+    let mut lines = line_stmt.query_map([], line_row)?.peekable();
+    let mut job_stmt = db.prepare_cached(&format!(
+        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs ORDER BY id"
+    ))?;
+    for job in job_stmt.query_map([], job_row)? {
+        let mut job = job?;
+        loop {
+            let owner = match lines.peek() {
+                None => break,
+                Some(Ok((owner, _))) => owner.as_str(),
+                Some(Err(_)) => match lines.next() {
+                    Some(Err(e)) => return Err(e.into()),
+                    _ => continue,
+                },
+            };
+            match owner.cmp(job.id.as_str()) {
+                // A line of no job read here (the foreign key makes it impossible): left out,
+                // as `read_jobs` leaves it out.
+                std::cmp::Ordering::Less => {
+                    lines.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if let Some(Ok((_, line))) = lines.next() {
+                        job.body.lines.push(line);
+                    }
+                }
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        f(job)?;
+    }
+    Ok(())
 }
 
 /// Contract invoices with their lines (one when `id` is given), by id.

@@ -4,7 +4,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::{Change, LINE_COLUMNS, Lines, table};
+use super::{LINE_COLUMNS, Lines, table};
+use crate::home::changes::Change;
 use crate::home::fingerprint;
 use crate::home::model::{
     HomeAddress, HomeContract, HomeContractInvoice, HomeCustomer, HomeJob, HomeLine, Named,
@@ -88,8 +89,8 @@ pub fn write_job(db: &Connection, j: &HomeJob, now: i64) -> rusqlite::Result<Cha
     db.prepare_cached(&format!(
         "INSERT INTO home_jobs (id, number, customer_id, status, ready_for_invoice_1, ready_for_invoice_2,
             closed_at, invoice_date, due_date, currency, tax_mode, subtotal, tax_total, total, memo,
-            updated_at, fingerprint, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+            updated_at, fingerprint, changed_at, amount_paid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT(id) DO UPDATE SET number = excluded.number, customer_id = excluded.customer_id,
             status = excluded.status, ready_for_invoice_1 = excluded.ready_for_invoice_1,
             ready_for_invoice_2 = excluded.ready_for_invoice_2, closed_at = excluded.closed_at,
@@ -99,7 +100,7 @@ pub fn write_job(db: &Connection, j: &HomeJob, now: i64) -> rusqlite::Result<Cha
         j.id, j.number, j.customer_id, j.status.name(), j.ready_for_invoice_1, j.ready_for_invoice_2,
         j.closed_at, b.invoice_date, b.due_date, b.currency, b.tax_mode.name(),
         b.subtotal.to_string(), b.tax_total.to_string(), b.total.to_string(), b.memo,
-        j.updated_at, fp, now
+        j.updated_at, fp, now, b.amount_paid.to_string()
     ])?;
     write_lines(db, Lines::JOB, &j.id, &b.lines)?;
     Ok(change)
@@ -117,8 +118,8 @@ pub fn write_contract_invoice(
     db.prepare_cached(&format!(
         "INSERT INTO home_contract_invoices (id, number, contract_id, customer_id, status,
             ready_for_invoice_1, ready_for_invoice_2, invoice_date, due_date, currency, tax_mode,
-            subtotal, tax_total, total, memo, updated_at, fingerprint, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+            subtotal, tax_total, total, memo, updated_at, fingerprint, changed_at, amount_paid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT(id) DO UPDATE SET number = excluded.number, contract_id = excluded.contract_id,
             customer_id = excluded.customer_id, status = excluded.status,
             ready_for_invoice_1 = excluded.ready_for_invoice_1,
@@ -129,7 +130,7 @@ pub fn write_contract_invoice(
         i.id, i.number, i.contract_id, i.customer_id, i.status.name(), i.ready_for_invoice_1,
         i.ready_for_invoice_2, b.invoice_date, b.due_date, b.currency, b.tax_mode.name(),
         b.subtotal.to_string(), b.tax_total.to_string(), b.total.to_string(), b.memo,
-        i.updated_at, fp, now
+        i.updated_at, fp, now, b.amount_paid.to_string()
     ])?;
     write_lines(db, Lines::CONTRACT_INVOICE, &i.id, &b.lines)?;
     Ok(change)
@@ -137,13 +138,14 @@ pub fn write_contract_invoice(
 
 const BODY_UPDATE: &str = "invoice_date = excluded.invoice_date, due_date = excluded.due_date,
     currency = excluded.currency, tax_mode = excluded.tax_mode, subtotal = excluded.subtotal,
-    tax_total = excluded.tax_total, total = excluded.total, memo = excluded.memo";
+    tax_total = excluded.tax_total, total = excluded.total, memo = excluded.memo,
+    amount_paid = excluded.amount_paid";
 
 fn write_lines(db: &Connection, t: Lines, owner: &str, lines: &[HomeLine]) -> rusqlite::Result<()> {
     db.prepare_cached(&format!("DELETE FROM {} WHERE {} = ?1", t.table, t.owner))?
         .execute(params![owner])?;
     let mut insert = db.prepare_cached(&format!(
-        "INSERT INTO {} ({}, position, {LINE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO {} ({}, position, {LINE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         t.table, t.owner
     ))?;
     let dec = |d: &Option<Decimal>| d.map(|d| d.to_string());
@@ -160,6 +162,7 @@ fn write_lines(db: &Connection, t: Lines, owner: &str, lines: &[HomeLine]) -> ru
             l.account_code,
             l.tax_code,
             dec(&l.tax_amount),
+            dec(&l.tax_rate),
         ])?;
     }
     Ok(())

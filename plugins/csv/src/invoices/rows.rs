@@ -22,7 +22,7 @@ use crate::table::{self, Numbered};
 use crate::{since, version};
 
 /// The header of an invoices file, in the order the columns are written.
-pub const COLUMNS: [&str; 25] = [
+pub const COLUMNS: [&str; 26] = [
     "id",
     "version",
     "number",
@@ -48,6 +48,7 @@ pub const COLUMNS: [&str; 25] = [
     "line_account_code",
     "line_tax_code",
     "line_tax_amount",
+    "idempotency_key",
 ];
 
 /// One row of an invoices file, as text: the invoice's columns, then one line's.
@@ -78,6 +79,10 @@ pub struct InvoiceRow {
     line_account_code: Option<String>,
     line_tax_code: Option<String>,
     line_tax_amount: Option<String>,
+    /// The key of the write that last changed the invoice; optional in a file (older files
+    /// have no such column).
+    #[serde(default)]
+    idempotency_key: Option<String>,
 }
 
 impl InvoiceRow {
@@ -100,6 +105,7 @@ impl InvoiceRow {
             memo: self.memo.clone(),
             status: self.status.clone(),
             updated_at: self.updated_at.clone(),
+            idempotency_key: self.idempotency_key.clone(),
             ..InvoiceRow::default()
         }
     }
@@ -147,7 +153,7 @@ pub fn serialize_table(invoices: &[Invoice]) -> Result<Vec<u8>, ConnectorError> 
 }
 
 /// Split rows into one group per invoice, checking the groups are consecutive and agree.
-fn group_rows(
+pub(super) fn group_rows(
     rows: Vec<Numbered<InvoiceRow>>,
     file: &str,
 ) -> Result<Vec<Vec<Numbered<InvoiceRow>>>, ConnectorError> {
@@ -193,7 +199,7 @@ fn group_rows(
 }
 
 /// The invoice one group of rows holds.
-fn from_rows(
+pub(super) fn from_rows(
     group: &[Numbered<InvoiceRow>],
     file: &str,
     kind: InvoiceKind,
@@ -238,7 +244,7 @@ fn header_from_row(row: &InvoiceRow, kind: InvoiceKind) -> Result<Invoice, Conne
         key: String::new(),
         remote_id: row.id.clone(),
         version: row.version.clone(),
-        idempotency_key: None,
+        idempotency_key: row.idempotency_key.clone(),
         kind,
         number: text(&row.number),
         customer: CustomerRef {
@@ -256,6 +262,10 @@ fn header_from_row(row: &InvoiceRow, kind: InvoiceKind) -> Result<Invoice, Conne
         reference: row.reference.clone(),
         memo: row.memo.clone(),
         status: parse_status(row.status.as_deref())?,
+        // The file keeps no payments.
+        amount_paid: None,
+        amount_due: None,
+        locked: None,
         updated_at: row.updated_at.clone(),
     })
 }
@@ -272,6 +282,7 @@ fn line_from_row(row: &InvoiceRow) -> InvoiceLine {
         account_code: row.line_account_code.clone(),
         tax_code: row.line_tax_code.clone(),
         tax_amount: row.line_tax_amount.clone(),
+        tax_rate: None,
     }
 }
 
@@ -294,6 +305,7 @@ pub fn to_rows(invoice: &Invoice) -> Vec<InvoiceRow> {
         memo: cell(&invoice.memo),
         status: Some(status_text(invoice.status).to_owned()),
         updated_at: cell(&invoice.updated_at),
+        idempotency_key: cell(&invoice.idempotency_key),
         ..InvoiceRow::default()
     };
     if invoice.lines.is_empty() {
@@ -376,6 +388,7 @@ pub fn content(invoice: &Invoice) -> Vec<InvoiceRow> {
             id: None,
             version: None,
             updated_at: None,
+            idempotency_key: None,
             ..row
         })
         .collect()
@@ -417,10 +430,10 @@ mod tests {
             String::from_utf8(bytes.clone()).unwrap(),
             format!(
                 "{columns}\n\
-                 {header},Labour,2,617.25,,1234.50,,200,OUTPUT2,185.175\n\
-                 {header},\"Screws, brass\",0.125,1.00,10.0,0.125,SCR-B,200,OUTPUT2,\n\
-                 {header},\"Credit: \"\"goodwill\"\"\",1,-3.10,,-3.10,,200,OUTPUT2,\n\
-                 {empty_header},,,,,,,,,\n",
+                 {header},Labour,2,617.25,,1234.50,,200,OUTPUT2,185.175,\n\
+                 {header},\"Screws, brass\",0.125,1.00,10.0,0.125,SCR-B,200,OUTPUT2,,\n\
+                 {header},\"Credit: \"\"goodwill\"\"\",1,-3.10,,-3.10,,200,OUTPUT2,,\n\
+                 {empty_header},,,,,,,,,,\n",
                 columns = COLUMNS.join(",")
             )
         );

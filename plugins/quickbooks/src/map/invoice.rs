@@ -201,6 +201,8 @@ impl KindMarkers {
         match kind {
             InvoiceKind::Job => &self.job,
             InvoiceKind::Contract => &self.contract,
+            // The manifest lists no push-orders, so the host never sends an order here.
+            InvoiceKind::Order => "Order",
         }
     }
 
@@ -579,6 +581,7 @@ fn line_from_qbo(line: &qbo::Line, codes: &Codes) -> InvoiceLine {
             detail.tax_code_ref.as_ref().map(|r| r.value.as_str()),
         ),
         tax_amount: None,
+        tax_rate: None,
     }
 }
 
@@ -676,6 +679,10 @@ pub fn from_qbo(
         reference,
         memo: q.customer_memo.map(|m| m.value).filter(|m| !m.is_empty()),
         status,
+        // `Balance` is what is still owed; paid is the rest of the total.
+        amount_paid: q.balance.map(|b| Amount(total.0 - b.0).to_money()),
+        amount_due: q.balance.map(Amount::to_money),
+        locked: None,
         updated_at,
     }))
 }
@@ -719,6 +726,7 @@ mod tests {
             account_code: None,
             tax_code: tax.map(Into::into),
             tax_amount: None,
+            tax_rate: None,
         }
     }
 
@@ -748,6 +756,9 @@ mod tests {
             reference: Some("J-42".into()),
             memo: Some("Thanks for your business".into()),
             status: InvoiceStatus::Authorised,
+            amount_paid: None,
+            amount_due: None,
+            locked: None,
             updated_at: None,
         }
     }

@@ -267,6 +267,9 @@ pub(crate) fn sales_document(
         reference,
         memo: None,
         status: status_from_xero(x.status.as_deref()),
+        amount_paid: wire_opt(x.amount_paid.as_deref()),
+        amount_due: wire_opt(x.amount_due.as_deref()),
+        locked: None,
         updated_at: x.updated_date_utc.as_deref().and_then(timestamp_from_xero),
     }))
 }
@@ -287,6 +290,8 @@ fn line_from_xero(l: &LineItemIn, mapping: &Mapping) -> InvoiceLine {
         account_code: l.account_code.clone().filter(|c| !c.is_empty()),
         tax_code,
         tax_amount: wire_opt(l.tax_amount.as_deref()),
+        // Xero names the tax type, not its rate (that is in TaxRates).
+        tax_rate: None,
     }
 }
 
@@ -307,6 +312,7 @@ pub(crate) mod tests {
             account_code: None,
             tax_code: None,
             tax_amount: None,
+            tax_rate: None,
         }
     }
 
@@ -350,6 +356,9 @@ pub(crate) mod tests {
             reference: Some("J-1001".into()),
             memo: Some("thanks".into()),
             status: InvoiceStatus::Authorised,
+            amount_paid: None,
+            amount_due: None,
+            locked: None,
             updated_at: None,
         }
     }

@@ -129,6 +129,8 @@ impl Mapping {
         match kind {
             InvoiceKind::Job => &self.job_reference_prefix,
             InvoiceKind::Contract => &self.contract_reference_prefix,
+            // The manifest lists no push-orders, so the host never sends an order here.
+            InvoiceKind::Order => "Order",
         }
     }
 

@@ -345,6 +345,9 @@ pub struct InvoiceIn {
     pub total: Option<Box<RawValue>>,
     /// Sum of payments received.
     pub amount_paid: Option<Box<RawValue>>,
+    /// What is still owed.
+    #[serde(default)]
+    pub amount_due: Option<Box<RawValue>>,
     /// Sum of credit notes, over- and prepayments applied.
     pub amount_credited: Option<Box<RawValue>>,
     /// A credit note's credit not yet allocated or refunded.

@@ -133,7 +133,8 @@ fn bad_request(message: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
 
-/// `POST /_sandbox/qbo/{realm}/reset`: the realm as a fresh sandbox has it.
+/// `POST /_sandbox/qbo/{realm}/reset`: the realm as a fresh sandbox has it, with no
+/// faults queued or set for it and its count of faults served back at 0.
 ///
 /// An optional JSON body `{"batchLimit": n}` (1 to 30) makes the fresh realm refuse a
 /// `/batch` of more than `n` items with the 1040 fault it gives a batch of 31, as Intuit
@@ -182,6 +183,10 @@ pub(crate) async fn reset(
         }
     };
     core.qbo_books.reset(company, core.clock.now());
+    core.faults.reset(crate::company::Company::known(
+        Profile::QuickBooks,
+        company.realm_id,
+    ));
     let mut answer = json!({ "realmId": company.realm_id, "reset": true });
     if multi_currency {
         core.qbo_books.with_realm(company.realm_id, |realm| {

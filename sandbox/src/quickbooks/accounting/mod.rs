@@ -92,7 +92,8 @@
 //!   `{"CreditMemo": [...]}` (deleted ones with `"status": "Deleted"`); `/payments` →
 //!   `{"Payment": [...]}`
 //! - `POST /_sandbox/qbo/{realm}/reset` → `{"realmId", "reset": true}`: the
-//!   seeded data again, `requestid` memory and rate window cleared. An optional body
+//!   seeded data again, `requestid` memory, rate window and the realm's queued faults,
+//!   fault rates and fault count cleared. An optional body
 //!   `{"batchLimit": n}` (1–30) makes the fresh realm refuse larger `/batch`es with the
 //!   1040 fault, so a client's fallback to smaller batches can be tested. An optional
 //!   `{"multiCurrency": true}` (alone or with `batchLimit`) makes the fresh realm a

@@ -1,12 +1,13 @@
 //! What every accounting request goes through, in order: bearer token (401),
 //! realm covered by the grant (403), `minorversion` and `requestid` checks,
 //! the realm's throttles (429), injected faults, then the operation under
-//! the books' lock, with `requestid` replay for writes. Each response carries
+//! the books' lock, with `requestid` replay for writes; a write that drew a
+//! cut or a timeout is answered so only after it was applied. Each response carries
 //! a [`LogNote`] with the token's fingerprint, never the token.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,6 +19,7 @@ use super::idempotency::{self, MAX_BATCH_REQUEST_ID, MAX_REQUEST_ID, Reply};
 use super::limits::WINDOW;
 use super::realm::Realm;
 use crate::bearer::{self, BearerError};
+use crate::company::Company;
 use crate::faults::{Fault, cut_response};
 use crate::log::LogNote;
 use crate::profile::Profile;
@@ -61,9 +63,15 @@ impl Call {
             Ok(grant) => grant,
             Err(error) => return note.attach(unauthorized(error, now)),
         };
-        if grant.tenant(&self.realm_id).is_none() || !core.qbo_books.has_realm(&self.realm_id) {
-            return note.attach(QboFault::forbidden_realm().response(now));
-        }
+        let company = match Company::find(Profile::QuickBooks, &self.realm_id) {
+            Ok(company)
+                if grant.tenant(company.id()).is_some()
+                    && core.qbo_books.has_realm(company.id()) =>
+            {
+                company
+            }
+            _ => return note.attach(QboFault::forbidden_realm().response(now)),
+        };
         if let Err(fault) = self.check_params() {
             return note.attach(fault.response(now));
         }
@@ -77,8 +85,8 @@ impl Call {
                 .attach(note.attach(QboFault::throttled().response(now)));
         };
         let write = self.access != Access::Read;
-        let mut cut = false;
-        match core.faults.draw(Profile::QuickBooks, write) {
+        let fault = core.faults.draw(company, write);
+        match fault {
             Some(Fault::TooManyRequests) => {
                 return LogNote::outcome("injected_429")
                     .attach(note.attach(QboFault::throttled().response(now)));
@@ -87,11 +95,12 @@ impl Call {
                 return LogNote::outcome("injected_500")
                     .attach(note.attach(QboFault::server_error().response(now)));
             }
-            Some(Fault::Slow { millis }) => {
-                tokio::time::sleep(std::time::Duration::from_millis(millis)).await
+            Some(Fault::Slow { millis }) => tokio::time::sleep(Duration::from_millis(millis)).await,
+            Some(Fault::DropBeforeApply) => {
+                // The same bytes as a cut after the write; nothing is applied.
+                return LogNote::outcome("drop_before_apply").attach(note.attach(cut_response()));
             }
-            Some(Fault::CutAfterWrite) => cut = true,
-            None => {}
+            Some(Fault::CutAfterWrite | Fault::TimeoutAfterApply { .. }) | None => {}
         }
         let request_id = self.params.get("requestid").filter(|_| write).cloned();
         let reply = core.qbo_books.with_realm(&self.realm_id, |realm| {
@@ -121,16 +130,20 @@ impl Call {
         let Some((reply, replayed)) = reply else {
             return note.attach(QboFault::forbidden_realm().response(now));
         };
-        if cut {
-            return LogNote::outcome("cut").attach(note.attach(cut_response()));
-        }
-        let note = if replayed {
-            LogNote {
-                outcome: Some("replayed".into()),
-                ..note
+        // The write stands from here on, whatever the client hears.
+        let outcome = match fault {
+            Some(Fault::CutAfterWrite) => {
+                return LogNote::outcome("cut").attach(note.attach(cut_response()));
             }
-        } else {
-            note
+            Some(Fault::TimeoutAfterApply { millis }) => {
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                Some("timeout_after_apply")
+            }
+            _ => replayed.then_some("replayed"),
+        };
+        let note = LogNote {
+            outcome: outcome.map(str::to_owned),
+            ..note
         };
         note.attach((reply.status, Json(reply.body)).into_response())
     }

@@ -3,6 +3,7 @@
 //! the rate-limit headers and the request-log note.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +12,7 @@ use super::errors;
 use super::filters::Query;
 use super::rate_limit::{Refusal, Remaining, Slot};
 use crate::bearer;
+use crate::company::Company;
 use crate::faults::{Fault, cut_response};
 use crate::log::LogNote;
 use crate::profile::Profile;
@@ -68,7 +70,9 @@ impl Call {
                 return Err(note.attach(refused(refusal)));
             }
         };
-        let fault = core.faults.draw(Profile::Xero, write);
+        let fault = core
+            .faults
+            .draw(Company::known(Profile::Xero, tenant), write);
         let with_limits = |response: Response| with_remaining(response, remaining);
         match fault {
             Some(Fault::TooManyRequests) => {
@@ -84,9 +88,14 @@ impl Call {
                 return Err(note.attach(with_limits(errors::unavailable())));
             }
             Some(Fault::Slow { millis }) => {
-                tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+                tokio::time::sleep(Duration::from_millis(millis)).await;
             }
-            Some(Fault::CutAfterWrite) | None => {}
+            Some(Fault::DropBeforeApply) => {
+                // The same bytes as a cut after the write; nothing is applied.
+                note.outcome = Some("drop_before_apply".into());
+                return Err(note.attach(with_limits(cut_response())));
+            }
+            Some(Fault::CutAfterWrite | Fault::TimeoutAfterApply { .. }) | None => {}
         }
         let raw_query = raw_query.unwrap_or_default();
         Ok(Call {
@@ -102,15 +111,25 @@ impl Call {
     }
 
     /// The handler's response with the rate-limit headers and log note; cut
-    /// off after the headers if this write drew [`Fault::CutAfterWrite`].
-    pub(crate) fn finish(mut self, response: impl IntoResponse) -> Response {
-        if self.fault == Some(Fault::CutAfterWrite) {
-            self.note.outcome = Some("cut_after_write".into());
-            return self
-                .note
-                .attach(with_remaining(cut_response(), self.remaining));
+    /// off after the headers if this write drew [`Fault::CutAfterWrite`], or
+    /// held back if it drew [`Fault::TimeoutAfterApply`]. Handlers call it
+    /// after applying the write, so the write stands either way.
+    pub(crate) async fn finish(mut self, response: impl IntoResponse) -> Response {
+        let response = response.into_response();
+        match self.fault {
+            Some(Fault::CutAfterWrite) => {
+                self.note.outcome = Some("cut_after_write".into());
+                return self
+                    .note
+                    .attach(with_remaining(cut_response(), self.remaining));
+            }
+            Some(Fault::TimeoutAfterApply { millis }) => {
+                self.note.outcome = Some("timeout_after_apply".into());
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+            }
+            _ => {}
         }
-        let response = with_remaining(response.into_response(), self.remaining);
+        let response = with_remaining(response, self.remaining);
         self.note.attach(response)
     }
 

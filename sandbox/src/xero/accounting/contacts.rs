@@ -378,11 +378,11 @@ async fn write(
     let path_id = match path_id.map(|id| Uuid::parse_str(&id)) {
         None => None,
         Some(Ok(id)) => Some(id),
-        Some(Err(_)) => return call.finish(Reply::NotFound),
+        Some(Err(_)) => return call.finish(Reply::NotFound).await,
     };
     let elements = match writes::elements(&body, "Contacts") {
         Ok(elements) => elements,
-        Err(reply) => return call.finish(reply),
+        Err(reply) => return call.finish(reply).await,
     };
     let summarize = writes::summarize_errors(&call);
     let path = format!(
@@ -392,6 +392,7 @@ async fn write(
     writes::run(call, &headers, method, &path, &body, |data, call| {
         save(data, &elements, summarize, path_id, call.core.clock.now())
     })
+    .await
 }
 
 /// `PUT /Contacts`.
@@ -459,7 +460,7 @@ pub(crate) async fn list(
             .collect()
     });
     let reply = lists::reply(&call, &headers, "Contacts", records);
-    call.finish(reply)
+    call.finish(reply).await
 }
 
 /// `GET /Contacts/{ContactID}` (or a ContactNumber).
@@ -488,7 +489,7 @@ pub(crate) async fn get_one(
         Some(contact) => Reply::Json(StatusCode::OK, json!({ "Contacts": [contact] })),
         None => Reply::NotFound,
     };
-    call.finish(reply)
+    call.finish(reply).await
 }
 
 /// Every contact of a tenant, archived included (for the control API).

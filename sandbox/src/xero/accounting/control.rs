@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 use super::errors::Reply;
 use super::writes;
 use super::{Data, contacts, currencies, errors, invoices, payments};
+use crate::company::Company;
+use crate::profile::Profile;
 use crate::state::Core;
 use crate::xero::tenants;
 
@@ -92,11 +94,13 @@ pub(crate) async fn payments(
     dump(&core, &tenant, payments::dump)
 }
 
-/// `POST /_sandbox/xero/{tenant}/reset`.
+/// `POST /_sandbox/xero/{tenant}/reset`: the tenant's data, counters and faults.
 pub(crate) async fn reset(State(core): State<Arc<Core>>, Path(tenant): Path<String>) -> Response {
     let Some(organisation) = tenants::organisation(&tenant) else {
         return errors::not_found();
     };
     core.xero_books.reset(organisation.id);
+    core.faults
+        .reset(Company::known(Profile::Xero, organisation.id));
     Json(json!({ "tenant": organisation.id, "reset": true })).into_response()
 }

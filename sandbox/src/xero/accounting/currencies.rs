@@ -225,7 +225,7 @@ pub(crate) async fn list(
             .collect()
     });
     let reply = lists::unpaged(&call, &headers, "Currencies", records, false);
-    call.finish(reply)
+    call.finish(reply).await
 }
 
 /// `PUT /Currencies`.
@@ -241,11 +241,12 @@ pub(crate) async fn put(
     };
     let elements = match writes::elements(&body, "Currencies") {
         Ok(elements) => elements,
-        Err(reply) => return call.finish(reply),
+        Err(reply) => return call.finish(reply).await,
     };
     writes::run(call, &headers, "PUT", "Currencies", &body, |data, _| {
         add(data, &elements)
     })
+    .await
 }
 
 #[cfg(test)]

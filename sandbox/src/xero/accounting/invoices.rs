@@ -908,11 +908,11 @@ async fn write(
     let path_id = match path_id.map(|id| Uuid::parse_str(&id)) {
         None => None,
         Some(Ok(id)) => Some(id),
-        Some(Err(_)) => return call.finish(Reply::NotFound),
+        Some(Err(_)) => return call.finish(Reply::NotFound).await,
     };
     let elements = match writes::elements(&body, doc.collection()) {
         Ok(elements) => elements,
-        Err(reply) => return call.finish(reply),
+        Err(reply) => return call.finish(reply).await,
     };
     let summarize = writes::summarize_errors(&call);
     let unitdp4 = call.query.unitdp4();
@@ -934,6 +934,7 @@ async fn write(
             call.core.clock.now(),
         )
     })
+    .await
 }
 
 /// `PUT /Invoices`.
@@ -1042,7 +1043,7 @@ async fn list_of(doc: Doc, core: Arc<Core>, headers: HeaderMap, query: Option<St
             .collect()
     });
     let reply = lists::reply(&call, &headers, doc.collection(), records);
-    call.finish(reply)
+    call.finish(reply).await
 }
 
 /// `GET /Invoices`.
@@ -1088,7 +1089,7 @@ async fn one_of(
         Some(invoice) => Reply::Json(StatusCode::OK, json!({ doc.collection(): [invoice] })),
         None => Reply::NotFound,
     };
-    call.finish(reply)
+    call.finish(reply).await
 }
 
 /// `GET /Invoices/{InvoiceID}` (or an InvoiceNumber).

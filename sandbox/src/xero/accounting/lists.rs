@@ -143,7 +143,7 @@ async fn reference(
         .xero_books
         .with(call.tenant, |ledger| render(&ledger.data.reference));
     let reply = unpaged(&call, &headers, collection, records, since_applies);
-    call.finish(reply)
+    call.finish(reply).await
 }
 
 /// `GET /Accounts`: `where`, `order`, `If-Modified-Since`.

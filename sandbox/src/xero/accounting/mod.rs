@@ -40,6 +40,9 @@
 //! paging or `If-Modified-Since`; 404 plain text "The resource you're
 //! looking for cannot be found"; 401/403 as `/Organisation`; 429 plain text
 //! with `Retry-After` and `X-Rate-Limit-Problem`; 503 for an injected fault.
+//! An injected cut (`cut_after_write`, applied; `drop_before_apply`, not
+//! applied) is a 200 whose body breaks off; `timeout_after_apply` applies the
+//! write and answers late.
 //!
 //! # Control endpoints (no auth; `{tenant}` is a tenant id)
 //!
@@ -51,7 +54,7 @@
 //! | GET | `/_sandbox/xero/{tenant}/currencies` | `{"Currencies":[...]}`: the base currency and those added |
 //! | POST | `/_sandbox/xero/{tenant}/currencies` | body `{"Code":"AUD"}` (optional `Description`): adds it as `PUT /Currencies` does; answers every currency as the GET; 400 `ValidationException` for a code that is not a currency |
 //! | GET | `/_sandbox/xero/{tenant}/payments` | `{"Payments":[...]}` |
-//! | POST | `/_sandbox/xero/{tenant}/reset` | `{"tenant":...,"reset":true}`: data, idempotency keys and rate-limit counters back to the seed |
+//! | POST | `/_sandbox/xero/{tenant}/reset` | `{"tenant":...,"reset":true}`: data, idempotency keys and rate-limit counters back to the seed; the tenant's queued faults, fault rates and fault count cleared (see [`crate::FaultScope`]) |
 //!
 //! An unknown tenant id is 404.
 

@@ -205,12 +205,13 @@ pub(crate) async fn put(
     };
     let elements = match writes::elements(&body, "Payments") {
         Ok(elements) => elements,
-        Err(reply) => return call.finish(reply),
+        Err(reply) => return call.finish(reply).await,
     };
     let summarize = writes::summarize_errors(&call);
     writes::run(call, &headers, "PUT", "Payments", &body, |data, call| {
         save(data, &elements, summarize, call.core.clock.now())
     })
+    .await
 }
 
 /// `GET /Payments`.
@@ -231,7 +232,7 @@ pub(crate) async fn list(
             .collect()
     });
     let reply = lists::reply(&call, &headers, "Payments", records);
-    call.finish(reply)
+    call.finish(reply).await
 }
 
 /// Every payment of a tenant (control API).

@@ -49,7 +49,7 @@ pub(crate) fn summarize_errors(call: &Call) -> bool {
 }
 
 /// Runs `apply` on the tenant's data once per idempotency key, and answers.
-pub(crate) fn run(
+pub(crate) async fn run(
     mut call: Call,
     headers: &HeaderMap,
     method: &str,
@@ -67,7 +67,7 @@ pub(crate) fn run(
             let reply = errors::post_data_invalid(&format!(
                 "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
             ));
-            return call.finish(reply);
+            return call.finish(reply).await;
         }
     };
     let fingerprint = idempotency::fingerprint(method, path, &call.raw_query, body);
@@ -106,11 +106,11 @@ pub(crate) fn run(
             } else if kept.status != StatusCode::OK {
                 call.outcome("validation_error");
             }
-            call.finish(json_bytes(kept))
+            call.finish(json_bytes(kept)).await
         }
         Err(reply) => {
             call.outcome("bad_request");
-            call.finish(reply)
+            call.finish(reply).await
         }
     }
 }

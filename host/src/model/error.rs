@@ -1,6 +1,6 @@
 //! Reading a plugin's [`ConnectorError`]: its class, message and field, in one sentence.
 
-use super::bindings::ConnectorError;
+use super::ConnectorError;
 
 impl ConnectorError {
     /// The class as the contract spells it ("validation", "rate-limited").

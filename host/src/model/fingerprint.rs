@@ -6,12 +6,13 @@
 //! so "changed since the last sync" is a comparison of fingerprints. Text is compared as
 //! written; decimals are normalised (`10.5` and `10.50` are the same amount).
 
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::runtime::bindings::{Address, Customer, Invoice};
+use crate::model::{Address, Customer, Invoice};
 
 /// Hex SHA-256 of a customer's content.
 pub fn customer(c: &Customer) -> String {
@@ -30,6 +31,7 @@ pub fn customer(c: &Customer) -> String {
 }
 
 /// Hex SHA-256 of an invoice's content (customer by name, not by id: ids differ per system).
+/// Payment state (`amount_paid`, `amount_due`) is not content and is left out.
 pub fn invoice(i: &Invoice) -> String {
     let mut h = Fields::default();
     h.text("kind", Some(&format!("{:?}", i.kind)));
@@ -40,19 +42,25 @@ pub fn invoice(i: &Invoice) -> String {
     h.text("currency", Some(&i.currency));
     h.text("tax-mode", Some(&format!("{:?}", i.tax_mode)));
     for (n, l) in i.lines.iter().enumerate() {
-        let p = format!("lines[{n}]");
-        h.text(&format!("{p}.description"), Some(&l.description));
-        h.amount(&format!("{p}.quantity"), Some(&l.quantity));
-        h.amount(&format!("{p}.unit-price"), Some(&l.unit_price));
-        h.amount(
-            &format!("{p}.discount-percent"),
+        h.line(n, "description", Kind::Text, Some(&l.description));
+        h.line(n, "quantity", Kind::Amount, Some(&l.quantity));
+        h.line(n, "unit-price", Kind::Amount, Some(&l.unit_price));
+        h.line(
+            n,
+            "discount-percent",
+            Kind::Amount,
             l.discount_percent.as_deref(),
         );
-        h.amount(&format!("{p}.amount"), Some(&l.amount));
-        h.text(&format!("{p}.item-code"), l.item_code.as_deref());
-        h.text(&format!("{p}.account-code"), l.account_code.as_deref());
-        h.text(&format!("{p}.tax-code"), l.tax_code.as_deref());
-        h.amount(&format!("{p}.tax-amount"), l.tax_amount.as_deref());
+        h.line(n, "amount", Kind::Amount, Some(&l.amount));
+        h.line(n, "item-code", Kind::Text, l.item_code.as_deref());
+        h.line(n, "account-code", Kind::Text, l.account_code.as_deref());
+        h.line(n, "tax-code", Kind::Text, l.tax_code.as_deref());
+        h.line(n, "tax-amount", Kind::Amount, l.tax_amount.as_deref());
+        // Added in contract 0.2: hashed only when known, so the fingerprints of records
+        // without it stay what they were (nothing becomes "changed" by an upgrade).
+        if l.tax_rate.is_some() {
+            h.line(n, "tax-rate", Kind::Amount, l.tax_rate.as_deref());
+        }
     }
     h.amount("subtotal", Some(&i.subtotal));
     h.amount("tax-total", Some(&i.tax_total));
@@ -62,32 +70,71 @@ pub fn invoice(i: &Invoice) -> String {
     h.finish()
 }
 
+/// How a field is hashed: as written, or as a normalised decimal.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Amount,
+}
+
 /// Length-prefixed fields, so no two different records can serialise alike.
+///
+/// The two buffers are reused from field to field (a line's field names and normalised
+/// amounts), so hashing an invoice allocates nothing per field.
 #[derive(Default)]
 struct Fields {
     hasher: Sha256,
+    name: String,
+    value: String,
+}
+
+fn put(hasher: &mut Sha256, name: &str, value: Option<&str>) {
+    hasher.update((name.len() as u64).to_le_bytes());
+    hasher.update(name.as_bytes());
+    match value {
+        None => hasher.update([0u8]),
+        Some(v) => {
+            hasher.update([1u8]);
+            hasher.update((v.len() as u64).to_le_bytes());
+            hasher.update(v.as_bytes());
+        }
+    }
+}
+
+/// `value` normalised into `buffer` (`10.50` → `10.5`), or `value` itself when it is not
+/// a decimal: an unparsable amount is hashed as written, so it differs from every valid one.
+fn normalised<'a>(buffer: &'a mut String, value: &'a str) -> &'a str {
+    match Decimal::from_str(value) {
+        Ok(d) => {
+            buffer.clear();
+            // Writing to a String cannot fail.
+            let _ = write!(buffer, "{}", d.normalize());
+            buffer
+        }
+        Err(_) => value,
+    }
 }
 
 impl Fields {
     fn text(&mut self, name: &str, value: Option<&str>) {
-        self.hasher.update((name.len() as u64).to_le_bytes());
-        self.hasher.update(name.as_bytes());
-        match value {
-            None => self.hasher.update([0u8]),
-            Some(v) => {
-                self.hasher.update([1u8]);
-                self.hasher.update((v.len() as u64).to_le_bytes());
-                self.hasher.update(v.as_bytes());
-            }
-        }
+        put(&mut self.hasher, name, value);
     }
 
     fn amount(&mut self, name: &str, value: Option<&str>) {
-        // An unparsable amount is hashed as written: it differs from every valid one.
-        let normalised = value.map(|v| {
-            Decimal::from_str(v).map_or_else(|_| v.to_owned(), |d| d.normalize().to_string())
-        });
-        self.text(name, normalised.as_deref());
+        let value = value.map(|v| normalised(&mut self.value, v));
+        put(&mut self.hasher, name, value);
+    }
+
+    /// Field `field` of line `n`, named "lines[n].field".
+    fn line(&mut self, n: usize, field: &str, kind: Kind, value: Option<&str>) {
+        self.name.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(self.name, "lines[{n}].{field}");
+        let value = match kind {
+            Kind::Text => value,
+            Kind::Amount => value.map(|v| normalised(&mut self.value, v)),
+        };
+        put(&mut self.hasher, &self.name, value);
     }
 
     fn address(&mut self, name: &str, a: Option<&Address>) {
@@ -105,11 +152,14 @@ impl Fields {
     }
 
     fn finish(self) -> String {
-        self.hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = self.hasher.finalize();
+        let mut hex = String::with_capacity(digest.len() * 2);
+        for b in digest {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        hex
     }
 }
 

@@ -1,0 +1,287 @@
+//! The REST API under `/api/v1`: the routes, their layers (request ids and logs, the
+//! first-user message, sign-in), cursor pagination, and the OpenAPI 3.1 document generated
+//! from the handlers' annotations (`/api/v1/openapi.json`).
+
+pub mod connections;
+pub mod home;
+pub mod jobs;
+pub mod runs;
+pub mod transfers;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi as _;
+
+use super::problem::{ApiResult, Problem, ProblemBody};
+use super::{AppState, guard, signin};
+
+/// Routes that need no caller: health, the API's description, and sign-in itself.
+const OPEN: [(Method, &str); 3] = [
+    (Method::GET, "/api/v1/health"),
+    (Method::GET, "/api/v1/openapi.json"),
+    (Method::POST, "/api/v1/session"),
+];
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route(
+            "/api/v1/session",
+            post(signin::sign_in)
+                .get(signin::whoami)
+                .delete(signin::sign_out),
+        )
+        .route("/api/v1/connections", get(connections::list))
+        .route("/api/v1/connections/{name}", get(connections::show))
+        .route(
+            "/api/v1/connections/{name}/settings",
+            get(connections::settings).patch(connections::change_settings),
+        )
+        .route("/api/v1/connections/{name}/check", post(connections::check))
+        .route(
+            "/api/v1/connections/{name}/compare",
+            post(transfers::compare),
+        )
+        .route("/api/v1/home", get(home::show))
+        .route("/api/v1/home/import", post(home::import))
+        .route("/api/v1/plans/{id}/apply", post(transfers::apply))
+        .route("/api/v1/jobs", get(jobs::list))
+        .route("/api/v1/jobs/{id}", get(jobs::show))
+        .route("/api/v1/jobs/{id}/events", get(jobs::events))
+        .route("/api/v1/runs", get(runs::list))
+        .route("/api/v1/runs/{id}", get(runs::show))
+        .route("/api/v1/runs/{id}/items", get(runs::items))
+        .route("/api/v1/runs/{id}/export", get(runs::export))
+        .route("/api/v1/runs/{id}/rollback", post(transfers::rollback))
+        .route("/api/v1/audit", get(runs::audit))
+        .route_layer(middleware::from_fn_with_state(state.clone(), signed_in))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::first_user,
+        ))
+        .with_state(state);
+    api.layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            // The method and path only: headers (cookies, tokens) and query strings are never
+            // logged.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|r| r.header_value().to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned();
+                    tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(Sequential::default()))
+}
+
+/// Everything but [`OPEN`] needs a caller.
+async fn signed_in(state: axum::extract::State<AppState>, req: Request, next: Next) -> Response {
+    let open = OPEN
+        .iter()
+        .any(|(m, p)| req.method() == m && req.uri().path() == *p);
+    if open {
+        next.run(req).await
+    } else {
+        guard::authenticate(state, req, next).await
+    }
+}
+
+/// Request ids: this process's start time and a counter, so ids from two processes on one
+/// data folder do not collide in a shared log.
+#[derive(Debug, Clone, Default)]
+struct Sequential {
+    next: std::sync::Arc<AtomicU64>,
+}
+
+impl MakeRequestId for Sequential {
+    fn make_request_id<B>(&mut self, _req: &axum::http::Request<B>) -> Option<RequestId> {
+        static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let start = START.get_or_init(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{start:x}-{n}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The server's health.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    /// "ok".
+    pub status: String,
+    /// ledgerlink's version.
+    pub version: String,
+}
+
+/// Whether the server is up (no sign-in needed).
+#[utoipa::path(get, path = "/api/v1/health", tag = "server",
+    responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// This API's OpenAPI 3.1 description, generated from the handlers.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+pub async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// A page of a list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// At most this many items (1–500, default 100).
+    pub limit: Option<u32>,
+    /// Where the previous page ended (its `next_cursor`).
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The limit, clamped.
+    pub fn limit(&self) -> usize {
+        self.limit.map_or(100, |l| l.clamp(1, 500) as usize)
+    }
+
+    /// The position the cursor names (`None` on the first page).
+    pub fn position(&self) -> ApiResult<Option<i64>> {
+        self.cursor.as_deref().map(decode_cursor).transpose()
+    }
+}
+
+/// An opaque cursor for `position` (an id or an index, depending on the list).
+pub fn encode_cursor(position: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{position}"))
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<i64> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("v1:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| {
+            Problem::bad_request("the cursor is not one this API gave out; start again without one")
+        })
+}
+
+/// `items[from..]`, at most `limit`, and the cursor of what follows (index-based, for lists
+/// the engine returns whole).
+pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>, Option<String>)> {
+    let from = usize::try_from(query.position()?.unwrap_or(0)).unwrap_or(0);
+    let to = from.saturating_add(query.limit()).min(items.len());
+    let page = items.get(from..to).map(<[T]>::to_vec).unwrap_or_default();
+    let next = (to < items.len()).then(|| encode_cursor(i64::try_from(to).unwrap_or(i64::MAX)));
+    Ok((page, next))
+}
+
+/// The API's description.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "ledgerlink", description = "Move customers, job invoices and contract invoices between Tracker Pro and accounting systems."),
+    paths(
+        health, openapi,
+        signin::sign_in, signin::whoami, signin::sign_out,
+        connections::list, connections::show, connections::settings, connections::change_settings, connections::check,
+        home::show, home::import,
+        transfers::compare, transfers::apply, transfers::rollback,
+        jobs::list, jobs::show, jobs::events,
+        runs::list, runs::show, runs::items, runs::export, runs::audit,
+    ),
+    components(schemas(ProblemBody)),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    /// The security schemes, and on every operation the answers its guards give before the
+    /// handler runs: 503 until a user exists; 401 without a caller and 403 for a
+    /// cookie-borne change without its CSRF token (all but the open routes).
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(guard::SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ProblemBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let operations = [
+                (Method::GET, &mut item.get),
+                (Method::POST, &mut item.post),
+                (Method::PUT, &mut item.put),
+                (Method::PATCH, &mut item.patch),
+                (Method::DELETE, &mut item.delete),
+            ];
+            for (method, operation) in operations {
+                let Some(op) = operation.as_mut() else {
+                    continue;
+                };
+                let answers = &mut op.responses.responses;
+                answers.entry("503".to_owned()).or_insert_with(|| {
+                    problem("No user exists yet; says how to create one").into()
+                });
+                if OPEN.iter().any(|(m, p)| *m == method && p == path) {
+                    continue;
+                }
+                answers
+                    .entry("401".to_owned())
+                    .or_insert_with(|| problem("No session or API token").into());
+                answers.entry("403".to_owned()).or_insert_with(|| {
+                    problem(
+                        "Not allowed for this role, or a session's change without its CSRF token",
+                    )
+                    .into()
+                });
+                op.security = Some(vec![
+                    SecurityRequirement::new("session", Vec::<String>::new()),
+                    SecurityRequirement::new("token", Vec::<String>::new()),
+                ]);
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+-- Migration 1: connections and their (non-secret) credential health.
+-- Released: never edit; append a new migration instead.
+
+CREATE TABLE connections (
+    name                 TEXT PRIMARY KEY,
+    connector            TEXT NOT NULL,
+    settings             TEXT NOT NULL DEFAULT '{}',
+    routes               TEXT NOT NULL DEFAULT '{}',
+    status               TEXT NOT NULL DEFAULT 'not-connected',
+    status_message       TEXT,
+    access_expires_at    INTEGER,
+    refresh_expires_at   INTEGER,
+    last_refresh_at      INTEGER,
+    last_refresh_outcome TEXT,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL
+) STRICT;

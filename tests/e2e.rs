@@ -1,0 +1,31 @@
+//! ledgerlink's end-to-end tests: the real binary, the real plugins and the sandbox emulators.
+//!
+//! Every file in this folder is a module of this one test binary, so the host (and wasmtime)
+//! is linked once rather than once per file. Run one area with a filter, e.g.
+//! `cargo test -p ledgerlink --test e2e salesorder::`.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+mod vendor_world;
+
+mod auth;
+mod cli;
+mod conformance;
+mod csv_connector;
+mod home;
+mod hostile;
+mod invoice_compare;
+mod money;
+mod money_properties;
+mod new_connector;
+mod ordertrac;
+mod outbound_http;
+mod plugin_identity;
+mod quickbooks_connector;
+mod salesorder;
+mod sandbox;
+mod serve;
+mod sync;
+mod transfers;
+mod vendor_transfers;
+mod xero_connector;
