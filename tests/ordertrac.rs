@@ -702,3 +702,119 @@ fn quickstart_writes_the_package_and_says_what_to_do_with_it() {
     );
     assert!(out.contains("ledgerlink sandbox ordertrac-check"), "{out}");
 }
+
+/// `compare customers` (`--pull` for OrderTrac → Tracker Pro): the plan id and each row's
+/// name, action, remote id and reason.
+fn compare_customers(desk: &Desk, pull: bool) -> (String, BTreeMap<String, Value>) {
+    let mut args = vec!["compare", "customers", "--connection", "ot", "--json"];
+    if pull {
+        args.push("--pull");
+    }
+    let v: Value = serde_json::from_str(&desk.ok(&args)).unwrap();
+    let rows = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_owned(), r.clone()))
+        .collect();
+    (v["plan"].as_i64().unwrap().to_string(), rows)
+}
+
+/// OrderTrac's customers report reconciles customers as the sales-order report does orders,
+/// matched by name: every customer sent is there unchanged; an e-mail edited in OrderTrac is
+/// OrderTrac's side of the compare (an Update from OrderTrac, never overwritten unseen); a
+/// changed customer the report lacks is missing (Add); OrderTrac's own customer of a Tracker
+/// Pro customer's name is linked to, and the package then carries it under OrderTrac's number
+/// (to update, not create).
+#[test]
+fn the_customers_report_reconciles_customers_and_links_ordertracs_own() {
+    let desk = Desk::new();
+    let mut b = book();
+    b["customers"].as_array_mut().unwrap().push(json!({
+        "id": "TP-CUST-WALKIN", "name": "Walk-in Trade Ltd", "email": "desk@walkin.example",
+        "currency": "NZD", "active": true, "flagged_for_integration": true}));
+    desk.import(&b);
+    desk.add("ot", &["tax-rates=OUTPUT2=15"]);
+    let out = push(&desk, "ot", "job");
+    assert!(out.contains("0 failed"), "{out}");
+    let folder = desk.folder("ot");
+    desk.ok(&[
+        "sandbox",
+        "ordertrac-check",
+        folder.to_str().unwrap(),
+        "--write-exports",
+    ]);
+
+    // OrderTrac → Tracker Pro: the 20 customers sent are in OrderTrac's report, unchanged.
+    let (_, first) = compare_customers(&desk, true);
+    assert_eq!(first.len(), 20, "{first:#?}");
+    for (name, row) in &first {
+        assert_eq!(row["action"], "unchanged", "{name}: {row}");
+    }
+
+    // OrderTrac's report after an e-mail edit, a customer missing, and one of its own.
+    let report = folder.join("exports/ordertrac-customers-report.csv");
+    let text = std::fs::read_to_string(&report).unwrap();
+    let edited = text.replacen(",c3@example.test,", ",accounts@c3.example,", 1);
+    assert_ne!(edited, text);
+    let mut edited: String = edited
+        .lines()
+        .filter(|l| !l.contains(",Customer 04 Ltd,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    edited.push_str("5999,Walk-in Trade Ltd,,\n");
+    std::fs::write(&report, edited).unwrap();
+
+    let (_, pulled) = compare_customers(&desk, true);
+    assert_eq!(pulled.len(), 20, "{pulled:#?}");
+    let c3 = &pulled["Customer 03 Ltd"];
+    assert_eq!(c3["action"], "update", "{c3}");
+    assert!(
+        c3["diffs"].to_string().contains("accounts@c3.example"),
+        "{c3}"
+    );
+    assert!(!pulled.contains_key("Customer 04 Ltd"));
+    let walk_in = &pulled["Walk-in Trade Ltd"];
+    assert_eq!(walk_in["remote_id"], "OT-5999", "{walk_in}");
+    assert_eq!(walk_in["home_key"], "TP-CUST-WALKIN", "{walk_in}");
+    let changed: Vec<&String> = pulled
+        .iter()
+        .filter(|(_, r)| r["action"] != "unchanged")
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(changed, ["Customer 03 Ltd", "Walk-in Trade Ltd"]);
+
+    // Tracker Pro → OrderTrac: Customer 04 changed at home is missing in OrderTrac; the
+    // e-mail edited in OrderTrac is not overwritten unseen; Walk-in is linked to OrderTrac's.
+    b["customers"][4]["phone"] = json!("+64 9 555 0104");
+    desk.import(&b);
+    let (plan, pushed) = compare_customers(&desk, false);
+    assert_eq!(
+        pushed.keys().collect::<Vec<_>>(),
+        ["Customer 04 Ltd", "Walk-in Trade Ltd"],
+        "{pushed:#?}"
+    );
+    assert_eq!(pushed["Customer 04 Ltd"]["action"], "add");
+    assert_eq!(
+        pushed["Customer 04 Ltd"]["reason"],
+        "linked, but no longer in the target; it will be created again"
+    );
+    let walk_in = &pushed["Walk-in Trade Ltd"];
+    assert_eq!(walk_in["action"], "update", "{walk_in}");
+    assert_eq!(walk_in["remote_id"], "OT-5999");
+
+    // Linking Walk-in writes it into the package under OrderTrac's number.
+    let out = desk.ok(&["sync", "--plan", &plan, "--select", "TP-CUST-WALKIN"]);
+    assert!(out.contains("0 failed"), "{out}");
+    let package = rows(&folder.join("ordertrac-customers.csv"));
+    let sent: Vec<&Row> = package
+        .iter()
+        .filter(|r| r["Name"] == "Walk-in Trade Ltd")
+        .collect();
+    assert_eq!(sent.len(), 1, "{package:?}");
+    assert_eq!(sent[0]["Customer ID"], "OT-5999");
+    assert_eq!(sent[0]["Email"], "desk@walkin.example");
+    assert_eq!(sent[0]["Tracker Pro Key"], "TP-CUST-WALKIN");
+    let (_, last) = compare_customers(&desk, false);
+    assert!(!last.contains_key("Walk-in Trade Ltd"), "{last:#?}");
+}

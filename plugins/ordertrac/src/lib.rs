@@ -13,7 +13,10 @@
 //!   "Migration total difference adjustment" line (`tax`);
 //! * **pull** reads the CSV reports a user downloads from OrderTrac into `exports/`, so
 //!   compare shows what arrived (Unchanged), what is missing (Add) and what differs
-//!   (Conflict); orders OrderTrac shows completed or picked are Locked.
+//!   (Conflict); orders OrderTrac shows completed or picked are Locked. Its customers report
+//!   does the same for customers, matched by name: an e-mail or phone edited in OrderTrac
+//!   comes back as OrderTrac's, a customer the report lacks is missing, and OrderTrac's own
+//!   customers (`OT-<Customer #>`) can be linked to or pulled into Tracker Pro.
 //!
 //! The package is regenerated from the state file (`state`) on every push, so batches and
 //! resumed runs give the same files. `package` is the whole file layer (a future OrderTrac API
@@ -35,7 +38,7 @@ pub mod state;
 pub mod tax;
 pub mod view;
 
-use package::{EXPORTS_FOLDER, ExportOrder};
+use package::{EXPORTS_FOLDER, ExportCustomer, ExportOrder, Report};
 use settings::Settings;
 use state::{DocType, Outcome, PushContext, STATE_FILE, State};
 
@@ -85,13 +88,16 @@ impl Connector for OrderTracConnector {
         let settings = Settings::load()?;
         // Changed at or after `since` (inclusive: the clock has whole seconds); a customer
         // with no change time (an older state file) is in every delta.
-        let all = customers(&load_state(&settings)?)
-            .into_iter()
-            .filter(|c| match (c.updated_at.as_deref(), since.as_deref()) {
-                (Some(at), Some(since)) => at >= since,
-                _ => true,
-            })
-            .collect();
+        let all = customers(
+            &load_state(&settings)?,
+            read_exports()?.customers.as_deref(),
+        )
+        .into_iter()
+        .filter(|c| match (c.updated_at.as_deref(), since.as_deref()) {
+            (Some(at), Some(since)) => at >= since,
+            _ => true,
+        })
+        .collect();
         let (items, next) = page(all, cursor.as_deref(), settings.page_size)?;
         Ok(CustomerPage { items, next })
     }
@@ -99,23 +105,26 @@ impl Connector for OrderTracConnector {
     fn find_customers(query: CustomerQuery) -> Result<Vec<Customer>, ConnectorError> {
         let settings = Settings::load()?;
         let norm = |s: &str| s.trim().to_lowercase();
-        Ok(customers(&load_state(&settings)?)
-            .into_iter()
-            .filter(|c| {
-                query
-                    .name
+        Ok(customers(
+            &load_state(&settings)?,
+            read_exports()?.customers.as_deref(),
+        )
+        .into_iter()
+        .filter(|c| {
+            query
+                .name
+                .as_deref()
+                .is_none_or(|n| norm(n) == norm(&c.name))
+                && query
+                    .email
                     .as_deref()
-                    .is_none_or(|n| norm(n) == norm(&c.name))
-                    && query
-                        .email
-                        .as_deref()
-                        .is_none_or(|e| c.email.as_deref().is_some_and(|x| norm(x) == norm(e)))
-                    && query
-                        .tax_number
-                        .as_deref()
-                        .is_none_or(|t| c.tax_number.as_deref().is_some_and(|x| norm(x) == norm(t)))
-            })
-            .collect())
+                    .is_none_or(|e| c.email.as_deref().is_some_and(|x| norm(x) == norm(e)))
+                && query
+                    .tax_number
+                    .as_deref()
+                    .is_none_or(|t| c.tax_number.as_deref().is_some_and(|x| norm(x) == norm(t)))
+        })
+        .collect())
     }
 
     fn push_customers(batch: Vec<Customer>) -> Vec<PushResult> {
@@ -143,7 +152,7 @@ impl Connector for OrderTracConnector {
     ) -> Result<InvoicePage, ConnectorError> {
         let settings = Settings::load()?;
         let state = load_state(&settings)?;
-        let exports = read_exports()?;
+        let exports = read_exports()?.orders;
         let wanted = state::kind_name(kind);
         if exports.is_empty() {
             // Before OrderTrac's reports are dropped in, the package is what OrderTrac will
@@ -237,6 +246,7 @@ fn push_records<R>(
     let settings = Settings::load()?;
     let mut state = load_state(&settings)?;
     let locked: BTreeMap<String, String> = read_exports()?
+        .orders
         .into_iter()
         .filter(|o| package::is_locked_status(&o.status))
         .map(|o| {
@@ -317,38 +327,95 @@ fn address(parts: &[Option<String>]) -> Option<Address> {
     })
 }
 
-fn customers(state: &State) -> Vec<Customer> {
-    state
-        .customers
+/// The customers OrderTrac holds. Before its customers report is dropped into `exports/`,
+/// the package is what OrderTrac will hold. With the report, a package customer is there
+/// when the report has its name (any case), with the report's name, e-mail and phone (the
+/// columns the report has; the rest as sent); one the report lacks has not arrived and is
+/// left out (compare shows it missing); a report customer the package never sent is
+/// OrderTrac's own, `OT-<Customer #>`.
+fn customers(state: &State, report: Option<&[ExportCustomer]>) -> Vec<Customer> {
+    let norm = |s: &str| s.trim().to_lowercase();
+    let mut out = Vec::new();
+    let mut claimed = vec![false; report.map_or(0, <[_]>::len)];
+    for (id, e) in &state.customers {
+        let c = &e.customer;
+        let mut customer = Customer {
+            key: e.key.clone(),
+            remote_id: Some(id.clone()),
+            version: Some(e.version.to_string()),
+            idempotency_key: None,
+            name: c.name.clone(),
+            account_number: None,
+            contact_name: c.contact.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            tax_number: c.tax_number.clone(),
+            billing_address: address(&c.address),
+            shipping_address: None,
+            currency: c.currency.clone(),
+            active: c.active,
+            updated_at: e.changed_at.clone(),
+        };
+        if let Some(report) = report {
+            // An OrderTrac customer the package updates keeps its own number as its id.
+            let found = report.iter().position(|r| {
+                id.strip_prefix(state::ORDERTRAC_CUSTOMER).map_or_else(
+                    || norm(&r.name) == norm(&c.name),
+                    |number| r.number == number,
+                )
+            });
+            let Some(i) = found else { continue };
+            claimed[i] = true;
+            let r = &report[i];
+            customer.name = r.name.clone();
+            customer.email = Some(r.email.clone()).filter(|s| !s.is_empty());
+            customer.phone = Some(r.phone.clone()).filter(|s| !s.is_empty());
+        }
+        out.push(customer);
+    }
+    for (r, _) in report
+        .unwrap_or_default()
         .iter()
-        .map(|(id, e)| {
-            let c = &e.customer;
-            Customer {
-                key: e.key.clone(),
-                remote_id: Some(id.clone()),
-                version: Some(e.version.to_string()),
-                idempotency_key: None,
-                name: c.name.clone(),
-                account_number: None,
-                contact_name: c.contact.clone(),
-                email: c.email.clone(),
-                phone: c.phone.clone(),
-                tax_number: c.tax_number.clone(),
-                billing_address: address(&c.address),
-                shipping_address: None,
-                currency: c.currency.clone(),
-                active: c.active,
-                updated_at: e.changed_at.clone(),
-            }
-        })
-        .collect()
+        .zip(claimed)
+        .filter(|(_, claimed)| !claimed)
+    {
+        out.push(Customer {
+            key: String::new(),
+            remote_id: Some(format!("{}{}", state::ORDERTRAC_CUSTOMER, r.number)),
+            version: None,
+            idempotency_key: None,
+            name: r.name.clone(),
+            account_number: None,
+            contact_name: None,
+            email: Some(r.email.clone()).filter(|s| !s.is_empty()),
+            phone: Some(r.phone.clone()).filter(|s| !s.is_empty()),
+            tax_number: None,
+            billing_address: None,
+            shipping_address: None,
+            currency: None,
+            active: true,
+            updated_at: None,
+        });
+    }
+    out
 }
 
-/// Every sales-order export in `exports/` (an unrecognised CSV is refused).
-fn read_exports() -> Result<Vec<ExportOrder>, ConnectorError> {
+/// What OrderTrac's reports in `exports/` say: its orders, and its customers when a
+/// customers report is there (`None` when not: the package stands for them).
+struct Exports {
+    orders: Vec<ExportOrder>,
+    customers: Option<Vec<ExportCustomer>>,
+}
+
+/// Every report in `exports/` (an unrecognised CSV is refused).
+fn read_exports() -> Result<Exports, ConnectorError> {
+    let mut out = Exports {
+        orders: Vec::new(),
+        customers: None,
+    };
     let names = match files::list_dir(EXPORTS_FOLDER) {
         Ok(names) => names,
-        Err(FileError::NotFound(_)) => return Ok(Vec::new()),
+        Err(FileError::NotFound(_)) => return Ok(out),
         Err(e) => return Err(file_error(EXPORTS_FOLDER, "list", e)),
     };
     let mut names: Vec<String> = names
@@ -356,14 +423,27 @@ fn read_exports() -> Result<Vec<ExportOrder>, ConnectorError> {
         .filter(|n| n.to_lowercase().ends_with(".csv"))
         .collect();
     names.sort();
-    let mut out = Vec::new();
     for n in names {
         let path = format!("{EXPORTS_FOLDER}/{n}");
         let bytes = files::read(&path).map_err(|e| file_error(&path, "read", e))?;
-        out.extend(
-            package::read_orders(&path, &bytes)
-                .map_err(|e| error::validation(e.0).at(path.clone()))?,
-        );
+        match package::read_report(&path, &bytes)
+            .map_err(|e| error::validation(e.0).at(path.clone()))?
+        {
+            Report::Orders(orders) => out.orders.extend(orders),
+            Report::Customers(customers) => {
+                let all = out.customers.get_or_insert_with(Vec::new);
+                for c in customers {
+                    if let Some(first) = all.iter().find(|o| o.number == c.number) {
+                        return Err(error::validation(format!(
+                            "{}: customer # {} is also on {}; keep one customers report in {EXPORTS_FOLDER}/",
+                            c.at, c.number, first.at
+                        ))
+                        .at(path.clone()));
+                    }
+                    all.push(c);
+                }
+            }
+        }
     }
     Ok(out)
 }

@@ -87,8 +87,8 @@ pub const EXPORT_ORDER_COLUMNS: [&str; 13] = [
     "Total",
 ];
 
-/// The columns of OrderTrac's customers report export (recognised; customers are matched by
-/// the package's own state, so its rows are not read further).
+/// The columns of OrderTrac's customers report export this connector reads (customers are
+/// matched to the package's by name, as OrderTrac's migration matches them).
 pub const EXPORT_CUSTOMER_COLUMNS: [&str; 4] = ["Customer #", "Name", "Email", "Phone"];
 
 /// A written file of the package, for the manifest.
@@ -401,37 +401,83 @@ pub struct ExportOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportError(pub String);
 
-/// Read one sales-order export; a file without the columns is refused listing them.
-pub fn read_orders(name: &str, bytes: &[u8]) -> Result<Vec<ExportOrder>, ExportError> {
-    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| ExportError(format!("{name}: not a CSV file: {e}")))?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-        .collect();
-    let mut at = BTreeMap::new();
-    let mut missing = Vec::new();
-    for c in EXPORT_ORDER_COLUMNS {
-        match header.iter().position(|h| h.eq_ignore_ascii_case(c)) {
-            Some(i) => {
-                at.insert(c, i);
+/// A customer as OrderTrac's customers report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportCustomer {
+    /// OrderTrac's own customer number (`Customer #`).
+    pub number: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    /// Where it was read (file and row), for messages.
+    pub at: String,
+}
+
+/// One report read from `exports/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    Orders(Vec<ExportOrder>),
+    Customers(Vec<ExportCustomer>),
+}
+
+/// A CSV's header, trimmed (and without a byte-order mark), and where each wanted column is.
+struct Columns {
+    header: Vec<String>,
+}
+
+impl Columns {
+    fn position(&self, column: &str) -> Option<usize> {
+        self.header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(column))
+    }
+
+    /// Where each of `wanted` is, or the ones missing.
+    fn find<'a>(&self, wanted: &[&'a str]) -> Result<BTreeMap<&'a str, usize>, Vec<&'a str>> {
+        let mut at = BTreeMap::new();
+        let mut missing = Vec::new();
+        for c in wanted {
+            match self.position(c) {
+                Some(i) => {
+                    at.insert(*c, i);
+                }
+                None => missing.push(*c),
             }
-            None => missing.push(c),
+        }
+        if missing.is_empty() {
+            Ok(at)
+        } else {
+            Err(missing)
         }
     }
-    let has = |c: &str| header.iter().any(|h| h.eq_ignore_ascii_case(c));
-    if !missing.is_empty() && EXPORT_CUSTOMER_COLUMNS.iter().all(|c| has(c)) {
-        return Ok(Vec::new());
-    }
-    if !missing.is_empty() {
-        return Err(ExportError(format!(
-            "{name} is not an OrderTrac export this connector recognises: it lacks {}; expected a sales-order report with the columns {} or a customers report with the columns {} (download it from OrderTrac as CSV, or move the file out of {EXPORTS_FOLDER}/)",
-            missing.join(", "),
-            EXPORT_ORDER_COLUMNS.join(", "),
-            EXPORT_CUSTOMER_COLUMNS.join(", ")
-        )));
-    }
+}
+
+/// Read one export: a sales-order report or a customers report, told apart by their
+/// columns; any other CSV is refused, naming the columns it lacks and those expected.
+pub fn read_report(name: &str, bytes: &[u8]) -> Result<Report, ExportError> {
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let columns = Columns {
+        header: r
+            .headers()
+            .map_err(|e| ExportError(format!("{name}: not a CSV file: {e}")))?
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+            .collect(),
+    };
+    let at = match columns.find(&EXPORT_ORDER_COLUMNS) {
+        Ok(at) => at,
+        Err(missing) => {
+            return match columns.find(&EXPORT_CUSTOMER_COLUMNS) {
+                Ok(at) => read_customers(name, r, &at).map(Report::Customers),
+                Err(_) => Err(ExportError(format!(
+                    "{name} is not an OrderTrac export this connector recognises: it lacks {}; expected a sales-order report with the columns {} or a customers report with the columns {} (download it from OrderTrac as CSV, or move the file out of {EXPORTS_FOLDER}/)",
+                    missing.join(", "),
+                    EXPORT_ORDER_COLUMNS.join(", "),
+                    EXPORT_CUSTOMER_COLUMNS.join(", ")
+                ))),
+            };
+        }
+    };
     let mut orders: Vec<ExportOrder> = Vec::new();
     for (n, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| ExportError(format!("{name} row {}: {e}", n + 2)))?;
@@ -460,7 +506,43 @@ pub fn read_orders(name: &str, bytes: &[u8]) -> Result<Vec<ExportOrder>, ExportE
             }),
         }
     }
-    Ok(orders)
+    Ok(Report::Orders(orders))
+}
+
+/// The rows of a customers report. A row without a customer number or a name, or a
+/// number given twice, is refused naming the row: a report is OrderTrac's own download, so
+/// a damaged one is better downloaded again than half read.
+fn read_customers(
+    name: &str,
+    mut r: csv::Reader<&[u8]>,
+    at: &BTreeMap<&str, usize>,
+) -> Result<Vec<ExportCustomer>, ExportError> {
+    let mut out: Vec<ExportCustomer> = Vec::new();
+    for (n, rec) in r.records().enumerate() {
+        let row = n + 2;
+        let rec = rec.map_err(|e| ExportError(format!("{name} row {row}: {e}")))?;
+        let get = |c: &str| rec.get(at[c]).unwrap_or("").trim().to_owned();
+        let c = ExportCustomer {
+            number: get("Customer #"),
+            name: get("Name"),
+            email: get("Email"),
+            phone: get("Phone"),
+            at: format!("{name} row {row}"),
+        };
+        if c.number.is_empty() || c.name.is_empty() {
+            return Err(ExportError(format!(
+                "{name} row {row}: a customer needs both Customer # and Name; download the customers report from OrderTrac again"
+            )));
+        }
+        if let Some(first) = out.iter().find(|o| o.number == c.number) {
+            return Err(ExportError(format!(
+                "{name} row {row}: customer # {} is also on {}; download the customers report from OrderTrac again",
+                c.number, first.at
+            )));
+        }
+        out.push(c);
+    }
+    Ok(out)
 }
 
 /// Whether an export status means OrderTrac takes no change to the order.
@@ -469,4 +551,69 @@ pub fn is_locked_status(status: &str) -> bool {
         status.trim().to_lowercase().as_str(),
         "completed" | "complete" | "picked"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_customers_report_is_read_row_by_row() {
+        let csv = "\u{feff}Customer #,Name,Email,Phone,Balance\n5001,Acme Ltd,ap@acme.example,,12.50\n5002, Bolt & Co ,,+64 9 555 0101,0\n";
+        let Ok(Report::Customers(rows)) = read_report("exports/c.csv", csv.as_bytes()) else {
+            panic!("not read as a customers report");
+        };
+        assert_eq!(
+            rows,
+            [
+                ExportCustomer {
+                    number: "5001".into(),
+                    name: "Acme Ltd".into(),
+                    email: "ap@acme.example".into(),
+                    phone: String::new(),
+                    at: "exports/c.csv row 2".into(),
+                },
+                ExportCustomer {
+                    number: "5002".into(),
+                    name: "Bolt & Co".into(),
+                    email: String::new(),
+                    phone: "+64 9 555 0101".into(),
+                    at: "exports/c.csv row 3".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_damaged_customers_report_is_refused_naming_the_row() {
+        let twice = "Customer #,Name,Email,Phone\n5001,Acme Ltd,,\n5001,Acme Two,,\n";
+        assert_eq!(
+            read_report("exports/c.csv", twice.as_bytes()),
+            Err(ExportError(
+                "exports/c.csv row 3: customer # 5001 is also on exports/c.csv row 2; download the customers report from OrderTrac again".into()
+            ))
+        );
+        let nameless = "Customer #,Name,Email,Phone\n5001,,a@b.example,\n";
+        assert_eq!(
+            read_report("exports/c.csv", nameless.as_bytes()),
+            Err(ExportError(
+                "exports/c.csv row 2: a customer needs both Customer # and Name; download the customers report from OrderTrac again".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn an_unknown_csv_is_refused_listing_both_reports_columns() {
+        let Err(ExportError(e)) = read_report("exports/x.csv", b"a,b\n1,2\n") else {
+            panic!("an unknown CSV was read");
+        };
+        assert!(
+            e.starts_with("exports/x.csv is not an OrderTrac export this connector recognises: it lacks Order #, Type,"),
+            "{e}"
+        );
+        assert!(
+            e.contains("a customers report with the columns Customer #, Name, Email, Phone"),
+            "{e}"
+        );
+    }
 }

@@ -19,6 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::tax::{self, OtMoney};
 
+/// The id prefix of a customer OrderTrac already holds, before its number from the customers
+/// report (`OT-5001`); the package's own customers are `C-000001`, ….
+pub const ORDERTRAC_CUSTOMER: &str = "OT-";
+
 /// The state file's name.
 pub const STATE_FILE: &str = "ordertrac-state.json";
 /// The state format this code reads and writes.
@@ -47,6 +51,19 @@ pub struct CustomerEntry {
     pub changed_at: Option<String>,
     pub fingerprint: String,
     pub customer: OtCustomer,
+}
+
+impl CustomerEntry {
+    /// A customer's first version in the package.
+    fn first(key: &str, fingerprint: String, customer: OtCustomer) -> Self {
+        Self {
+            key: key.to_owned(),
+            version: 1,
+            changed_at: None,
+            fingerprint,
+            customer,
+        }
+    }
 }
 
 /// Sales order or quote.
@@ -221,18 +238,17 @@ impl State {
             }
             let id = format!("C-{:06}", self.next_customer);
             self.next_customer += 1;
-            self.customers.insert(
-                id.clone(),
-                CustomerEntry {
-                    key: c.key.clone(),
-                    version: 1,
-                    changed_at: None,
-                    fingerprint: print,
-                    customer: content,
-                },
-            );
+            self.customers
+                .insert(id.clone(), CustomerEntry::first(&c.key, print, content));
             return Ok(written(id, 1, WriteAction::Created));
         };
+        if !self.customers.contains_key(&id) && id.starts_with(ORDERTRAC_CUSTOMER) {
+            // A customer OrderTrac already holds (its customers report): the package carries
+            // it under OrderTrac's own number, for the migration to update, not create.
+            self.customers
+                .insert(id.clone(), CustomerEntry::first(&c.key, print, content));
+            return Ok(written(id, 1, WriteAction::Updated));
+        }
         let Some(e) = self.customers.get_mut(&id) else {
             return Err(error::not_found(format!(
                 "customer {id} is not in this connection's package; compare again"
