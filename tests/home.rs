@@ -582,6 +582,10 @@ const BAD: &[(&str, &str)] = &[
         "long-name.json:4: customers[1].name: 256 characters, more than the limit of 255; shorten it",
     ),
     (
+        "nameless-customer.json",
+        "nameless-customer.json:4: customers[1].name: required but only spaces; fill it in",
+    ),
+    (
         "latin1.csv",
         "latin1.csv:3: not UTF-8 at byte 87; save the file as UTF-8",
     ),

@@ -258,6 +258,40 @@ fn book() -> Value {
     json!({"version": 1, "customers": customers, "jobs": jobs})
 }
 
+/// A connector's note (`written.note`) reaches the run report quoted, attributed, with its
+/// control and direction characters escaped, and cut: it cannot pass for ledgerlink's words,
+/// rewrite the terminal or flood the report.
+#[test]
+fn a_connectors_note_is_shown_quoted_escaped_and_cut() {
+    let desk = Desk::new("results-note", &[]);
+    desk.import(&book());
+    let out = desk.run(&["push-invoices", "--connection", "h", "--kind", "job"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state = desk.state();
+    let runs = state.runs().unwrap();
+    let push = runs.iter().find(|r| r.entity == "job-invoices").unwrap();
+    let (_, items) = state.run(push.id).unwrap();
+    // Three customers created first, then their three jobs.
+    assert_eq!(items.len(), 6, "{items:?}");
+    let said = format!(
+        "Hostile fixture says \"ok\\u{{202e}}\\n\\u{{1b}}[2Jledgerlink: all good{}\" (cut: 4728 more characters)",
+        "!".repeat(272)
+    );
+    for item in items {
+        assert_eq!(item.outcome, "created");
+        let host_says = if item.home_key.as_deref().unwrap().starts_with('C') {
+            "customer created automatically for its invoices; "
+        } else {
+            ""
+        };
+        assert_eq!(item.reason, format!("{host_says}{said}"));
+    }
+}
+
 #[test]
 fn push_results_are_checked_against_the_batch() {
     let rule = |r: &str| {

@@ -270,9 +270,13 @@ fn the_book_becomes_an_ordertrac_package_with_per_line_tax_adjustments_and_recon
     let b = book();
     desk.import(&b);
     desk.add("ot", &["tax-rates=OUTPUT2=15"]);
+    let mut job_run = String::new();
     for kind in ["job", "contract"] {
         let out = push(&desk, "ot", kind);
         assert!(out.contains("0 failed"), "{kind}: {out}");
+        if kind == "job" {
+            job_run = run_of(&out);
+        }
     }
     let folder = desk.folder("ot");
 
@@ -354,6 +358,37 @@ fn the_book_becomes_an_ordertrac_package_with_per_line_tax_adjustments_and_recon
     // The book has adjustment orders by construction (every 4th job taxed per document).
     assert!(adjusted.len() >= 20, "{adjusted:?}");
     assert!(adjusted.keys().all(|n| n.starts_with('J')));
+
+    // The run report names every order that got an adjustment line, with its amount, and
+    // no other.
+    let report: Value =
+        serde_json::from_str(&desk.ok(&["runs", "show", &job_run, "--json"])).unwrap();
+    let noted: BTreeMap<String, String> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["reason"].as_str().unwrap().contains(ADJUSTMENT))
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_owned(),
+                i["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        noted.keys().collect::<BTreeSet<_>>(),
+        adjusted.keys().collect::<BTreeSet<_>>()
+    );
+    for (number, amount) in &adjusted {
+        let reason = &noted[number.as_str()];
+        assert_eq!(
+            reason,
+            &format!(
+                "OrderTrac web (import package) says \"{ADJUSTMENT} line of {amount} added: OrderTrac's per-line tax would otherwise miss Tracker Pro's total\""
+            ),
+            "{number}"
+        );
+    }
 
     // The manifest: counts, per-document totals, checksums of the files beside it.
     let manifest: Value =
@@ -512,6 +547,23 @@ fn open_jobs_go_as_quotes_and_a_closed_job_converts_its_quote_without_a_duplicat
         out.status.success(),
         "{text}\n{}",
         desk.ok(&["runs", "show", &run_of(&text)])
+    );
+    // The run report says which quote the sales order converted.
+    let report: Value =
+        serde_json::from_str(&desk.ok(&["runs", "show", &run_of(&text), "--json"])).unwrap();
+    let j7002 = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "J7002")
+        .unwrap();
+    assert_eq!(j7002["outcome"], "created", "{j7002}");
+    assert!(
+        j7002["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("says \"converts quote Q-J7002, which is not sent again\""),
+        "{j7002}"
     );
     let quotes = rows(&folder.join("ordertrac-quotes.csv"));
     let refs: Vec<&str> = quotes.iter().map(|r| r["Reference"].as_str()).collect();

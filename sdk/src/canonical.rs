@@ -218,7 +218,8 @@ names!(WriteAction {
 record!(Written {
     remote_id,
     version,
-    action
+    action,
+    note
 });
 
 record!(Address {

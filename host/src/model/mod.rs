@@ -181,6 +181,9 @@ pub struct Written {
     pub remote_id: String,
     pub version: Option<String>,
     pub action: WriteAction,
+    /// The connector's sentence for the run report (contract 0.2); plugin text, shown
+    /// escaped and attributed.
+    pub note: Option<String>,
 }
 
 /// The result of one record of a pushed batch.

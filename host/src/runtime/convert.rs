@@ -71,7 +71,7 @@ same_struct!(wit, RateLimitDetail, {
     message, retry_after_ms
 });
 same_struct!(wit, CustomerQuery, { name, email, tax_number });
-same_struct!(wit, Written, { remote_id, version }, convert { action });
+same_struct!(wit, Written, { remote_id, version, note }, convert { action });
 same_struct!(wit, CheckReport, { message });
 
 impl From<wit::Customer> for model::Customer {

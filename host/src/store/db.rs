@@ -68,8 +68,7 @@ pub fn open(path: &Path) -> Result<Sqlite, DbError> {
     // Several processes share the database: WAL lets readers run beside a writer, and a
     // writer waits for another instead of failing at once.
     db.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
-    db.pragma_update(None, "journal_mode", "WAL")
-        .map_err(open_err)?;
+    wal(&db).map_err(open_err)?;
     db.pragma_update(None, "synchronous", "NORMAL")
         .map_err(open_err)?;
     db.pragma_update(None, "foreign_keys", "ON")
@@ -81,6 +80,25 @@ pub fn open(path: &Path) -> Result<Sqlite, DbError> {
     // folder does; an immediate one waits its turn under the busy timeout instead.
     db.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     Ok(db)
+}
+
+/// Switch to WAL. The switch needs the database to itself, and SQLite answers "database is
+/// locked" at once, without the busy handler, when another connection opens it at the same
+/// moment (two processes starting on a new data folder): try again for as long as the busy
+/// timeout would have waited.
+fn wal(db: &Sqlite) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match db.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
 }
 
 #[cfg(test)]

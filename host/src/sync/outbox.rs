@@ -30,6 +30,7 @@ use super::results::{self, Refusal};
 use crate::model::fingerprint;
 use crate::model::stored::Record;
 use crate::model::{Customer, Invoice, InvoiceKind, PushResult, WriteAction, Written};
+use crate::runtime::error::escape_plugin_text;
 use crate::runtime::{CallContext, CallError, Plugin};
 use crate::store::connections::unix;
 use crate::store::sync_state::{MapEntry, NewIntent, RunItem, Settlement, SyncState};
@@ -237,6 +238,9 @@ impl std::fmt::Debug for Outbox<'_> {
             .finish_non_exhaustive()
     }
 }
+
+/// The characters of a connector's note (`written.note`) a run report shows.
+const NOTE_CHARS: usize = 300;
 
 fn item(
     record: &impl Outgoing,
@@ -453,7 +457,24 @@ impl<'a> Outbox<'a> {
                     remote_fingerprint: fp,
                     synced_at: unix(std::time::SystemTime::now()),
                 };
-                let item = item(record, Some(w.remote_id.clone()), action, note.to_owned());
+                let reason = match w.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    // The connector's own sentence, quoted and attributed: plugin text never
+                    // passes for the host's.
+                    Some(said) => {
+                        let said = format!(
+                            "{} says {}",
+                            self.plugin.manifest().display_name,
+                            escape_plugin_text(said, NOTE_CHARS)
+                        );
+                        if note.is_empty() {
+                            said
+                        } else {
+                            format!("{note}; {said}")
+                        }
+                    }
+                    None => note.to_owned(),
+                };
+                let item = item(record, Some(w.remote_id.clone()), action, reason);
                 (
                     Settling::Written(entry, item),
                     Outcome::Written {
@@ -564,6 +585,7 @@ pub async fn recover<R: Locate>(
                         } else {
                             WriteAction::Created
                         },
+                        note: None,
                     };
                     outbox.settle(
                         &q,

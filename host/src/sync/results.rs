@@ -153,6 +153,7 @@ mod tests {
                 remote_id: id.into(),
                 version: None,
                 action: WriteAction::Created,
+                note: None,
             }),
         }
     }

@@ -515,6 +515,7 @@ mod tests {
                 remote_id: "C-000001".into(),
                 version: Some("1".into()),
                 action,
+                note: None,
             })
         };
         let outcomes = [
@@ -708,6 +709,7 @@ mod tests {
                 remote_id,
                 version,
                 action,
+                ..
             }) => {
                 let action = match action {
                     WriteAction::Created => "Created",

@@ -212,6 +212,7 @@ impl<'a, R: Record> Writer<'a, R> {
                 remote_id: id,
                 version: Some(version::FIRST.to_owned()),
                 action: WriteAction::Created,
+                note: None,
             });
         };
 
@@ -229,6 +230,7 @@ impl<'a, R: Record> Writer<'a, R> {
                 remote_id: id,
                 version: stored.version().map(str::to_owned),
                 action: WriteAction::Unchanged,
+                note: None,
             });
         }
 
@@ -251,6 +253,7 @@ impl<'a, R: Record> Writer<'a, R> {
             remote_id: id,
             version: Some(next),
             action: WriteAction::Updated,
+            note: None,
         })
     }
 
@@ -269,6 +272,7 @@ impl<'a, R: Record> Writer<'a, R> {
             remote_id: id.to_owned(),
             version: stored.version().map(str::to_owned),
             action,
+            note: None,
         })
     }
 

@@ -326,6 +326,13 @@ impl State {
             money,
         };
         let print = fingerprint(&document);
+        // For the run report: the line OrderTrac's per-line rounding made necessary.
+        let adjusted = document.money.adjustment.as_ref().map(|a| {
+            format!(
+                "{} line of {a} added: OrderTrac's per-line tax would otherwise miss Tracker Pro's total",
+                tax::ADJUSTMENT
+            )
+        });
         let id = format!("{}{number}", doc_type.prefix());
         // A quote of this number waiting for its job to close: this sales order converts it.
         let quote = format!("{}{number}", DocType::Quote.prefix());
@@ -365,10 +372,16 @@ impl State {
             e.version += 1;
             e.fingerprint = print;
             e.document = document;
-            return Ok(written(id.clone(), e.version, WriteAction::Updated));
+            return Ok(Written {
+                note: adjusted,
+                ..written(id.clone(), e.version, WriteAction::Updated)
+            });
         }
         let mut converted_from = None;
+        let mut note = adjusted;
         if converts {
+            let converted = format!("converts quote {quote}, which is not sent again");
+            note = Some(note.map_or(converted.clone(), |n| format!("{n}; {converted}")));
             if let Some(q) = self.documents.get_mut(&quote) {
                 q.converted_to = Some(id.clone());
             }
@@ -385,7 +398,10 @@ impl State {
                 document,
             },
         );
-        Ok(written(id, 1, WriteAction::Created))
+        Ok(Written {
+            note,
+            ..written(id, 1, WriteAction::Created)
+        })
     }
 
     /// Remove a record (a rollback).
@@ -450,6 +466,7 @@ fn written(id: String, version: u32, action: WriteAction) -> Written {
         remote_id: id,
         version: Some(version.to_string()),
         action,
+        note: None,
     }
 }
 

@@ -168,6 +168,7 @@ fn settle(
             remote_id: id,
             version: sync_token,
             action: action(c),
+            note: None,
         }),
         ItemOutcome::Missing => Err(error::transient(format!(
             "QuickBooks' batch answer has no result for {}; push it again",

@@ -287,6 +287,7 @@ fn settle(
             } else {
                 WriteAction::Created
             },
+            note: None,
         }),
         ItemOutcome::Missing => Err(error::transient(format!(
             "QuickBooks' batch answer has no result for {}; push it again",

@@ -511,6 +511,7 @@ fn written(id: String, version: u32, action: WriteAction) -> Written {
         remote_id: id,
         version: Some(version.to_string()),
         action,
+        note: None,
     }
 }
 

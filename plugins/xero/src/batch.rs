@@ -254,6 +254,7 @@ pub fn outcomes<A: Answer>(
                     remote_id: id.to_owned(),
                     version: None,
                     action: if s.update { WriteAction::Updated } else { WriteAction::Created },
+                    note: None,
                 }),
                 None => Err(error::transient(format!(
                     "Xero saved {} but did not return its id",

@@ -131,7 +131,12 @@ impl<'n, 's> Fields<'n, 's> {
             self.report(key, "required but missing or empty");
             return String::new();
         }
-        self.text(key, limit).unwrap_or_default()
+        let text = self.text(key, limit).unwrap_or_default();
+        // Spaces alone are no name, id or number: every target would refuse or mangle it.
+        if !text.is_empty() && text.trim().is_empty() {
+            self.report(key, "required but only spaces; fill it in");
+        }
+        text
     }
 
     /// A required id or reference to another record's id; remembered for the cross-record

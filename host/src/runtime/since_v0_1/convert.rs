@@ -31,7 +31,26 @@ same_struct!(v01, RateLimitDetail, {
     message, retry_after_ms
 });
 same_struct!(v01, CustomerQuery, { name, email, tax_number });
-same_struct!(v01, Written, { remote_id, version }, convert { action });
+// 0.1 had no note.
+impl From<v01::Written> for model::Written {
+    fn from(x: v01::Written) -> model::Written {
+        model::Written {
+            remote_id: x.remote_id,
+            version: x.version,
+            action: x.action.into(),
+            note: None,
+        }
+    }
+}
+impl From<model::Written> for v01::Written {
+    fn from(x: model::Written) -> v01::Written {
+        v01::Written {
+            remote_id: x.remote_id,
+            version: x.version,
+            action: x.action.into(),
+        }
+    }
+}
 
 impl From<v01_connector::CheckReport> for model::CheckReport {
     fn from(x: v01_connector::CheckReport) -> model::CheckReport {
