@@ -201,6 +201,44 @@ impl SyncState {
         })
     }
 
+    /// One page of run `id`'s items, in order: those after the item numbered `after` (from
+    /// the start when `None`), at most `limit`, each with its number, and whether more
+    /// follow. Read by key from the store, so a page of a long run costs the page, not the run.
+    pub fn run_items_page(
+        &self,
+        id: i64,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<(i64, RunItem)>, bool), SyncStateError> {
+        self.with(|db| {
+            db.query_row("SELECT 1 FROM runs WHERE id = ?1", params![id], |_| Ok(()))
+                .optional()?
+                .ok_or(SyncStateError::NoRun(id))?;
+            let mut stmt = db.prepare_cached(
+                "SELECT seq, home_key, remote_id, name, outcome, reason FROM run_items
+                 WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            )?;
+            let wanted = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+            let mut items = stmt
+                .query_map(params![id, after.unwrap_or(i64::MIN), wanted], |r| {
+                    Ok((
+                        r.get(0)?,
+                        RunItem {
+                            home_key: r.get(1)?,
+                            remote_id: r.get(2)?,
+                            name: r.get(3)?,
+                            outcome: r.get(4)?,
+                            reason: r.get(5)?,
+                        },
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let more = items.len() > limit;
+            items.truncate(limit);
+            Ok((items, more))
+        })
+    }
+
     /// Record how many vendor API calls run `run_id` made.
     pub fn record_calls(&self, run_id: i64, calls: u64) -> Result<(), SyncStateError> {
         self.with(|db| {
@@ -310,5 +348,62 @@ impl<'c> ItemWriter<'c> {
         ])?;
         self.next += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(i: usize) -> RunItem {
+        RunItem {
+            home_key: Some(format!("TP-{i}")),
+            remote_id: Some(format!("R-{i}")),
+            name: format!("Customer {i}"),
+            outcome: "created".to_owned(),
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn run_items_page_walks_a_run_by_key_without_gaps_or_repeats() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let state = SyncState::open(&tmp.path().join("state.db")).expect("store call");
+        let run = state
+            .start_run(None, "books", "customers", "push", false)
+            .expect("store call");
+        let other = state
+            .start_run(None, "books", "customers", "push", false)
+            .expect("store call");
+        state
+            .record_items(run, &(0..7).map(item).collect::<Vec<_>>())
+            .expect("store call");
+        state.record_items(other, &[item(99)]).expect("store call");
+
+        let mut names = Vec::new();
+        let mut after = None;
+        let mut pages = 0;
+        loop {
+            let (page, more) = state.run_items_page(run, after, 3).expect("store call");
+            pages += 1;
+            assert!(page.len() <= 3);
+            after = page.last().map(|(seq, _)| *seq);
+            names.extend(page.into_iter().map(|(_, i)| i.name));
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(pages, 3, "7 items at 3 a page");
+        let expected: Vec<String> = (0..7).map(|i| format!("Customer {i}")).collect();
+        assert_eq!(names, expected, "another run's items never leak in");
+
+        // An exact multiple says there is no more on the last full page.
+        let (page, more) = state.run_items_page(run, None, 7).expect("store call");
+        assert_eq!((page.len(), more), (7, false));
+
+        assert!(matches!(
+            state.run_items_page(12345, None, 3),
+            Err(SyncStateError::NoRun(12345))
+        ));
     }
 }

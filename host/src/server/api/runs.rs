@@ -152,10 +152,20 @@ pub async fn items(
     Path(id): Path<i64>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<RunItemPage>> {
-    let (_, items) = state.transfers()?.state().run(id)?;
-    let (items, next_cursor) = slice_page(&items, &page)?;
+    // The cursor is the number of the last item given.
+    let (items, more) =
+        state
+            .transfers()?
+            .state()
+            .run_items_page(id, page.position()?, page.limit())?;
+    let next_cursor = more
+        .then(|| items.last().map(|(seq, _)| encode_cursor(*seq)))
+        .flatten();
     Ok(Json(RunItemPage {
-        items: items.into_iter().map(RunItemView::from).collect(),
+        items: items
+            .into_iter()
+            .map(|(_, item)| RunItemView::from(item))
+            .collect(),
         next_cursor,
     }))
 }
