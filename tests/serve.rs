@@ -99,7 +99,11 @@ impl Answer {
 
 impl Api {
     async fn new(base: &str) -> Api {
-        let http = reqwest::Client::new();
+        Api::with_client(base, reqwest::Client::new()).await
+    }
+
+    /// As [`Api::new`], through `http` (e.g. one that trusts a test certificate).
+    async fn with_client(base: &str, http: reqwest::Client) -> Api {
         let doc: Value = http
             .get(format!("{base}/api/v1/openapi.json"))
             .send()
@@ -248,9 +252,10 @@ impl Api {
             let cookie = a.headers["set-cookie"].to_str().unwrap().to_owned();
             assert!(cookie.contains("HttpOnly"), "{cookie}");
             assert!(cookie.contains("SameSite=Strict"), "{cookie}");
-            assert!(
-                !cookie.contains("Secure"),
-                "no Secure without TLS: {cookie}"
+            assert_eq!(
+                cookie.contains("; Secure"),
+                self.base.starts_with("https://"),
+                "Secure exactly when served over TLS: {cookie}"
             );
             let value = cookie
                 .split(';')
@@ -1099,4 +1104,80 @@ async fn a_serve_killed_mid_job_and_stopped_finishes_it_with_nothing_twice_or_mi
         want.iter().map(String::as_str).collect::<Vec<_>>(),
         "0 missing"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_tls_the_api_is_https_only_and_its_session_cookie_is_secure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = bare(tmp.path());
+    add_user(cli(), "admin", "admin", ADMIN_PASSWORD);
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert = tmp.path().join("cert.pem");
+    let key = tmp.path().join("key.pem");
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let (cert_arg, key_arg) = (cert.to_str().unwrap(), key.to_str().unwrap());
+
+    // A certificate that is not one is refused at start, naming the file.
+    let junk = tmp.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let out = cli()
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&junk)
+        .args(["--tls-key", key_arg])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("junk.pem"), "names the file: {err}");
+
+    let log = tmp.path().join("serve.log");
+    let server = Server::start(cli(), &["--tls-cert", cert_arg, "--tls-key", key_arg], &log);
+    assert!(
+        server.base.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.base
+    );
+
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(made.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let mut api = Api::with_client(&server.base, trusting).await;
+    let signed = api.sign_in("admin", ADMIN_PASSWORD).await;
+    assert_eq!(signed.status, 200, "{}", signed.text);
+    let me = api
+        .call(Method::GET, "/api/v1/session", "/api/v1/session", None, &[])
+        .await;
+    assert_eq!(me.json()["user"], "admin", "{}", me.text);
+
+    // Plain HTTP to the same port gets no answer, and a client that does not trust the
+    // certificate does not get one either.
+    let plain = server.base.replacen("https://", "http://", 1);
+    let cleartext = reqwest::Client::new()
+        .get(format!("{plain}/api/v1/health"))
+        .send()
+        .await;
+    assert!(
+        cleartext.is_err() || cleartext.is_ok_and(|r| !r.status().is_success()),
+        "plain HTTP on the TLS port must not be served"
+    );
+    let untrusting = reqwest::Client::new()
+        .get(format!("{}/api/v1/health", server.base))
+        .send()
+        .await;
+    assert!(
+        untrusting.is_err(),
+        "an unknown certificate is not accepted"
+    );
+
+    // The server still answers after both (a failed handshake never takes it down).
+    let health = api
+        .call(Method::GET, "/api/v1/health", "/api/v1/health", None, &[])
+        .await;
+    assert_eq!(health.status, 200);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert_no_secrets("the TLS server's log", &logged, &[ADMIN_PASSWORD]);
 }

@@ -111,6 +111,13 @@ fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ListenError> {
         .map_err(|e| pem("certificate", cert, &e))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| pem("certificate", cert, &e))?;
+    if certs.is_empty() {
+        return Err(pem(
+            "certificate",
+            cert,
+            &"it holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+        ));
+    }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| pem("key", key, &e))?;
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),

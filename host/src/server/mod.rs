@@ -179,7 +179,10 @@ pub async fn serve(
         stopper.inner.stop.send_replace(true);
     };
     let served = listen::serve(options.listen, options.tls.as_ref(), app, shutdown).await;
-    // The runner saw the stop signal; wait for it to re-queue its job.
+    // The runner stops whether the server was asked to or could not serve at all (a bad
+    // certificate, an address in use): otherwise a failed start would never exit. It
+    // re-queues a job it had claimed.
+    state.inner.stop.send_replace(true);
     let _ = runner.await;
     served
 }

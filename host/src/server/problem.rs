@@ -162,3 +162,157 @@ impl From<DbError> for Problem {
         Problem::internal(message(&e))
     }
 }
+
+/// Longest plain-text error body carried into a problem's detail (axum's own rejections are
+/// one short sentence; anything longer is cut, never echoed whole).
+const REJECTION_CHARS: usize = 300;
+
+/// Every error the API answers is a problem, including the ones no handler wrote: axum's
+/// rejections of a malformed JSON body or query (400 / 415 / 422, plain text), an unknown
+/// path (404, empty) and a method a path does not take (405, empty). Answers that already are
+/// problems, and successes, pass through untouched.
+pub async fn every_error_a_problem(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let detail = match status {
+        StatusCode::NOT_FOUND if text.is_empty() => {
+            format!("there is no {path} in the API; GET /api/v1/openapi.json lists every endpoint")
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            if allowed.is_empty() {
+                format!(
+                    "{path} does not take {method}; GET /api/v1/openapi.json lists the methods each path takes"
+                )
+            } else {
+                format!("{path} does not take {method}; it takes {allowed}")
+            }
+        }
+        _ if text.is_empty() => status
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_owned(),
+        _ => text.chars().take(REJECTION_CHARS).collect(),
+    };
+    let mut problem = Problem::new(status, detail).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        problem.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    problem
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::post;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn answer(req: axum::http::Request<axum::body::Body>) -> (StatusCode, String, String) {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[allow(dead_code)]
+            name: String,
+        }
+        let app = Router::new()
+            .route(
+                "/api/v1/things",
+                post(|_: axum::Json<Body>| async { "made" }),
+            )
+            .route(
+                "/api/v1/refused",
+                post(|| async { Problem::bad_request("no, because of this") }),
+            )
+            .layer(axum::middleware::from_fn(every_error_a_problem));
+        let response = app.oneshot(req).await.expect("router answers");
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (status, kind, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn request(method: &str, path: &str, body: &str) -> axum::http::Request<axum::body::Body> {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(body.to_owned()))
+            .expect("request")
+    }
+
+    fn detail(body: &str) -> String {
+        let problem: ProblemBody = serde_json::from_str(body).expect("a problem body");
+        problem.detail
+    }
+
+    #[tokio::test]
+    async fn axums_own_rejections_unknown_paths_and_methods_are_problems() {
+        let (status, kind, body) = answer(request("POST", "/api/v1/things", "{\"nam")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(kind, "application/problem+json");
+        assert!(
+            detail(&body).starts_with("Failed to parse the request body as JSON"),
+            "{body}"
+        );
+
+        let (status, kind, body) = answer(request("POST", "/api/v1/things", "{}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(kind, "application/problem+json");
+        assert!(detail(&body).contains("missing field `name`"), "{body}");
+
+        let (status, _, body) = answer(request("GET", "/api/v1/nothing", "")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            detail(&body),
+            "there is no /api/v1/nothing in the API; GET /api/v1/openapi.json lists every endpoint"
+        );
+
+        let (status, _, body) = answer(request("GET", "/api/v1/things", "")).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            detail(&body),
+            "/api/v1/things does not take GET; GET /api/v1/openapi.json lists the methods each path takes"
+        );
+
+        // A handler's own problem passes through as it was.
+        let (status, _, body) = answer(request("POST", "/api/v1/refused", "")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(detail(&body), "no, because of this");
+
+        // Success is untouched.
+        let (status, kind, body) =
+            answer(request("POST", "/api/v1/things", "{\"name\":\"x\"}")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "made"));
+        assert!(kind.starts_with("text/plain"));
+    }
+}

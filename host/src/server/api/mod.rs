@@ -72,7 +72,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guard::first_user,
         ))
-        .with_state(state);
+        .with_state(state)
+        .layer(middleware::from_fn(super::problem::every_error_a_problem));
     api.layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             // The method and path only: headers (cookies, tokens) and query strings are never
@@ -221,9 +222,12 @@ pub struct ApiDoc;
 struct Security;
 
 impl utoipa::Modify for Security {
-    /// The security schemes, and on every operation the answers its guards give before the
-    /// handler runs: 503 until a user exists; 401 without a caller and 403 for a
-    /// cookie-borne change without its CSRF token (all but the open routes).
+    /// The security schemes, and on every operation the answers its guards and extractors
+    /// give before the handler runs, and the one any failure can give: 503 until a user
+    /// exists; 500; 400 where it takes a path, query or body, 415 and 422 where it takes a
+    /// body (`problem::every_error_a_problem` makes axum's rejections problems); 401 without a
+    /// caller and 403 for a cookie-borne change without its CSRF token (all but the open
+    /// routes).
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{
             ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -265,6 +269,25 @@ impl utoipa::Modify for Security {
                 answers.entry("503".to_owned()).or_insert_with(|| {
                     problem("No user exists yet; says how to create one").into()
                 });
+                answers.entry("500".to_owned()).or_insert_with(|| {
+                    problem("The store, the vault or a connector failed; the detail says which")
+                        .into()
+                });
+                let takes_input = op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if takes_input {
+                    answers.entry("400".to_owned()).or_insert_with(|| {
+                        problem("A malformed path, query or body; the detail says which").into()
+                    });
+                }
+                if op.request_body.is_some() {
+                    answers.entry("415".to_owned()).or_insert_with(|| {
+                        problem("The body is not of the content type the endpoint takes").into()
+                    });
+                    answers.entry("422".to_owned()).or_insert_with(|| {
+                        problem("The body is well-formed but wrong; the detail says what").into()
+                    });
+                }
                 if OPEN.iter().any(|(m, p)| *m == method && p == path) {
                     continue;
                 }
