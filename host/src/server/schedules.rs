@@ -1,0 +1,445 @@
+//! Scheduled transfers: what a schedule may run (the names the CLI and the API take), its
+//! cron expression (croner: five fields, or six with seconds first), and the tick that fires
+//! the schedules that are due.
+//!
+//! A tick takes the time as a parameter, so every rule is testable without waiting: each
+//! unpaused schedule whose `next_run_at` has passed queues ONE job and moves to the next
+//! cron time strictly after now, so ticks missed while no server ran collapse into one run.
+//! The store's conditional update makes two `serve` processes on one store queue one job.
+//! Cron expressions are read in UTC; other time zones are refused.
+
+use chrono::{DateTime, Utc};
+
+use super::jobs::{JobRequest, PushKind, TransferEntity};
+use crate::store::db::DbError;
+use crate::store::schedules::{Fired, NewSchedule, Schedule, Schedules};
+
+/// The transfers a schedule may run, by the name the CLI and the API take.
+pub const TRANSFERS: [&str; 7] = [
+    "customers",
+    "customers-pull",
+    "customers-pull-delta",
+    "job-invoices",
+    "contract-invoices",
+    "push-job-invoices",
+    "push-contract-invoices",
+];
+
+/// The only time zone accepted.
+pub const UTC: &str = "UTC";
+
+/// Why a schedule could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// The cron expression is refused.
+    #[error(
+        "the cron expression {expr:?} is not valid: {reason}. Give five fields (minute hour day-of-month month day-of-week) or six with seconds first, e.g. \"*/15 * * * *\" (every 15 minutes) or \"0 9-21 * * MON-FRI\" (hourly on weekdays, 09:00 to 21:00)"
+    )]
+    Cron {
+        /// The expression.
+        expr: String,
+        /// croner's reason.
+        reason: String,
+    },
+    /// The cron expression never comes due after now.
+    #[error("the cron expression {0:?} never comes due after now; give one that does")]
+    Never(String),
+    /// The transfer name is unknown.
+    #[error("{0:?} is not a transfer a schedule can run; use one of {list}", list = TRANSFERS.join(", "))]
+    Transfer(String),
+    /// A time zone other than UTC.
+    #[error(
+        "time zone {0:?} is not supported: schedules are read in UTC only; give --timezone UTC (or leave it out) and write the hours in UTC"
+    )]
+    Timezone(String),
+    /// The stored request is unreadable.
+    #[error("{0}")]
+    Stored(String),
+    /// The store failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The job request a transfer name stands for.
+pub fn request_for(name: &str) -> Result<JobRequest, ScheduleError> {
+    let transfer = |entity, pull, delta| JobRequest::Transfer {
+        entity,
+        pull,
+        delta,
+    };
+    Ok(match name {
+        "customers" => transfer(TransferEntity::Customers, false, false),
+        "customers-pull" => transfer(TransferEntity::Customers, true, false),
+        "customers-pull-delta" => transfer(TransferEntity::Customers, true, true),
+        "job-invoices" => transfer(TransferEntity::JobInvoices, false, false),
+        "contract-invoices" => transfer(TransferEntity::ContractInvoices, false, false),
+        "push-job-invoices" => JobRequest::PushInvoices {
+            invoices: PushKind::Job,
+        },
+        "push-contract-invoices" => JobRequest::PushInvoices {
+            invoices: PushKind::Contract,
+        },
+        other => return Err(ScheduleError::Transfer(other.to_owned())),
+    })
+}
+
+/// The transfer name of a stored request (the inverse of [`request_for`]); the job kind for
+/// a request no name stands for.
+pub fn name_of(request: &JobRequest) -> &'static str {
+    TRANSFERS
+        .into_iter()
+        .find(|n| request_for(n).is_ok_and(|r| &r == request))
+        .unwrap_or_else(|| request.kind())
+}
+
+/// Parse `expr` (five fields, or six with seconds first).
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, ScheduleError> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .build()
+        .parse(expr)
+        .map_err(|e| ScheduleError::Cron {
+            expr: expr.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+/// The first time `cron` comes due strictly after `now`.
+pub fn next_after(cron: &croner::Cron, now: DateTime<Utc>) -> Result<DateTime<Utc>, ScheduleError> {
+    cron.find_next_occurrence(&now, false)
+        .map_err(|_| ScheduleError::Never(cron.as_str().to_owned()))
+}
+
+/// Check `timezone` (UTC only).
+pub fn check_timezone(timezone: Option<&str>) -> Result<&'static str, ScheduleError> {
+    match timezone {
+        None => Ok(UTC),
+        Some(z) if z.eq_ignore_ascii_case("utc") || z == "Etc/UTC" => Ok(UTC),
+        Some(other) => Err(ScheduleError::Timezone(other.to_owned())),
+    }
+}
+
+/// Unix seconds of `t`.
+pub fn unix(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// `t` (Unix seconds) as a time.
+pub fn at(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// Make a schedule of `transfer` over `connection` at `cron` for `created_by`, first due at
+/// the cron's next time after `now`.
+pub fn add(
+    schedules: &Schedules,
+    connection: &str,
+    transfer: &str,
+    cron: &str,
+    timezone: Option<&str>,
+    created_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Schedule, ScheduleError> {
+    let request = request_for(transfer)?;
+    let timezone = check_timezone(timezone)?;
+    let parsed = parse_cron(cron)?;
+    let next = next_after(&parsed, now)?;
+    let stored = request
+        .stored()
+        .map_err(|e| ScheduleError::Stored(e.to_string()))?;
+    Ok(schedules.add(
+        &NewSchedule {
+            connection,
+            transfer: &stored,
+            cron: cron.trim(),
+            timezone,
+            next_run_at: unix(next),
+            created_by,
+        },
+        unix(now),
+    )?)
+}
+
+/// Pause or resume schedule `id` for `actor` at `now`; a resumed schedule is next due at
+/// its next cron time after now. `None` when there is no such schedule.
+pub fn set_paused(
+    schedules: &Schedules,
+    id: i64,
+    paused: bool,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Schedule>, ScheduleError> {
+    let next = match (paused, schedules.get(id)?) {
+        (_, None) => return Ok(None),
+        (true, Some(_)) => None,
+        (false, Some(s)) => Some(unix(next_after(&parse_cron(&s.cron)?, now)?)),
+    };
+    Ok(schedules.set_paused(id, paused, next, actor, unix(now))?)
+}
+
+/// What one tick did for one schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickResult {
+    /// The schedule.
+    pub schedule: i64,
+    /// What firing it did, or why it could not be fired.
+    pub fired: Result<Fired, String>,
+}
+
+/// Fire every schedule due at `now`: each queues one job (unless its last job is still
+/// live, or another process fired it first) and moves to its next time after `now`.
+pub fn tick(schedules: &Schedules, now: DateTime<Utc>) -> Result<Vec<TickResult>, DbError> {
+    let mut results = Vec::new();
+    for due in schedules.due(unix(now))? {
+        let fired = fire_one(schedules, &due, now);
+        results.push(TickResult {
+            schedule: due.id,
+            fired,
+        });
+    }
+    Ok(results)
+}
+
+fn fire_one(schedules: &Schedules, due: &Schedule, now: DateTime<Utc>) -> Result<Fired, String> {
+    let what = format!("schedule {}", due.id);
+    let request = super::jobs::parse_stored(&what, &due.transfer)?;
+    let cron = parse_cron(&due.cron).map_err(|e| format!("{what}: {e}"))?;
+    // A cron that never comes due again: park it far ahead rather than fire on every tick.
+    let next = next_after(&cron, now).map_or(i64::MAX, unix);
+    schedules
+        .fire(due, request.kind(), next, unix(now))
+        .map_err(|e| format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::jobs::Jobs;
+
+    fn stores() -> (tempfile::TempDir, Schedules, Jobs) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("ledgerlink.db");
+        let s = Schedules::open(&path).expect("opens");
+        let j = Jobs::open(&path).expect("opens");
+        (tmp, s, j)
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("a time")
+            .with_timezone(&Utc)
+    }
+
+    fn jobs_of(j: &Jobs) -> Vec<(String, String, String)> {
+        let mut all: Vec<_> = j
+            .page(None, 100)
+            .expect("jobs")
+            .into_iter()
+            .map(|x| (x.kind, x.connection, x.request))
+            .collect();
+        all.reverse();
+        all
+    }
+
+    /// Every 15 minutes, made at 10:01.
+    fn quarter_hourly(s: &Schedules) -> Schedule {
+        add(
+            s,
+            "xero",
+            "push-job-invoices",
+            "*/15 * * * *",
+            None,
+            "ann",
+            t("2026-03-02T10:01:00Z"),
+        )
+        .expect("added")
+    }
+
+    #[test]
+    fn fires_on_time_not_before_and_moves_to_the_next_time() {
+        let (_tmp, s, j) = stores();
+        let sched = quarter_hourly(&s);
+        assert_eq!(at(sched.next_run_at), t("2026-03-02T10:15:00Z"));
+        // Not before.
+        assert_eq!(tick(&s, t("2026-03-02T10:14:59Z")).expect("tick"), vec![]);
+        assert!(jobs_of(&j).is_empty());
+        // On time: one job, of the schedule's request, on its connection.
+        let fired = tick(&s, t("2026-03-02T10:15:00Z")).expect("tick");
+        let job = j.page(None, 1).expect("jobs")[0].clone();
+        assert_eq!(
+            fired,
+            vec![TickResult {
+                schedule: sched.id,
+                fired: Ok(Fired::Queued { job: job.id })
+            }]
+        );
+        assert_eq!(
+            (
+                job.kind.as_str(),
+                job.connection.as_str(),
+                job.created_by.as_str()
+            ),
+            ("push-invoices", "xero", "schedule 1")
+        );
+        assert_eq!(
+            super::super::jobs::parse(&job),
+            Ok(JobRequest::PushInvoices {
+                invoices: PushKind::Job
+            })
+        );
+        let after = s.get(sched.id).expect("get").expect("there");
+        assert_eq!(at(after.next_run_at), t("2026-03-02T10:30:00Z"));
+        assert_eq!(after.last_job_id, Some(job.id));
+        assert_eq!(after.last_run_at, Some(unix(t("2026-03-02T10:15:00Z"))));
+    }
+
+    #[test]
+    fn three_missed_ticks_collapse_into_one_job() {
+        let (_tmp, s, j) = stores();
+        let sched = quarter_hourly(&s);
+        // The server was down from 10:01 to 10:52: 10:15, 10:30 and 10:45 were missed.
+        let fired = tick(&s, t("2026-03-02T10:52:00Z")).expect("tick");
+        assert_eq!(fired.len(), 1);
+        assert_eq!(jobs_of(&j).len(), 1);
+        let after = s.get(sched.id).expect("get").expect("there");
+        assert_eq!(at(after.next_run_at), t("2026-03-02T11:00:00Z"));
+        // Nothing more until then.
+        assert_eq!(tick(&s, t("2026-03-02T10:59:59Z")).expect("tick"), vec![]);
+        assert_eq!(jobs_of(&j).len(), 1);
+    }
+
+    #[test]
+    fn a_paused_schedule_never_fires_and_resumes_from_now() {
+        let (_tmp, s, j) = stores();
+        let sched = quarter_hourly(&s);
+        set_paused(&s, sched.id, true, "ann", t("2026-03-02T10:02:00Z"))
+            .expect("pauses")
+            .expect("there");
+        for now in [
+            "2026-03-02T10:15:00Z",
+            "2026-03-02T12:00:00Z",
+            "2026-03-09T00:00:00Z",
+        ] {
+            assert_eq!(tick(&s, t(now)).expect("tick"), vec![]);
+        }
+        assert!(jobs_of(&j).is_empty());
+        // Resumed a week later: due at its next time from then, not at once.
+        let resumed = set_paused(&s, sched.id, false, "ann", t("2026-03-09T08:05:00Z"))
+            .expect("resumes")
+            .expect("there");
+        assert!(!resumed.paused);
+        assert_eq!(at(resumed.next_run_at), t("2026-03-09T08:15:00Z"));
+        assert_eq!(tick(&s, t("2026-03-09T08:06:00Z")).expect("tick"), vec![]);
+        assert!(jobs_of(&j).is_empty());
+    }
+
+    #[test]
+    fn two_claimers_of_one_tick_queue_one_job() {
+        let (tmp, s, j) = stores();
+        let sched = quarter_hourly(&s);
+        // A second process on the same store.
+        let other = Schedules::open(&tmp.path().join("ledgerlink.db")).expect("opens");
+        let now = t("2026-03-02T10:15:00Z");
+        // Both read the schedule as due before either fires it.
+        let seen_here = s.due(unix(now)).expect("due");
+        let seen_there = other.due(unix(now)).expect("due");
+        assert_eq!(seen_here.len(), 1);
+        let next = unix(t("2026-03-02T10:30:00Z"));
+        let here = s
+            .fire(&seen_here[0], "push-invoices", next, unix(now))
+            .expect("fires");
+        let there = other
+            .fire(&seen_there[0], "push-invoices", next, unix(now))
+            .expect("fires");
+        assert!(matches!(here, Fired::Queued { .. }), "{here:?}");
+        assert_eq!(there, Fired::Lost);
+        assert_eq!(jobs_of(&j).len(), 1);
+        assert_eq!(
+            s.get(sched.id).expect("get").expect("there").next_run_at,
+            next
+        );
+    }
+
+    #[test]
+    fn a_tick_while_the_last_job_is_live_queues_nothing_more() {
+        let (_tmp, s, j) = stores();
+        let sched = quarter_hourly(&s);
+        tick(&s, t("2026-03-02T10:15:00Z")).expect("tick");
+        let fired = tick(&s, t("2026-03-02T10:30:00Z")).expect("tick");
+        let first = j.page(None, 1).expect("jobs")[0].id;
+        assert_eq!(
+            fired,
+            vec![TickResult {
+                schedule: sched.id,
+                fired: Ok(Fired::StillRunning { job: first })
+            }]
+        );
+        assert_eq!(jobs_of(&j).len(), 1);
+        // Once it ended, the next tick queues again.
+        let claimed = j.claim("p", 30).expect("claims").expect("the job");
+        assert!(
+            j.finish(claimed.id, "p", None, Some("{}"), None)
+                .expect("ends")
+        );
+        tick(&s, t("2026-03-02T10:45:00Z")).expect("tick");
+        assert_eq!(jobs_of(&j).len(), 2);
+    }
+
+    #[test]
+    fn bad_input_is_refused_saying_what_to_give() {
+        let (_tmp, s, _j) = stores();
+        let now = t("2026-03-02T10:01:00Z");
+        let e = add(&s, "xero", "customers", "61 * * * *", None, "ann", now)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            e.starts_with("the cron expression \"61 * * * *\" is not valid: "),
+            "{e}"
+        );
+        assert!(
+            e.contains("e.g. \"*/15 * * * *\" (every 15 minutes)"),
+            "{e}"
+        );
+        let e = add(&s, "xero", "invoices", "* * * * *", None, "ann", now)
+            .expect_err("refused")
+            .to_string();
+        assert_eq!(
+            e,
+            "\"invoices\" is not a transfer a schedule can run; use one of customers, customers-pull, customers-pull-delta, job-invoices, contract-invoices, push-job-invoices, push-contract-invoices"
+        );
+        let e = add(
+            &s,
+            "xero",
+            "customers",
+            "* * * * *",
+            Some("Europe/Oslo"),
+            "ann",
+            now,
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            e.starts_with("time zone \"Europe/Oslo\" is not supported"),
+            "{e}"
+        );
+        assert!(s.list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn every_transfer_name_round_trips_and_seconds_are_optional() {
+        for name in TRANSFERS {
+            assert_eq!(name_of(&request_for(name).expect("known")), name);
+        }
+        let every_two = parse_cron("*/2 * * * * *").expect("seconds");
+        assert_eq!(
+            next_after(&every_two, t("2026-03-02T10:00:01Z")).expect("next"),
+            t("2026-03-02T10:00:02Z")
+        );
+        let weekdays = parse_cron("0 9-21 * * MON-FRI").expect("weekdays");
+        // Friday 21:30 → Monday 09:00.
+        assert_eq!(
+            next_after(&weekdays, t("2026-03-06T21:30:00Z")).expect("next"),
+            t("2026-03-09T09:00:00Z")
+        );
+    }
+}
