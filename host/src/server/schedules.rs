@@ -92,16 +92,49 @@ pub fn name_of(request: &JobRequest) -> &'static str {
         .unwrap_or_else(|| request.kind())
 }
 
-/// Parse `expr` (five fields, or six with seconds first).
-pub fn parse_cron(expr: &str) -> Result<croner::Cron, ScheduleError> {
+/// The fields of a six-field expression (a five-field one has no seconds), with the values
+/// each takes.
+const FIELDS: [(&str, &str); 6] = [
+    ("seconds", "0-59"),
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12 or JAN-DEC"),
+    ("day-of-week", "0-7 or SUN-SAT"),
+];
+
+fn parser() -> croner::parser::CronParser {
     croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Optional)
         .build()
-        .parse(expr)
-        .map_err(|e| ScheduleError::Cron {
-            expr: expr.to_owned(),
-            reason: e.to_string(),
-        })
+}
+
+/// Parse `expr` (five fields, or six with seconds first).
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, ScheduleError> {
+    parser().parse(expr).map_err(|e| ScheduleError::Cron {
+        expr: expr.to_owned(),
+        reason: why_not(expr, &e),
+    })
+}
+
+/// Why croner refused `expr`, naming the field: croner's own message ("Number out of
+/// bounds.") does not say which one.
+fn why_not(expr: &str, error: &croner::errors::CronError) -> String {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let names = match fields.len() {
+        5 => &FIELDS[1..],
+        6 => &FIELDS[..],
+        n => return format!("it has {n} fields"),
+    };
+    for (i, (field, (name, values))) in fields.iter().zip(names).enumerate() {
+        // The field alone, every other one `*`.
+        let mut probe = vec!["*"; fields.len()];
+        probe[i] = field;
+        if parser().parse(&probe.join(" ")).is_err() {
+            return format!("its {name} field {field:?} is not one of {values}");
+        }
+    }
+    error.to_string().trim_end_matches('.').to_owned()
 }
 
 /// The first time `cron` comes due strictly after `now`.
@@ -392,14 +425,30 @@ mod tests {
         let e = add(&s, "xero", "customers", "61 * * * *", None, "ann", now)
             .expect_err("refused")
             .to_string();
-        assert!(
-            e.starts_with("the cron expression \"61 * * * *\" is not valid: "),
-            "{e}"
+        assert_eq!(
+            e,
+            "the cron expression \"61 * * * *\" is not valid: its minute field \"61\" is not one of 0-59. Give five fields (minute hour day-of-month month day-of-week) or six with seconds first, e.g. \"*/15 * * * *\" (every 15 minutes) or \"0 9-21 * * MON-FRI\" (hourly on weekdays, 09:00 to 21:00)"
         );
-        assert!(
-            e.contains("e.g. \"*/15 * * * *\" (every 15 minutes)"),
-            "{e}"
-        );
+        for (expr, reason) in [
+            (
+                "0 9 * * MON-FRY",
+                "its day-of-week field \"MON-FRY\" is not one of 0-7 or SUN-SAT",
+            ),
+            ("*/2 * * * * 0 0", "it has 7 fields"),
+            ("0 25 * * *", "its hour field \"25\" is not one of 0-23"),
+            (
+                "60 * * * * *",
+                "its seconds field \"60\" is not one of 0-59",
+            ),
+        ] {
+            let e = parse_cron(expr).expect_err("refused").to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "the cron expression {expr:?} is not valid: {reason}. Give"
+                )),
+                "{e}"
+            );
+        }
         let e = add(&s, "xero", "invoices", "* * * * *", None, "ann", now)
             .expect_err("refused")
             .to_string();

@@ -11,6 +11,7 @@ use crate::server::AppState;
 use crate::server::guard::Caller;
 use crate::server::problem::{ApiResult, Problem, ProblemBody};
 use crate::server::schedules::{self, ScheduleError};
+use crate::store::accounts::Role;
 use crate::store::schedules::Schedule;
 
 /// A scheduled transfer.
@@ -99,6 +100,18 @@ impl From<ScheduleError> for Problem {
     }
 }
 
+/// Refuse unless an admin calls: an operator may list, pause and resume schedules, but
+/// `doing` ("making", "removing") one is for an admin.
+fn require_admin(caller: &Caller, doing: &str) -> ApiResult<()> {
+    match caller.user.role {
+        Role::Admin => Ok(()),
+        Role::Operator => Err(Problem::forbidden(format!(
+            "user {} is an operator; an operator may pause and resume schedules, but {doing} one is for an admin",
+            caller.user.name
+        ))),
+    }
+}
+
 fn no_schedule(id: i64) -> Problem {
     Problem::not_found(format!(
         "there is no schedule {id}; GET /api/v1/schedules lists them"
@@ -136,7 +149,7 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<NewScheduleRequest>,
 ) -> ApiResult<Response> {
-    caller.require_admin()?;
+    require_admin(&caller, "making")?;
     let connection = state.services().store.get(&body.connection)?;
     let made = schedules::add(
         state.schedules(),
@@ -191,7 +204,7 @@ pub async fn remove(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    caller.require_admin()?;
+    require_admin(&caller, "removing")?;
     let now = chrono::Utc::now().timestamp();
     if state.schedules().remove(id, &caller.user.name, now)? {
         Ok(StatusCode::NO_CONTENT)
