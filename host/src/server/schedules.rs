@@ -474,6 +474,30 @@ mod tests {
         assert!(s.list().expect("list").is_empty());
     }
 
+    /// The examples of docs/admin-guide.md, "Scheduled transfers", mean what it says.
+    #[test]
+    fn the_admin_guide_examples_mean_what_it_says() {
+        // From Wednesday 2026-03-04 10:07:10 UTC.
+        let from = t("2026-03-04T10:07:10Z");
+        for (expr, next) in [
+            ("*/15 * * * *", "2026-03-04T10:15:00Z"),
+            ("0 9-21 * * MON-FRI", "2026-03-04T11:00:00Z"),
+            ("30 2 * * *", "2026-03-05T02:30:00Z"),
+            ("0 6 1 * *", "2026-04-01T06:00:00Z"),
+            ("*/30 * * * * *", "2026-03-04T10:07:30Z"),
+            ("0 9-21/2 * * *", "2026-03-04T11:00:00Z"),
+            ("0,30 * * * *", "2026-03-04T10:30:00Z"),
+            ("0 9 * * 0", "2026-03-08T09:00:00Z"),
+            ("0 9 * * 7", "2026-03-08T09:00:00Z"),
+            ("0 9 * * SUN", "2026-03-08T09:00:00Z"),
+            ("0 9 1 JAN *", "2027-01-01T09:00:00Z"),
+            ("0 20-23 * * SUN-THU", "2026-03-04T20:00:00Z"),
+        ] {
+            let cron = parse_cron(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+            assert_eq!(next_after(&cron, from).expect("next"), t(next), "{expr}");
+        }
+    }
+
     #[test]
     fn every_transfer_name_round_trips_and_seconds_are_optional() {
         for name in TRANSFERS {
