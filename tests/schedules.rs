@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Timelike as _, Utc};
+use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -426,17 +426,51 @@ async fn a_bad_cron_is_refused_by_cli_and_api_and_push_invoices_is_one_job_per_k
     ]);
     assert_eq!(err.trim(), format!("error: {message}"));
     // A zone other than UTC, and an unknown connection, are refused too.
-    let body = json!({"connection": "xero", "transfer": "customers", "cron": "0 9 * * *", "timezone": "Europe/Oslo"});
+    let body = json!({"connection": "xero", "transfer": "customers", "cron": "0 9 * * *", "timezone": "Europe/Osl"});
     assert_refused(
         &add_schedule(&admin, body).await,
         422,
-        "time zone \"Europe/Oslo\" is not supported: schedules are read in UTC only; give --timezone UTC (or leave it out) and write the hours in UTC",
+        "time zone \"Europe/Osl\" is not known: give an IANA zone name such as Europe/London or Pacific/Auckland, or leave it out for UTC",
     );
     let body = json!({"connection": "nowhere", "transfer": "customers", "cron": "0 9 * * *"});
     assert_eq!(add_schedule(&admin, body).await.status, 404);
     let list = get(&admin, "/api/v1/schedules", "/api/v1/schedules").await;
     assert_eq!(list, json!({"items": []}));
     assert_eq!(world.ok(&["schedules", "list", "--json"]).trim(), "[]");
+
+    // A named zone: Monday 09:00 in Auckland, stored as the UTC instant it stands for; the
+    // admin removes it.
+    let body = json!({"connection": "xero", "transfer": "job-invoices", "cron": "0 9 * * MON", "timezone": "Pacific/Auckland"});
+    let made = add_schedule(&admin, body).await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let made = made.json();
+    assert_eq!(made["timezone"], "Pacific/Auckland");
+    let auckland = chrono_tz::Pacific::Auckland;
+    let today = Utc::now().with_timezone(&auckland).date_naive();
+    let monday_nine = (0..=7)
+        .map(|d| today + chrono::Days::new(d))
+        .filter(|d| d.weekday() == chrono::Weekday::Mon)
+        .filter_map(|d| {
+            d.and_hms_opt(9, 0, 0)?
+                .and_local_timezone(auckland)
+                .single()
+        })
+        .find(|t| *t > Utc::now())
+        .unwrap();
+    assert_eq!(made["next_run_at"], monday_nine.timestamp(), "{made}");
+    let id = made["id"].as_i64().unwrap();
+    let removed = admin
+        .call(
+            Method::DELETE,
+            "/api/v1/schedules/{id}",
+            &format!("/api/v1/schedules/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    let list = get(&admin, "/api/v1/schedules", "/api/v1/schedules").await;
+    assert_eq!(list, json!({"items": []}));
 
     // (f) push-invoices: 202 and a job; the same Idempotency-Key twice is that one job.
     let push = |key: &'static str| {

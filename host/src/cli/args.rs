@@ -147,7 +147,7 @@ pub enum Command {
         #[command(subcommand)]
         command: super::serve::UsersCommand,
     },
-    /// Scheduled transfers, run by `ledgerlink serve` (cron, UTC).
+    /// Scheduled transfers, run by `ledgerlink serve` (cron, in UTC or a named time zone).
     Schedules {
         #[command(subcommand)]
         command: super::schedules::SchedulesCommand,

@@ -57,7 +57,8 @@ pub enum SchedulesCommand {
         /// seconds first; e.g. "*/15 * * * *" or "0 9-21 * * MON-FRI".
         #[arg(long, value_name = "EXPR")]
         cron: String,
-        /// The zone the expression is read in: UTC only.
+        /// The IANA time zone the expression is read in, e.g. Europe/London (it then
+        /// follows daylight saving); UTC when left out.
         #[arg(long, value_name = "ZONE")]
         timezone: Option<String>,
     },
@@ -118,11 +119,12 @@ pub fn run(env: &Env, command: SchedulesCommand) -> anyhow::Result<()> {
                 now,
             )?;
             println!(
-                "Added schedule {}: {} on {} at {:?} (UTC); next run {}. `ledgerlink serve` runs it.",
+                "Added schedule {}: {} on {} at {:?} ({}); next run {}. `ledgerlink serve` runs it.",
                 made.id,
                 transfer.name(),
                 made.connection,
                 made.cron,
+                made.timezone,
                 time(Some(made.next_run_at))
             );
         }

@@ -6,9 +6,11 @@
 //! unpaused schedule whose `next_run_at` has passed queues ONE job and moves to the next
 //! cron time strictly after now, so ticks missed while no server ran collapse into one run.
 //! The store's conditional update makes two `serve` processes on one store queue one job.
-//! Cron expressions are read in UTC; other time zones are refused.
+//! Cron expressions are read in the schedule's IANA time zone (UTC by default), so "09:00
+//! on weekdays" in Europe/London follows daylight saving; times are stored in UTC.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::jobs::{JobRequest, PushKind, TransferEntity};
 use crate::store::db::DbError;
@@ -24,9 +26,6 @@ pub const TRANSFERS: [&str; 7] = [
     "push-job-invoices",
     "push-contract-invoices",
 ];
-
-/// The only time zone accepted.
-pub const UTC: &str = "UTC";
 
 /// Why a schedule could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -47,9 +46,9 @@ pub enum ScheduleError {
     /// The transfer name is unknown.
     #[error("{0:?} is not a transfer a schedule can run; use one of {list}", list = TRANSFERS.join(", "))]
     Transfer(String),
-    /// A time zone other than UTC.
+    /// A time zone that is not an IANA zone name.
     #[error(
-        "time zone {0:?} is not supported: schedules are read in UTC only; give --timezone UTC (or leave it out) and write the hours in UTC"
+        "time zone {0:?} is not known: give an IANA zone name such as Europe/London or Pacific/Auckland, or leave it out for UTC"
     )]
     Timezone(String),
     /// The stored request is unreadable.
@@ -137,18 +136,27 @@ fn why_not(expr: &str, error: &croner::errors::CronError) -> String {
     error.to_string().trim_end_matches('.').to_owned()
 }
 
-/// The first time `cron` comes due strictly after `now`.
-pub fn next_after(cron: &croner::Cron, now: DateTime<Utc>) -> Result<DateTime<Utc>, ScheduleError> {
-    cron.find_next_occurrence(&now, false)
+/// The first time `cron`, read in `zone`, comes due strictly after `now`. croner applies
+/// the zone's daylight-saving rules: a time skipped when the clocks go forward runs at the
+/// first time after the gap, a time repeated when they go back runs once.
+pub fn next_after(
+    cron: &croner::Cron,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ScheduleError> {
+    cron.find_next_occurrence(&now.with_timezone(&zone), false)
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|_| ScheduleError::Never(cron.as_str().to_owned()))
 }
 
-/// Check `timezone` (UTC only).
-pub fn check_timezone(timezone: Option<&str>) -> Result<&'static str, ScheduleError> {
-    match timezone {
-        None => Ok(UTC),
-        Some(z) if z.eq_ignore_ascii_case("utc") || z == "Etc/UTC" => Ok(UTC),
-        Some(other) => Err(ScheduleError::Timezone(other.to_owned())),
+/// The zone `timezone` names (an IANA name; UTC when none is given).
+pub fn zone(timezone: Option<&str>) -> Result<Tz, ScheduleError> {
+    match timezone.map(str::trim) {
+        None | Some("") => Ok(Tz::UTC),
+        Some(z) if z.eq_ignore_ascii_case("utc") => Ok(Tz::UTC),
+        Some(z) => z
+            .parse::<Tz>()
+            .map_err(|_| ScheduleError::Timezone(z.to_owned())),
     }
 }
 
@@ -174,9 +182,9 @@ pub fn add(
     now: DateTime<Utc>,
 ) -> Result<Schedule, ScheduleError> {
     let request = request_for(transfer)?;
-    let timezone = check_timezone(timezone)?;
+    let zone = zone(timezone)?;
     let parsed = parse_cron(cron)?;
-    let next = next_after(&parsed, now)?;
+    let next = next_after(&parsed, zone, now)?;
     let stored = request
         .stored()
         .map_err(|e| ScheduleError::Stored(e.to_string()))?;
@@ -185,7 +193,7 @@ pub fn add(
             connection,
             transfer: &stored,
             cron: cron.trim(),
-            timezone,
+            timezone: zone.name(),
             next_run_at: unix(next),
             created_by,
         },
@@ -205,7 +213,11 @@ pub fn set_paused(
     let next = match (paused, schedules.get(id)?) {
         (_, None) => return Ok(None),
         (true, Some(_)) => None,
-        (false, Some(s)) => Some(unix(next_after(&parse_cron(&s.cron)?, now)?)),
+        (false, Some(s)) => Some(unix(next_after(
+            &parse_cron(&s.cron)?,
+            zone(Some(&s.timezone))?,
+            now,
+        )?)),
     };
     Ok(schedules.set_paused(id, paused, next, actor, unix(now))?)
 }
@@ -237,8 +249,9 @@ fn fire_one(schedules: &Schedules, due: &Schedule, now: DateTime<Utc>) -> Result
     let what = format!("schedule {}", due.id);
     let request = super::jobs::parse_stored(&what, &due.transfer)?;
     let cron = parse_cron(&due.cron).map_err(|e| format!("{what}: {e}"))?;
+    let zone = zone(Some(&due.timezone)).map_err(|e| format!("{what}: {e}"))?;
     // A cron that never comes due again: park it far ahead rather than fire on every tick.
-    let next = next_after(&cron, now).map_or(i64::MAX, unix);
+    let next = next_after(&cron, zone, now).map_or(i64::MAX, unix);
     schedules
         .fire(due, request.kind(), next, unix(now))
         .map_err(|e| format!("{what}: {e}"))
@@ -461,15 +474,15 @@ mod tests {
             "xero",
             "customers",
             "* * * * *",
-            Some("Europe/Oslo"),
+            Some("Europe/Osl"),
             "ann",
             now,
         )
         .expect_err("refused")
         .to_string();
-        assert!(
-            e.starts_with("time zone \"Europe/Oslo\" is not supported"),
-            "{e}"
+        assert_eq!(
+            e,
+            "time zone \"Europe/Osl\" is not known: give an IANA zone name such as Europe/London or Pacific/Auckland, or leave it out for UTC"
         );
         assert!(s.list().expect("list").is_empty());
     }
@@ -494,7 +507,60 @@ mod tests {
             ("0 20-23 * * SUN-THU", "2026-03-04T20:00:00Z"),
         ] {
             let cron = parse_cron(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
-            assert_eq!(next_after(&cron, from).expect("next"), t(next), "{expr}");
+            assert_eq!(
+                next_after(&cron, Tz::UTC, from).expect("next"),
+                t(next),
+                "{expr}"
+            );
+        }
+    }
+
+    /// Business hours in a zone follow its daylight saving; the stored times are UTC.
+    #[test]
+    fn a_zone_reads_the_hours_locally_across_daylight_saving() {
+        let (_tmp, s, _j) = stores();
+        let weekdays = parse_cron("0 9-21 * * MON-FRI").expect("weekdays");
+        let london = zone(Some("Europe/London")).expect("a zone");
+        // Friday 27 March 2026, 21:30 GMT: next is Monday 30 March, 09:00 BST (clocks went
+        // forward on Sunday 29 March) = 08:00 UTC.
+        assert_eq!(
+            next_after(&weekdays, london, t("2026-03-27T21:30:00Z")).expect("next"),
+            t("2026-03-30T08:00:00Z")
+        );
+        // Auckland (NZDT, UTC+13): Monday 09:00 is Sunday 20:00 UTC.
+        let made = add(
+            &s,
+            "xero",
+            "job-invoices",
+            "0 9 * * MON",
+            Some("Pacific/Auckland"),
+            "ann",
+            t("2026-02-27T00:00:00Z"),
+        )
+        .expect("added");
+        assert_eq!(made.timezone, "Pacific/Auckland");
+        assert_eq!(at(made.next_run_at), t("2026-03-01T20:00:00Z"));
+        // Fired then, it moves to the next Monday 09:00 in Auckland.
+        tick(&s, t("2026-03-01T20:00:00Z")).expect("tick");
+        let after = s.get(made.id).expect("get").expect("there");
+        assert_eq!(at(after.next_run_at), t("2026-03-08T20:00:00Z"));
+        // The night the clocks go forward (29 March 2026, 01:00 → 02:00 in London), 01:30
+        // does not exist: it runs at the first time after the gap.
+        let half_past_one = parse_cron("30 1 * * *").expect("nightly");
+        assert_eq!(
+            next_after(&half_past_one, london, t("2026-03-28T02:00:00Z")).expect("next"),
+            t("2026-03-29T01:00:00Z")
+        );
+        // The night they go back (25 October 2026), 01:30 comes twice: it runs once.
+        let first = next_after(&half_past_one, london, t("2026-10-24T12:00:00Z")).expect("next");
+        assert_eq!(first, t("2026-10-25T00:30:00Z"));
+        assert_eq!(
+            next_after(&half_past_one, london, first).expect("next"),
+            t("2026-10-26T01:30:00Z")
+        );
+        // "utc" in any case, and nothing, are UTC.
+        for given in [None, Some("utc"), Some("UTC"), Some("")] {
+            assert_eq!(zone(given).expect("utc"), Tz::UTC, "{given:?}");
         }
     }
 
@@ -505,13 +571,13 @@ mod tests {
         }
         let every_two = parse_cron("*/2 * * * * *").expect("seconds");
         assert_eq!(
-            next_after(&every_two, t("2026-03-02T10:00:01Z")).expect("next"),
+            next_after(&every_two, Tz::UTC, t("2026-03-02T10:00:01Z")).expect("next"),
             t("2026-03-02T10:00:02Z")
         );
         let weekdays = parse_cron("0 9-21 * * MON-FRI").expect("weekdays");
         // Friday 21:30 → Monday 09:00.
         assert_eq!(
-            next_after(&weekdays, t("2026-03-06T21:30:00Z")).expect("next"),
+            next_after(&weekdays, Tz::UTC, t("2026-03-06T21:30:00Z")).expect("next"),
             t("2026-03-09T09:00:00Z")
         );
     }

@@ -111,7 +111,7 @@ mod tests {
             "3628b787c0562d45cc482b18057ef3618b27b71096c7343fe15be8dc67df9a4b",
             "1271452d5f185c8e609f3386a978c5d705f53b62a292665d8223e8e0bcaf77f0",
             "3caa4d4440b03caa771cce1e387f8818cc5404001f675b24c0d6af3c614e31fb",
-            "c40db8c5e380f15675fb02e254338ba2c4aa49783c901d064ea90093f34db47a",
+            "c37e4991cf43fa4d8d76596f85518d0ce0556ed785dba6b09947740961b06644",
         ];
         let found: Vec<String> = STEPS
             .iter()

@@ -24,7 +24,7 @@ pub struct Schedule {
     pub transfer: String,
     /// The cron expression.
     pub cron: String,
-    /// The zone the expression is read in ("UTC").
+    /// The IANA time zone the expression is read in ("UTC" by default).
     pub timezone: String,
     /// Paused: never fires.
     pub paused: bool,

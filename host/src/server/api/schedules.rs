@@ -26,7 +26,7 @@ pub struct ScheduleView {
     pub transfer: String,
     /// The cron expression (five fields, or six with seconds first).
     pub cron: String,
-    /// The zone the expression is read in (`UTC`).
+    /// The IANA time zone the expression is read in (`UTC` by default).
     pub timezone: String,
     /// Paused: it does not fire.
     pub paused: bool,
@@ -80,7 +80,8 @@ pub struct NewScheduleRequest {
     pub transfer: String,
     /// A cron expression, e.g. `*/15 * * * *`.
     pub cron: String,
-    /// `UTC` (the default; no other zone is accepted).
+    /// An IANA time zone, e.g. `Europe/London` (the hours then follow its daylight
+    /// saving); `UTC` when left out.
     pub timezone: Option<String>,
 }
 

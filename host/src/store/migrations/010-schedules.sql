@@ -13,7 +13,7 @@ CREATE TABLE schedules (
     transfer    TEXT NOT NULL,
     -- A cron expression (croner: 5 fields, or 6 with seconds first).
     cron        TEXT NOT NULL,
-    -- The zone the expression is read in; only 'UTC' is accepted today.
+    -- The IANA time zone the expression is read in.
     timezone    TEXT NOT NULL DEFAULT 'UTC',
     paused      INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
     -- Unix seconds: when it is next due.
