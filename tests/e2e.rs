@@ -24,6 +24,7 @@ mod plugin_identity;
 mod quickbooks_connector;
 mod salesorder;
 mod sandbox;
+mod schedules;
 mod serve;
 mod sync;
 mod transfers;

@@ -14,19 +14,19 @@ use serde_json::{Value, json};
 
 use crate::vendor_world::{self, Vendor, World};
 
-const ADMIN_PASSWORD: &str = "admin password of some length";
-const OPERATOR_PASSWORD: &str = "operator password, also long";
+pub(crate) const ADMIN_PASSWORD: &str = "admin password of some length";
+pub(crate) const OPERATOR_PASSWORD: &str = "operator password, also long";
 
 /// A running `ledgerlink serve`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
     /// Start `serve` from `cmd` (data folder and vault already in its environment) on a free
     /// port, with `extra` arguments; its log (stderr) goes to `log`.
-    fn start(mut cmd: Command, extra: &[&str], log: &Path) -> Server {
+    pub(crate) fn start(mut cmd: Command, extra: &[&str], log: &Path) -> Server {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -59,7 +59,7 @@ impl Server {
     }
 
     /// SIGTERM, and the exit status.
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         self.child.wait().unwrap()
@@ -74,36 +74,36 @@ impl Drop for Server {
 
 /// An HTTP client that signs in one way or another, and checks every answer against the
 /// server's own OpenAPI document.
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
-    base: String,
+    pub(crate) base: String,
     doc: Value,
     cookie: Option<String>,
     csrf: Option<String>,
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Every body received, for the secret scan.
     seen: std::sync::Mutex<Vec<String>>,
 }
 
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) text: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
 }
 
 impl Api {
-    async fn new(base: &str) -> Api {
+    pub(crate) async fn new(base: &str) -> Api {
         Api::with_client(base, reqwest::Client::new()).await
     }
 
     /// As [`Api::new`], through `http` (e.g. one that trusts a test certificate).
-    async fn with_client(base: &str, http: reqwest::Client) -> Api {
+    pub(crate) async fn with_client(base: &str, http: reqwest::Client) -> Api {
         let doc: Value = http
             .get(format!("{base}/api/v1/openapi.json"))
             .send()
@@ -128,7 +128,7 @@ impl Api {
         }
     }
 
-    fn anonymous(&self) -> Api {
+    pub(crate) fn anonymous(&self) -> Api {
         Api {
             http: self.http.clone(),
             base: self.base.clone(),
@@ -142,7 +142,7 @@ impl Api {
 
     /// `method` on `path` (an instance of the documented `template`), with a JSON body or raw
     /// bytes; the answer must be documented and match its schema.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         template: &str,
@@ -327,7 +327,7 @@ impl Api {
         panic!("the event stream of job {job} ended without an end event: {events:?}");
     }
 
-    async fn wait_job(&self, job: i64) -> Value {
+    pub(crate) async fn wait_job(&self, job: i64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             let path = format!("/api/v1/jobs/{job}");
@@ -344,7 +344,7 @@ impl Api {
     }
 }
 
-fn add_user(cmd: Command, name: &str, role: &str, password: &str) {
+pub(crate) fn add_user(cmd: Command, name: &str, role: &str, password: &str) {
     let mut cmd = cmd;
     let mut child = cmd
         .args(["users", "add", name, "--role", role])
@@ -363,7 +363,7 @@ fn add_user(cmd: Command, name: &str, role: &str, password: &str) {
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("Added {role} user {name}")));
 }
 
-fn create_token(cmd: Command, user: &str) -> String {
+pub(crate) fn create_token(cmd: Command, user: &str) -> String {
     let mut cmd = cmd;
     let out = cmd
         .args(["tokens", "create", "--user", user])
@@ -392,7 +392,7 @@ fn assert_no_secrets(what: &str, haystack: &str, secrets: &[&str]) {
     );
 }
 
-fn job_book(customers: usize, jobs: usize) -> String {
+pub(crate) fn job_book(customers: usize, jobs: usize) -> String {
     vendor_world::book_json(Vendor::Xero, customers, jobs)
 }
 

@@ -147,6 +147,11 @@ pub enum Command {
         #[command(subcommand)]
         command: super::serve::UsersCommand,
     },
+    /// Scheduled transfers, run by `ledgerlink serve` (cron, in UTC or a named time zone).
+    Schedules {
+        #[command(subcommand)]
+        command: super::schedules::SchedulesCommand,
+    },
     /// Personal API tokens for `ledgerlink serve`.
     Tokens {
         #[command(subcommand)]

@@ -14,6 +14,7 @@ mod plugins;
 mod progress;
 mod quickstart;
 mod reviews;
+mod schedules;
 mod serve;
 mod table;
 mod transfers;
@@ -163,6 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(&env, args).await,
         Command::Users { command } => serve::users(&env, command),
         Command::Tokens { command } => serve::tokens(&env, command),
+        Command::Schedules { command } => schedules::run(&env, command),
         Command::Reviews { command } => reviews::run(&env, command),
         Command::Conformance(args) => conformance::run(&env, args).await,
         Command::New { command } => new_connector::run(&command),

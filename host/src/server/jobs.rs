@@ -5,9 +5,14 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::model::InvoiceKind;
 use crate::store::jobs::Job;
+use crate::sync::apply::Summary;
+use crate::sync::compare::Direction;
 use crate::sync::progress::Progress;
-use crate::transfer::{Applied, ApplyOptions, Pick, Transfers};
+use crate::transfer::invoices::PushOptions;
+use crate::transfer::numbering::Numbering;
+use crate::transfer::{Applied, ApplyOptions, Pick, TransferError, Transfers};
 
 /// The version of [`JobRequest`]'s stored form; a newer one is refused, never misread.
 pub const JOB_REQUEST_VERSION: u32 = 1;
@@ -42,6 +47,52 @@ pub enum JobRequest {
         /// The run.
         run: i64,
     },
+    /// Push every job or contract invoice due (`ledgerlink push-invoices`).
+    PushInvoices {
+        /// Job or contract invoices (not `kind`: that names the request's variant).
+        invoices: PushKind,
+    },
+    /// Compare, then apply every Add and Update of the plan (never a Conflict):
+    /// `ledgerlink compare` then `ledgerlink sync --plan N --all`.
+    Transfer {
+        /// What to compare.
+        entity: TransferEntity,
+        /// Customers only: from the target into Tracker Pro.
+        pull: bool,
+        /// Customers pulled only: read only what changed since the last complete pull.
+        delta: bool,
+    },
+}
+
+/// Which invoices a push sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PushKind {
+    /// Job invoices.
+    Job,
+    /// Contract (service) invoices.
+    Contract,
+}
+
+impl PushKind {
+    fn invoice_kind(self) -> InvoiceKind {
+        match self {
+            PushKind::Job => InvoiceKind::Job,
+            PushKind::Contract => InvoiceKind::Contract,
+        }
+    }
+}
+
+/// What a [`JobRequest::Transfer`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferEntity {
+    /// Customers.
+    Customers,
+    /// Job invoices.
+    JobInvoices,
+    /// Contract invoices.
+    ContractInvoices,
 }
 
 /// A plan selection as stored.
@@ -64,18 +115,33 @@ impl JobRequest {
         match self {
             JobRequest::Apply { .. } => "apply",
             JobRequest::Rollback { .. } => "rollback",
+            JobRequest::PushInvoices { .. } => "push-invoices",
+            JobRequest::Transfer { .. } => "transfer",
         }
+    }
+
+    /// The versioned JSON stored in the jobs table (and in a schedule).
+    pub fn stored(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&StoredRequest {
+            version: JOB_REQUEST_VERSION,
+            work: self.clone(),
+        })
     }
 }
 
 /// Read a stored request.
 pub fn parse(job: &Job) -> Result<JobRequest, String> {
-    let stored: StoredRequest = serde_json::from_str(&job.request)
-        .map_err(|e| format!("job {} has an unreadable request: {e}", job.id))?;
+    parse_stored(&format!("job {}", job.id), &job.request)
+}
+
+/// Read the stored request `json` of `what` ("job 4", "schedule 2").
+pub fn parse_stored(what: &str, json: &str) -> Result<JobRequest, String> {
+    let stored: StoredRequest =
+        serde_json::from_str(json).map_err(|e| format!("{what} has an unreadable request: {e}"))?;
     if stored.version > JOB_REQUEST_VERSION {
         return Err(format!(
-            "job {} was queued by a newer ledgerlink (request version {}, this one reads {JOB_REQUEST_VERSION}); run it there",
-            job.id, stored.version
+            "{what} was queued by a newer ledgerlink (request version {}, this one reads {JOB_REQUEST_VERSION}); run it there",
+            stored.version
         ));
     }
     Ok(stored.work)
@@ -129,8 +195,14 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// Do `work` through `transfers`, reporting to `progress`.
-pub async fn execute(transfers: &Transfers, work: &JobRequest, progress: &dyn Progress) -> Outcome {
+/// Do `work` over `job_connection` (the job's connection) through `transfers`, reporting
+/// to `progress`.
+pub async fn execute(
+    transfers: &Transfers,
+    job_connection: &str,
+    work: &JobRequest,
+    progress: &dyn Progress,
+) -> Outcome {
     match work {
         JobRequest::Apply {
             plan,
@@ -149,21 +221,8 @@ pub async fn execute(transfers: &Transfers, work: &JobRequest, progress: &dyn Pr
                 demo: *demo,
             };
             match transfers.apply(*plan, &options, progress).await {
-                Ok(applied) => {
-                    let summary = match &applied {
-                        Applied::Push(s) | Applied::Pull(s) => s,
-                    };
-                    Outcome {
-                        run_id: Some(summary.run_id),
-                        result: serde_json::to_string(&applied).ok(),
-                        error: summary.trouble(),
-                    }
-                }
-                Err(e) => Outcome {
-                    run_id: None,
-                    result: None,
-                    error: Some(format!("applying plan {plan} stopped: {e}")),
-                },
+                Ok(applied) => applied_outcome(&applied, None),
+                Err(e) => failed(format!("applying plan {plan} stopped: {e}")),
             }
         }
         JobRequest::Rollback { run } => match transfers.rollback(*run).await {
@@ -177,11 +236,109 @@ pub async fn execute(transfers: &Transfers, work: &JobRequest, progress: &dyn Pr
                     )
                 }),
             },
-            Err(e) => Outcome {
-                run_id: None,
-                result: None,
-                error: Some(e.to_string()),
-            },
+            Err(e) => failed(e.to_string()),
         },
+        JobRequest::PushInvoices { invoices } => {
+            let options = PushOptions {
+                kind: invoices.invoice_kind(),
+                numbering: Numbering::Keep,
+                demo: None,
+            };
+            match transfers
+                .push_invoices(job_connection, options, progress)
+                .await
+            {
+                Ok(summary) => summary_outcome(&summary),
+                Err(e) => failed(e.to_string()),
+            }
+        }
+        JobRequest::Transfer {
+            entity,
+            pull,
+            delta,
+        } => match compare_and_apply(transfers, job_connection, *entity, *pull, *delta, progress)
+            .await
+        {
+            Ok((plan, applied)) => applied_outcome(&applied, Some(plan)),
+            Err(e) => failed(e.to_string()),
+        },
+    }
+}
+
+/// Compare `entity` over `connection`, then apply every Add and Update of the plan: its id
+/// and what applying did.
+async fn compare_and_apply(
+    transfers: &Transfers,
+    connection: &str,
+    entity: TransferEntity,
+    pull: bool,
+    delta: bool,
+    progress: &dyn Progress,
+) -> Result<(i64, Applied), TransferError> {
+    let plan = match entity {
+        TransferEntity::Customers => {
+            let direction = if pull {
+                Direction::Pull
+            } else {
+                Direction::Push
+            };
+            transfers
+                .compare_customers(connection, direction, delta)
+                .await?
+                .plan_id
+        }
+        TransferEntity::JobInvoices | TransferEntity::ContractInvoices => {
+            let kind = if entity == TransferEntity::JobInvoices {
+                InvoiceKind::Job
+            } else {
+                InvoiceKind::Contract
+            };
+            transfers
+                .compare_invoices(connection, kind, Numbering::Keep)
+                .await?
+                .0
+        }
+    };
+    let options = ApplyOptions {
+        pick: Pick::All,
+        dry_run: false,
+        demo: None,
+    };
+    let applied = transfers.apply(plan, &options, progress).await?;
+    Ok((plan, applied))
+}
+
+fn failed(why: String) -> Outcome {
+    Outcome {
+        run_id: None,
+        result: None,
+        error: Some(why),
+    }
+}
+
+fn summary_outcome(summary: &Summary) -> Outcome {
+    Outcome {
+        run_id: Some(summary.run_id),
+        result: serde_json::to_string(summary).ok(),
+        error: summary.trouble(),
+    }
+}
+
+/// What applying did; with the plan a transfer compared first, the result names it.
+fn applied_outcome(applied: &Applied, plan: Option<i64>) -> Outcome {
+    let summary = match applied {
+        Applied::Push(s) | Applied::Pull(s) => s,
+    };
+    let result = match plan {
+        None => serde_json::to_string(applied).ok(),
+        Some(plan) => serde_json::to_value(applied).ok().map(|mut v| {
+            v["plan"] = serde_json::json!(plan);
+            v.to_string()
+        }),
+    };
+    Outcome {
+        run_id: Some(summary.run_id),
+        result,
+        error: summary.trouble(),
     }
 }

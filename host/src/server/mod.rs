@@ -6,8 +6,8 @@
 //! [`listen`] (which addresses may be bound, TLS), [`problem`] (RFC 9457 errors),
 //! [`passwords`] (argon2id, random tokens), [`guard`] (who is calling: session or API token,
 //! roles, CSRF, audit), [`signin`] (sessions and throttling), [`api`] (the endpoints and the
-//! OpenAPI document), [`jobs`] (what a job does) and [`runner`] (claiming and running jobs
-//! with a lease).
+//! OpenAPI document), [`jobs`] (what a job does), [`runner`] (claiming and running jobs
+//! with a lease, firing schedules) and [`schedules`] (scheduled transfers: cron, the tick).
 
 pub mod api;
 pub mod guard;
@@ -16,6 +16,7 @@ pub mod listen;
 pub mod passwords;
 pub mod problem;
 pub mod runner;
+pub mod schedules;
 pub mod signin;
 
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ use crate::auth::context::Services;
 use crate::runtime::Runtime;
 use crate::store::accounts::{Accounts, SessionLimits};
 use crate::store::jobs::Jobs;
+use crate::store::schedules::Schedules;
 use crate::transfer::{TransferError, Transfers};
 
 /// How to serve.
@@ -69,6 +71,7 @@ struct Inner {
     runtime: Runtime,
     accounts: Accounts,
     jobs: Jobs,
+    schedules: Schedules,
     tls: bool,
     sessions: SessionLimits,
     /// Woken when a job is queued, so the runner need not wait for its next poll.
@@ -90,7 +93,8 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 accounts: Accounts::from_shared(Arc::clone(&db)),
-                jobs: Jobs::from_shared(db),
+                jobs: Jobs::from_shared(Arc::clone(&db)),
+                schedules: Schedules::from_shared(db),
                 services,
                 runtime,
                 tls,
@@ -109,6 +113,11 @@ impl AppState {
     /// The job queue.
     pub fn jobs(&self) -> &Jobs {
         &self.inner.jobs
+    }
+
+    /// Scheduled transfers.
+    pub fn schedules(&self) -> &Schedules {
+        &self.inner.schedules
     }
 
     /// The services (connection store, vault, ...).
@@ -172,6 +181,7 @@ pub async fn serve(
     }
     let app = api::router(state.clone());
     let runner = tokio::spawn(runner::run(state.clone(), options.job_lease));
+    let scheduler = tokio::spawn(runner::fire_schedules(state.clone()));
     let stopper = state.clone();
     let shutdown = async move {
         shutdown_signal().await;
@@ -184,6 +194,7 @@ pub async fn serve(
     // re-queues a job it had claimed.
     state.inner.stop.send_replace(true);
     let _ = runner.await;
+    let _ = scheduler.await;
     served
 }
 

@@ -14,6 +14,7 @@ use tracing::Instrument as _;
 use super::jobs::{self, JobProgress, Outcome};
 use super::{AppState, on_engine};
 use crate::store::jobs::Job;
+use crate::store::schedules::Fired;
 
 /// How often the queue is looked at when nothing woke the runner (a job queued by another
 /// process, a lease that ran out).
@@ -85,6 +86,7 @@ async fn run_one(
     let engine = {
         let state = state.clone();
         let progress = Arc::clone(&progress);
+        let connection = job.connection.clone();
         on_engine(move || async move {
             let transfers = match state.transfers() {
                 Ok(t) => t,
@@ -97,7 +99,7 @@ async fn run_one(
                 }
             };
             tokio::select! {
-                outcome = jobs::execute(&transfers, &work, &*progress) => Some(outcome),
+                outcome = jobs::execute(&transfers, &connection, &work, &*progress) => Some(outcome),
                 _ = cancelled => None,
             }
         })
@@ -136,6 +138,43 @@ async fn run_one(
                 }
                 return;
             }
+        }
+    }
+}
+
+/// Fire due schedules until the server stops: each tick (every [`POLL`]) queues one job per
+/// due schedule (see [`super::schedules::tick`]) and wakes the job runner. Apart from the
+/// job runner, so a long job does not hold back the schedules of other connections.
+pub async fn fire_schedules(state: AppState) {
+    let mut stopping = state.stopping();
+    loop {
+        if *stopping.borrow() {
+            break;
+        }
+        match super::schedules::tick(state.schedules(), chrono::Utc::now()) {
+            Ok(results) => {
+                for r in results {
+                    match r.fired {
+                        Ok(Fired::Queued { job }) => {
+                            tracing::info!("schedule {} queued job {job}", r.schedule);
+                            state.job_queued().notify_one();
+                        }
+                        Ok(Fired::StillRunning { job }) => tracing::info!(
+                            "schedule {} came due while its job {job} is still live; skipped this time",
+                            r.schedule
+                        ),
+                        Ok(Fired::Lost) => {}
+                        Err(why) => {
+                            tracing::error!("could not fire schedule {}: {why}", r.schedule)
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::error!("could not read the schedules: {e}"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            _ = stopping.changed() => {}
         }
     }
 }

@@ -142,16 +142,7 @@ impl Jobs {
                     return Ok((job, false));
                 }
             }
-            tx.execute(
-                "INSERT INTO jobs (kind, connection, request, status, created_by, idempotency_key, created_at)
-                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)",
-                params![kind, connection, request, created_by, idempotency_key, now()],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, 'job', ?2, ?3)",
-                params![now(), format!("job {id} queued: {kind} on {connection}"), created_by],
-            )?;
+            let id = insert(&tx, kind, connection, request, created_by, idempotency_key)?;
             let job = tx.query_row(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"), params![id], row)?;
             tx.commit()?;
             Ok((job, true))
@@ -271,6 +262,32 @@ impl Jobs {
             Ok(())
         })
     }
+}
+
+/// Queue a job inside the caller's transaction, with its audit line; its id.
+pub(super) fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    kind: &str,
+    connection: &str,
+    request: &str,
+    created_by: &str,
+    idempotency_key: Option<&str>,
+) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO jobs (kind, connection, request, status, created_by, idempotency_key, created_at)
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)",
+        params![kind, connection, request, created_by, idempotency_key, now()],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, 'job', ?2, ?3)",
+        params![
+            now(),
+            format!("job {id} queued: {kind} on {connection}"),
+            created_by
+        ],
+    )?;
+    Ok(id)
 }
 
 fn now() -> i64 {

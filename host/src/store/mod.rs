@@ -32,6 +32,7 @@ pub mod plans;
 pub mod plugins;
 pub mod reviews;
 pub mod runs;
+pub mod schedules;
 pub mod sync_state;
 pub mod watermarks;
 

@@ -34,7 +34,7 @@ pub struct JobProgressView {
 pub struct JobView {
     /// Id.
     pub id: i64,
-    /// `apply` or `rollback`.
+    /// `apply`, `rollback`, `push-invoices` or `transfer` (a schedule's compare and apply).
     pub kind: String,
     /// The connection it runs over.
     pub connection: String,

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod home;
 pub mod jobs;
 pub mod runs;
+pub mod schedules;
 pub mod transfers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +15,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use tower_http::request_id::{
@@ -54,6 +55,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/connections/{name}/compare",
             post(transfers::compare),
+        )
+        .route(
+            "/api/v1/connections/{name}/push-invoices",
+            post(transfers::push_invoices),
+        )
+        .route(
+            "/api/v1/schedules",
+            get(schedules::list).post(schedules::create),
+        )
+        .route(
+            "/api/v1/schedules/{id}",
+            patch(schedules::change).delete(schedules::remove),
         )
         .route("/api/v1/home", get(home::show))
         .route("/api/v1/home/import", post(home::import))
@@ -210,7 +223,8 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         signin::sign_in, signin::whoami, signin::sign_out,
         connections::list, connections::show, connections::settings, connections::change_settings, connections::check,
         home::show, home::import,
-        transfers::compare, transfers::apply, transfers::rollback,
+        transfers::compare, transfers::apply, transfers::rollback, transfers::push_invoices,
+        schedules::list, schedules::create, schedules::change, schedules::remove,
         jobs::list, jobs::show, jobs::events,
         runs::list, runs::show, runs::items, runs::export, runs::audit,
     ),

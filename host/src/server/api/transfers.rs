@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::jobs::JobView;
 use crate::model::InvoiceKind;
 use crate::server::guard::Caller;
-use crate::server::jobs::{JOB_REQUEST_VERSION, JobRequest, StoredPick, StoredRequest};
+use crate::server::jobs::{JobRequest, PushKind, StoredPick};
 use crate::server::problem::{ApiResult, Problem, ProblemBody};
 use crate::server::{AppState, on_engine};
 use crate::sync::compare::Direction;
@@ -180,11 +180,9 @@ fn enqueue(
     work: JobRequest,
 ) -> ApiResult<Response> {
     let key = idempotency_key(headers)?;
-    let request = serde_json::to_string(&StoredRequest {
-        version: JOB_REQUEST_VERSION,
-        work: work.clone(),
-    })
-    .map_err(|e| Problem::internal(e.to_string()))?;
+    let request = work
+        .stored()
+        .map_err(|e| Problem::internal(e.to_string()))?;
     let (job, new) = state.jobs().enqueue(
         work.kind(),
         connection,
@@ -268,5 +266,51 @@ pub async fn rollback(
         &headers,
         &run.connection,
         JobRequest::Rollback { run: id },
+    )
+}
+
+/// Which invoices to push.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct PushInvoicesRequest {
+    /// `job` or `contract`.
+    pub kind: String,
+}
+
+/// Push every job or contract invoice due over connection `name`, as a background job
+/// (`ledgerlink push-invoices --connection NAME --kind KIND`).
+#[utoipa::path(post, path = "/api/v1/connections/{name}/push-invoices", tag = "transfers",
+    params(("name" = String, Path, description = "The connection"),
+           ("Idempotency-Key" = Option<String>, Header, description = "The same key twice starts one job")),
+    request_body = PushInvoicesRequest,
+    responses(
+        (status = 202, description = "Queued", body = JobView),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn push_invoices(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<PushInvoicesRequest>,
+) -> ApiResult<Response> {
+    let kind = match body.kind.as_str() {
+        "job" => PushKind::Job,
+        "contract" => PushKind::Contract,
+        other => {
+            return Err(Problem::bad_request(format!(
+                "kind {other:?} is not pushed as invoices; use job or contract"
+            )));
+        }
+    };
+    let connection = state.services().store.get(&name)?;
+    enqueue(
+        &state,
+        &caller,
+        &headers,
+        &connection.name,
+        JobRequest::PushInvoices { invoices: kind },
     )
 }
