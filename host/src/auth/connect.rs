@@ -279,12 +279,7 @@ pub async fn store(
     tenant: Option<Tenant>,
 ) -> Result<Connected, ConnectError> {
     if let Some(chosen) = &tenant {
-        granted
-            .settings
-            .insert("tenant-id".to_owned(), chosen.id.clone());
-        granted
-            .settings
-            .insert("tenant-name".to_owned(), chosen.name.clone());
+        granted.settings.extend(tenant_settings(chosen));
     }
     let vault = services.vault.clone();
     let name = connection.to_owned();
@@ -315,6 +310,30 @@ pub async fn store(
         tenant,
         access_expires_at: granted.tokens.access_expires_at,
     })
+}
+
+/// The settings that name a connection's chosen tenant.
+pub fn tenant_settings(tenant: &Tenant) -> [(String, String); 2] {
+    [
+        ("tenant-id".to_owned(), tenant.id.clone()),
+        ("tenant-name".to_owned(), tenant.name.clone()),
+    ]
+}
+
+/// The tenant among `tenants` whose id is `wanted`, or whose name is (ignoring case).
+pub fn find_tenant<'t>(tenants: &'t [Tenant], wanted: &str) -> Option<&'t Tenant> {
+    tenants
+        .iter()
+        .find(|t| t.id == wanted || t.name.eq_ignore_ascii_case(wanted))
+}
+
+/// "Name (id), ..." for a message.
+pub fn tenant_list(tenants: &[Tenant]) -> String {
+    tenants
+        .iter()
+        .map(|t| format!("{} ({})", t.name, t.id))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Run the flow with a loopback listener.
@@ -371,22 +390,14 @@ fn choose(
     wanted: Option<&str>,
     ui: &mut dyn ConnectUi,
 ) -> Result<Tenant, ConnectError> {
-    let list = || {
-        tenants
-            .iter()
-            .map(|t| format!("{} ({})", t.name, t.id))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let list = || tenant_list(tenants);
     if let Some(wanted) = wanted {
-        return tenants
-            .iter()
-            .find(|t| t.id == wanted || t.name.eq_ignore_ascii_case(wanted))
-            .cloned()
-            .ok_or_else(|| ConnectError::TenantChoice(format!(
+        return find_tenant(tenants, wanted).cloned().ok_or_else(|| {
+            ConnectError::TenantChoice(format!(
                 "--tenant {wanted:?} is not among the organisations this authorization covers: {}",
                 list()
-            )));
+            ))
+        });
     }
     match tenants {
         [] => Err(ConnectError::TenantChoice(
