@@ -146,6 +146,39 @@ impl Api {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Answer {
+        let body = body.map(|b| match b {
+            Value::String(raw) => (reqwest::Body::from(raw), false),
+            other => (reqwest::Body::from(other.to_string()), true),
+        });
+        self.send(method, template, path, body, headers).await
+    }
+
+    /// [`Api::call`] with raw bytes as the body.
+    pub(crate) async fn upload(
+        &self,
+        template: &str,
+        path: &str,
+        bytes: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send(
+            Method::POST,
+            template,
+            path,
+            Some((bytes.into(), false)),
+            headers,
+        )
+        .await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        template: &str,
+        path: &str,
+        body: Option<(reqwest::Body, bool)>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base));
@@ -161,11 +194,11 @@ impl Api {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        if let Some(b) = body {
-            req = match b {
-                Value::String(raw) => req.body(raw),
-                other => req.json(&other),
-            };
+        if let Some((b, json)) = body {
+            if json {
+                req = req.header("content-type", "application/json");
+            }
+            req = req.body(b);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();

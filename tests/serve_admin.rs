@@ -7,6 +7,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 use ledgerlink::auth::tokens;
 use ledgerlink::auth::vault::{self, VaultPreference};
@@ -73,6 +74,12 @@ fn admin_endpoints() -> Vec<(Method, &'static str, &'static str, Option<Value>)>
             None,
         ),
         (
+            Method::POST,
+            "/api/v1/connectors",
+            "/api/v1/connectors?filename=x.wasm",
+            Some(Value::String("not a component".into())),
+        ),
+        (
             Method::GET,
             "/api/v1/connectors/{name}",
             "/api/v1/connectors/xero",
@@ -123,6 +130,18 @@ async fn land(browser: &Api, callback: &str) -> crate::serve::Answer {
     browser
         .call(Method::GET, "/oauth/callback", &path, None, &[])
         .await
+}
+
+/// Upload `bytes` as connector plugin `filename`.
+async fn upload(api: &Api, bytes: Vec<u8>, filename: &str) -> crate::serve::Answer {
+    let path = format!("/api/v1/connectors?filename={filename}");
+    api.upload(
+        "/api/v1/connectors",
+        &path,
+        bytes,
+        &[("content-type", "application/wasm")],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -587,30 +606,56 @@ async fn an_admin_adds_connects_chooses_checks_and_removes_a_xero_connection_ove
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_api_key_is_stored_through_the_api_and_never_answered_back() {
+async fn a_plugin_is_uploaded_and_its_api_key_stored_through_the_api_never_answered_back() {
     let tmp = tempfile::tempdir().unwrap();
     let cli = bare(tmp.path());
-    let plugin = tmp.path().join("keyed.wasm");
-    Variant {
-        name: "keyed",
-        auth: "api-key",
-        ..Variant::default()
-    }
-    .write(&plugin);
-    let installed = cli()
-        .args(["plugins", "install", plugin.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        installed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&installed.stderr)
-    );
     add_user(cli(), "admin", "admin", ADMIN_PASSWORD);
     let log = tmp.path().join("serve.log");
     let server = Server::start(cli(), &[], &log);
     let mut api = Api::new(&server.base).await;
     assert_eq!(api.sign_in("admin", ADMIN_PASSWORD).await.status, 200);
+
+    // Upload the plugin: the CLI's install path, its reserved-name refusal included.
+    let variant = |name: &str| {
+        let file = tmp.path().join(format!("{name}.wasm"));
+        Variant {
+            name,
+            auth: "api-key",
+            ..Variant::default()
+        }
+        .write(&file);
+        std::fs::read(&file).unwrap()
+    };
+    let wasm = variant("keyed");
+    let installed = upload(&api, wasm.clone(), "keyed.wasm").await;
+    assert_eq!(installed.status, 201, "{}", installed.text);
+    let sha = format!("{:x}", sha2::Sha256::digest(&wasm));
+    assert_eq!(
+        installed.json(),
+        json!({
+            "name": "keyed",
+            "version": "0.1.0",
+            "sha256": sha,
+            "replaced_version": null,
+            "not_upgraded": [],
+            "message": format!("Installed keyed 0.1.0 (sha256 {sha}) from keyed.wasm."),
+        })
+    );
+    let impostor = upload(&api, variant("xero"), "xero.wasm").await;
+    assert_eq!(impostor.status, 422, "{}", impostor.text);
+    assert!(
+        impostor.json()["detail"].as_str().unwrap().contains(
+            "declares the name \"xero\", which is reserved for ledgerlink's built-in xero connector"
+        ),
+        "{}",
+        impostor.text
+    );
+    let empty = upload(&api, Vec::new(), "nothing.wasm").await;
+    assert_eq!(empty.status, 422, "{}", empty.text);
+    assert_eq!(
+        empty.json()["detail"],
+        "the upload nothing.wasm is empty; send the connector's .wasm component as the request body"
+    );
 
     // The installed connector is listed, with where it came from.
     let listed = api
@@ -631,6 +676,8 @@ async fn an_api_key_is_stored_through_the_api_and_never_answered_back() {
         .cloned()
         .unwrap();
     assert_eq!(keyed["origin"], "installed", "{keyed}");
+    assert_eq!(keyed["source"], "keyed.wasm (uploaded by admin)", "{keyed}");
+    assert_eq!(keyed["sha256"], sha.as_str(), "{keyed}");
     assert_eq!(keyed["auth"], "api-key", "{keyed}");
     let inspected = api
         .call(

@@ -235,3 +235,103 @@ pub async fn inspect(
         sha256: plugin.info().sha256.clone(),
     }))
 }
+
+/// The largest component an upload may carry.
+pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+/// Where an upload came from.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name, shown as its source (default `upload.wasm`).
+    pub filename: Option<String>,
+}
+
+/// A connector installed.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct InstalledView {
+    /// Its manifest name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    /// The version it replaced as current, if another was installed.
+    pub replaced_version: Option<String>,
+    /// Connections that keep the version they run until upgraded.
+    pub not_upgraded: Vec<String>,
+    /// What the CLI says.
+    pub message: String,
+}
+
+/// Install a connector plugin uploaded as the body (a `.wasm` component), as `ledgerlink
+/// plugins install` does: the same manifest deadline, reserved-name refusal and
+/// content-addressed keeping; new connections of its name get it, existing ones keep the
+/// component they are pinned to (admin).
+#[utoipa::path(post, path = "/api/v1/connectors", tag = "connectors", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    responses(
+        (status = 201, body = InstalledView),
+        (status = 413, description = "Larger than 32 MiB"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn install(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<UploadQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<(axum::http::StatusCode, Json<InstalledView>)> {
+    caller.require_admin()?;
+    // Only a file name, never a path the server would look at.
+    let filename = query
+        .filename
+        .as_deref()
+        .and_then(|f| std::path::Path::new(f).file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "upload.wasm".to_owned());
+    if body.is_empty() {
+        return Err(crate::server::problem::Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "the upload {filename} is empty; send the connector's .wasm component as the request body"
+            ),
+        ));
+    }
+    let source = format!("{filename} (uploaded by {})", caller.user.name);
+    let stem = std::path::Path::new(&filename)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let registry = state.registry();
+    let installed =
+        on_engine(move || async move { registry.install_bytes(&body, &source, &stem).await })
+            .await?;
+    let f = &installed.facts;
+    let mut message = format!(
+        "Installed {} {} (sha256 {}) from {filename}.",
+        f.name, f.version, installed.sha256
+    );
+    if let Some(old) = &installed.replaced {
+        message.push_str(&format!(
+            " New {} connections get {} instead of {}.",
+            f.name, f.version, old.version
+        ));
+    }
+    if !installed.not_upgraded.is_empty() {
+        message.push_str(&format!(
+            " These connections keep the version they run until upgraded: {}.",
+            installed.not_upgraded.join(", ")
+        ));
+    }
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(InstalledView {
+            name: f.name.clone(),
+            version: f.version.clone(),
+            sha256: installed.sha256.clone(),
+            replaced_version: installed.replaced.as_ref().map(|r| r.version.clone()),
+            not_upgraded: installed.not_upgraded.clone(),
+            message,
+        }),
+    ))
+}

@@ -64,7 +64,12 @@ pub fn router(state: AppState) -> Router {
             get(connect::tenants).put(connect::choose),
         )
         .route(connect::CALLBACK_PATH, get(connect::callback))
-        .route("/api/v1/connectors", get(connectors::list))
+        .route(
+            "/api/v1/connectors",
+            get(connectors::list).post(connectors::install).layer(
+                axum::extract::DefaultBodyLimit::max(connectors::MAX_UPLOAD_BYTES),
+            ),
+        )
         .route("/api/v1/connectors/{name}", get(connectors::inspect))
         .route(
             "/api/v1/connections/{name}/settings",
@@ -230,7 +235,7 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         connections::list, connections::show, connections::settings, connections::change_settings, connections::check,
         administer::add, administer::remove, administer::set_key,
         connect::begin, connect::callback, connect::tenants, connect::choose,
-        connectors::list, connectors::inspect,
+        connectors::list, connectors::inspect, connectors::install,
         home::show, home::import,
         transfers::compare, transfers::apply, transfers::rollback,
         jobs::list, jobs::show, jobs::events,
