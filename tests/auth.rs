@@ -199,6 +199,15 @@ impl World {
 
 /// The browser's part: open the consent page, approve, follow the redirect to the loopback.
 async fn play_browser(authorize_url: &str) {
+    let callback = approve(authorize_url).await;
+    assert!(callback.starts_with("http://127.0.0.1:"), "{callback}");
+    let landed = reqwest::get(&callback).await.unwrap();
+    assert_eq!(landed.status(), 200);
+}
+
+/// Open the sandbox's consent page at `authorize_url` and approve: the URL the vendor
+/// redirects the browser to (not followed).
+pub(crate) async fn approve(authorize_url: &str) -> String {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -226,10 +235,7 @@ async fn play_browser(authorize_url: &str) {
         .await
         .unwrap();
     assert_eq!(consent.status(), 302);
-    let callback = consent.headers()["location"].to_str().unwrap().to_owned();
-    assert!(callback.starts_with("http://127.0.0.1:"), "{callback}");
-    let landed = browser.get(&callback).send().await.unwrap();
-    assert_eq!(landed.status(), 200);
+    consent.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// Plays the browser for the library's connect flow.

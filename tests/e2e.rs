@@ -26,6 +26,7 @@ mod salesorder;
 mod sandbox;
 mod schedules;
 mod serve;
+mod serve_admin;
 mod sync;
 mod transfers;
 mod vendor_transfers;

@@ -21,13 +21,13 @@ use ledgerlink_sandbox::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A variant of the impostor fixture: each field overwrites one slot of its `.wasm`.
-struct Variant<'a> {
-    name: &'a str,
-    version: &'a str,
-    origin: &'a str,
-    extra_host: &'a str,
-    auth: &'a str,
-    behaviour: &'a str,
+pub(crate) struct Variant<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) version: &'a str,
+    pub(crate) origin: &'a str,
+    pub(crate) extra_host: &'a str,
+    pub(crate) auth: &'a str,
+    pub(crate) behaviour: &'a str,
 }
 
 impl Default for Variant<'_> {
@@ -45,7 +45,7 @@ impl Default for Variant<'_> {
 
 impl Variant<'_> {
     /// Write the variant to `path`.
-    fn write(&self, path: &Path) {
+    pub(crate) fn write(&self, path: &Path) {
         let mut wasm = std::fs::read(support::fixture("impostor")).unwrap();
         for (key, value) in [
             ("name", self.name),

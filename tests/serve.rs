@@ -77,12 +77,12 @@ impl Drop for Server {
 pub(crate) struct Api {
     http: reqwest::Client,
     pub(crate) base: String,
-    doc: Value,
-    cookie: Option<String>,
-    csrf: Option<String>,
+    pub(crate) doc: Value,
+    pub(crate) cookie: Option<String>,
+    pub(crate) csrf: Option<String>,
     pub(crate) token: Option<String>,
     /// Every body received, for the secret scan.
-    seen: std::sync::Mutex<Vec<String>>,
+    pub(crate) seen: std::sync::Mutex<Vec<String>>,
 }
 
 pub(crate) struct Answer {
@@ -150,6 +150,39 @@ impl Api {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Answer {
+        let body = body.map(|b| match b {
+            Value::String(raw) => (reqwest::Body::from(raw), false),
+            other => (reqwest::Body::from(other.to_string()), true),
+        });
+        self.send(method, template, path, body, headers).await
+    }
+
+    /// [`Api::call`] with raw bytes as the body.
+    pub(crate) async fn upload(
+        &self,
+        template: &str,
+        path: &str,
+        bytes: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send(
+            Method::POST,
+            template,
+            path,
+            Some((bytes.into(), false)),
+            headers,
+        )
+        .await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        template: &str,
+        path: &str,
+        body: Option<(reqwest::Body, bool)>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base));
@@ -165,11 +198,11 @@ impl Api {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        if let Some(b) = body {
-            req = match b {
-                Value::String(raw) => req.body(raw),
-                other => req.json(&other),
-            };
+        if let Some((b, json)) = body {
+            if json {
+                req = req.header("content-type", "application/json");
+            }
+            req = req.body(b);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
@@ -238,7 +271,7 @@ impl Api {
         );
     }
 
-    async fn sign_in(&mut self, name: &str, password: &str) -> Answer {
+    pub(crate) async fn sign_in(&mut self, name: &str, password: &str) -> Answer {
         let a = self
             .call(
                 Method::POST,
@@ -378,7 +411,7 @@ pub(crate) fn create_token(cmd: Command, user: &str) -> String {
 }
 
 /// Nothing secret in `haystack`.
-fn assert_no_secrets(what: &str, haystack: &str, secrets: &[&str]) {
+pub(crate) fn assert_no_secrets(what: &str, haystack: &str, secrets: &[&str]) {
     for s in secrets.iter().filter(|s| s.len() >= 8) {
         assert!(
             !haystack.contains(s),
@@ -744,7 +777,7 @@ async fn sign_in_import_compare_apply_two_rows_follow_events_export_and_roll_bac
 }
 
 /// A data folder with the vault's environment, and no connection.
-fn bare(tmp: &Path) -> impl Fn() -> Command {
+pub(crate) fn bare(tmp: &Path) -> impl Fn() -> Command {
     let data = tmp.join("data");
     let key = ledgerlink::auth::vault::generate_key().unwrap();
     move || {
@@ -796,6 +829,7 @@ async fn every_endpoint_needs_a_caller_roles_csrf_sessions_and_throttling_hold()
         ("get", "/api/v1/health"),
         ("get", "/api/v1/openapi.json"),
         ("post", "/api/v1/session"),
+        ("get", "/oauth/callback"),
     ];
     let mut checked = 0;
     for (template, ops) in anon.doc["paths"].as_object().unwrap() {

@@ -7,6 +7,7 @@
 // Unsafe code is refused except where a SAFETY comment proves it sound (runtime/cache.rs).
 #![deny(unsafe_code)]
 
+pub mod admin;
 pub mod auth;
 pub mod builtin;
 pub mod conformance;

@@ -115,13 +115,32 @@ pub enum ConnectError {
     Auth(#[from] AuthError),
 }
 
-/// Run the flow.
-pub async fn connect(
-    req: ConnectRequest<'_>,
-    ui: &mut dyn ConnectUi,
-) -> Result<Connected, ConnectError> {
-    super::context::verify_pin(req.plugin, req.connection)?;
-    let manifest = req.plugin.manifest();
+/// An authorization begun: the URL for the browser, and what finishing it needs. Holds the
+/// PKCE verifier and the client secret, so it is kept by whoever began it and never shown.
+pub struct Begun {
+    /// The authorization request (URL, `state`, PKCE verifier).
+    pub authorization: oauth::Authorization,
+    /// Where the vendor sends the browser back.
+    pub redirect: Url,
+    endpoints: oauth::Endpoints,
+    routes: Routes,
+    creds: ClientCredentials,
+    client_secret: Secret,
+    tenant_discovery: Option<String>,
+    callback_params: Vec<String>,
+}
+
+/// Prepare the authorization of `connection` with PKCE, the browser to come back to
+/// `redirect`.
+pub fn begin(
+    plugin: &Plugin,
+    connection: &Connection,
+    client_id: String,
+    client_secret: Secret,
+    redirect: Url,
+) -> Result<Begun, ConnectError> {
+    super::context::verify_pin(plugin, connection)?;
+    let manifest = plugin.manifest();
     let Auth::Oauth2 {
         tenant_discovery,
         callback_params,
@@ -137,10 +156,10 @@ pub async fn connect(
             },
         });
     };
-    let routes = Routes::parse(&req.connection.routes).map_err(|e| {
+    let routes = Routes::parse(&connection.routes).map_err(|e| {
         AuthError::Internal(format!(
             "connection {} has an invalid route: {e}",
-            req.connection.name
+            connection.name
         ))
     })?;
     let Some(mut endpoints) = endpoints(&manifest.auth, &routes) else {
@@ -152,40 +171,50 @@ pub async fn connect(
     };
     // A connection may ask for other scopes than the manifest's (Xero apps created before
     // March 2026 use the classic scope set): setting `scopes`, space-separated.
-    if let Some(scopes) = req.connection.settings.get("scopes") {
+    if let Some(scopes) = connection.settings.get("scopes") {
         endpoints.scopes = scopes.split_whitespace().map(str::to_owned).collect();
     }
-
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(ConnectError::Listener)?;
-    let port = listener
-        .local_addr()
-        .map_err(ConnectError::Listener)?
-        .port();
-    let redirect = Url::parse(&format!("http://127.0.0.1:{port}/callback"))
-        .map_err(|e| AuthError::Internal(e.to_string()))?;
     let creds = ClientCredentials {
-        id: req.client_id.clone(),
-        secret: req.client_secret.expose().to_owned(),
+        id: client_id,
+        secret: client_secret.expose().to_owned(),
     };
     let authorization = oauth::authorize(&endpoints, &creds, &redirect);
-    ui.authorize(&authorization.url);
+    Ok(Begun {
+        authorization,
+        redirect,
+        endpoints,
+        routes,
+        creds,
+        client_secret,
+        tenant_discovery: tenant_discovery.clone(),
+        callback_params: callback_params.clone(),
+    })
+}
 
-    let params = tokio::time::timeout(req.timeout, wait_for_callback(&listener))
-        .await
-        .map_err(|_| ConnectError::Timeout {
-            connection: req.connection.name.clone(),
-            after: req.timeout,
-        })?
-        .map_err(ConnectError::Listener)?;
+/// A grant obtained, not stored yet: its tokens, the settings it brings, and (for a vendor
+/// with tenants) the organisations it covers, one of which must be chosen.
+pub struct Granted {
+    tokens: tokens::TokenSet,
+    settings: BTreeMap<String, String>,
+    client_secret: Secret,
+    /// The organisations the grant covers (`None` when the vendor has no tenants).
+    pub tenants: Option<Vec<Tenant>>,
+}
+
+/// Finish an authorization from the callback's query `params`: refuse a denial or a wrong
+/// `state`, exchange the code (with the PKCE verifier), list the tenants.
+pub async fn exchange(
+    begun: Begun,
+    params: &BTreeMap<String, String>,
+    now: std::time::SystemTime,
+) -> Result<Granted, ConnectError> {
     if let Some(error) = params.get("error") {
         return Err(ConnectError::Denied {
             error: error.clone(),
             description: params.get("error_description").cloned(),
         });
     }
-    if params.get("state") != Some(&authorization.state) {
+    if params.get("state") != Some(&begun.authorization.state) {
         return Err(ConnectError::StateMismatch);
     }
     let code = params
@@ -195,69 +224,151 @@ pub async fn connect(
             error: "no code in the callback".to_owned(),
             description: None,
         })?;
-
     let http = oauth::http_client(Duration::from_secs(30))?;
-    let now = req.services.clock.now();
     let tokens = oauth::exchange_code(
         &http,
-        &endpoints,
-        &creds,
-        &redirect,
+        &begun.endpoints,
+        &begun.creds,
+        &begun.redirect,
         code,
-        authorization.verifier,
+        begun.authorization.verifier,
         now,
     )
     .await?;
-
     let mut settings: BTreeMap<String, String> = BTreeMap::new();
-    settings.insert("client-id".to_owned(), req.client_id.clone());
-    for param in callback_params {
+    settings.insert("client-id".to_owned(), begun.creds.id.clone());
+    for param in &begun.callback_params {
         if let Some(v) = params.get(param) {
             settings.insert(kebab(param), v.clone());
         }
     }
-    let tenant = match tenant_discovery {
+    let tenants = match &begun.tenant_discovery {
         Some(url) => {
             let url = Url::parse(url).map_err(|e| ConnectError::Tenants(e.to_string()))?;
-            let tenants = list_tenants(&http, &routes.apply(&url), &tokens.access_token).await?;
-            let chosen = choose(&tenants, req.tenant.as_deref(), ui)?;
-            settings.insert("tenant-id".to_owned(), chosen.id.clone());
-            settings.insert("tenant-name".to_owned(), chosen.name.clone());
-            Some(chosen)
+            Some(list_tenants(&http, &begun.routes.apply(&url), &tokens.access_token).await?)
         }
         None => None,
     };
+    Ok(Granted {
+        tokens,
+        settings,
+        client_secret: begun.client_secret,
+        tenants,
+    })
+}
 
-    // Secrets first, then the (non-secret) record that says the connection works.
-    let vault = req.services.vault.clone();
-    let name = req.connection.name.clone();
-    let secret = req.client_secret.clone();
-    let saved = tokens.clone();
+/// Pick the tenant named `wanted` (id or name) of a grant, or the only one, or ask `ui`.
+pub fn choose_tenant(
+    granted: &Granted,
+    wanted: Option<&str>,
+    ui: &mut dyn ConnectUi,
+) -> Result<Option<Tenant>, ConnectError> {
+    granted
+        .tenants
+        .as_deref()
+        .map(|tenants| choose(tenants, wanted, ui))
+        .transpose()
+}
+
+/// Store a grant for `connection` with the chosen `tenant`: secrets in the vault first, then
+/// the (non-secret) record that says the connection works.
+pub async fn store(
+    services: &Services,
+    connection: &str,
+    mut granted: Granted,
+    tenant: Option<Tenant>,
+) -> Result<Connected, ConnectError> {
+    if let Some(chosen) = &tenant {
+        granted.settings.extend(tenant_settings(chosen));
+    }
+    let vault = services.vault.clone();
+    let name = connection.to_owned();
+    let secret = granted.client_secret.clone();
+    let saved = granted.tokens.clone();
     blocking(move || {
         vault.set(&SecretKey::new(&name, CLIENT_SECRET)?, &secret)?;
         tokens::save(vault.as_ref(), &name, &saved)
     })
     .await?;
-    let store = &req.services.store;
-    for (k, v) in &settings {
+    let store = &services.store;
+    for (k, v) in &granted.settings {
         store
-            .set_setting(&req.connection.name, k, Some(v))
+            .set_setting(connection, k, Some(v))
             .map_err(AuthError::from)?;
     }
     store
         .record_tokens(
-            &req.connection.name,
+            connection,
             &TokenHealth {
-                access_expires_at: Some(tokens.access_expires_at),
-                refresh_expires_at: tokens.refresh_expires_at,
+                access_expires_at: Some(granted.tokens.access_expires_at),
+                refresh_expires_at: granted.tokens.refresh_expires_at,
             },
-            now,
+            services.clock.now(),
         )
         .map_err(AuthError::from)?;
     Ok(Connected {
         tenant,
-        access_expires_at: tokens.access_expires_at,
+        access_expires_at: granted.tokens.access_expires_at,
     })
+}
+
+/// The settings that name a connection's chosen tenant.
+pub fn tenant_settings(tenant: &Tenant) -> [(String, String); 2] {
+    [
+        ("tenant-id".to_owned(), tenant.id.clone()),
+        ("tenant-name".to_owned(), tenant.name.clone()),
+    ]
+}
+
+/// The tenant among `tenants` whose id is `wanted`, or whose name is (ignoring case).
+pub fn find_tenant<'t>(tenants: &'t [Tenant], wanted: &str) -> Option<&'t Tenant> {
+    tenants
+        .iter()
+        .find(|t| t.id == wanted || t.name.eq_ignore_ascii_case(wanted))
+}
+
+/// "Name (id), ..." for a message.
+pub fn tenant_list(tenants: &[Tenant]) -> String {
+    tenants
+        .iter()
+        .map(|t| format!("{} ({})", t.name, t.id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Run the flow with a loopback listener.
+pub async fn connect(
+    req: ConnectRequest<'_>,
+    ui: &mut dyn ConnectUi,
+) -> Result<Connected, ConnectError> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(ConnectError::Listener)?;
+    let port = listener
+        .local_addr()
+        .map_err(ConnectError::Listener)?
+        .port();
+    let redirect = Url::parse(&format!("http://127.0.0.1:{port}/callback"))
+        .map_err(|e| AuthError::Internal(e.to_string()))?;
+    let begun = begin(
+        req.plugin,
+        req.connection,
+        req.client_id,
+        req.client_secret,
+        redirect,
+    )?;
+    ui.authorize(&begun.authorization.url);
+
+    let params = tokio::time::timeout(req.timeout, wait_for_callback(&listener))
+        .await
+        .map_err(|_| ConnectError::Timeout {
+            connection: req.connection.name.clone(),
+            after: req.timeout,
+        })?
+        .map_err(ConnectError::Listener)?;
+    let granted = exchange(begun, &params, req.services.clock.now()).await?;
+    let tenant = choose_tenant(&granted, req.tenant.as_deref(), ui)?;
+    store(req.services, &req.connection.name, granted, tenant).await
 }
 
 /// `realmId` → `realm-id`.
@@ -279,22 +390,14 @@ fn choose(
     wanted: Option<&str>,
     ui: &mut dyn ConnectUi,
 ) -> Result<Tenant, ConnectError> {
-    let list = || {
-        tenants
-            .iter()
-            .map(|t| format!("{} ({})", t.name, t.id))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let list = || tenant_list(tenants);
     if let Some(wanted) = wanted {
-        return tenants
-            .iter()
-            .find(|t| t.id == wanted || t.name.eq_ignore_ascii_case(wanted))
-            .cloned()
-            .ok_or_else(|| ConnectError::TenantChoice(format!(
+        return find_tenant(tenants, wanted).cloned().ok_or_else(|| {
+            ConnectError::TenantChoice(format!(
                 "--tenant {wanted:?} is not among the organisations this authorization covers: {}",
                 list()
-            )));
+            ))
+        });
     }
     match tenants {
         [] => Err(ConnectError::TenantChoice(

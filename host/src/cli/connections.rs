@@ -5,13 +5,11 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
+use ledgerlink::admin::{self, NewConnection, Revocation};
 use ledgerlink::auth::connect::{self, ConnectRequest, ConnectUi, Tenant};
 use ledgerlink::auth::context::{self, Services};
-use ledgerlink::auth::oauth::{self, ClientCredentials};
 use ledgerlink::auth::tokens::{self, API_KEY, CLIENT_SECRET, TOKENS};
 use ledgerlink::auth::vault::{Secret, SecretKey};
-use ledgerlink::net::{Origin, Routes};
-use ledgerlink::runtime::manifest::Auth;
 use ledgerlink::store::connections::Connection;
 use serde::Serialize;
 
@@ -110,47 +108,25 @@ async fn add(
     route: &[String],
 ) -> anyhow::Result<()> {
     let services = env.services()?;
-    let (plugin, pin) = connectors::load_new(env, connector).await?;
-    let manifest = plugin.manifest();
-    let mut settings = parse_pairs(set, "--set")?;
-    for (key, value) in &settings {
-        ledgerlink::sync::settings::check(key, value).map_err(anyhow::Error::msg)?;
-        if !manifest.settings.iter().any(|s| &s.key == key)
-            && !ledgerlink::sync::settings::is_host_setting(key)
-        {
-            bail!(
-                "connector {connector} has no setting {key:?}; its settings are: {}",
-                manifest
-                    .settings
-                    .iter()
-                    .map(|s| s.key.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    let client_id = client_id.or_else(|| std::env::var(ENV_CLIENT_ID).ok());
-    if let (Auth::Oauth2 { .. }, Some(id)) = (&manifest.auth, &client_id) {
-        settings.insert("client-id".to_owned(), id.clone());
-    }
-    let mut routes = parse_pairs(route, "--route")?;
-    if let Some(base) = sandbox {
-        routes.extend(sandbox_routes(&base, &plugin).await?);
-    }
-    Routes::parse(&routes)?;
-
-    let connection = services
-        .store
-        .add_pinned(name, connector, &settings, &pin)?;
-    services.store.set_routes(name, &routes)?;
-    if let (Auth::Oauth2 { .. }, Ok(secret)) = (&manifest.auth, std::env::var(ENV_CLIENT_SECRET)) {
-        services
-            .vault
-            .set(&SecretKey::new(name, CLIENT_SECRET)?, &Secret::new(secret))?;
-    }
+    let added = admin::add(
+        &services,
+        &connectors::registry(env)?,
+        NewConnection {
+            name: name.to_owned(),
+            connector: connector.to_owned(),
+            settings: parse_pairs(set, "--set")?,
+            client_id: client_id.or_else(|| std::env::var(ENV_CLIENT_ID).ok()),
+            client_secret: std::env::var(ENV_CLIENT_SECRET).ok().map(Secret::new),
+            api_key: None,
+            sandbox,
+            routes: parse_pairs(route, "--route")?,
+        },
+    )
+    .await?;
+    let routes = &added.connection.routes;
     println!(
         "Added connection {} ({} {}, component sha256 {}).",
-        connection.name, manifest.display_name, manifest.version, pin.sha256
+        added.connection.name, added.display_name, added.version, added.sha256
     );
     if !routes.is_empty() {
         println!(
@@ -158,71 +134,14 @@ async fn add(
             routes.keys().cloned().collect::<Vec<_>>().join(", ")
         );
     }
-    match &manifest.auth {
-        Auth::Oauth2 { .. } => println!("Next: `ledgerlink connect {name}` to authorize access."),
-        Auth::ApiKey { .. } => {
+    match added.auth {
+        "oauth2" => println!("Next: `ledgerlink connect {name}` to authorize access."),
+        "api-key" => {
             println!("Next: `ledgerlink connections set-key {name}` to store its API key.")
         }
-        Auth::None => {}
+        _ => {}
     }
     Ok(())
-}
-
-/// The routes a sandbox at `base` offers for the origins `plugin` uses.
-async fn sandbox_routes(
-    base: &str,
-    plugin: &ledgerlink::runtime::Plugin,
-) -> anyhow::Result<BTreeMap<String, String>> {
-    let url = format!("{}/_sandbox/routes", base.trim_end_matches('/'));
-    let offered: BTreeMap<String, String> = reqwest::get(&url)
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .with_context(|| format!("could not read the sandbox's routes from {url}; is `ledgerlink sandbox` running there?"))?
-        .json()
-        .await
-        .with_context(|| format!("{url} did not answer with a routes table"))?;
-    let manifest = plugin.manifest();
-    let mut needed: Vec<String> = manifest
-        .allowed_hosts
-        .origins()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    if let Auth::Oauth2 {
-        authorize_url,
-        token_url,
-        revoke_url,
-        tenant_discovery,
-        ..
-    } = &manifest.auth
-    {
-        for u in [
-            Some(authorize_url),
-            Some(token_url),
-            revoke_url.as_ref(),
-            tenant_discovery.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Some(o) = url::Url::parse(u).ok().as_ref().and_then(Origin::of_url) {
-                needed.push(o.to_string());
-            }
-        }
-    }
-    let mut routes = BTreeMap::new();
-    for origin in needed {
-        match offered.get(&origin) {
-            Some(target) => {
-                routes.insert(origin, target.clone());
-            }
-            None => bail!(
-                "the sandbox at {base} does not emulate {origin}, which connector {} uses",
-                manifest.name
-            ),
-        }
-    }
-    Ok(routes)
 }
 
 #[derive(Serialize)]
@@ -364,72 +283,20 @@ fn show(env: &Env, name: &str, json: bool) -> anyhow::Result<()> {
 
 async fn remove(env: &Env, name: &str) -> anyhow::Result<()> {
     let services = env.services()?;
-    let c = services.store.get(name)?;
-    // Revoke at the vendor first, so access really ends; the local removal happens anyway.
-    let plugin = connectors::for_connection(env, &c).await;
-    // A connector without credentials has nothing in the vault (and may run where there is
-    // no vault at all).
-    let has_secrets = match (&plugin, &c.component) {
-        (Ok(p), _) => !matches!(p.manifest().auth, Auth::None),
-        (Err(_), Some(pin)) => pin.facts.auth.needs_vault(),
-        (Err(_), None) => true,
-    };
-    if let Ok(plugin) = plugin {
-        let routes = Routes::parse(&c.routes)?;
-        if let (Some(endpoints), Some(id)) = (
-            context::endpoints(&plugin.manifest().auth, &routes),
-            c.settings.get("client-id"),
-        ) {
-            let tokens = tokens::load(services.vault.as_ref(), name)?;
-            let secret = tokens::secret(services.vault.as_ref(), name, CLIENT_SECRET)?;
-            if let (Some(refresh), Some(secret), Some(_)) = (
-                tokens.and_then(|t| t.refresh_token),
-                secret,
-                &endpoints.revoke,
-            ) {
-                let http = oauth::http_client(Duration::from_secs(30))?;
-                let creds = ClientCredentials {
-                    id: id.clone(),
-                    secret: secret.expose().to_owned(),
-                };
-                match oauth::revoke(&http, &endpoints, &creds, &refresh).await {
-                    Ok(()) => println!(
-                        "Revoked ledgerlink's access at {}.",
-                        plugin.manifest().display_name
-                    ),
-                    Err(e) => println!(
-                        "Could not revoke access at {} ({e}); remove ledgerlink from its connected apps by hand.",
-                        plugin.manifest().display_name
-                    ),
-                }
-            }
-        }
+    let removed = admin::remove(&services, &connectors::registry(env)?, name).await?;
+    match removed.revocation {
+        Revocation::NotNeeded => {}
+        Revocation::Revoked(vendor) => println!("Revoked ledgerlink's access at {vendor}."),
+        Revocation::Failed(vendor, e) => println!(
+            "Could not revoke access at {vendor} ({e}); remove ledgerlink from its connected apps by hand."
+        ),
     }
-    if has_secrets {
-        for item in [TOKENS, CLIENT_SECRET, API_KEY] {
-            services.vault.delete(&SecretKey::new(name, item)?)?;
-        }
-    }
-    services.store.remove(name)?;
     println!("Removed connection {name} and its credentials.");
     Ok(())
 }
 
-/// Shorter API keys are refused: the host redacts a key the vendor echoes back, and a short
-/// key can neither be found reliably in a response nor resist guessing.
-pub const MIN_API_KEY_CHARS: usize = 16;
-
 async fn set_key(env: &Env, name: &str) -> anyhow::Result<()> {
     let services = env.services()?;
-    let connection = services.store.get(name)?;
-    let plugin = connectors::for_connection(env, &connection).await?;
-    if !matches!(plugin.manifest().auth, Auth::ApiKey { .. }) {
-        bail!(
-            "connection {name} (connector {}) does not use an API key (its auth is {}); nothing was stored",
-            connection.connector,
-            plugin.manifest().auth.kind()
-        );
-    }
     let key = match std::env::var(ENV_API_KEY) {
         Ok(k) => k,
         Err(_) => {
@@ -444,18 +311,13 @@ async fn set_key(env: &Env, name: &str) -> anyhow::Result<()> {
     if key.is_empty() {
         bail!("no API key given; set {ENV_API_KEY} or pipe the key to standard input");
     }
-    let length = key.chars().count();
-    if length < MIN_API_KEY_CHARS {
-        bail!(
-            "the API key given for {name} is {length} characters long; ledgerlink refuses keys shorter than {MIN_API_KEY_CHARS} characters (a short key is easy to guess and cannot be reliably redacted when a vendor echoes it back). Nothing was stored; give the full key your vendor issued"
-        );
-    }
-    services
-        .vault
-        .set(&SecretKey::new(name, API_KEY)?, &Secret::new(key))?;
-    services
-        .store
-        .record_tokens(name, &Default::default(), SystemTime::now())?;
+    admin::set_key(
+        &services,
+        &connectors::registry(env)?,
+        name,
+        Secret::new(key),
+    )
+    .await?;
     println!(
         "Stored the API key of {name} in the {} vault.",
         services.vault.describe().kind

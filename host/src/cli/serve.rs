@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// Hours after sign-in after which a browser session ends, however busy.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=168), value_name = "HOURS")]
     pub session_max: i64,
+    /// The address browsers reach this server at, e.g. https://ledgerlink.example.com (behind
+    /// a proxy, or listening on every interface). Its /oauth/callback is the redirect URL to
+    /// register with each OAuth vendor. Default: the address it listens on.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<url::Url>,
 }
 
 /// `ledgerlink users ...`
@@ -99,6 +104,7 @@ pub async fn serve(env: &Env, args: ServeArgs) -> anyhow::Result<()> {
             idle_secs: args.session_idle * 60,
             absolute_secs: args.session_max * 3600,
         },
+        public_url: args.public_url,
     };
     server::serve(env.services()?, env.runtime.clone(), options).await?;
     Ok(())

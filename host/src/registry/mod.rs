@@ -419,21 +419,29 @@ impl Registry {
             path: path.to_path_buf(),
             source,
         })?;
-        let sha256 = sha256_hex(&wasm);
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        self.install_bytes(&wasm, &path.display().to_string(), &stem)
+            .await
+    }
+
+    /// [`Registry::install`] of a component given as bytes (an upload through the API):
+    /// `source` says where it came from, `stem` names it while it has no usable manifest.
+    /// The same checks: manifest deadline, reserved names, content-addressed keeping.
+    pub async fn install_bytes(
+        &self,
+        wasm: &[u8],
+        source: &str,
+        stem: &str,
+    ) -> Result<Installed, RegistryError> {
+        let sha256 = sha256_hex(wasm);
         let plugin = self
-            .examine(
-                &wasm,
-                &path.display().to_string(),
-                ComponentOrigin::Installed,
-                &stem,
-            )
+            .examine(wasm, source, ComponentOrigin::Installed, stem)
             .await?;
         let facts = facts::of(plugin.manifest());
-        self.keep(&sha256, &wasm)?;
+        self.keep(&sha256, wasm)?;
         let replaced = match self.plugins.installed(&facts.name)? {
             Some(old) if old != sha256 => self.plugins.component(&old)?.and_then(|r| r.facts),
             _ => None,

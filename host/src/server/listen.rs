@@ -131,17 +131,23 @@ fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ListenError> {
 }
 
 /// Bind `addr` and serve `app` (over TLS when `tls` names a certificate and key) until
-/// `shutdown` completes; requests in flight are finished first.
+/// `shutdown` completes; requests in flight are finished first. `bound` learns the URL it
+/// listens at.
 pub async fn serve(
     addr: SocketAddr,
     tls: Option<&(PathBuf, PathBuf)>,
     app: Router,
+    bound: impl FnOnce(url::Url),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let acceptor = tls.map(|(c, k)| tls_acceptor(c, k)).transpose()?;
     let tcp = TcpListener::bind(addr).await?;
-    let bound = tcp.local_addr()?;
+    let local = tcp.local_addr()?;
     let scheme = if acceptor.is_some() { "https" } else { "http" };
+    if let Ok(url) = url::Url::parse(&format!("{scheme}://{local}")) {
+        bound(url);
+    }
+    let bound = local;
     // The one line a script (and the tests) wait for.
     println!("ledgerlink serve: listening on {scheme}://{bound}");
     tracing::info!(%bound, scheme, "listening");

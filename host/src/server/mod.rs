@@ -10,6 +10,7 @@
 //! with a lease, firing schedules) and [`schedules`] (scheduled transfers: cron, the tick).
 
 pub mod api;
+pub mod authorizations;
 pub mod guard;
 pub mod jobs;
 pub mod listen;
@@ -44,6 +45,9 @@ pub struct ServeOptions {
     pub job_lease: Duration,
     /// Session lifetimes.
     pub sessions: SessionLimits,
+    /// The address browsers reach the server at (the OAuth callback is under it); by
+    /// default the address it listens on.
+    pub public_url: Option<url::Url>,
 }
 
 /// Why the server could not start or stopped.
@@ -78,6 +82,10 @@ struct Inner {
     job_queued: tokio::sync::Notify,
     /// Set once the server is shutting down: event streams end, the runner stops.
     stop: tokio::sync::watch::Sender<bool>,
+    /// OAuth authorizations begun through the API.
+    authorizations: authorizations::Authorizations,
+    /// Where browsers reach this server, once known.
+    public_url: std::sync::OnceLock<url::Url>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -101,6 +109,8 @@ impl AppState {
                 sessions,
                 job_queued: tokio::sync::Notify::new(),
                 stop: tokio::sync::watch::Sender::new(false),
+                authorizations: authorizations::Authorizations::default(),
+                public_url: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -128,6 +138,31 @@ impl AppState {
     /// The application layer, as the CLI builds it for a command.
     pub fn transfers(&self) -> Result<Transfers, TransferError> {
         Transfers::new(self.inner.services.clone(), self.inner.runtime.clone())
+    }
+
+    /// The plugin registry over this data folder, as the CLI builds it.
+    pub fn registry(&self) -> crate::registry::Registry {
+        crate::registry::Registry::new(
+            self.inner.services.data.clone(),
+            self.inner.runtime.clone(),
+            self.inner.services.store.clone(),
+        )
+    }
+
+    /// OAuth authorizations begun through the API, and pending tenant choices.
+    pub fn authorizations(&self) -> &authorizations::Authorizations {
+        &self.inner.authorizations
+    }
+
+    /// Where browsers reach this server (`None` until it listens, or when it listens on
+    /// every interface and no `--public-url` was given).
+    pub fn public_url(&self) -> Option<&url::Url> {
+        self.inner.public_url.get()
+    }
+
+    /// Say where browsers reach this server (the first call wins).
+    pub fn set_public_url(&self, url: url::Url) {
+        let _ = self.inner.public_url.set(url);
     }
 
     /// Whether the server speaks TLS (session cookies are then `Secure`).
@@ -188,7 +223,21 @@ pub async fn serve(
         tracing::info!("shutting down: no new requests; a running job is stopped and re-queued");
         stopper.inner.stop.send_replace(true);
     };
-    let served = listen::serve(options.listen, options.tls.as_ref(), app, shutdown).await;
+    let public = state.clone();
+    let bound = move |listening: url::Url| {
+        let everywhere = listening.host().is_some_and(|h| {
+            matches!(h, url::Host::Ipv4(a) if a.is_unspecified())
+                || matches!(h, url::Host::Ipv6(a) if a.is_unspecified())
+        });
+        match options.public_url {
+            Some(url) => public.set_public_url(url),
+            // An unspecified address is no address for a browser: connecting then asks
+            // for --public-url.
+            None if !everywhere => public.set_public_url(listening),
+            None => {}
+        }
+    };
+    let served = listen::serve(options.listen, options.tls.as_ref(), app, bound, shutdown).await;
     // The runner stops whether the server was asked to or could not serve at all (a bad
     // certificate, an address in use): otherwise a failed start would never exit. It
     // re-queues a job it had claimed.

@@ -163,6 +163,46 @@ impl From<DbError> for Problem {
     }
 }
 
+impl From<crate::admin::AdminError> for Problem {
+    fn from(e: crate::admin::AdminError) -> Self {
+        use crate::admin::AdminError as A;
+        use crate::registry::RegistryError as R;
+        let status = match &e {
+            A::Connection(ConnectionError::NotFound(_)) => StatusCode::NOT_FOUND,
+            A::Connection(ConnectionError::Exists(_)) => StatusCode::CONFLICT,
+            A::Connection(ConnectionError::InvalidName(_))
+            | A::Registry(R::Unknown { .. } | R::Reserved { .. } | R::Unusable { .. })
+            | A::Route(_)
+            | A::Setting(_)
+            | A::UnknownSetting { .. }
+            | A::Sandbox(_)
+            | A::NotApiKey { .. }
+            | A::ShortKey { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Problem::new(status, message(&e))
+    }
+}
+
+impl From<crate::registry::RegistryError> for Problem {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        crate::admin::AdminError::Registry(e).into()
+    }
+}
+
+impl From<crate::auth::connect::ConnectError> for Problem {
+    fn from(e: crate::auth::connect::ConnectError) -> Self {
+        use crate::auth::connect::ConnectError as C;
+        let status = match &e {
+            C::NotOAuth { .. } | C::TenantChoice(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            C::Denied { .. } | C::StateMismatch => StatusCode::BAD_REQUEST,
+            C::Token(_) | C::Tenants(_) => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Problem::new(status, message(&e))
+    }
+}
+
 /// Longest plain-text error body carried into a problem's detail (axum's own rejections are
 /// one short sentence; anything longer is cut, never echoed whole).
 const REJECTION_CHARS: usize = 300;

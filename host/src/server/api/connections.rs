@@ -33,7 +33,7 @@ pub struct ConnectionView {
 }
 
 impl ConnectionView {
-    fn of(c: &Connection) -> Self {
+    pub(crate) fn of(c: &Connection) -> Self {
         let health = serde_json::to_value(c.health(SystemTime::now()))
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

@@ -2,7 +2,10 @@
 //! first-user message, sign-in), cursor pagination, and the OpenAPI 3.1 document generated
 //! from the handlers' annotations (`/api/v1/openapi.json`).
 
+pub mod administer;
+pub mod connect;
 pub mod connections;
+pub mod connectors;
 pub mod home;
 pub mod jobs;
 pub mod runs;
@@ -15,7 +18,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use base64::Engine as _;
 use tower_http::request_id::{
@@ -28,10 +31,12 @@ use super::problem::{ApiResult, Problem, ProblemBody};
 use super::{AppState, guard, signin};
 
 /// Routes that need no caller: health, the API's description, and sign-in itself.
-const OPEN: [(Method, &str); 3] = [
+const OPEN: [(Method, &str); 4] = [
     (Method::GET, "/api/v1/health"),
     (Method::GET, "/api/v1/openapi.json"),
     (Method::POST, "/api/v1/session"),
+    // The vendor's redirect: the OAuth `state` bound at `.../connect` is the proof.
+    (Method::GET, connect::CALLBACK_PATH),
 ];
 
 /// The whole application.
@@ -45,8 +50,28 @@ pub fn router(state: AppState) -> Router {
                 .get(signin::whoami)
                 .delete(signin::sign_out),
         )
-        .route("/api/v1/connections", get(connections::list))
-        .route("/api/v1/connections/{name}", get(connections::show))
+        .route(
+            "/api/v1/connections",
+            get(connections::list).post(administer::add),
+        )
+        .route(
+            "/api/v1/connections/{name}",
+            get(connections::show).delete(administer::remove),
+        )
+        .route("/api/v1/connections/{name}/key", put(administer::set_key))
+        .route("/api/v1/connections/{name}/connect", get(connect::begin))
+        .route(
+            "/api/v1/connections/{name}/tenants",
+            get(connect::tenants).put(connect::choose),
+        )
+        .route(connect::CALLBACK_PATH, get(connect::callback))
+        .route(
+            "/api/v1/connectors",
+            get(connectors::list).post(connectors::install).layer(
+                axum::extract::DefaultBodyLimit::max(connectors::MAX_UPLOAD_BYTES),
+            ),
+        )
+        .route("/api/v1/connectors/{name}", get(connectors::inspect))
         .route(
             "/api/v1/connections/{name}/settings",
             get(connections::settings).patch(connections::change_settings),
@@ -222,6 +247,9 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         health, openapi,
         signin::sign_in, signin::whoami, signin::sign_out,
         connections::list, connections::show, connections::settings, connections::change_settings, connections::check,
+        administer::add, administer::remove, administer::set_key,
+        connect::begin, connect::callback, connect::tenants, connect::choose,
+        connectors::list, connectors::inspect, connectors::install,
         home::show, home::import,
         transfers::compare, transfers::apply, transfers::rollback, transfers::push_invoices,
         schedules::list, schedules::create, schedules::change, schedules::remove,
