@@ -30,4 +30,5 @@ mod serve_admin;
 mod sync;
 mod transfers;
 mod vendor_transfers;
+mod worker;
 mod xero_connector;

@@ -473,23 +473,9 @@ async fn a_bad_cron_is_refused_by_cli_and_api_and_push_invoices_is_one_job_per_k
     assert_eq!(list, json!({"items": []}));
 
     // (f) push-invoices: 202 and a job; the same Idempotency-Key twice is that one job.
-    let push = |key: &'static str| {
-        let admin = &admin;
-        async move {
-            admin
-                .call(
-                    Method::POST,
-                    "/api/v1/connections/{name}/push-invoices",
-                    "/api/v1/connections/xero/push-invoices",
-                    Some(json!({"kind": "job"})),
-                    &[("idempotency-key", key)],
-                )
-                .await
-        }
-    };
-    let first = push("push-1").await;
+    let first = admin.push_invoices("job", Some("push-1")).await;
     assert_eq!(first.status, 202, "{}", first.text);
-    let again = push("push-1").await;
+    let again = admin.push_invoices("job", Some("push-1")).await;
     assert_eq!(again.status, 202, "{}", again.text);
     let job = first.json();
     assert_eq!(again.json()["id"], job["id"], "one job for one key");
@@ -506,15 +492,7 @@ async fn a_bad_cron_is_refused_by_cli_and_api_and_push_invoices_is_one_job_per_k
     assert_eq!(jobs["items"].as_array().unwrap().len(), 1, "{jobs}");
 
     // A kind that is not pushed.
-    let bad = admin
-        .call(
-            Method::POST,
-            "/api/v1/connections/{name}/push-invoices",
-            "/api/v1/connections/xero/push-invoices",
-            Some(json!({"kind": "customers"})),
-            &[],
-        )
-        .await;
+    let bad = admin.push_invoices("customers", None).await;
     assert_refused(
         &bad,
         400,

@@ -17,6 +17,35 @@ use crate::vendor_world::{self, Vendor, World};
 pub(crate) const ADMIN_PASSWORD: &str = "admin password of some length";
 pub(crate) const OPERATOR_PASSWORD: &str = "operator password, also long";
 
+/// Start `cmd` with `args` (data folder and vault already in its environment), its log
+/// (stderr) appended to `log`; returns it with the first line it printed (`serve` and
+/// `worker` print one when they are ready). Its stdout is read on so it never blocks.
+pub(crate) fn spawn_until_first_line(
+    mut cmd: Command,
+    args: &[&str],
+    log: &Path,
+) -> (Child, String) {
+    let err = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let mut child = cmd
+        .args(args)
+        .env("LEDGERLINK_LOG", "info,ledgerlink=debug")
+        .stdout(Stdio::piped())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .next()
+        .unwrap_or_else(|| panic!("{args:?} printed nothing; see {}", log.display()))
+        .unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    (child, line)
+}
+
 /// A running `ledgerlink serve`.
 pub(crate) struct Server {
     child: Child,
@@ -26,36 +55,38 @@ pub(crate) struct Server {
 impl Server {
     /// Start `serve` from `cmd` (data folder and vault already in its environment) on a free
     /// port, with `extra` arguments; its log (stderr) goes to `log`.
-    pub(crate) fn start(mut cmd: Command, extra: &[&str], log: &Path) -> Server {
-        let err = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut child = cmd
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env("LEDGERLINK_LOG", "info,ledgerlink=debug")
-            .stdout(Stdio::piped())
-            .stderr(err)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = lines.next().expect("serve prints its address").unwrap();
+    pub(crate) fn start(cmd: Command, extra: &[&str], log: &Path) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let (child, line) = spawn_until_first_line(cmd, &args, log);
         let base = line
             .split("listening on ")
             .nth(1)
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .trim()
             .to_owned();
-        // Keep reading stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
         Server { child, base }
     }
 
     fn kill(&mut self) {
         let _ = self.child.kill(); // SIGKILL
         let _ = self.child.wait();
+    }
+
+    /// Start `ledgerlink worker` with `extra` arguments; it serves nothing, so its `base` is
+    /// empty.
+    pub(crate) fn worker(cmd: Command, extra: &[&str], log: &Path) -> Server {
+        let mut args = vec!["worker"];
+        args.extend_from_slice(extra);
+        let (child, line) = spawn_until_first_line(cmd, &args, log);
+        assert!(
+            line.starts_with("ledgerlink worker: running jobs"),
+            "{line:?}"
+        );
+        Server {
+            child,
+            base: String::new(),
+        }
     }
 
     /// SIGTERM, and the exit status.
@@ -358,6 +389,20 @@ impl Api {
             }
         }
         panic!("the event stream of job {job} ended without an end event: {events:?}");
+    }
+
+    /// `POST /api/v1/connections/xero/push-invoices` of `kind`, with an `Idempotency-Key`
+    /// when given.
+    pub(crate) async fn push_invoices(&self, kind: &str, key: Option<&str>) -> Answer {
+        let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+        self.call(
+            Method::POST,
+            "/api/v1/connections/{name}/push-invoices",
+            "/api/v1/connections/xero/push-invoices",
+            Some(json!({ "kind": kind })),
+            &headers,
+        )
+        .await
     }
 
     pub(crate) async fn wait_job(&self, job: i64) -> Value {

@@ -142,6 +142,10 @@ pub enum Command {
     /// started through it as background jobs. Until a user exists it serves only how to
     /// create one (`ledgerlink users add`).
     Serve(super::serve::ServeArgs),
+    /// Run transfer jobs and fire schedules without serving HTTP, beside `ledgerlink serve`
+    /// (or other workers) on the same data folder: each job runs in exactly one process, and
+    /// a job whose process died is taken over after its lease.
+    Worker(super::serve::WorkerArgs),
     /// Users of `ledgerlink serve`.
     Users {
         #[command(subcommand)]

@@ -162,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::PushInvoices(args) => transfers::push_invoices(&env, args).await,
         Command::Audit { json } => transfers::audit(&env, json),
         Command::Serve(args) => serve::serve(&env, args).await,
+        Command::Worker(args) => serve::worker(&env, args).await,
         Command::Users { command } => serve::users(&env, command),
         Command::Tokens { command } => serve::tokens(&env, command),
         Command::Schedules { command } => schedules::run(&env, command),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use ledgerlink::server::{self, ServeOptions, passwords};
+use ledgerlink::server::{self, ServeOptions, WorkOptions, passwords};
 use ledgerlink::store::accounts::{Accounts, Role, SessionLimits};
 
 use super::{Env, table};
@@ -44,6 +44,22 @@ pub struct ServeArgs {
     /// register with each OAuth vendor. Default: the address it listens on.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<url::Url>,
+    /// Serve the API only: run no jobs and fire no schedules here, and leave them to
+    /// `ledgerlink worker` processes on the same data folder.
+    #[arg(long)]
+    pub no_jobs: bool,
+}
+
+/// `ledgerlink worker`
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Seconds a job's lease lasts without a heartbeat: how soon another process takes over a
+    /// job whose process died.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), value_name = "SECONDS")]
+    pub job_lease: u64,
+    /// Jobs this process runs at once; each connection still runs one job at a time.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64), value_name = "N")]
+    pub concurrency: u64,
 }
 
 /// `ledgerlink users ...`
@@ -105,8 +121,19 @@ pub async fn serve(env: &Env, args: ServeArgs) -> anyhow::Result<()> {
             absolute_secs: args.session_max * 3600,
         },
         public_url: args.public_url,
+        run_jobs: !args.no_jobs,
     };
     server::serve(env.services()?, env.runtime.clone(), options).await?;
+    Ok(())
+}
+
+pub async fn worker(env: &Env, args: WorkerArgs) -> anyhow::Result<()> {
+    let options = WorkOptions {
+        job_lease: Duration::from_secs(args.job_lease),
+        // At most 64 by the argument's range.
+        concurrency: usize::try_from(args.concurrency).unwrap_or(1),
+    };
+    server::work(env.services()?, env.runtime.clone(), options).await?;
     Ok(())
 }
 

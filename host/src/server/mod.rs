@@ -48,6 +48,19 @@ pub struct ServeOptions {
     /// The address browsers reach the server at (the OAuth callback is under it); by
     /// default the address it listens on.
     pub public_url: Option<url::Url>,
+    /// Run jobs and fire schedules in this process too (false: the API only, and
+    /// `ledgerlink worker` processes on the same store do the work).
+    pub run_jobs: bool,
+}
+
+/// What `ledgerlink worker` is given.
+#[derive(Debug, Clone)]
+pub struct WorkOptions {
+    /// Seconds a claimed job's lease lasts without a heartbeat.
+    pub job_lease: Duration,
+    /// Jobs this process runs at once (each connection still one at a time: the claim
+    /// never hands out a job of a connection with one running).
+    pub concurrency: usize,
 }
 
 /// Why the server could not start or stopped.
@@ -215,8 +228,12 @@ pub async fn serve(
         eprintln!("{}", guard::NO_USERS);
     }
     let app = api::router(state.clone());
-    let runner = tokio::spawn(runner::run(state.clone(), options.job_lease));
-    let scheduler = tokio::spawn(runner::fire_schedules(state.clone()));
+    let workers = if options.run_jobs {
+        start_work(&state, options.job_lease, 1)
+    } else {
+        tracing::info!("jobs are left to `ledgerlink worker` processes (--no-jobs)");
+        Vec::new()
+    };
     let stopper = state.clone();
     let shutdown = async move {
         shutdown_signal().await;
@@ -242,9 +259,55 @@ pub async fn serve(
     // certificate, an address in use): otherwise a failed start would never exit. It
     // re-queues a job it had claimed.
     state.inner.stop.send_replace(true);
-    let _ = runner.await;
-    let _ = scheduler.await;
+    for task in workers {
+        let _ = task.await;
+    }
     served
+}
+
+/// `concurrency` job runners and the schedule firer, until the state says stop.
+fn start_work(
+    state: &AppState,
+    lease: Duration,
+    concurrency: usize,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks: Vec<_> = (0..concurrency.max(1))
+        .map(|_| tokio::spawn(runner::run(state.clone(), lease)))
+        .collect();
+    tasks.push(tokio::spawn(runner::fire_schedules(state.clone())));
+    tasks
+}
+
+/// Run jobs and fire schedules without serving HTTP (`ledgerlink worker`), until SIGTERM or
+/// Ctrl-C, beside any number of `serve` and `worker` processes on the same store: each job is
+/// claimed by exactly one of them (a conditional update in the store) and taken over after
+/// its lease when its process dies. Jobs running at shutdown are stopped at a record
+/// boundary and queued again.
+pub async fn work(
+    services: Services,
+    runtime: Runtime,
+    options: WorkOptions,
+) -> Result<(), ServeError> {
+    // No sessions are served here; the limits are never consulted.
+    let limits = SessionLimits {
+        idle_secs: 0,
+        absolute_secs: 0,
+    };
+    let state = AppState::new(services, runtime, false, limits);
+    let tasks = start_work(&state, options.job_lease, options.concurrency);
+    // The one line a script (and the tests) wait for.
+    println!(
+        "ledgerlink worker: running jobs, {} at a time",
+        options.concurrency.max(1)
+    );
+    tracing::info!(concurrency = options.concurrency, "worker started");
+    shutdown_signal().await;
+    tracing::info!("shutting down: running jobs are stopped and re-queued");
+    state.inner.stop.send_replace(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {
