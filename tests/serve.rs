@@ -606,6 +606,100 @@ async fn sign_in_import_compare_apply_two_rows_follow_events_export_and_roll_bac
     assert_eq!(bad.status, 422, "{}", bad.text);
     assert_eq!(bad.headers["content-type"], "application/problem+json");
 
+    // Flags, as `home flags set|clear`: JOB5 out of the next transfer and back in.
+    let flag = |path: String, body: Value| {
+        let api = &api;
+        async move {
+            api.call(
+                Method::PUT,
+                "/api/v1/home/{record}/{id}/flags",
+                &path,
+                Some(body),
+                &[],
+            )
+            .await
+        }
+    };
+    let cleared = flag(
+        "/api/v1/home/jobs/JOB5/flags".into(),
+        json!({"ready": false}),
+    )
+    .await;
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    assert_eq!(
+        cleared.json(),
+        json!([{"record": "job", "id": "JOB5", "flag": "ready", "set": false, "note": null}])
+    );
+    let home = api
+        .call(Method::GET, "/api/v1/home", "/api/v1/home", None, &[])
+        .await
+        .json();
+    assert_eq!(home["jobs"]["closed_and_ready"], 5, "{home}");
+    let set = flag(
+        "/api/v1/home/jobs/JOB5/flags".into(),
+        json!({"ready": true}),
+    )
+    .await;
+    assert_eq!(set.json()[0]["set"], true, "{}", set.text);
+    let missing = flag(
+        "/api/v1/home/jobs/JOB99/flags".into(),
+        json!({"ready": true}),
+    )
+    .await;
+    assert_eq!(missing.status, 404, "{}", missing.text);
+    assert_eq!(
+        missing.json()["detail"],
+        "there is no job with id \"JOB99\" in the home book; `ledgerlink home export` lists every record"
+    );
+    let unsaid = flag("/api/v1/home/customers/C0/flags".into(), json!({})).await;
+    assert_eq!(unsaid.status, 422, "{}", unsaid.text);
+    assert_eq!(
+        unsaid.json()["detail"],
+        "say which flag: {\"integration\": true} sets it, false clears it"
+    );
+    let wrong = flag(
+        "/api/v1/home/customers/C0/flags".into(),
+        json!({"ready": true}),
+    )
+    .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    let unknown = flag(
+        "/api/v1/home/contracts/K1/flags".into(),
+        json!({"ready": true}),
+    )
+    .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
+
+    // The export is the import format, every record.
+    let exported = api
+        .call(
+            Method::GET,
+            "/api/v1/home/export",
+            "/api/v1/home/export",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(exported.status, 200, "{}", exported.text);
+    let doc = exported.json();
+    assert_eq!(doc["version"], 1, "{doc}");
+    let mut job_ids: Vec<&str> = doc["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    job_ids.sort();
+    assert_eq!(job_ids, ["JOB0", "JOB1", "JOB2", "JOB3", "JOB4", "JOB5"]);
+    assert!(
+        doc["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["ready_for_invoice_1"] == true && j["ready_for_invoice_2"] == true),
+        "{doc}"
+    );
+
     // Compare job invoices: six to add.
     let a = api
         .call(
@@ -1259,4 +1353,157 @@ async fn over_tls_the_api_is_https_only_and_its_session_cookie_is_secure() {
     assert_eq!(health.status, 200);
     let logged = std::fs::read_to_string(&log).unwrap();
     assert_no_secrets("the TLS server's log", &logged, &[ADMIN_PASSWORD]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn review_items_are_listed_and_decided_over_the_api_as_the_cli_does() {
+    use ledgerlink::store::DataDir;
+    use ledgerlink::store::directory::{Review, TargetCustomer};
+    use ledgerlink::store::id_map::MapEntry;
+    use ledgerlink::store::sync_state::SyncState;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = bare(tmp.path());
+    add_user(cli(), "olive", "operator", OPERATOR_PASSWORD);
+    let token = create_token(cli(), "olive");
+
+    // Three review items, as a push raises them: one candidate, two candidates, and one
+    // whose only candidate is already linked to another Tracker Pro customer.
+    let state = SyncState::open(&DataDir::new(tmp.path().join("data")).database()).unwrap();
+    let run = state
+        .start_run(None, "books", "customers", "push", false)
+        .unwrap();
+    let candidate = |id: &str, name: &str| TargetCustomer {
+        remote_id: id.to_owned(),
+        name: name.to_owned(),
+        email: Some("shared@example.com".to_owned()),
+        tax_number: None,
+        active: true,
+    };
+    for (key, candidates) in [
+        ("N", vec![candidate("X-1", "Someone Else Ltd")]),
+        (
+            "P",
+            vec![candidate("X-2", "Two Ltd"), candidate("X-3", "Three Ltd")],
+        ),
+        ("Q", vec![candidate("X-9", "Taken Ltd")]),
+    ] {
+        state
+            .raise_review(&Review {
+                connection: "books".to_owned(),
+                home_key: key.to_owned(),
+                home_name: format!("Customer {key}"),
+                candidates,
+                reason: format!(
+                    "\"Customer {key}\" has the e-mail of a Xero customer: link, create, or skip?"
+                ),
+                run_id: run,
+                decision: None,
+            })
+            .unwrap();
+    }
+    state
+        .link(
+            "books",
+            "customers",
+            &MapEntry {
+                home_key: "A".to_owned(),
+                remote_id: "X-9".to_owned(),
+                home_fingerprint: String::new(),
+                remote_fingerprint: String::new(),
+                synced_at: 0,
+            },
+        )
+        .unwrap();
+    drop(state);
+
+    let server = Server::start(cli(), &[], &tmp.path().join("serve.log"));
+    let mut api = Api::new(&server.base).await;
+    api.token = Some(token);
+
+    let list = api
+        .call(
+            Method::GET,
+            "/api/v1/reviews",
+            "/api/v1/reviews?connection=books&limit=2",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let page = list.json();
+    let keys: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["home_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["N", "P"]);
+    assert_eq!(page["items"][0]["decision"], "open");
+    assert_eq!(page["items"][0]["candidates"][0]["remote_id"], "X-1");
+    assert!(page["next_cursor"].is_string(), "{page}");
+
+    let decide = |key: &'static str, body: Value| {
+        let api = &api;
+        async move {
+            api.call(
+                Method::PUT,
+                "/api/v1/reviews/{connection}/{key}",
+                &format!("/api/v1/reviews/books/{key}"),
+                Some(body),
+                &[],
+            )
+            .await
+        }
+    };
+    // A bare link takes the only candidate.
+    let linked = decide("N", json!({"decision": "link"})).await;
+    assert_eq!(linked.status, 200, "{}", linked.text);
+    assert_eq!(
+        (&linked.json()["decision"], &linked.json()["remote_id"]),
+        (&json!("link"), &json!("X-1"))
+    );
+    // The CLI's refusals, word for word.
+    let many = decide("P", json!({"decision": "link"})).await;
+    assert_eq!(many.status, 422, "{}", many.text);
+    assert_eq!(
+        many.json()["detail"],
+        "customer \"P\" has 2 candidates (X-2, X-3); name one: --link <id>"
+    );
+    let taken = decide("Q", json!({"decision": "link", "remote_id": "X-9"})).await;
+    assert_eq!(taken.status, 422, "{}", taken.text);
+    assert_eq!(
+        taken.json()["detail"],
+        "target customer X-9 is already linked to Tracker Pro customer A; one target customer serves one Tracker Pro customer — choose --create or --skip"
+    );
+    let nothing = decide("Z", json!({"decision": "skip"})).await;
+    assert_eq!(nothing.status, 404, "{}", nothing.text);
+    assert_eq!(
+        nothing.json()["detail"],
+        "there is no review item for customer \"Z\" on connection \"books\"; `ledgerlink reviews list` shows them"
+    );
+    let odd = decide("P", json!({"decision": "merge"})).await;
+    assert_eq!(odd.status, 422, "{}", odd.text);
+    let chosen = decide("P", json!({"decision": "link", "remote_id": "X-3"})).await;
+    assert_eq!(chosen.json()["remote_id"], "X-3", "{}", chosen.text);
+    let skipped = decide("Q", json!({"decision": "skip"})).await;
+    assert_eq!(skipped.json()["decision"], "skip", "{}", skipped.text);
+
+    // The CLI reads the same decisions.
+    let out = cli().args(["reviews", "list", "--json"]).output().unwrap();
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let decisions: Vec<&Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["decision"])
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            &json!({"decision": "link", "remote-id": "X-1"}),
+            &json!({"decision": "link", "remote-id": "X-3"}),
+            &json!({"decision": "skip"}),
+        ]
+    );
 }

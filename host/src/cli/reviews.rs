@@ -3,6 +3,7 @@
 use anyhow::bail;
 use ledgerlink::store::directory::Decision;
 use ledgerlink::store::sync_state::SyncState;
+use ledgerlink::transfer::reviews::{self, Choice};
 
 use super::args::ReviewsCommand;
 use super::{Env, table};
@@ -11,7 +12,7 @@ pub fn run(env: &Env, command: ReviewsCommand) -> anyhow::Result<()> {
     let state = SyncState::open(&env.data.database())?;
     match command {
         ReviewsCommand::List { connection, json } => {
-            let reviews = state.reviews(connection.as_deref())?;
+            let reviews = reviews::list(&state, connection.as_deref())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&reviews)?);
                 return Ok(());
@@ -56,52 +57,17 @@ pub fn run(env: &Env, command: ReviewsCommand) -> anyhow::Result<()> {
             create,
             skip,
         } => {
-            let Some(review) = state
-                .reviews(Some(&connection))?
-                .into_iter()
-                .find(|r| r.home_key == key)
-            else {
-                bail!(
-                    "there is no review item for customer {key:?} on connection {connection:?}; `ledgerlink reviews list` shows them"
-                );
-            };
-            let decision = match (link, create, skip) {
-                (Some(id), false, false) => {
-                    let id = if id.is_empty() {
-                        match review.candidates.as_slice() {
-                            [one] => one.remote_id.clone(),
-                            many => bail!(
-                                "customer {key:?} has {} candidates ({}); name one: --link <id>",
-                                many.len(),
-                                many.iter()
-                                    .map(|c| c.remote_id.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        }
-                    } else {
-                        id
-                    };
-                    if let Some(other) = state.linked_home_key(&connection, "customers", &id)? {
-                        bail!(
-                            "target customer {id} is already linked to Tracker Pro customer {other}; one target customer serves one Tracker Pro customer — choose --create or --skip"
-                        );
-                    }
-                    Decision::Link(id)
-                }
-                (None, true, false) => Decision::Create,
-                (None, false, true) => Decision::Skip,
+            let choice = match (link, create, skip) {
+                (Some(id), false, false) => Choice::Link(Some(id)),
+                (None, true, false) => Choice::Create,
+                (None, false, true) => Choice::Skip,
                 _ => bail!("choose one of --link [<id>], --create, --skip"),
             };
-            state.decide_review(&connection, &key, &decision)?;
+            let (review, decision) = reviews::resolve(&state, &connection, &key, choice)?;
             println!(
                 "Decided for {:?} ({key}): {}. The next `ledgerlink push-invoices` applies it.",
                 review.home_name,
-                match &decision {
-                    Decision::Link(id) => format!("link to {id}"),
-                    Decision::Create => "create a new customer".to_owned(),
-                    Decision::Skip => "leave it out".to_owned(),
-                }
+                reviews::describe(&decision)
             );
         }
     }

@@ -129,6 +129,7 @@ impl From<TransferError> for Problem {
     fn from(e: TransferError) -> Self {
         let status = match &e {
             TransferError::State(SyncStateError::NoPlan(_) | SyncStateError::NoRun(_))
+            | TransferError::NoReview { .. }
             | TransferError::Connection(ConnectionError::NotFound(_)) => StatusCode::NOT_FOUND,
             TransferError::EmptyBook | TransferError::Dangling(_) | TransferError::Refused(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -11,6 +11,7 @@ pub mod home_book;
 pub mod invoice_plans;
 pub mod invoices;
 pub mod numbering;
+pub mod reviews;
 pub mod session;
 
 pub use session::{Applied, ApplyOptions, Link, Pick, Transfers};
@@ -57,4 +58,14 @@ pub enum TransferError {
     /// The request cannot be done as asked (says what and what to do instead).
     #[error("{0}")]
     Refused(String),
+    /// No customer-matching review item for that customer on that connection.
+    #[error(
+        "there is no review item for customer {key:?} on connection {connection:?}; `ledgerlink reviews list` shows them"
+    )]
+    NoReview {
+        /// The connection asked about.
+        connection: String,
+        /// The home customer asked about.
+        key: String,
+    },
 }

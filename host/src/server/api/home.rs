@@ -147,3 +147,140 @@ pub async fn import(
         .map(Json)
         .map_err(|e| Problem::internal(e.to_string()))
 }
+
+/// The home book as the JSON import format (`ledgerlink home export`): re-importing it gives
+/// the same book.
+#[utoipa::path(get, path = "/api/v1/home/export", tag = "home",
+    responses(
+        (status = 200, description = "The JSON import format, every record", content_type = "application/json", body = Object),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn export(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    let transfers = state.transfers()?;
+    let book = transfers
+        .home()
+        .load()
+        .map_err(crate::transfer::TransferError::from)?;
+    let text = crate::home::export::to_json(&book)
+        .map_err(|e| Problem::internal(format!("could not write the export: {e}")))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"home-book.json\"",
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// Which flag to set or clear; the record kind's own flag when neither is given.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagsChange {
+    /// Both Ready-for-Invoice flags (jobs, contract invoices): true sets, false clears.
+    pub ready: Option<bool>,
+    /// "Flagged for integration" (customers): true sets, false clears.
+    pub integration: Option<bool>,
+}
+
+/// What a flag change did.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FlagChanged {
+    /// `customer`, `job` or `contract invoice`.
+    pub record: String,
+    /// Its Tracker Pro id.
+    pub id: String,
+    /// `ready` or `integration`.
+    pub flag: String,
+    /// Whether it is now set.
+    pub set: bool,
+    /// Why the record still will not go, when set but not yet due (a job not closed, a
+    /// contract invoice not generated).
+    pub note: Option<String>,
+}
+
+/// Force a record into (set) or out of (clear) the next transfer, as `ledgerlink home flags
+/// set|clear` does. `record` is `customers`, `jobs` or `contract-invoices`.
+#[utoipa::path(put, path = "/api/v1/home/{record}/{id}/flags", tag = "home",
+    params(("record" = String, Path, description = "customers, jobs or contract-invoices"),
+           ("id" = String, Path, description = "The record's Tracker Pro id")),
+    request_body = FlagsChange,
+    responses(
+        (status = 200, body = Vec<FlagChanged>),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn flags(
+    State(state): State<AppState>,
+    _caller: Caller,
+    axum::extract::Path((record, id)): axum::extract::Path<(String, String)>,
+    Json(change): Json<FlagsChange>,
+) -> ApiResult<Json<Vec<FlagChanged>>> {
+    use crate::home::flags::{self, Flag};
+    let kind = match record.as_str() {
+        "customers" => RecordKind::Customer,
+        "jobs" => RecordKind::Job,
+        "contract-invoices" => RecordKind::ContractInvoice,
+        other => {
+            return Err(Problem::not_found(format!(
+                "{other:?} is not a kind of record with flags; use customers, jobs or contract-invoices"
+            )));
+        }
+    };
+    let mut wanted: Vec<(Flag, bool)> = Vec::new();
+    if let Some(on) = change.ready {
+        wanted.push((Flag::Ready, on));
+    }
+    if let Some(on) = change.integration {
+        wanted.push((Flag::Integration, on));
+    }
+    if wanted.is_empty() {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "say which flag: {{\"{}\": true}} sets it, false clears it",
+                match flags::default_flag(kind) {
+                    Some(Flag::Integration) => "integration",
+                    _ => "ready",
+                }
+            ),
+        ));
+    }
+    let transfers = state.transfers()?;
+    let mut done = Vec::with_capacity(wanted.len());
+    for (flag, on) in wanted {
+        let note = home_book::set_flag(transfers.home(), kind, &id, flag, on).map_err(|e| {
+            use crate::store::home::HomeStoreError;
+            use crate::transfer::home_book::HomeBookError;
+            let status = match &e {
+                HomeBookError::Store(HomeStoreError::NotFound { .. }) => {
+                    axum::http::StatusCode::NOT_FOUND
+                }
+                HomeBookError::Flag(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            Problem::new(status, e.to_string())
+        })?;
+        done.push(FlagChanged {
+            record: kind.singular().to_owned(),
+            id: id.clone(),
+            flag: match flag {
+                Flag::Ready => "ready",
+                Flag::Integration => "integration",
+            }
+            .to_owned(),
+            set: on,
+            note,
+        });
+    }
+    Ok(Json(done))
+}

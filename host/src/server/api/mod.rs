@@ -8,6 +8,7 @@ pub mod connections;
 pub mod connectors;
 pub mod home;
 pub mod jobs;
+pub mod reviews;
 pub mod runs;
 pub mod schedules;
 pub mod transfers;
@@ -95,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/home", get(home::show))
         .route("/api/v1/home/import", post(home::import))
+        .route("/api/v1/home/export", get(home::export))
+        .route("/api/v1/home/{record}/{id}/flags", put(home::flags))
         .route("/api/v1/plans/{id}/apply", post(transfers::apply))
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}", get(jobs::show))
@@ -105,6 +108,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/runs/{id}/export", get(runs::export))
         .route("/api/v1/runs/{id}/rollback", post(transfers::rollback))
         .route("/api/v1/audit", get(runs::audit))
+        .route("/api/v1/reviews", get(reviews::list))
+        .route("/api/v1/reviews/{connection}/{key}", put(reviews::decide))
         .route_layer(middleware::from_fn_with_state(state.clone(), signed_in))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -250,11 +255,12 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         administer::add, administer::remove, administer::set_key,
         connect::begin, connect::callback, connect::tenants, connect::choose,
         connectors::list, connectors::inspect, connectors::install,
-        home::show, home::import,
+        home::show, home::import, home::export, home::flags,
         transfers::compare, transfers::apply, transfers::rollback, transfers::push_invoices,
         schedules::list, schedules::create, schedules::change, schedules::remove,
         jobs::list, jobs::show, jobs::events,
         runs::list, runs::show, runs::items, runs::export, runs::audit,
+        reviews::list, reviews::decide,
     ),
     components(schemas(ProblemBody)),
     modifiers(&Security),
