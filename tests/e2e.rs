@@ -25,6 +25,7 @@ mod quickbooks_connector;
 mod salesorder;
 mod sandbox;
 mod serve;
+mod support_access;
 mod sync;
 mod transfers;
 mod vendor_transfers;

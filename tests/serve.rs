@@ -14,19 +14,19 @@ use serde_json::{Value, json};
 
 use crate::vendor_world::{self, Vendor, World};
 
-const ADMIN_PASSWORD: &str = "admin password of some length";
-const OPERATOR_PASSWORD: &str = "operator password, also long";
+pub(crate) const ADMIN_PASSWORD: &str = "admin password of some length";
+pub(crate) const OPERATOR_PASSWORD: &str = "operator password, also long";
 
 /// A running `ledgerlink serve`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
     /// Start `serve` from `cmd` (data folder and vault already in its environment) on a free
     /// port, with `extra` arguments; its log (stderr) goes to `log`.
-    fn start(mut cmd: Command, extra: &[&str], log: &Path) -> Server {
+    pub(crate) fn start(mut cmd: Command, extra: &[&str], log: &Path) -> Server {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -74,31 +74,31 @@ impl Drop for Server {
 
 /// An HTTP client that signs in one way or another, and checks every answer against the
 /// server's own OpenAPI document.
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: String,
-    doc: Value,
-    cookie: Option<String>,
-    csrf: Option<String>,
-    token: Option<String>,
+    pub(crate) doc: Value,
+    pub(crate) cookie: Option<String>,
+    pub(crate) csrf: Option<String>,
+    pub(crate) token: Option<String>,
     /// Every body received, for the secret scan.
-    seen: std::sync::Mutex<Vec<String>>,
+    pub(crate) seen: std::sync::Mutex<Vec<String>>,
 }
 
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) text: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
 }
 
 impl Api {
-    async fn new(base: &str) -> Api {
+    pub(crate) async fn new(base: &str) -> Api {
         let http = reqwest::Client::new();
         let doc: Value = http
             .get(format!("{base}/api/v1/openapi.json"))
@@ -124,7 +124,7 @@ impl Api {
         }
     }
 
-    fn anonymous(&self) -> Api {
+    pub(crate) fn anonymous(&self) -> Api {
         Api {
             http: self.http.clone(),
             base: self.base.clone(),
@@ -138,7 +138,7 @@ impl Api {
 
     /// `method` on `path` (an instance of the documented `template`), with a JSON body or raw
     /// bytes; the answer must be documented and match its schema.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         template: &str,
@@ -234,7 +234,7 @@ impl Api {
         );
     }
 
-    async fn sign_in(&mut self, name: &str, password: &str) -> Answer {
+    pub(crate) async fn sign_in(&mut self, name: &str, password: &str) -> Answer {
         let a = self
             .call(
                 Method::POST,
@@ -339,7 +339,7 @@ impl Api {
     }
 }
 
-fn add_user(cmd: Command, name: &str, role: &str, password: &str) {
+pub(crate) fn add_user(cmd: Command, name: &str, role: &str, password: &str) {
     let mut cmd = cmd;
     let mut child = cmd
         .args(["users", "add", name, "--role", role])
@@ -358,7 +358,7 @@ fn add_user(cmd: Command, name: &str, role: &str, password: &str) {
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("Added {role} user {name}")));
 }
 
-fn create_token(cmd: Command, user: &str) -> String {
+pub(crate) fn create_token(cmd: Command, user: &str) -> String {
     let mut cmd = cmd;
     let out = cmd
         .args(["tokens", "create", "--user", user])
@@ -373,7 +373,7 @@ fn create_token(cmd: Command, user: &str) -> String {
 }
 
 /// Nothing secret in `haystack`.
-fn assert_no_secrets(what: &str, haystack: &str, secrets: &[&str]) {
+pub(crate) fn assert_no_secrets(what: &str, haystack: &str, secrets: &[&str]) {
     for s in secrets.iter().filter(|s| s.len() >= 8) {
         assert!(
             !haystack.contains(s),
@@ -739,7 +739,7 @@ async fn sign_in_import_compare_apply_two_rows_follow_events_export_and_roll_bac
 }
 
 /// A data folder with the vault's environment, and no connection.
-fn bare(tmp: &Path) -> impl Fn() -> Command {
+pub(crate) fn bare(tmp: &Path) -> impl Fn() -> Command {
     let data = tmp.join("data");
     let key = ledgerlink::auth::vault::generate_key().unwrap();
     move || {

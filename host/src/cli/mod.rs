@@ -15,6 +15,7 @@ mod progress;
 mod quickstart;
 mod reviews;
 mod serve;
+mod support;
 mod table;
 mod transfers;
 
@@ -163,6 +164,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(&env, args).await,
         Command::Users { command } => serve::users(&env, command),
         Command::Tokens { command } => serve::tokens(&env, command),
+        Command::Support { command } => support::support(&env, command),
+        Command::Purge(args) => support::purge(&env, args),
         Command::Reviews { command } => reviews::run(&env, command),
         Command::Conformance(args) => conformance::run(&env, args).await,
         Command::New { command } => new_connector::run(&command),

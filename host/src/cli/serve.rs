@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// Hours after sign-in after which a browser session ends, however busy.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=168), value_name = "HOURS")]
     pub session_max: i64,
+    /// Retention: at start and once a day, remove plan bodies, outbox payloads and run items
+    /// older than this (e.g. 90d, 12w), as `ledgerlink purge --older-than` does. Off unless
+    /// given.
+    #[arg(long, value_name = "PERIOD")]
+    pub retention: Option<ledgerlink::store::retention::Period>,
 }
 
 /// `ledgerlink users ...`
@@ -99,6 +104,7 @@ pub async fn serve(env: &Env, args: ServeArgs) -> anyhow::Result<()> {
             idle_secs: args.session_idle * 60,
             absolute_secs: args.session_max * 3600,
         },
+        retention: args.retention,
     };
     server::serve(env.services()?, env.runtime.clone(), options).await?;
     Ok(())

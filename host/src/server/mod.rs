@@ -5,7 +5,8 @@
 //! ([`crate::transfer`]) as the CLI, so there is one engine. Module by concern:
 //! [`listen`] (which addresses may be bound, TLS), [`problem`] (RFC 9457 errors),
 //! [`passwords`] (argon2id, random tokens), [`guard`] (who is calling: session or API token,
-//! roles, CSRF, audit), [`signin`] (sessions and throttling), [`api`] (the endpoints and the
+//! roles, CSRF, audit), [`support`] (time-limited support access), [`signin`] (sessions
+//! and throttling), [`api`] (the endpoints and the
 //! OpenAPI document), [`jobs`] (what a job does) and [`runner`] (claiming and running jobs
 //! with a lease).
 
@@ -17,6 +18,7 @@ pub mod passwords;
 pub mod problem;
 pub mod runner;
 pub mod signin;
+pub mod support;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +44,8 @@ pub struct ServeOptions {
     pub job_lease: Duration,
     /// Session lifetimes.
     pub sessions: SessionLimits,
+    /// Purge what is older than this at start and once a day (`--retention`).
+    pub retention: Option<crate::store::retention::Period>,
 }
 
 /// Why the server could not start or stopped.
@@ -172,6 +176,9 @@ pub async fn serve(
     }
     let app = api::router(state.clone());
     let runner = tokio::spawn(runner::run(state.clone(), options.job_lease));
+    let retention = options
+        .retention
+        .map(|period| tokio::spawn(runner::retention(state.clone(), period)));
     let stopper = state.clone();
     let shutdown = async move {
         shutdown_signal().await;
@@ -181,6 +188,9 @@ pub async fn serve(
     let served = listen::serve(options.listen, options.tls.as_ref(), app, shutdown).await;
     // The runner saw the stop signal; wait for it to re-queue its job.
     let _ = runner.await;
+    if let Some(r) = retention {
+        let _ = r.await;
+    }
     served
 }
 

@@ -17,7 +17,7 @@ use rusqlite_migration::{M, Migrations};
 use super::db::DbError;
 
 /// The steps, in order; step N (1-based) moves the schema from version N - 1 to N.
-pub(super) const STEPS: [&str; 9] = [
+pub(super) const STEPS: [&str; 10] = [
     include_str!("migrations/001-connections.sql"),
     include_str!("migrations/002-sync-engine.sql"),
     include_str!("migrations/003-home-book.sql"),
@@ -27,6 +27,7 @@ pub(super) const STEPS: [&str; 9] = [
     include_str!("migrations/007-paid-and-line-tax-rate.sql"),
     include_str!("migrations/008-outbox-indexes.sql"),
     include_str!("migrations/009-server.sql"),
+    include_str!("migrations/011-support-and-retention.sql"),
 ];
 
 /// The schema version this ledgerlink writes.

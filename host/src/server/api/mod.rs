@@ -6,6 +6,7 @@ pub mod connections;
 pub mod home;
 pub mod jobs;
 pub mod runs;
+pub mod support;
 pub mod transfers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +15,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use tower_http::request_id::{
@@ -67,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/runs/{id}/export", get(runs::export))
         .route("/api/v1/runs/{id}/rollback", post(transfers::rollback))
         .route("/api/v1/audit", get(runs::audit))
+        .route("/api/v1/support", post(support::grant).get(support::list))
+        .route("/api/v1/support/{id}", delete(support::revoke))
         .route_layer(middleware::from_fn_with_state(state.clone(), signed_in))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -212,6 +215,7 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         transfers::compare, transfers::apply, transfers::rollback,
         jobs::list, jobs::show, jobs::events,
         runs::list, runs::show, runs::items, runs::export, runs::audit,
+        support::grant, support::list, support::revoke,
     ),
     components(schemas(ProblemBody)),
     modifiers(&Security),
