@@ -12,7 +12,9 @@ use ledgerlink::store::sync_state::{NewIntent, RunItem, Settlement, SyncState};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::serve::{ADMIN_PASSWORD, Api, OPERATOR_PASSWORD, Server, add_user, assert_no_secrets, bare, create_token};
+use crate::serve::{
+    ADMIN_PASSWORD, Api, OPERATOR_PASSWORD, Server, add_user, assert_no_secrets, bare, create_token,
+};
 
 fn item(key: &str, outcome: &str) -> RunItem {
     RunItem {
@@ -40,12 +42,7 @@ fn entry(key: &str, remote: &str) -> MapEntry {
 
 /// A finished push run on its own plan: `written` keys created (intent key `<run>:<key>`),
 /// `failed` keys refused by the target, `skipped` keys skipped. Returns (run, plan).
-fn push_run(
-    state: &SyncState,
-    written: &[&str],
-    failed: &[&str],
-    skipped: &[&str],
-) -> (i64, i64) {
+fn push_run(state: &SyncState, written: &[&str], failed: &[&str], skipped: &[&str]) -> (i64, i64) {
     let plan = state
         .save_plan("xero", "customers", "push", "{\"version\":1,\"rows\":[]}")
         .unwrap();
@@ -68,7 +65,10 @@ fn push_run(
     state
         .record_intents(run, "xero", "customers", &intents)
         .unwrap();
-    let entries: Vec<MapEntry> = written.iter().map(|k| entry(k, &format!("X-{run}-{k}"))).collect();
+    let entries: Vec<MapEntry> = written
+        .iter()
+        .map(|k| entry(k, &format!("X-{run}-{k}")))
+        .collect();
     let created: Vec<RunItem> = written.iter().map(|k| item(k, "created")).collect();
     let refused: Vec<RunItem> = failed.iter().map(|k| item(k, "failed")).collect();
     let mut settlements: Vec<Settlement<'_>> = Vec::new();
@@ -139,21 +139,35 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     );
 
     // A grant from the CLI: the token alone on standard output.
-    let (ok, out, err) = run_cli(cli(), &["support", "grant", "--days", "3", "--name", "vendor-ann"]);
+    let (ok, out, err) = run_cli(
+        cli(),
+        &["support", "grant", "--days", "3", "--name", "vendor-ann"],
+    );
     assert!(ok, "{err}");
     let cli_token = out.trim().to_owned();
-    assert!(cli_token.starts_with("llk_") && !cli_token.contains('\n'), "{out}");
     assert!(
-        err.starts_with("Support grant 1 for user vendor-ann: read-only (runs, jobs, audit log) until "),
+        cli_token.starts_with("llk_") && !cli_token.contains('\n'),
+        "{out}"
+    );
+    assert!(
+        err.starts_with(
+            "Support grant 1 for user vendor-ann: read-only (runs, jobs, audit log) until "
+        ),
         "{err}"
     );
     // Nonsense is refused with what to do.
     let (ok, _, err) = run_cli(cli(), &["support", "grant", "--days", "0"]);
     assert!(!ok);
     assert!(err.contains("--days"), "{err}");
-    let (ok, _, err) = run_cli(cli(), &["support", "grant", "--days", "2", "--name", "vendor-ann"]);
+    let (ok, _, err) = run_cli(
+        cli(),
+        &["support", "grant", "--days", "2", "--name", "vendor-ann"],
+    );
     assert!(!ok);
-    assert!(err.contains("there is already a user vendor-ann; choose another name"), "{err}");
+    assert!(
+        err.contains("there is already a user vendor-ann; choose another name"),
+        "{err}"
+    );
 
     let log = tmp.path().join("serve.log");
     let server = Server::start(cli(), &[], &log);
@@ -178,13 +192,20 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     assert_eq!(created["grant"]["granted_by"], "admin");
     assert_eq!(created["grant"]["status"], "active");
     assert_eq!(
-        created["grant"]["expires_at"].as_i64().unwrap() - created["grant"]["created_at"].as_i64().unwrap(),
+        created["grant"]["expires_at"].as_i64().unwrap()
+            - created["grant"]["created_at"].as_i64().unwrap(),
         2 * 86_400
     );
     let api_token = created["token"].as_str().unwrap().to_owned();
     let api_password = created["password"].as_str().unwrap().to_owned();
     let a = admin
-        .call(Method::POST, "/api/v1/support", "/api/v1/support", Some(json!({"days": 91})), &[])
+        .call(
+            Method::POST,
+            "/api/v1/support",
+            "/api/v1/support",
+            Some(json!({"days": 91})),
+            &[],
+        )
         .await;
     assert_eq!(a.status, 422, "{}", a.text);
     assert_eq!(
@@ -195,7 +216,13 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     let mut operator = anon.anonymous();
     operator.token = Some(operator_token.clone());
     let a = operator
-        .call(Method::POST, "/api/v1/support", "/api/v1/support", Some(json!({"days": 1})), &[])
+        .call(
+            Method::POST,
+            "/api/v1/support",
+            "/api/v1/support",
+            Some(json!({"days": 1})),
+            &[],
+        )
         .await;
     assert_eq!(a.status, 403);
 
@@ -205,7 +232,10 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     let me = support
         .call(Method::GET, "/api/v1/session", "/api/v1/session", None, &[])
         .await;
-    assert_eq!(me.json(), json!({"user": "vendor-ann", "role": "support", "csrf_token": null}));
+    assert_eq!(
+        me.json(),
+        json!({"user": "vendor-ann", "role": "support", "csrf_token": null})
+    );
     let runs = support
         .call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[])
         .await;
@@ -213,14 +243,25 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     assert_eq!(runs.json()["items"][0]["id"], run);
     let items_path = format!("/api/v1/runs/{run}/items");
     let items = support
-        .call(Method::GET, "/api/v1/runs/{id}/items", &items_path, None, &[])
+        .call(
+            Method::GET,
+            "/api/v1/runs/{id}/items",
+            &items_path,
+            None,
+            &[],
+        )
         .await;
     assert_eq!(items.status, 200);
     let outcomes: Vec<(String, String)> = items.json()["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["home_key"].as_str().unwrap().to_owned(), i["outcome"].as_str().unwrap().to_owned()))
+        .map(|i| {
+            (
+                i["home_key"].as_str().unwrap().to_owned(),
+                i["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         outcomes,
@@ -233,26 +274,49 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     );
     let export_path = format!("/api/v1/runs/{run}/export");
     let export = support
-        .call(Method::GET, "/api/v1/runs/{id}/export", &export_path, None, &[])
+        .call(
+            Method::GET,
+            "/api/v1/runs/{id}/export",
+            &export_path,
+            None,
+            &[],
+        )
         .await;
     assert_eq!(export.status, 200);
-    assert!(export.text.contains("TP-3,,Customer TP-3,failed,refused by the target"), "{}", export.text);
+    assert!(
+        export
+            .text
+            .contains("TP-3,,Customer TP-3,failed,refused by the target"),
+        "{}",
+        export.text
+    );
     assert_eq!(
-        support.call(Method::GET, "/api/v1/jobs", "/api/v1/jobs", None, &[]).await.status,
+        support
+            .call(Method::GET, "/api/v1/jobs", "/api/v1/jobs", None, &[])
+            .await
+            .status,
         200
     );
     assert_eq!(
-        support.call(Method::GET, "/api/v1/audit", "/api/v1/audit", None, &[]).await.status,
+        support
+            .call(Method::GET, "/api/v1/audit", "/api/v1/audit", None, &[])
+            .await
+            .status,
         200
     );
 
     // Everything else is refused before it runs: credentials, settings, users, tokens,
     // plugins, any change.
     let mut refused = Vec::new();
-    let open = [("get", "/api/v1/health"), ("get", "/api/v1/openapi.json"), ("post", "/api/v1/session")];
+    let open = [
+        ("get", "/api/v1/health"),
+        ("get", "/api/v1/openapi.json"),
+        ("post", "/api/v1/session"),
+    ];
     for (template, ops) in anon.doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {
-            if open.contains(&(method.as_str(), template.as_str())) || support_may(method, template) {
+            if open.contains(&(method.as_str(), template.as_str())) || support_may(method, template)
+            {
                 continue;
             }
             let path = template.replace("{name}", "xero").replace("{id}", "1");
@@ -277,25 +341,46 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         "GET /api/v1/support → 403",
         "DELETE /api/v1/support/1 → 403",
     ] {
-        assert!(refused.iter().any(|r| r == must), "{must} not refused: {refused:?}");
+        assert!(
+            refused.iter().any(|r| r == must),
+            "{must} not refused: {refused:?}"
+        );
     }
 
     // The same user through a browser session: signs in, reads, and a change with its CSRF
     // token is still refused.
     let mut browser = anon.anonymous();
-    assert_eq!(browser.sign_in("support-2", &api_password).await.status, 200);
     assert_eq!(
-        browser.call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[]).await.status,
+        browser.sign_in("support-2", &api_password).await.status,
+        200
+    );
+    assert_eq!(
+        browser
+            .call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[])
+            .await
+            .status,
         200
     );
     let a = browser
-        .call(Method::POST, "/api/v1/home/import", "/api/v1/home/import", Some(json!({})), &[])
+        .call(
+            Method::POST,
+            "/api/v1/home/import",
+            "/api/v1/home/import",
+            Some(json!({})),
+            &[],
+        )
         .await;
     assert_eq!(a.status, 403);
 
     // Every request of a support user is in the audit log: who, method, path, answer, when.
     let audit = admin
-        .call(Method::GET, "/api/v1/audit", "/api/v1/audit?limit=500", None, &[])
+        .call(
+            Method::GET,
+            "/api/v1/audit",
+            "/api/v1/audit?limit=500",
+            None,
+            &[],
+        )
         .await
         .json();
     let lines: Vec<(String, String)> = audit["items"]
@@ -305,7 +390,10 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         .filter(|l| l["action"] == "support-access")
         .map(|l| {
             assert!(l["at"].as_i64().unwrap() > 1_700_000_000);
-            (l["actor"].as_str().unwrap().to_owned(), l["detail"].as_str().unwrap().to_owned())
+            (
+                l["actor"].as_str().unwrap().to_owned(),
+                l["detail"].as_str().unwrap().to_owned(),
+            )
         })
         .collect();
     let ann = |d: &str| ("vendor-ann".to_owned(), d.to_owned());
@@ -317,9 +405,15 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         ann("GET /api/v1/connections/xero/settings → 403"),
         ann("POST /api/v1/support → 403"),
         ("support-2".to_owned(), "GET /api/v1/runs → 200".to_owned()),
-        ("support-2".to_owned(), "POST /api/v1/home/import → 403".to_owned()),
+        (
+            "support-2".to_owned(),
+            "POST /api/v1/home/import → 403".to_owned(),
+        ),
     ] {
-        assert!(lines.contains(&expected), "{expected:?} not audited: {lines:?}");
+        assert!(
+            lines.contains(&expected),
+            "{expected:?} not audited: {lines:?}"
+        );
     }
     // vendor-ann's six reads (session, runs, items, export, jobs, audit) and its refusals;
     // support-2's read and refusal.
@@ -348,27 +442,60 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| (g["id"].as_i64().unwrap(), g["name"].as_str().unwrap().to_owned(), g["status"].as_str().unwrap().to_owned()))
+        .map(|g| {
+            (
+                g["id"].as_i64().unwrap(),
+                g["name"].as_str().unwrap().to_owned(),
+                g["status"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         listed,
-        [(2, "support-2".to_owned(), "active".to_owned()), (1, "vendor-ann".into(), "active".into())]
+        [
+            (2, "support-2".to_owned(), "active".to_owned()),
+            (1, "vendor-ann".into(), "active".into())
+        ]
     );
 
     // Revoked: its token and its session stop at once.
     let a = admin
-        .call(Method::DELETE, "/api/v1/support/{id}", "/api/v1/support/2", None, &[])
+        .call(
+            Method::DELETE,
+            "/api/v1/support/{id}",
+            "/api/v1/support/2",
+            None,
+            &[],
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json()["status"], "revoked");
     let mut revoked = anon.anonymous();
     revoked.token = Some(api_token.clone());
-    assert_eq!(revoked.call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[]).await.status, 401);
-    assert_eq!(browser.call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[]).await.status, 401);
+    assert_eq!(
+        revoked
+            .call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        browser
+            .call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[])
+            .await
+            .status,
+        401
+    );
     let mut again = anon.anonymous();
     assert_eq!(again.sign_in("support-2", &api_password).await.status, 401);
     let a = admin
-        .call(Method::DELETE, "/api/v1/support/{id}", "/api/v1/support/2", None, &[])
+        .call(
+            Method::DELETE,
+            "/api/v1/support/{id}",
+            "/api/v1/support/2",
+            None,
+            &[],
+        )
         .await;
     assert_eq!(a.status, 404);
     assert_eq!(
@@ -381,7 +508,13 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         .unwrap()
         .set_support_expiry(1, chrono::Utc::now().timestamp() - 1, "test")
         .unwrap();
-    assert_eq!(support.call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[]).await.status, 401);
+    assert_eq!(
+        support
+            .call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[])
+            .await
+            .status,
+        401
+    );
     let (ok, out, err) = run_cli(cli(), &["support", "list"]);
     assert!(ok, "{err}");
     let rows: Vec<Vec<&str>> = out
@@ -390,13 +523,22 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert_eq!(rows.len(), 2, "{out}");
-    assert_eq!((rows[0][0], rows[0][1], *rows[0].last().unwrap()), ("2", "support-2", "revoked"));
-    assert_eq!((rows[1][0], rows[1][1], *rows[1].last().unwrap()), ("1", "vendor-ann", "expired"));
+    assert_eq!(
+        (rows[0][0], rows[0][1], *rows[0].last().unwrap()),
+        ("2", "support-2", "revoked")
+    );
+    assert_eq!(
+        (rows[1][0], rows[1][1], *rows[1].last().unwrap()),
+        ("1", "vendor-ann", "expired")
+    );
     let (ok, _, err) = run_cli(cli(), &["support", "revoke", "1"]);
     assert!(ok, "{err}");
     let (ok, _, err) = run_cli(cli(), &["support", "revoke", "1"]);
     assert!(!ok);
-    assert!(err.contains("there is no unrevoked support grant 1"), "{err}");
+    assert!(
+        err.contains("there is no unrevoked support grant 1"),
+        "{err}"
+    );
 
     // No token, password or hash in anything a support user or the admin received, nor in
     // the server's log (the grant's own answer, which shows them once, aside).
@@ -442,7 +584,14 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
         .start_run(None, "xero", "customers", "push", false)
         .unwrap();
     state
-        .record_intent(died, "xero", "customers", "TP-9", "died:TP-9", "{\"name\":\"Customer TP-9\"}")
+        .record_intent(
+            died,
+            "xero",
+            "customers",
+            "TP-9",
+            "died:TP-9",
+            "{\"name\":\"Customer TP-9\"}",
+        )
         .unwrap();
     state.mark_interrupted(died).unwrap();
     drop(state);
@@ -492,7 +641,10 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
     ];
     let (ok, out, err) = run_cli(cli(), &["purge", "--older-than", "90d", "--dry-run"]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("Would remove what is older than 90d (dry run: nothing was changed):"), "{out}");
+    assert!(
+        out.starts_with("Would remove what is older than 90d (dry run: nothing was changed):"),
+        "{out}"
+    );
     assert_eq!(table(&out), expected, "{out}");
     assert_eq!(count("SELECT COUNT(*) FROM run_items"), 5);
 
@@ -500,8 +652,18 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
     assert!(ok, "{err}");
     assert!(out.starts_with("Removed what is older than 12w:"), "{out}");
     assert_eq!(table(&out), expected, "{out}");
-    assert_eq!(count(&format!("SELECT COUNT(*) FROM run_items WHERE run_id = {old}")), 0);
-    assert_eq!(count(&format!("SELECT COUNT(*) FROM run_items WHERE run_id = {recent}")), 1);
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) FROM run_items WHERE run_id = {old}"
+        )),
+        0
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) FROM run_items WHERE run_id = {recent}"
+        )),
+        1
+    );
     // Id maps stay; the unsettled intent keeps its payload for recovery.
     assert_eq!(count("SELECT COUNT(*) FROM id_map"), 2);
     let pending: String = db
@@ -527,50 +689,99 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
         out.contains("it had 2 created, 1 failed, 1 skipped."),
         "{out}"
     );
-    assert!(out.contains("Its records were removed by retention (`ledgerlink purge`) on "), "{out}");
+    assert!(
+        out.contains("Its records were removed by retention (`ledgerlink purge`) on "),
+        "{out}"
+    );
 
     // So does the API; the records endpoint answers 410 and says why.
     let log = tmp.path().join("serve.log");
     let server = Server::start(cli(), &[], &log);
     let mut api = Api::new(&server.base).await;
     api.token = Some(token);
-    let runs = api.call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[]).await.json();
+    let runs = api
+        .call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[])
+        .await
+        .json();
     let old_view: &Value = runs["items"]
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["id"] == old)
         .unwrap();
-    assert!(old_view["items_purged_at"].as_i64().unwrap() > 0, "{old_view}");
+    assert!(
+        old_view["items_purged_at"].as_i64().unwrap() > 0,
+        "{old_view}"
+    );
     assert_eq!(old_view["status"], "finished");
     let show_path = format!("/api/v1/runs/{old}");
-    let shown = api.call(Method::GET, "/api/v1/runs/{id}", &show_path, None, &[]).await.json();
-    assert_eq!(shown["purged_item_counts"], json!({"created": 2, "failed": 1, "skipped": 1}));
+    let shown = api
+        .call(Method::GET, "/api/v1/runs/{id}", &show_path, None, &[])
+        .await
+        .json();
+    assert_eq!(
+        shown["purged_item_counts"],
+        json!({"created": 2, "failed": 1, "skipped": 1})
+    );
     let items_path = format!("/api/v1/runs/{old}/items");
-    let a = api.call(Method::GET, "/api/v1/runs/{id}/items", &items_path, None, &[]).await;
+    let a = api
+        .call(
+            Method::GET,
+            "/api/v1/runs/{id}/items",
+            &items_path,
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(a.status, 410, "{}", a.text);
     let detail = a.json()["detail"].as_str().unwrap().to_owned();
     assert!(
-        detail.starts_with(&format!("the records of run {old} were removed by retention (`ledgerlink purge`) on ")),
+        detail.starts_with(&format!(
+            "the records of run {old} were removed by retention (`ledgerlink purge`) on "
+        )),
         "{detail}"
     );
-    assert!(detail.ends_with(&format!("its summary and counts stay: GET /api/v1/runs/{old}")), "{detail}");
+    assert!(
+        detail.ends_with(&format!(
+            "its summary and counts stay: GET /api/v1/runs/{old}"
+        )),
+        "{detail}"
+    );
     let recent_items = format!("/api/v1/runs/{recent}/items");
-    let a = api.call(Method::GET, "/api/v1/runs/{id}/items", &recent_items, None, &[]).await;
+    let a = api
+        .call(
+            Method::GET,
+            "/api/v1/runs/{id}/items",
+            &recent_items,
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(a.status, 200);
     assert_eq!(a.json()["items"].as_array().unwrap().len(), 1);
     // A purged plan is not applied: compare again.
     let apply_path = format!("/api/v1/plans/{old_plan}/apply");
     let a = api
-        .call(Method::POST, "/api/v1/plans/{id}/apply", &apply_path, Some(json!({"pick": "all"})), &[])
+        .call(
+            Method::POST,
+            "/api/v1/plans/{id}/apply",
+            &apply_path,
+            Some(json!({"pick": "all"})),
+            &[],
+        )
         .await;
     assert_eq!(a.status, 410, "{}", a.text);
     assert_eq!(
         a.json()["detail"],
-        format!("plan {old_plan} was removed by retention (`ledgerlink purge`); compare again for a new plan")
+        format!(
+            "plan {old_plan} was removed by retention (`ledgerlink purge`); compare again for a new plan"
+        )
     );
     // The purges are audited.
-    let audit = api.call(Method::GET, "/api/v1/audit", "/api/v1/audit", None, &[]).await.json();
+    let audit = api
+        .call(Method::GET, "/api/v1/audit", "/api/v1/audit", None, &[])
+        .await
+        .json();
     let purges: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
@@ -615,15 +826,24 @@ async fn serve_with_retention_purges_at_start_and_audits_it_as_the_server() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let path = format!("/api/v1/runs/{old}");
     loop {
-        let run = api.call(Method::GET, "/api/v1/runs/{id}", &path, None, &[]).await.json();
+        let run = api
+            .call(Method::GET, "/api/v1/runs/{id}", &path, None, &[])
+            .await
+            .json();
         if !run["items_purged_at"].is_null() {
-            assert_eq!(run["purged_item_counts"], json!({"created": 1, "skipped": 1}));
+            assert_eq!(
+                run["purged_item_counts"],
+                json!({"created": 1, "skipped": 1})
+            );
             break;
         }
         assert!(std::time::Instant::now() < deadline, "not purged: {run}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let audit = api.call(Method::GET, "/api/v1/audit", "/api/v1/audit", None, &[]).await.json();
+    let audit = api
+        .call(Method::GET, "/api/v1/audit", "/api/v1/audit", None, &[])
+        .await
+        .json();
     let purge = audit["items"]
         .as_array()
         .unwrap()

@@ -130,7 +130,10 @@ pub fn purge(env: &Env, args: PurgeArgs) -> anyhow::Result<()> {
         }
     );
     let mut t = table::new(&["KIND", "COUNT"]);
-    t.add_row(vec!["plan bodies".to_owned(), purged.plan_bodies.to_string()]);
+    t.add_row(vec![
+        "plan bodies".to_owned(),
+        purged.plan_bodies.to_string(),
+    ]);
     t.add_row(vec![
         "outbox payloads".to_owned(),
         purged.outbox_payloads.to_string(),

@@ -196,9 +196,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let path = req.uri().path().to_owned();
     let name = caller.user.name.clone();
     let support = caller.user.role == Role::Support;
-    let refused = csrf_refused(&caller, &req).or_else(|| {
-        (support && !support_may(&method, &path)).then(|| support_refused(&name))
-    });
+    let refused = csrf_refused(&caller, &req)
+        .or_else(|| (support && !support_may(&method, &path)).then(|| support_refused(&name)));
     let response = match refused {
         Some(problem) => problem.into_response(),
         None => {

@@ -93,9 +93,7 @@ pub enum AccountsError {
     )]
     SupportName(String),
     /// No such support grant, or it was already revoked.
-    #[error(
-        "there is no unrevoked support grant {0}; `ledgerlink support list` shows the grants"
-    )]
+    #[error("there is no unrevoked support grant {0}; `ledgerlink support list` shows the grants")]
     NoGrant(i64),
 }
 
@@ -366,9 +364,11 @@ impl Accounts {
         self.with(|db| {
             let row = db
                 .query_row(
-                    &format!("SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, t.id FROM api_tokens t
+                    &format!(
+                        "SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, t.id FROM api_tokens t
                      JOIN users u ON u.id = t.user_id {GRANT_JOIN}
-                     WHERE t.token_sha256 = ?1 AND t.revoked_at IS NULL"),
+                     WHERE t.token_sha256 = ?1 AND t.revoked_at IS NULL"
+                    ),
                     params![token_sha256],
                     |r| Ok((user_row(r)?, r.get::<_, i64>(6)?)),
                 )
@@ -540,7 +540,12 @@ impl Accounts {
                 "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
                 params![user_id, t],
             )?;
-            audit_in(&tx, actor, "support", &format!("support grant {id} revoked"))?;
+            audit_in(
+                &tx,
+                actor,
+                "support",
+                &format!("support grant {id} revoked"),
+            )?;
             tx.commit()?;
             Ok(())
         })?;
@@ -812,5 +817,76 @@ mod tests {
         a.clear_failures("ann").expect("clears");
         let ((account, address), _) = a.recent_failures("ann", "10.0.0.1", 900).expect("n");
         assert_eq!((account, address), (0, 4));
+    }
+
+    #[test]
+    fn a_support_grant_reads_as_support_until_it_expires_or_is_revoked_and_cannot_be_lost() {
+        let (_tmp, a) = accounts();
+        let grant = |name: Option<&'static str>, token: &'static str, days| NewGrant {
+            name,
+            days,
+            token_sha256: token,
+            password_hash: None,
+            actor: "admin",
+        };
+        assert_eq!(
+            a.grant_support(&grant(None, "t0", 91))
+                .expect_err("too long")
+                .to_string(),
+            "support access lasts 1 to 90 days, not 91; pass --days with a number in that range"
+        );
+        assert!(matches!(
+            a.grant_support(&grant(Some("a b"), "t0", 1)),
+            Err(AccountsError::SupportName(_))
+        ));
+        let g1 = a.grant_support(&grant(None, "t1", 3)).expect("grants");
+        assert_eq!((g1.id, g1.name.as_str()), (1, "support-1"));
+        assert_eq!(g1.expires_at - g1.created_at, 3 * 86_400);
+        let g2 = a
+            .grant_support(&grant(Some("vendor-ann"), "t2", 1))
+            .expect("grants");
+        let support = a.token_user("t1").expect("reads").expect("live");
+        assert_eq!(
+            (support.name.as_str(), support.role),
+            ("support-1", Role::Support)
+        );
+        // No password: nothing signs in with one.
+        let (_, hash) = a.password_hash("support-1").expect("reads").expect("user");
+        assert_eq!(hash, NO_PASSWORD);
+        a.create_session("s1", support.id, "c").expect("session");
+        let limits = SessionLimits {
+            idle_secs: 600,
+            absolute_secs: 3600,
+        };
+        assert!(a.session("s1", limits).expect("reads").is_some());
+
+        let revoked = a.revoke_support(1, "admin").expect("revokes");
+        assert_eq!(revoked.status(now()), "revoked");
+        assert_eq!(a.token_user("t1").expect("reads"), None);
+        assert_eq!(a.session("s1", limits).expect("reads"), None);
+        assert_eq!(a.password_hash("support-1").expect("reads"), None);
+        assert!(matches!(
+            a.revoke_support(1, "admin"),
+            Err(AccountsError::NoGrant(1))
+        ));
+
+        a.set_support_expiry(g2.id, now() - 1, "test")
+            .expect("moves");
+        assert_eq!(a.token_user("t2").expect("reads"), None);
+        assert_eq!(
+            a.support_grants().expect("lists")[0].status(now()),
+            "expired"
+        );
+
+        // The grant that makes a user support cannot be deleted or moved while the user
+        // exists, so a support user never turns into an operator.
+        a.with(|db| {
+            let deleted = db.execute("DELETE FROM support_grants WHERE id = 2", []);
+            assert!(deleted.is_err(), "{deleted:?}");
+            let moved = db.execute("UPDATE support_grants SET user_id = 1 WHERE id = 2", []);
+            assert!(moved.is_err(), "{moved:?}");
+            Ok(())
+        })
+        .expect("checked");
     }
 }

@@ -101,7 +101,7 @@ mod tests {
     /// edited: undo that and append a new step instead (then add its hash here).
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 9] = [
+        const RELEASED: [&str; 10] = [
             "d2c0a198b560c7c153ce3decf394f572259760b03df810a1d177e94e063d8819",
             "488d47428ae2da68a10c5424af0e563170e8103b9477671fbd77424de74cdce2",
             "bb7d215d5fefa969ad89eacf28b512e1f35da1b9a980ef2c9d5c298d94c54150",
@@ -111,6 +111,7 @@ mod tests {
             "3628b787c0562d45cc482b18057ef3618b27b71096c7343fe15be8dc67df9a4b",
             "1271452d5f185c8e609f3386a978c5d705f53b62a292665d8223e8e0bcaf77f0",
             "3caa4d4440b03caa771cce1e387f8818cc5404001f675b24c0d6af3c614e31fb",
+            "6f16f42c4757e4c3ff3dff4a7b0d3e1c986dd8ac34e3f675c66cf784e4746fa9",
         ];
         let found: Vec<String> = STEPS
             .iter()

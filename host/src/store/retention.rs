@@ -36,9 +36,7 @@ pub enum PeriodError {
     )]
     Unreadable(String),
     /// Shorter than a day.
-    #[error(
-        "{0:?} is shorter than one day; retention keeps at least a day of history (e.g. 1d)"
-    )]
+    #[error("{0:?} is shorter than one day; retention keeps at least a day of history (e.g. 1d)")]
     TooShort(String),
 }
 
@@ -259,13 +257,11 @@ impl SyncState {
                 return Ok(None);
             };
             let counts = match counts {
-                Some(json) => {
-                    serde_json::from_str(&json).map_err(|e| SyncStateError::Corrupt {
-                        what: "run",
-                        id,
-                        reason: e.to_string(),
-                    })?
-                }
+                Some(json) => serde_json::from_str(&json).map_err(|e| SyncStateError::Corrupt {
+                    what: "run",
+                    id,
+                    reason: e.to_string(),
+                })?,
                 None => BTreeMap::new(),
             };
             Ok(Some((at, counts)))
@@ -391,7 +387,16 @@ mod tests {
             "0d".parse::<Period>(),
             Err(PeriodError::TooShort("0d".into()))
         );
-        for bad in ["", "d", "90", "ninety days", "-5d", "9.5d", "90y", "99999999999999w"] {
+        for bad in [
+            "",
+            "d",
+            "90",
+            "ninety days",
+            "-5d",
+            "9.5d",
+            "90y",
+            "99999999999999w",
+        ] {
             assert_eq!(
                 bad.parse::<Period>(),
                 Err(PeriodError::Unreadable(bad.into())),
@@ -425,15 +430,25 @@ mod tests {
             runs: 2,
         };
         assert_eq!(dry, expected);
-        assert_eq!(count(&s, "SELECT COUNT(*) FROM run_items"), 7, "dry run removes nothing");
+        assert_eq!(
+            count(&s, "SELECT COUNT(*) FROM run_items"),
+            7,
+            "dry run removes nothing"
+        );
 
         assert_eq!(s.purge(period, false, "cli").expect("purges"), expected);
         assert_eq!(
-            count(&s, &format!("SELECT COUNT(*) FROM run_items WHERE run_id IN ({a}, {b})")),
+            count(
+                &s,
+                &format!("SELECT COUNT(*) FROM run_items WHERE run_id IN ({a}, {b})")
+            ),
             0
         );
         assert_eq!(
-            count(&s, &format!("SELECT COUNT(*) FROM run_items WHERE run_id = {fresh}")),
+            count(
+                &s,
+                &format!("SELECT COUNT(*) FROM run_items WHERE run_id = {fresh}")
+            ),
             2
         );
         // Summaries, id maps and outbox keys stay.
@@ -450,7 +465,10 @@ mod tests {
         assert_eq!(count(&s, "SELECT COUNT(*) FROM id_map"), 3);
         assert_eq!(count(&s, "SELECT COUNT(*) FROM outbox"), 4);
         assert_eq!(
-            count(&s, "SELECT COUNT(*) FROM outbox WHERE payload_purged_at IS NOT NULL"),
+            count(
+                &s,
+                "SELECT COUNT(*) FROM outbox WHERE payload_purged_at IS NOT NULL"
+            ),
             1
         );
         // The newest payload of TP-1 is still what compare shows as last sent.
@@ -474,9 +492,15 @@ mod tests {
             )
         );
         // A second purge finds nothing more; the audit log has both purges that removed.
-        assert_eq!(s.purge(period, false, "cli").expect("again"), Purged::default());
         assert_eq!(
-            count(&s, "SELECT COUNT(*) FROM audit_log WHERE action = 'purge' AND actor = 'cli'"),
+            s.purge(period, false, "cli").expect("again"),
+            Purged::default()
+        );
+        assert_eq!(
+            count(
+                &s,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'purge' AND actor = 'cli'"
+            ),
             2
         );
     }
@@ -492,9 +516,21 @@ mod tests {
             .start_run(Some(plan), "xero", "customers", "push", false)
             .expect("run");
         let intents = [
-            NewIntent { home_key: "TP-1", key: "k1", payload: "{\"n\":1}".into() },
-            NewIntent { home_key: "TP-2", key: "k2", payload: "{\"n\":2}".into() },
-            NewIntent { home_key: "TP-3", key: "k3", payload: "{\"n\":3}".into() },
+            NewIntent {
+                home_key: "TP-1",
+                key: "k1",
+                payload: "{\"n\":1}".into(),
+            },
+            NewIntent {
+                home_key: "TP-2",
+                key: "k2",
+                payload: "{\"n\":2}".into(),
+            },
+            NewIntent {
+                home_key: "TP-3",
+                key: "k3",
+                payload: "{\"n\":3}".into(),
+            },
         ];
         s.record_intents(run, "xero", "customers", &intents)
             .expect("intents");
@@ -506,8 +542,15 @@ mod tests {
             "xero",
             "customers",
             &[
-                Settlement::Written { key: "k1", entry: &e1, item: &done },
-                Settlement::Unknown { key: "k3", item: &lost },
+                Settlement::Written {
+                    key: "k1",
+                    entry: &e1,
+                    item: &done,
+                },
+                Settlement::Unknown {
+                    key: "k3",
+                    item: &lost,
+                },
             ],
         )
         .expect("settles");
@@ -537,7 +580,13 @@ mod tests {
             .expect("purges");
         // Only the plan of the run whose rollback is queued goes: a rollback reads the
         // outbox, never the plan.
-        assert_eq!(purged, Purged { plan_bodies: 1, ..Purged::default() });
+        assert_eq!(
+            purged,
+            Purged {
+                plan_bodies: 1,
+                ..Purged::default()
+            }
+        );
         // The pending and unknown intents keep their payloads: recovery replays or looks up
         // exactly what was to be sent.
         let pending = s.pending("xero", "customers").expect("pending");
@@ -565,7 +614,12 @@ mod tests {
             .expect("purges");
         assert_eq!(
             purged,
-            Purged { plan_bodies: 2, outbox_payloads: 2, run_items: 4, runs: 2 }
+            Purged {
+                plan_bodies: 2,
+                outbox_payloads: 2,
+                run_items: 4,
+                runs: 2
+            }
         );
     }
 
@@ -580,11 +634,23 @@ mod tests {
             run,
             "xero",
             "customers",
-            &[NewIntent { home_key: "TP-1", key: "k1", payload: "{\"n\":1}".into() }],
+            &[NewIntent {
+                home_key: "TP-1",
+                key: "k1",
+                payload: "{\"n\":1}".into(),
+            }],
         )
         .expect("intent");
-        s.settle_all(run, "xero", "customers", &[Settlement::Failed { key: "k1", item: &failed }])
-            .expect("fails");
+        s.settle_all(
+            run,
+            "xero",
+            "customers",
+            &[Settlement::Failed {
+                key: "k1",
+                item: &failed,
+            }],
+        )
+        .expect("fails");
         s.finish_run(run).expect("finishes");
         s.with(|db| {
             db.execute_batch(
@@ -594,15 +660,23 @@ mod tests {
             Ok(())
         })
         .expect("backdates");
-        let purged = s.purge("1d".parse().expect("period"), false, "cli").expect("purges");
+        let purged = s
+            .purge("1d".parse().expect("period"), false, "cli")
+            .expect("purges");
         assert_eq!(purged.outbox_payloads, 1);
         // The same write tried again: recovery must see the new payload, not the marker.
-        let again = s.start_run(None, "xero", "customers", "push", false).expect("run");
+        let again = s
+            .start_run(None, "xero", "customers", "push", false)
+            .expect("run");
         s.record_intents(
             again,
             "xero",
             "customers",
-            &[NewIntent { home_key: "TP-1", key: "k1", payload: "{\"n\":1}".into() }],
+            &[NewIntent {
+                home_key: "TP-1",
+                key: "k1",
+                payload: "{\"n\":1}".into(),
+            }],
         )
         .expect("again");
         let pending = s.pending("xero", "customers").expect("pending");
