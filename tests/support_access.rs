@@ -520,7 +520,11 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     let rows: Vec<Vec<&str>> = out
         .lines()
         .filter(|l| l.contains("support-2") || l.contains("vendor-ann"))
-        .map(|l| l.split_whitespace().collect())
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| !matches!(*w, "│" | "┆"))
+                .collect()
+        })
         .collect();
     assert_eq!(rows.len(), 2, "{out}");
     assert_eq!(
@@ -621,7 +625,7 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
         out.lines()
             .filter_map(|l| {
                 let cells: Vec<&str> = l
-                    .split('│')
+                    .split(['│', '┆'])
                     .map(str::trim)
                     .filter(|c| !c.is_empty())
                     .collect();
