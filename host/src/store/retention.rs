@@ -16,6 +16,9 @@ use rusqlite::params;
 use super::connections::unix;
 use super::sync_state::{SyncState, SyncStateError};
 
+/// When a run's items were purged (Unix seconds), and how many of each outcome it had.
+pub type PurgedItems = (i64, BTreeMap<String, u64>);
+
 /// The shortest retention period: a day.
 pub const MIN_PERIOD_SECS: i64 = 86_400;
 
@@ -237,10 +240,7 @@ impl SyncState {
     }
 
     /// When run `id`'s items were purged, and how many of each outcome it had.
-    pub fn purged_items(
-        &self,
-        id: i64,
-    ) -> Result<Option<(i64, BTreeMap<String, u64>)>, SyncStateError> {
+    pub fn purged_items(&self, id: i64) -> Result<Option<PurgedItems>, SyncStateError> {
         self.with(|db| {
             let row: Option<(Option<i64>, Option<String>)> = db
                 .query_row(
