@@ -27,6 +27,7 @@ mod sandbox;
 mod schedules;
 mod serve;
 mod serve_admin;
+mod support_access;
 mod sync;
 mod transfers;
 mod vendor_transfers;

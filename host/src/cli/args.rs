@@ -161,6 +161,14 @@ pub enum Command {
         #[command(subcommand)]
         command: super::serve::TokensCommand,
     },
+    /// Time-limited, read-only support access for a vendor's support engineer.
+    Support {
+        #[command(subcommand)]
+        command: super::support::SupportCommand,
+    },
+    /// Retention: remove plan bodies, outbox payloads and run items older than a period,
+    /// keeping id maps and run summaries.
+    Purge(super::support::PurgeArgs),
     /// Vault utilities.
     Vault {
         #[command(subcommand)]

@@ -16,6 +16,7 @@ mod quickstart;
 mod reviews;
 mod schedules;
 mod serve;
+mod support;
 mod table;
 mod transfers;
 
@@ -166,6 +167,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Users { command } => serve::users(&env, command),
         Command::Tokens { command } => serve::tokens(&env, command),
         Command::Schedules { command } => schedules::run(&env, command),
+        Command::Support { command } => support::support(&env, command),
+        Command::Purge(args) => support::purge(&env, args),
         Command::Reviews { command } => reviews::run(&env, command),
         Command::Conformance(args) => conformance::run(&env, args).await,
         Command::New { command } => new_connector::run(&command),

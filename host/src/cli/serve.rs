@@ -48,6 +48,11 @@ pub struct ServeArgs {
     /// `ledgerlink worker` processes on the same data folder.
     #[arg(long)]
     pub no_jobs: bool,
+    /// Retention: at start and once a day, remove plan bodies, outbox payloads and run items
+    /// older than this (e.g. 90d, 12w), as `ledgerlink purge --older-than` does. Off unless
+    /// given.
+    #[arg(long, value_name = "PERIOD")]
+    pub retention: Option<ledgerlink::store::retention::Period>,
 }
 
 /// `ledgerlink worker`
@@ -60,6 +65,11 @@ pub struct WorkerArgs {
     /// Jobs this process runs at once; each connection still runs one job at a time.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64), value_name = "N")]
     pub concurrency: u64,
+    /// Retention: at start and once a day, remove plan bodies, outbox payloads and run items
+    /// older than this (e.g. 90d, 12w), as `ledgerlink purge --older-than` does. Off unless
+    /// given.
+    #[arg(long, value_name = "PERIOD")]
+    pub retention: Option<ledgerlink::store::retention::Period>,
 }
 
 /// `ledgerlink users ...`
@@ -122,6 +132,7 @@ pub async fn serve(env: &Env, args: ServeArgs) -> anyhow::Result<()> {
         },
         public_url: args.public_url,
         run_jobs: !args.no_jobs,
+        retention: args.retention,
     };
     server::serve(env.services()?, env.runtime.clone(), options).await?;
     Ok(())
@@ -132,6 +143,7 @@ pub async fn worker(env: &Env, args: WorkerArgs) -> anyhow::Result<()> {
         job_lease: Duration::from_secs(args.job_lease),
         // At most 64 by the argument's range.
         concurrency: usize::try_from(args.concurrency).unwrap_or(1),
+        retention: args.retention,
     };
     server::work(env.services()?, env.runtime.clone(), options).await?;
     Ok(())

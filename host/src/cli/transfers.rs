@@ -403,7 +403,11 @@ pub async fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
                     r.entity,
                     r.direction,
                     if r.dry_run { "yes" } else { "" }.to_owned(),
-                    r.status,
+                    if r.items_purged_at.is_some() {
+                        format!("{} (records purged)", r.status)
+                    } else {
+                        r.status
+                    },
                 ]);
             }
             println!("{t}");
@@ -451,6 +455,22 @@ pub async fn runs(env: &Env, command: RunsCommand) -> anyhow::Result<()> {
                 );
                 if let Some(why) = &run.failure {
                     println!("It stopped: {}", table::printable(why));
+                }
+                if let Some((at, counts)) = state.purged_items(id)? {
+                    let counts: Vec<String> =
+                        counts.iter().map(|(o, n)| format!("{n} {o}")).collect();
+                    println!(
+                        "Its records were removed by retention (`ledgerlink purge`) on {}; it had {}.",
+                        chrono::DateTime::from_timestamp(at, 0)
+                            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_default(),
+                        if counts.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            counts.join(", ")
+                        }
+                    );
+                    return Ok(());
                 }
                 let mut t = table::new(&["TRACKER PRO", "TARGET", "NAME", "OUTCOME", "REASON"]);
                 for i in items {

@@ -1,6 +1,7 @@
 //! Who is calling, and may they: the session cookie or personal API token behind a request,
 //! its role, the CSRF token a cookie-borne state change must carry, and the audit line every
-//! state change leaves with the user's name.
+//! state change leaves with the user's name. A support user (a live support grant) may only
+//! read runs, jobs and the audit log; every request it makes is audited.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, Method, header, request::Parts};
@@ -53,7 +54,41 @@ impl Caller {
                 "user {} is an operator; connections, credentials, plugins and users are for an admin",
                 self.user.name
             ))),
+            Role::Support => Err(support_refused(&self.user.name)),
         }
+    }
+
+    /// Refuse unless an admin or a support user calls (the audit log: an operator does not
+    /// read it, a vendor's support engineer does).
+    pub fn require_admin_or_support(&self) -> ApiResult<()> {
+        match self.user.role {
+            Role::Support => Ok(()),
+            _ => self.require_admin(),
+        }
+    }
+}
+
+fn support_refused(name: &str) -> Problem {
+    Problem::forbidden(format!(
+        "user {name} has support access: it reads runs, jobs and the audit log, and changes nothing; ask an admin of this ledgerlink"
+    ))
+}
+
+/// What a support user may call: reads of runs, jobs and the audit log, who they are, and
+/// signing out. Everything else — connections and their credentials, settings, users,
+/// tokens, plugins, any change — is refused before a handler runs, so an endpoint added
+/// later is closed to support until it is listed here.
+fn support_may(method: &Method, path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    match *method {
+        Method::GET | Method::HEAD => {
+            path == "/api/v1/session"
+                || path == "/api/v1/audit"
+                || under("/api/v1/runs")
+                || under("/api/v1/jobs")
+        }
+        Method::DELETE => path == "/api/v1/session",
+        _ => false,
     }
 }
 
@@ -127,8 +162,29 @@ fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The 403 for a cookie-borne state change without its session's CSRF token.
+fn csrf_refused(caller: &Caller, req: &Request) -> Option<Problem> {
+    let Via::Session { csrf, .. } = &caller.via else {
+        return None;
+    };
+    if !changes_state(req.method()) {
+        return None;
+    }
+    let sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    (!passwords::same(sent, csrf)).then(|| {
+        Problem::forbidden(format!(
+            "a change made with a session cookie must carry the session's CSRF token in the {CSRF_HEADER} header (GET /api/v1/session returns it)"
+        ))
+    })
+}
+
 /// For every signed-in route: find the caller (401 without one), check the CSRF token of a
-/// cookie-borne state change (403 without it), and audit each state change that succeeded.
+/// cookie-borne state change (403 without it), keep a support user to what it may read
+/// (403), and audit each state change that succeeded and every request of a support user.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let caller = match resolve(&state, req.headers()) {
         Ok(Some(c)) => c,
@@ -136,31 +192,31 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Err(p) => return p.into_response(),
     };
     let method = req.method().clone();
-    if changes_state(&method)
-        && let Via::Session { csrf, .. } = &caller.via
-    {
-        let sent = req
-            .headers()
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !passwords::same(sent, csrf) {
-            return Problem::forbidden(format!(
-                "a change made with a session cookie must carry the session's CSRF token in the {CSRF_HEADER} header (GET /api/v1/session returns it)"
-            ))
-            .into_response();
-        }
-    }
     // The path only: a query string is the caller's and never logged or audited.
     let path = req.uri().path().to_owned();
     let name = caller.user.name.clone();
-    req.extensions_mut().insert(caller);
-    let response = next.run(req).await;
-    if changes_state(&method) && response.status().is_success() {
-        let detail = format!("{method} {path} → {}", response.status().as_u16());
-        if let Err(e) = state.accounts().audit(&name, "api", &detail) {
-            tracing::error!("could not audit {detail}: {e}");
+    let support = caller.user.role == Role::Support;
+    let refused = csrf_refused(&caller, &req)
+        .or_else(|| (support && !support_may(&method, &path)).then(|| support_refused(&name)));
+    let response = match refused {
+        Some(problem) => problem.into_response(),
+        None => {
+            req.extensions_mut().insert(caller);
+            next.run(req).await
         }
+    };
+    let detail = format!("{method} {path} → {}", response.status().as_u16());
+    // Every request of a support user is audited, read or refused; of anyone else, each
+    // state change that succeeded.
+    let audited = if support {
+        Some("support-access")
+    } else {
+        (changes_state(&method) && response.status().is_success()).then_some("api")
+    };
+    if let Some(action) = audited
+        && let Err(e) = state.accounts().audit(&name, action, &detail)
+    {
+        tracing::error!("could not audit {detail}: {e}");
     }
     response
 }

@@ -7,7 +7,8 @@
 //! [`passwords`] (argon2id, random tokens), [`guard`] (who is calling: session or API token,
 //! roles, CSRF, audit), [`signin`] (sessions and throttling), [`api`] (the endpoints and the
 //! OpenAPI document), [`jobs`] (what a job does), [`runner`] (claiming and running jobs
-//! with a lease, firing schedules) and [`schedules`] (scheduled transfers: cron, the tick).
+//! with a lease, firing schedules, retention), [`schedules`] (scheduled transfers: cron,
+//! the tick) and [`support`] (time-limited support access).
 
 pub mod api;
 pub mod authorizations;
@@ -19,6 +20,7 @@ pub mod problem;
 pub mod runner;
 pub mod schedules;
 pub mod signin;
+pub mod support;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +53,8 @@ pub struct ServeOptions {
     /// Run jobs and fire schedules in this process too (false: the API only, and
     /// `ledgerlink worker` processes on the same store do the work).
     pub run_jobs: bool,
+    /// Purge what is older than this at start and once a day (`--retention`).
+    pub retention: Option<crate::store::retention::Period>,
 }
 
 /// What `ledgerlink worker` is given.
@@ -61,6 +65,8 @@ pub struct WorkOptions {
     /// Jobs this process runs at once (each connection still one at a time: the claim
     /// never hands out a job of a connection with one running).
     pub concurrency: usize,
+    /// Purge what is older than this at start and once a day (`--retention`).
+    pub retention: Option<crate::store::retention::Period>,
 }
 
 /// Why the server could not start or stopped.
@@ -229,10 +235,15 @@ pub async fn serve(
     }
     let app = api::router(state.clone());
     let workers = if options.run_jobs {
-        start_work(&state, options.job_lease, 1)
+        start_work(&state, options.job_lease, 1, options.retention)
     } else {
         tracing::info!("jobs are left to `ledgerlink worker` processes (--no-jobs)");
-        Vec::new()
+        // Retention is asked of this process, so it runs here even with no jobs.
+        options
+            .retention
+            .map(|period| tokio::spawn(runner::retention(state.clone(), period)))
+            .into_iter()
+            .collect()
     };
     let stopper = state.clone();
     let shutdown = async move {
@@ -270,11 +281,15 @@ fn start_work(
     state: &AppState,
     lease: Duration,
     concurrency: usize,
+    retention: Option<crate::store::retention::Period>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks: Vec<_> = (0..concurrency.max(1))
         .map(|_| tokio::spawn(runner::run(state.clone(), lease)))
         .collect();
     tasks.push(tokio::spawn(runner::fire_schedules(state.clone())));
+    if let Some(period) = retention {
+        tasks.push(tokio::spawn(runner::retention(state.clone(), period)));
+    }
     tasks
 }
 
@@ -294,7 +309,12 @@ pub async fn work(
         absolute_secs: 0,
     };
     let state = AppState::new(services, runtime, false, limits);
-    let tasks = start_work(&state, options.job_lease, options.concurrency);
+    let tasks = start_work(
+        &state,
+        options.job_lease,
+        options.concurrency,
+        options.retention,
+    );
     // The one line a script (and the tests) wait for.
     println!(
         "ledgerlink worker: running jobs, {} at a time",

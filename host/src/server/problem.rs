@@ -131,6 +131,7 @@ impl From<TransferError> for Problem {
             TransferError::State(SyncStateError::NoPlan(_) | SyncStateError::NoRun(_))
             | TransferError::NoReview { .. }
             | TransferError::Connection(ConnectionError::NotFound(_)) => StatusCode::NOT_FOUND,
+            TransferError::State(SyncStateError::PlanPurged(_)) => StatusCode::GONE,
             TransferError::EmptyBook | TransferError::Dangling(_) | TransferError::Refused(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -154,7 +155,15 @@ impl From<ConnectionError> for Problem {
 
 impl From<AccountsError> for Problem {
     fn from(e: AccountsError) -> Self {
-        Problem::internal(message(&e))
+        let status = match &e {
+            AccountsError::NoGrant(_) | AccountsError::NoUser(_) => StatusCode::NOT_FOUND,
+            AccountsError::Exists(_) => StatusCode::CONFLICT,
+            AccountsError::SupportDays(_) | AccountsError::SupportName(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            _ => return Problem::internal(message(&e)),
+        };
+        Problem::new(status, message(&e))
     }
 }
 

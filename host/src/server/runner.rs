@@ -20,6 +20,31 @@ use crate::store::schedules::Fired;
 /// process, a lease that ran out).
 const POLL: Duration = Duration::from_secs(1);
 
+/// How often `serve --retention` purges.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Purge what is older than `period` at start and then once a day, until the server stops
+/// (`ledgerlink serve --retention`): the same library function as `ledgerlink purge`,
+/// audited as the server's.
+pub async fn retention(state: AppState, period: crate::store::retention::Period) {
+    let mut stopping = state.stopping();
+    loop {
+        if *stopping.borrow() {
+            break;
+        }
+        let sync =
+            crate::store::sync_state::SyncState::from_shared(state.services().store.shared_db());
+        match on_engine(move || async move { sync.purge(period, false, "server") }).await {
+            Ok(purged) => tracing::info!("retention {period}: removed {purged}"),
+            Err(e) => tracing::error!("retention {period} failed (tried again tomorrow): {e}"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(RETENTION_EVERY) => {}
+            _ = stopping.changed() => {}
+        }
+    }
+}
+
 /// Run jobs until the server stops.
 pub async fn run(state: AppState, lease: Duration) {
     let owner = match super::passwords::random_secret("") {

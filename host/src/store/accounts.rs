@@ -23,6 +23,9 @@ pub enum Role {
     /// Home book, compare, sync, runs, rollback, reports; not connections, credentials,
     /// plugins or users.
     Operator,
+    /// A vendor's support engineer under a live support grant (migration 11): reads runs,
+    /// jobs and the audit log, changes nothing, never sees a credential.
+    Support,
 }
 
 impl Role {
@@ -31,6 +34,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Operator => "operator",
+            Role::Support => "support",
         }
     }
 
@@ -78,7 +82,74 @@ pub enum AccountsError {
     /// A stored role is not one this ledgerlink knows.
     #[error("user {0} has an unknown role in the database")]
     BadRole(String),
+    /// A support grant's length is out of range.
+    #[error(
+        "support access lasts 1 to {MAX_SUPPORT_DAYS} days, not {0}; pass --days with a number in that range"
+    )]
+    SupportDays(i64),
+    /// A support user's name is not usable.
+    #[error(
+        "the support user's name {0:?} must be 1 to 64 letters, digits, '-', '_' or '.'; choose another --name"
+    )]
+    SupportName(String),
+    /// No such support grant, or it was already revoked.
+    #[error("there is no unrevoked support grant {0}; `ledgerlink support list` shows the grants")]
+    NoGrant(i64),
 }
+
+/// The longest support grant, in days.
+pub const MAX_SUPPORT_DAYS: i64 = 90;
+
+/// A support grant as listed (never its token or password).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SupportGrant {
+    /// Id (for `support revoke`).
+    pub id: i64,
+    /// The support user's sign-in name.
+    pub name: String,
+    /// The admin who granted it.
+    pub granted_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds: the grant's sessions and tokens stop working then.
+    pub expires_at: i64,
+    /// Unix seconds, when revoked.
+    pub revoked_at: Option<i64>,
+    /// Who revoked it.
+    pub revoked_by: Option<String>,
+}
+
+impl SupportGrant {
+    /// `active`, `expired` or `revoked` at `now` (Unix seconds).
+    pub fn status(&self, now: i64) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at <= now {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// A new support grant ([`Accounts::grant_support`]); the secrets are already hashed.
+#[derive(Debug, Clone)]
+pub struct NewGrant<'a> {
+    /// The support user's name (`None`: `support-<grant id>`).
+    pub name: Option<&'a str>,
+    /// How many days it lasts (1 to [`MAX_SUPPORT_DAYS`]).
+    pub days: i64,
+    /// The SHA-256 of its API token.
+    pub token_sha256: &'a str,
+    /// The argon2id hash of its sign-in password, when one was made.
+    pub password_hash: Option<&'a str>,
+    /// The admin granting it.
+    pub actor: &'a str,
+}
+
+/// What a stored password hash is when a support user has no sign-in password: not a PHC
+/// string, so no password verifies against it.
+const NO_PASSWORD: &str = "!no-password";
 
 impl From<rusqlite::Error> for AccountsError {
     fn from(e: rusqlite::Error) -> Self {
@@ -172,20 +243,15 @@ impl Accounts {
         self.with(|db| {
             let row = db
                 .query_row(
-                    "SELECT id, name, role, password_hash FROM users WHERE name = ?1",
+                    &format!("SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, u.password_hash FROM users u {GRANT_JOIN} WHERE u.name = ?1"),
                     params![name],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                        ))
-                    },
+                    |r| Ok((user_row(r)?, r.get::<_, String>(6)?)),
                 )
                 .optional()?;
-            row.map(|(id, name, role, hash)| Ok((user(id, name, &role)?, hash)))
-                .transpose()
+            let Some((found, hash)) = row else {
+                return Ok(None);
+            };
+            Ok(live(found)?.map(|u| (u, hash)))
         })
     }
 
@@ -224,25 +290,25 @@ impl Accounts {
             let t = now();
             let row = db
                 .query_row(
-                    "SELECT u.id, u.name, u.role, s.csrf_token, s.created_at, s.last_seen_at
-                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_sha256 = ?1",
+                    &format!("SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at
+                     FROM sessions s JOIN users u ON u.id = s.user_id {GRANT_JOIN} WHERE s.id_sha256 = ?1"),
                     params![id_sha256],
                     |r| {
                         Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, i64>(4)?,
-                            r.get::<_, i64>(5)?,
+                            user_row(r)?,
+                            r.get::<_, String>(6)?,
+                            r.get::<_, i64>(7)?,
+                            r.get::<_, i64>(8)?,
                         ))
                     },
                 )
                 .optional()?;
-            let Some((id, name, role, csrf_token, created, seen)) = row else {
+            let Some((found, csrf_token, created, seen)) = row else {
                 return Ok(None);
             };
-            if t - seen > limits.idle_secs || t - created > limits.absolute_secs {
+            let found = live(found)?;
+            if t - seen > limits.idle_secs || t - created > limits.absolute_secs || found.is_none()
+            {
                 db.execute(
                     "DELETE FROM sessions WHERE id_sha256 = ?1",
                     params![id_sha256],
@@ -253,10 +319,7 @@ impl Accounts {
                 "UPDATE sessions SET last_seen_at = ?2 WHERE id_sha256 = ?1",
                 params![id_sha256, t],
             )?;
-            Ok(Some(SessionUser {
-                user: user(id, name, &role)?,
-                csrf_token,
-            }))
+            Ok(found.map(|user| SessionUser { user, csrf_token }))
         })
     }
 
@@ -301,27 +364,26 @@ impl Accounts {
         self.with(|db| {
             let row = db
                 .query_row(
-                    "SELECT u.id, u.name, u.role, t.id FROM api_tokens t JOIN users u ON u.id = t.user_id
-                     WHERE t.token_sha256 = ?1 AND t.revoked_at IS NULL",
+                    &format!(
+                        "SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, t.id FROM api_tokens t
+                     JOIN users u ON u.id = t.user_id {GRANT_JOIN}
+                     WHERE t.token_sha256 = ?1 AND t.revoked_at IS NULL"
+                    ),
                     params![token_sha256],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, i64>(3)?,
-                        ))
-                    },
+                    |r| Ok((user_row(r)?, r.get::<_, i64>(6)?)),
                 )
                 .optional()?;
-            let Some((id, name, role, token)) = row else {
+            let Some((found, token)) = row else {
+                return Ok(None);
+            };
+            let Some(user) = live(found)? else {
                 return Ok(None);
             };
             db.execute(
                 "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
                 params![token, now()],
             )?;
-            Ok(Some(user(id, name, &role)?))
+            Ok(Some(user))
         })
     }
 
@@ -360,6 +422,164 @@ impl Accounts {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
+        })
+    }
+
+    /// Grant time-limited support access: a support user, its API token, and (when
+    /// `password_hash` is given) a sign-in password, all in one transaction, audited.
+    pub fn grant_support(&self, new: &NewGrant<'_>) -> Result<SupportGrant, AccountsError> {
+        if !(1..=MAX_SUPPORT_DAYS).contains(&new.days) {
+            return Err(AccountsError::SupportDays(new.days));
+        }
+        if let Some(name) = new.name {
+            let usable = (1..=64).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !usable {
+                return Err(AccountsError::SupportName(name.to_owned()));
+            }
+        }
+        self.with(|db| {
+            let tx = db.transaction()?;
+            let next: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM support_grants",
+                [],
+                |r| r.get(0),
+            )?;
+            let name = new.name.map_or_else(|| format!("support-{next}"), str::to_owned);
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
+                params![name],
+                |r| r.get(0),
+            )?;
+            if exists {
+                return Err(AccountsError::Exists(name));
+            }
+            let t = now();
+            let expires_at = t + new.days * 86_400;
+            // Stored as an operator (the CHECK allows no other); the grant row below makes
+            // it a support user, and migration 11's triggers keep the grant from going away.
+            tx.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, 'operator', ?2, ?3)",
+                params![name, new.password_hash.unwrap_or(NO_PASSWORD), t],
+            )?;
+            let user_id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO support_grants (id, user_id, name, granted_by, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![next, user_id, name, new.actor, t, expires_at],
+            )?;
+            tx.execute(
+                "INSERT INTO api_tokens (user_id, token_sha256, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![user_id, new.token_sha256, format!("support grant {next}"), t],
+            )?;
+            audit_in(
+                &tx,
+                new.actor,
+                "support",
+                &format!(
+                    "support grant {next}: user {name} may read runs, jobs and the audit log for {} day(s){}",
+                    new.days,
+                    if new.password_hash.is_some() { ", with a sign-in password" } else { "" }
+                ),
+            )?;
+            tx.commit()?;
+            Ok(SupportGrant {
+                id: next,
+                name,
+                granted_by: new.actor.to_owned(),
+                created_at: t,
+                expires_at,
+                revoked_at: None,
+                revoked_by: None,
+            })
+        })
+    }
+
+    /// Every support grant, newest first.
+    pub fn support_grants(&self) -> Result<Vec<SupportGrant>, AccountsError> {
+        self.with(|db| {
+            let mut stmt = db.prepare(
+                "SELECT id, name, granted_by, created_at, expires_at, revoked_at, revoked_by
+                 FROM support_grants ORDER BY id DESC",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(SupportGrant {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        granted_by: r.get(2)?,
+                        created_at: r.get(3)?,
+                        expires_at: r.get(4)?,
+                        revoked_at: r.get(5)?,
+                        revoked_by: r.get(6)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Revoke support grant `id` at once: its sessions end and its tokens are revoked.
+    pub fn revoke_support(&self, id: i64, actor: &str) -> Result<SupportGrant, AccountsError> {
+        self.with(|db| {
+            let tx = db.transaction()?;
+            let t = now();
+            let user_id: Option<i64> = tx
+                .query_row(
+                    "UPDATE support_grants SET revoked_at = ?2, revoked_by = ?3
+                     WHERE id = ?1 AND revoked_at IS NULL RETURNING user_id",
+                    params![id, t, actor],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let user_id = user_id.ok_or(AccountsError::NoGrant(id))?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![user_id])?;
+            tx.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![user_id, t],
+            )?;
+            audit_in(
+                &tx,
+                actor,
+                "support",
+                &format!("support grant {id} revoked"),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })?;
+        self.support_grants()?
+            .into_iter()
+            .find(|g| g.id == id)
+            .ok_or(AccountsError::NoGrant(id))
+    }
+
+    /// Move when unrevoked support grant `id` ends to `expires_at` (Unix seconds; a time
+    /// in the past ends it now, like an expiry), audited.
+    pub fn set_support_expiry(
+        &self,
+        id: i64,
+        expires_at: i64,
+        actor: &str,
+    ) -> Result<(), AccountsError> {
+        self.with(|db| {
+            let tx = db.transaction()?;
+            let n = tx.execute(
+                "UPDATE support_grants SET expires_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, expires_at],
+            )?;
+            if n == 0 {
+                return Err(AccountsError::NoGrant(id));
+            }
+            audit_in(
+                &tx,
+                actor,
+                "support",
+                &format!("support grant {id} now ends at {expires_at} (Unix seconds)"),
+            )?;
+            tx.commit()?;
+            Ok(())
         })
     }
 
@@ -482,9 +702,39 @@ pub struct AuditLine {
     pub detail: String,
 }
 
-fn user(id: i64, name: String, role: &str) -> Result<User, AccountsError> {
-    let role = Role::parse(role).ok_or_else(|| AccountsError::BadRole(name.clone()))?;
-    Ok(User { id, name, role })
+/// The support grant columns every query that reads a user selects (as columns 3 to 5),
+/// with [`GRANT_JOIN`]: a user with a grant is a support user, whatever its stored role.
+const GRANT_COLUMNS: &str = "g.id, g.expires_at, g.revoked_at";
+const GRANT_JOIN: &str = "LEFT JOIN support_grants g ON g.user_id = u.id";
+
+/// A user as read: (id, name, stored role, grant id, grant expiry, grant revocation).
+type UserRow = (i64, String, String, Option<i64>, Option<i64>, Option<i64>);
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+/// The user of `row`, or `None` when it is a support user whose grant expired or was
+/// revoked: such a user signs nobody in.
+fn live(row: UserRow) -> Result<Option<User>, AccountsError> {
+    let (id, name, role, grant, expires_at, revoked_at) = row;
+    if grant.is_some() {
+        let alive = revoked_at.is_none() && expires_at.is_some_and(|e| e > now());
+        return Ok(alive.then_some(User {
+            id,
+            name,
+            role: Role::Support,
+        }));
+    }
+    let role = Role::parse(&role).ok_or_else(|| AccountsError::BadRole(name.clone()))?;
+    Ok(Some(User { id, name, role }))
 }
 
 fn now() -> i64 {
@@ -567,5 +817,76 @@ mod tests {
         a.clear_failures("ann").expect("clears");
         let ((account, address), _) = a.recent_failures("ann", "10.0.0.1", 900).expect("n");
         assert_eq!((account, address), (0, 4));
+    }
+
+    #[test]
+    fn a_support_grant_reads_as_support_until_it_expires_or_is_revoked_and_cannot_be_lost() {
+        let (_tmp, a) = accounts();
+        let grant = |name: Option<&'static str>, token: &'static str, days| NewGrant {
+            name,
+            days,
+            token_sha256: token,
+            password_hash: None,
+            actor: "admin",
+        };
+        assert_eq!(
+            a.grant_support(&grant(None, "t0", 91))
+                .expect_err("too long")
+                .to_string(),
+            "support access lasts 1 to 90 days, not 91; pass --days with a number in that range"
+        );
+        assert!(matches!(
+            a.grant_support(&grant(Some("a b"), "t0", 1)),
+            Err(AccountsError::SupportName(_))
+        ));
+        let g1 = a.grant_support(&grant(None, "t1", 3)).expect("grants");
+        assert_eq!((g1.id, g1.name.as_str()), (1, "support-1"));
+        assert_eq!(g1.expires_at - g1.created_at, 3 * 86_400);
+        let g2 = a
+            .grant_support(&grant(Some("vendor-ann"), "t2", 1))
+            .expect("grants");
+        let support = a.token_user("t1").expect("reads").expect("live");
+        assert_eq!(
+            (support.name.as_str(), support.role),
+            ("support-1", Role::Support)
+        );
+        // No password: nothing signs in with one.
+        let (_, hash) = a.password_hash("support-1").expect("reads").expect("user");
+        assert_eq!(hash, NO_PASSWORD);
+        a.create_session("s1", support.id, "c").expect("session");
+        let limits = SessionLimits {
+            idle_secs: 600,
+            absolute_secs: 3600,
+        };
+        assert!(a.session("s1", limits).expect("reads").is_some());
+
+        let revoked = a.revoke_support(1, "admin").expect("revokes");
+        assert_eq!(revoked.status(now()), "revoked");
+        assert_eq!(a.token_user("t1").expect("reads"), None);
+        assert_eq!(a.session("s1", limits).expect("reads"), None);
+        assert_eq!(a.password_hash("support-1").expect("reads"), None);
+        assert!(matches!(
+            a.revoke_support(1, "admin"),
+            Err(AccountsError::NoGrant(1))
+        ));
+
+        a.set_support_expiry(g2.id, now() - 1, "test")
+            .expect("moves");
+        assert_eq!(a.token_user("t2").expect("reads"), None);
+        assert_eq!(
+            a.support_grants().expect("lists")[0].status(now()),
+            "expired"
+        );
+
+        // The grant that makes a user support cannot be deleted or moved while the user
+        // exists, so a support user never turns into an operator.
+        a.with(|db| {
+            let deleted = db.execute("DELETE FROM support_grants WHERE id = 2", []);
+            assert!(deleted.is_err(), "{deleted:?}");
+            let moved = db.execute("UPDATE support_grants SET user_id = 1 WHERE id = 2", []);
+            assert!(moved.is_err(), "{moved:?}");
+            Ok(())
+        })
+        .expect("checked");
     }
 }

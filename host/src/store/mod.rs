@@ -14,7 +14,7 @@
 //!   the home book ([`home`]); the sync engine's state through the [`sync_state::SyncState`]
 //!   handle, one module per concern — [`id_map`], [`plans`], [`runs`], [`outbox`],
 //!   [`watermarks`], [`audit`], [`directory`] (what is known of each target) and
-//!   [`reviews`] (customer review items);
+//!   [`reviews`] (customer review items); [`retention`] removes what is past its period;
 //! - `locks/`: cross-process lock files (one per connection, for token refresh);
 //! - `vault/`: the encrypted file vault, when the OS keychain is not used.
 
@@ -30,6 +30,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod plans;
 pub mod plugins;
+pub mod retention;
 pub mod reviews;
 pub mod runs;
 pub mod schedules;

@@ -109,8 +109,11 @@ impl SyncState {
             {
                 let mut state_of =
                     tx.prepare_cached("SELECT state FROM outbox WHERE idempotency_key = ?1")?;
+                // A failed or rolled-back intent sent again carries this payload (its old one
+                // may have been removed by retention).
                 let mut again = tx.prepare_cached(
-                    "UPDATE outbox SET run_id = ?2, state = 'pending' WHERE idempotency_key = ?1",
+                    "UPDATE outbox SET run_id = ?2, state = 'pending', payload = ?3, payload_purged_at = NULL
+                     WHERE idempotency_key = ?1",
                 )?;
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO outbox (idempotency_key, run_id, connection, entity, home_key, payload, state, created_at)
@@ -124,7 +127,7 @@ impl SyncState {
                     fresh.push(match state.as_deref() {
                         Some("settled") => false,
                         Some(_) => {
-                            again.execute(params![i.key, run_id])?;
+                            again.execute(params![i.key, run_id, i.payload])?;
                             true
                         }
                         None => {

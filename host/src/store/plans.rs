@@ -30,13 +30,18 @@ impl SyncState {
     /// A plan's (connection, entity, direction, body).
     pub fn plan(&self, id: i64) -> Result<(String, String, String, String), SyncStateError> {
         self.with(|db| {
-            db.query_row(
-                "SELECT connection, entity, direction, body FROM plans WHERE id = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?
-            .ok_or(SyncStateError::NoPlan(id))
+            let (connection, entity, direction, body, purged): (_, _, _, _, Option<i64>) = db
+                .query_row(
+                    "SELECT connection, entity, direction, body, body_purged_at FROM plans WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()?
+                .ok_or(SyncStateError::NoPlan(id))?;
+            if purged.is_some() {
+                return Err(SyncStateError::PlanPurged(id));
+            }
+            Ok((connection, entity, direction, body))
         })
     }
 }

@@ -36,6 +36,10 @@ pub struct Run {
     pub status: String,
     /// Why a failed run stopped.
     pub failure: Option<String>,
+    /// When retention removed its items (Unix seconds); its summary stays
+    /// ([`SyncState::purged_items`] has the counts).
+    #[serde(default)]
+    pub items_purged_at: Option<i64>,
 }
 
 /// One record's outcome in a run.
@@ -278,7 +282,7 @@ impl SyncState {
     }
 }
 
-const RUN_SELECT: &str = "SELECT id, plan_id, connection, entity, direction, dry_run, started_at, finished_at, status, failure FROM runs";
+const RUN_SELECT: &str = "SELECT id, plan_id, connection, entity, direction, dry_run, started_at, finished_at, status, failure, items_purged_at FROM runs";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
     Ok(Run {
@@ -292,6 +296,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         finished_at: r.get(7)?,
         status: r.get(8)?,
         failure: r.get(9)?,
+        items_purged_at: r.get(10)?,
     })
 }
 

@@ -33,6 +33,9 @@ pub enum SyncStateError {
     /// No such plan.
     #[error("there is no plan {0}; `ledgerlink compare` makes one")]
     NoPlan(i64),
+    /// The plan's body was removed by retention.
+    #[error("plan {0} was removed by retention (`ledgerlink purge`); compare again for a new plan")]
+    PlanPurged(i64),
     /// No such run.
     #[error("there is no run {0}; `ledgerlink runs list` shows them")]
     NoRun(i64),

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod reviews;
 pub mod runs;
 pub mod schedules;
+pub mod support;
 pub mod transfers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +20,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Json, Router};
 use base64::Engine as _;
 use tower_http::request_id::{
@@ -110,6 +111,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit", get(runs::audit))
         .route("/api/v1/reviews", get(reviews::list))
         .route("/api/v1/reviews/{connection}/{key}", put(reviews::decide))
+        .route("/api/v1/support", post(support::grant).get(support::list))
+        .route("/api/v1/support/{id}", delete(support::revoke))
         .route_layer(middleware::from_fn_with_state(state.clone(), signed_in))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -261,6 +264,7 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         jobs::list, jobs::show, jobs::events,
         runs::list, runs::show, runs::items, runs::export, runs::audit,
         reviews::list, reviews::decide,
+        support::grant, support::list, support::revoke,
     ),
     components(schemas(ProblemBody)),
     modifiers(&Security),

@@ -35,6 +35,11 @@ pub struct RunView {
     pub status: String,
     /// Why a failed run stopped.
     pub failure: Option<String>,
+    /// When retention (`ledgerlink purge`) removed the run's records (Unix seconds); the
+    /// summary stays, and `GET /api/v1/runs/{id}` gives their counts.
+    pub items_purged_at: Option<i64>,
+    /// How many records of each outcome a purged run had (only on `GET /api/v1/runs/{id}`).
+    pub purged_item_counts: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 impl From<Run> for RunView {
@@ -50,6 +55,8 @@ impl From<Run> for RunView {
             finished_at: r.finished_at,
             status: r.status,
             failure: r.failure,
+            items_purged_at: r.items_purged_at,
+            purged_item_counts: None,
         }
     }
 }
@@ -134,8 +141,27 @@ pub async fn show(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<RunView>> {
-    let (run, _) = state.transfers()?.state().run(id)?;
-    Ok(Json(run.into()))
+    let transfers = state.transfers()?;
+    let (run, _) = transfers.state().run(id)?;
+    let mut view = RunView::from(run);
+    view.purged_item_counts = transfers.state().purged_items(id)?.map(|(_, c)| c);
+    Ok(Json(view))
+}
+
+/// The 410 for the records of a run retention removed.
+fn purged(state: &AppState, id: i64) -> ApiResult<()> {
+    match state.transfers()?.state().purged_items(id)? {
+        Some((at, _)) => Err(Problem::new(
+            axum::http::StatusCode::GONE,
+            format!(
+                "the records of run {id} were removed by retention (`ledgerlink purge`) on {}; its summary and counts stay: GET /api/v1/runs/{id}",
+                chrono::DateTime::from_timestamp(at, 0)
+                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A run's records, page by page.
@@ -145,6 +171,7 @@ pub async fn show(
         (status = 200, body = RunItemPage),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 410, description = "Retention removed the run's records", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn items(
     State(state): State<AppState>,
@@ -158,6 +185,7 @@ pub async fn items(
             .transfers()?
             .state()
             .run_items_page(id, page.position()?, page.limit())?;
+    purged(&state, id)?;
     let next_cursor = more
         .then(|| items.last().map(|(seq, _)| encode_cursor(*seq)))
         .flatten();
@@ -197,6 +225,7 @@ pub struct ExportQuery {
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 410, description = "Retention removed the run's records", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn export(
     State(state): State<AppState>,
@@ -205,6 +234,7 @@ pub async fn export(
     Query(query): Query<ExportQuery>,
 ) -> ApiResult<Response> {
     let (run, items) = state.transfers()?.state().run(id)?;
+    purged(&state, id)?;
     let (body, content_type, file) = match query.format.as_deref().unwrap_or("csv") {
         "json" => (
             serde_json::to_string_pretty(&RunExport {
@@ -290,7 +320,7 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-/// The audit log, newest first (admin).
+/// The audit log, newest first (admin, support).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "runs", params(PageQuery),
     responses(
         (status = 200, body = AuditPage),
@@ -302,7 +332,7 @@ pub async fn audit(
     caller: Caller,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    caller.require_admin()?;
+    caller.require_admin_or_support()?;
     let limit = page.limit();
     let mut rows = state
         .accounts()

@@ -110,6 +110,8 @@ fn require_admin(caller: &Caller, doing: &str) -> ApiResult<()> {
             "user {} is an operator; an operator may pause and resume schedules, but {doing} one is for an admin",
             caller.user.name
         ))),
+        // The guard refuses support before any handler runs; this stays closed regardless.
+        Role::Support => caller.require_admin(),
     }
 }
 
