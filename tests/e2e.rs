@@ -27,6 +27,7 @@ mod sandbox;
 mod schedules;
 mod serve;
 mod serve_admin;
+mod serve_reads;
 mod support_access;
 mod sync;
 mod transfers;

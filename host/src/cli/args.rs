@@ -118,6 +118,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// Stored compares (plans): read one back, filtered by flag or a search, before applying
+    /// it with `ledgerlink sync --plan`.
+    Plans {
+        #[command(subcommand)]
+        command: super::plans::PlansCommand,
+    },
     /// Customers that look like a target customer without the evidence to link them (an
     /// e-mail or tax number alone, an archived or several namesakes): list and decide.
     Reviews {

@@ -10,6 +10,7 @@ mod connectors;
 mod doctor;
 mod home;
 mod new_connector;
+mod plans;
 mod plugins;
 mod progress;
 mod quickstart;
@@ -169,6 +170,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedules { command } => schedules::run(&env, command),
         Command::Support { command } => support::support(&env, command),
         Command::Purge(args) => support::purge(&env, args),
+        Command::Plans { command } => plans::run(&env, command),
         Command::Reviews { command } => reviews::run(&env, command),
         Command::Conformance(args) => conformance::run(&env, args).await,
         Command::New { command } => new_connector::run(&command),

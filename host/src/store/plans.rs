@@ -44,4 +44,17 @@ impl SyncState {
             Ok((connection, entity, direction, body))
         })
     }
+
+    /// When plan `id` was stored (Unix seconds).
+    pub fn plan_created_at(&self, id: i64) -> Result<i64, SyncStateError> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT created_at FROM plans WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(SyncStateError::NoPlan(id))
+        })
+    }
 }

@@ -11,6 +11,7 @@ pub mod home_book;
 pub mod invoice_plans;
 pub mod invoices;
 pub mod numbering;
+pub mod plan_view;
 pub mod reviews;
 pub mod session;
 

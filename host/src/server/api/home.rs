@@ -148,36 +148,107 @@ pub async fn import(
         .map_err(|e| Problem::internal(e.to_string()))
 }
 
-/// The home book as the JSON import format (`ledgerlink home export`): re-importing it gives
-/// the same book.
+/// Which export.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `json` (default: one document) or `csv` (the four CSV files of the CSV import format
+    /// in one ZIP archive, or one of them with `file`).
+    pub format: Option<String>,
+    /// With `format=csv`: only this file, as text/csv — `customers.csv`, `jobs.csv`,
+    /// `contracts.csv` or `contract-invoices.csv`.
+    pub file: Option<String>,
+}
+
+/// The home book in the import formats (`ledgerlink home export`): re-importing it gives the
+/// same book.
 #[utoipa::path(get, path = "/api/v1/home/export", tag = "home",
+    params(ExportQuery),
     responses(
-        (status = 200, description = "The JSON import format, every record", content_type = "application/json", body = Object),
+        (status = 200, description = "The JSON import format (format=json), the four CSV files in a ZIP archive (format=csv) or one of them (format=csv&file=...)",
+            content((Object = "application/json"), (String = "application/zip"), (String = "text/csv"))),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn export(
     State(state): State<AppState>,
     _caller: Caller,
+    Query(query): Query<ExportQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse as _;
+    let format = query.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv") {
+        return Err(Problem::bad_request(format!(
+            "format {format:?} is not an export format; use json or csv"
+        )));
+    }
+    if query.file.is_some() && format != "csv" {
+        return Err(Problem::bad_request(
+            "file names one of the CSV files; add format=csv, or drop file for the JSON document",
+        ));
+    }
     let transfers = state.transfers()?;
     let book = transfers
         .home()
         .load()
         .map_err(crate::transfer::TransferError::from)?;
-    let text = crate::home::export::to_json(&book)
+    let attachment = |content_type: &'static str, name: &str, body: Vec<u8>| {
+        (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static(content_type),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    // The names are this server's own constants, never the caller's.
+                    axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("attachment")),
+                ),
+            ],
+            body,
+        )
+            .into_response()
+    };
+    if format == "json" {
+        let text = crate::home::export::to_json(&book)
+            .map_err(|e| Problem::internal(format!("could not write the export: {e}")))?;
+        return Ok(attachment(
+            "application/json",
+            "home-book.json",
+            text.into_bytes(),
+        ));
+    }
+    let files = crate::home::export::to_csv(&book)
         .map_err(|e| Problem::internal(format!("could not write the export: {e}")))?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/json"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"home-book.json\"",
-            ),
-        ],
-        text,
-    )
-        .into_response())
+    if let Some(wanted) = &query.file {
+        let Some(f) = files.into_iter().find(|f| f.name == wanted) else {
+            return Err(Problem::bad_request(format!(
+                "{wanted:?} is not one of the export's files; use customers.csv, jobs.csv, contracts.csv or contract-invoices.csv"
+            )));
+        };
+        return Ok(attachment(
+            "text/csv; charset=utf-8",
+            f.name,
+            f.text.into_bytes(),
+        ));
+    }
+    let zip = zip_files(&files)
+        .map_err(|e| Problem::internal(format!("could not write the export archive: {e}")))?;
+    Ok(attachment("application/zip", "home-book-csv.zip", zip))
+}
+
+/// The CSV files in one ZIP archive (deflated), each under its own name.
+fn zip_files(files: &[crate::home::export::CsvFile]) -> zip::result::ZipResult<Vec<u8>> {
+    use std::io::Write as _;
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for f in files {
+        archive.start_file(f.name, options)?;
+        archive.write_all(f.text.as_bytes())?;
+    }
+    Ok(archive.finish()?.into_inner())
 }
 
 /// Which flag to set or clear; the record kind's own flag when neither is given.

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod connectors;
 pub mod home;
 pub mod jobs;
+pub mod plans;
 pub mod reviews;
 pub mod runs;
 pub mod schedules;
@@ -99,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/home/import", post(home::import))
         .route("/api/v1/home/export", get(home::export))
         .route("/api/v1/home/{record}/{id}/flags", put(home::flags))
+        .route("/api/v1/plans/{id}", get(plans::show))
         .route("/api/v1/plans/{id}/apply", post(transfers::apply))
         .route("/api/v1/jobs", get(jobs::list))
         .route("/api/v1/jobs/{id}", get(jobs::show))
@@ -259,7 +261,7 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         connect::begin, connect::callback, connect::tenants, connect::choose,
         connectors::list, connectors::inspect, connectors::install,
         home::show, home::import, home::export, home::flags,
-        transfers::compare, transfers::apply, transfers::rollback, transfers::push_invoices,
+        transfers::compare, plans::show, transfers::apply, transfers::rollback, transfers::push_invoices,
         schedules::list, schedules::create, schedules::change, schedules::remove,
         jobs::list, jobs::show, jobs::events,
         runs::list, runs::show, runs::items, runs::export, runs::audit,
