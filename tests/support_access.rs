@@ -1,5 +1,5 @@
 //! Support access and retention (issue 19, item 7), end to end against the real
-//! `ledgerlink serve` and CLI: a time-limited support user reads runs, jobs and the audit log,
+//! `ledgerlink serve` and CLI: a time-limited support user reads runs, plans, jobs and the audit log,
 //! is refused everything else, is audited on every request and stops working when revoked or
 //! expired; `ledgerlink purge` removes old records and keeps summaries. Every response is
 //! validated against the served OpenAPI document (tests/serve.rs's `Api`).
@@ -116,6 +116,7 @@ fn support_may(method: &str, template: &str) -> bool {
             template == "/api/v1/session"
                 || template == "/api/v1/audit"
                 || template.starts_with("/api/v1/runs")
+                || template == "/api/v1/plans/{id}"
                 || template.starts_with("/api/v1/jobs")
         }
         "delete" => template == "/api/v1/session",
@@ -151,7 +152,7 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     );
     assert!(
         err.starts_with(
-            "Support grant 1 for user vendor-ann: read-only (runs, jobs, audit log) until "
+            "Support grant 1 for user vendor-ann: read-only (runs, plans, jobs, audit log) until "
         ),
         "{err}"
     );
@@ -226,7 +227,25 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         .await;
     assert_eq!(a.status, 403);
 
-    // The support user reads runs, their records, jobs and the audit log.
+    // A stored compare for the support user to read (as `compare` stores one).
+    let plan = serde_json::from_value::<ledgerlink::sync::plan::Plan>(json!({
+        "version": 1, "connection": "books", "entity": "customers", "direction": "push",
+        "items": [{"item": {"home_key": "TP-5", "remote_id": null, "name": "Customer TP-5",
+            "action": "add", "reason": "not in the target yet", "diffs": []},
+            "record": null}],
+    }))
+    .unwrap();
+    let plan_id = SyncState::open(&database(tmp.path()))
+        .unwrap()
+        .save_plan(
+            "books",
+            "customers",
+            "push",
+            &serde_json::to_string(&plan).unwrap(),
+        )
+        .unwrap();
+
+    // The support user reads runs, their records, plans, jobs and the audit log.
     let mut support = anon.anonymous();
     support.token = Some(cli_token.clone());
     let me = support
@@ -272,6 +291,18 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
             ("TP-4".into(), "skipped".into())
         ]
     );
+    let shown = support
+        .call(
+            Method::GET,
+            "/api/v1/plans/{id}",
+            &format!("/api/v1/plans/{plan_id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    assert_eq!(shown.json()["rows"][0]["key"], "TP-5");
+    assert_eq!(shown.json()["counts"], json!({"add": 1}));
     let export_path = format!("/api/v1/runs/{run}/export");
     let export = support
         .call(
@@ -332,7 +363,7 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
             assert_eq!(a.status, 403, "{method} {template}: {}", a.text);
             assert_eq!(
                 a.json()["detail"],
-                "user vendor-ann has support access: it reads runs, jobs and the audit log, and changes nothing; ask an admin of this ledgerlink"
+                "user vendor-ann has support access: it reads runs, plans, jobs and the audit log, and changes nothing; ask an admin of this ledgerlink"
             );
             refused.push(format!("{} {path} → 403", method.to_uppercase()));
         }
@@ -423,6 +454,7 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
         ann("GET /api/v1/audit → 200"),
         ann("GET /api/v1/connections/xero/settings → 403"),
         ann("POST /api/v1/support → 403"),
+        ann(&format!("GET /api/v1/plans/{plan_id} → 200")),
         ("support-2".to_owned(), "GET /api/v1/runs → 200".to_owned()),
         (
             "support-2".to_owned(),
@@ -434,9 +466,9 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
             "{expected:?} not audited: {lines:?}"
         );
     }
-    // vendor-ann's six reads (session, runs, items, export, jobs, audit) and its refusals;
-    // support-2's read and refusal.
-    assert_eq!(lines.len(), 6 + refused.len() + 2, "{lines:?}");
+    // vendor-ann's seven reads (session, runs, items, plan, export, jobs, audit) and its
+    // refusals; support-2's read and refusal.
+    assert_eq!(lines.len(), 7 + refused.len() + 2, "{lines:?}");
     let grants_audited: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
@@ -447,8 +479,8 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     assert_eq!(
         grants_audited,
         [
-            "support grant 2: user support-2 may read runs, jobs and the audit log for 2 day(s), with a sign-in password",
-            "support grant 1: user vendor-ann may read runs, jobs and the audit log for 3 day(s)",
+            "support grant 2: user support-2 may read runs, plans, jobs and the audit log for 2 day(s), with a sign-in password",
+            "support grant 1: user vendor-ann may read runs, plans, jobs and the audit log for 3 day(s)",
         ]
     );
 

@@ -13,7 +13,7 @@ use super::{Env, table};
 /// `ledgerlink support ...`
 #[derive(Debug, Subcommand)]
 pub enum SupportCommand {
-    /// Grant a vendor's support engineer read-only access to runs, jobs and the audit log for
+    /// Grant a vendor's support engineer read-only access to runs, plans, jobs and the audit log for
     /// N days (never connections, credentials, settings, users, tokens or plugins, and no
     /// change). Prints the support user's API token once (and, with --with-password, a
     /// sign-in password); every request it makes is audited.
@@ -72,7 +72,7 @@ pub fn support(env: &Env, command: SupportCommand) -> anyhow::Result<()> {
                 println!("{password}");
             }
             eprintln!(
-                "Support grant {} for user {}: read-only (runs, jobs, audit log) until {}. Above: its API token{}, shown once and stored only hashed; send it as `Authorization: Bearer <token>`. Revoke it with `ledgerlink support revoke {}`.",
+                "Support grant {} for user {}: read-only (runs, plans, jobs, audit log) until {}. Above: its API token{}, shown once and stored only hashed; send it as `Authorization: Bearer <token>`. Revoke it with `ledgerlink support revoke {}`.",
                 g.id,
                 g.name,
                 time(g.expires_at),

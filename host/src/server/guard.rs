@@ -1,7 +1,7 @@
 //! Who is calling, and may they: the session cookie or personal API token behind a request,
 //! its role, the CSRF token a cookie-borne state change must carry, and the audit line every
 //! state change leaves with the user's name. A support user (a live support grant) may only
-//! read runs, jobs and the audit log; every request it makes is audited.
+//! read runs, plans, jobs and the audit log; every request it makes is audited.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, Method, header, request::Parts};
@@ -70,11 +70,11 @@ impl Caller {
 
 fn support_refused(name: &str) -> Problem {
     Problem::forbidden(format!(
-        "user {name} has support access: it reads runs, jobs and the audit log, and changes nothing; ask an admin of this ledgerlink"
+        "user {name} has support access: it reads runs, plans, jobs and the audit log, and changes nothing; ask an admin of this ledgerlink"
     ))
 }
 
-/// What a support user may call: reads of runs, jobs and the audit log, who they are, and
+/// What a support user may call: reads of runs, plans, jobs and the audit log, who they are, and
 /// signing out. Everything else — connections and their credentials, settings, users,
 /// tokens, plugins, any change — is refused before a handler runs, so an endpoint added
 /// later is closed to support until it is listed here.
@@ -85,6 +85,7 @@ fn support_may(method: &Method, path: &str) -> bool {
             path == "/api/v1/session"
                 || path == "/api/v1/audit"
                 || under("/api/v1/runs")
+                || under("/api/v1/plans")
                 || under("/api/v1/jobs")
         }
         Method::DELETE => path == "/api/v1/session",

@@ -1,6 +1,6 @@
 //! Time-limited support access (issue 19, item 7; an accounting-migration wizard's "allow
 //! support access"): an admin grants a vendor's support engineer a `support` user that reads
-//! runs, jobs and the audit log for N days, changes nothing and never sees a credential
+//! runs, plans, jobs and the audit log for N days, changes nothing and never sees a credential
 //! ([`super::guard`] enforces that and audits every request it makes). The CLI's
 //! `ledgerlink support` and `/api/v1/support` both call [`grant`].
 //!

@@ -479,7 +479,7 @@ impl Accounts {
                 new.actor,
                 "support",
                 &format!(
-                    "support grant {next}: user {name} may read runs, jobs and the audit log for {} day(s){}",
+                    "support grant {next}: user {name} may read runs, plans, jobs and the audit log for {} day(s){}",
                     new.days,
                     if new.password_hash.is_some() { ", with a sign-in password" } else { "" }
                 ),
