@@ -32,5 +32,6 @@ mod support_access;
 mod sync;
 mod transfers;
 mod vendor_transfers;
+mod web_admin;
 mod worker;
 mod xero_connector;

@@ -112,12 +112,16 @@ impl ConnectionFolder {
     pub fn open(root: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(root)?;
         let dir = Dir::open_ambient_dir(root, ambient_authority())?;
-        Ok(Self {
+        let folder = Self {
             root: root.to_path_buf(),
             dir,
             quota: DEFAULT_QUOTA,
             usage: Mutex::new(None),
-        })
+        };
+        // What a writer killed last time left at the top (where connectors keep their
+        // files) goes now, whether or not this run writes there.
+        folder.sweep_dead_temps(Path::new(""));
+        Ok(folder)
     }
 
     /// The same folder with a quota of `bytes`.
@@ -151,6 +155,7 @@ impl ConnectionFolder {
     /// Refused with [`FolderError::Quota`] when the folder would go over its quota.
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<(), FolderError> {
         let rel = checked(path, false)?;
+        self.sweep_dead_temps(rel.parent().unwrap_or(Path::new("")));
         // Held through the write, so two writes through this folder cannot both pass the
         // check on the same free space.
         let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
@@ -188,6 +193,34 @@ impl ConnectionFolder {
             Err(_) => None,
         };
         result
+    }
+
+    /// Remove the temporary files in `parent` that a process killed mid-write left behind
+    /// (its pid in the name, no longer running), so they neither count against the quota nor
+    /// lie beside the files a vendor imports. A temporary file of a live process — this one,
+    /// or another writing now — is left alone; where liveness cannot be told (not Linux),
+    /// nothing is removed. Best effort: a failure only leaves the file.
+    fn sweep_dead_temps(&self, parent: &Path) {
+        let entries = if parent.as_os_str().is_empty() {
+            self.dir.entries()
+        } else {
+            self.dir.read_dir(parent)
+        };
+        let Ok(entries) = entries else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(TEMP_PREFIX)
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != std::process::id() && process_gone(pid) {
+                let _ = self.dir.remove_file(parent.join(&name));
+                *self.usage.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            }
+        }
     }
 
     fn write_unchecked(&self, path: &str, rel: &Path, contents: &[u8]) -> Result<(), FolderError> {
@@ -251,6 +284,14 @@ impl ConnectionFolder {
 }
 
 const TEMP_PREFIX: &str = ".ledgerlink-tmp-";
+
+/// Whether process `pid` has certainly ended (Linux: no `/proc/<pid>`); elsewhere never
+/// claimed, so nothing of a live writer is ever removed.
+fn process_gone(pid: u32) -> bool {
+    cfg!(target_os = "linux")
+        && Path::new("/proc").is_dir()
+        && !Path::new("/proc").join(pid.to_string()).exists()
+}
 
 /// `len` bytes rounded up to whole blocks (at least one).
 fn blocks(len: u64) -> u64 {
@@ -411,6 +452,29 @@ mod tests {
         assert!(!f.exists("nope.csv").expect("exists"));
         f.write("out/invoices.csv", b"replaced").expect("rewrite");
         assert_eq!(f.read("out/invoices.csv").expect("read"), b"replaced");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_removes_what_a_killed_writer_left_and_keeps_a_live_ones() {
+        let (tmp, f) = folder();
+        let root = tmp.path().join("conn");
+        std::fs::create_dir_all(root.join("out")).expect("mkdir");
+        // A process that has ended: start one and wait for it.
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let dead = child.id();
+        child.wait().expect("wait");
+        let left = format!("{TEMP_PREFIX}{dead}-7");
+        let live = format!("{TEMP_PREFIX}{}-99", std::process::id());
+        std::fs::write(root.join("out").join(&left), "partial").expect("seed");
+        std::fs::write(root.join("out").join(&live), "in progress").expect("seed");
+        f.write("out/orders.csv", b"a\n").expect("write");
+        let mut names: Vec<String> = std::fs::read_dir(root.join("out"))
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec![live, "orders.csv".to_owned()]);
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The caller behind `headers`: a bearer token first, else the session cookie.
-fn resolve(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<Caller>> {
+pub(crate) fn resolve(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<Caller>> {
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let token = auth
             .to_str()

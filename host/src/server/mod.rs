@@ -21,6 +21,7 @@ pub mod runner;
 pub mod schedules;
 pub mod signin;
 pub mod support;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

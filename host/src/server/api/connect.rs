@@ -214,7 +214,7 @@ pub async fn callback(
     };
     state.accounts().audit(&binding.user, "api", &audit)?;
     Ok(Html(format!(
-        "<!doctype html><meta charset=utf-8><title>ledgerlink</title><p>{}</p>",
+        "<!doctype html><meta charset=utf-8><title>ledgerlink</title><p>{}</p><p><a href=\"/integrations\">Back to ledgerlink</a></p>",
         html_escape(&page)
     ))
     .into_response())

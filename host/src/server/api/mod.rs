@@ -120,8 +120,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guard::first_user,
         ))
-        .with_state(state)
-        .layer(middleware::from_fn(super::problem::every_error_a_problem));
+        .with_state(state.clone())
+        .layer(middleware::from_fn(super::problem::every_error_a_problem))
+        // The web admin's pages and assets (outside `/api/v1`, their own guard and headers).
+        .merge(super::web::router(state));
     api.layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             // The method and path only: headers (cookies, tokens) and query strings are never
