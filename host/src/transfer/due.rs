@@ -110,12 +110,26 @@ fn last_sent(
         .collect())
 }
 
-fn customers_by_id(home: &HomeStore) -> Result<HashMap<String, HomeCustomer>, TransferError> {
-    Ok(home
-        .customers()?
-        .into_iter()
-        .map(|c| (c.id.clone(), c))
-        .collect())
+/// The home customers, ordered by id (as the store reads them, byte order), so one is found
+/// by a binary search: no index is built beside 100,000 of them.
+struct Customers(Vec<HomeCustomer>);
+
+impl Customers {
+    fn get(&self, id: &str) -> Option<&HomeCustomer> {
+        self.0
+            .binary_search_by(|c| c.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.0[i])
+    }
+}
+
+fn customers_by_id(home: &HomeStore) -> Result<Customers, TransferError> {
+    let mut all = home.customers()?;
+    // Already in this order from the store; sorted again in case a store ever is not.
+    if !all.is_sorted_by(|a, b| a.id <= b.id) {
+        all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    }
+    Ok(Customers(all))
 }
 
 /// Every ready invoice of `kind` (of the home records whose ids lie in `range`, when given),
@@ -124,7 +138,7 @@ fn customers_by_id(home: &HomeStore) -> Result<HashMap<String, HomeCustomer>, Tr
 fn walk(
     home: &HomeStore,
     kind: InvoiceKind,
-    customers: &HashMap<String, HomeCustomer>,
+    customers: &Customers,
     range: Option<(&str, &str)>,
     mut f: impl FnMut(&str, crate::model::Invoice, &HomeCustomer) -> Result<(), TransferError>,
 ) -> Result<(), TransferError> {
@@ -185,7 +199,7 @@ pub struct DueInvoices<'a> {
     home: &'a HomeStore,
     kind: InvoiceKind,
     numbering: Numbering,
-    customers: HashMap<String, HomeCustomer>,
+    customers: Customers,
     /// `(home record id, its customer's id)` of each due invoice, in the walk's order.
     due: Vec<(String, String)>,
     next: usize,
@@ -254,7 +268,7 @@ impl InvoiceBatches for DueInvoices<'_> {
     fn customers(&mut self, keys: &[&str]) -> Result<Vec<Customer>, ApplyError> {
         Ok(keys
             .iter()
-            .filter_map(|k| self.customers.get(*k))
+            .filter_map(|k| self.customers.get(k))
             .map(to_canonical_customer)
             .collect())
     }

@@ -231,18 +231,24 @@ pub fn each_job<E: From<rusqlite::Error>>(
     range: Option<(&str, &str)>,
     mut f: impl FnMut(HomeJob) -> Result<(), E>,
 ) -> Result<(), E> {
-    let (first, last) = range.unzip();
+    // Two statements, not `?1 IS NULL OR ...`: a range must be able to use the primary keys
+    // (a scan and a sort of every line per batch otherwise).
+    let (job_where, line_where) = match range {
+        Some(_) => (
+            "WHERE id BETWEEN ?1 AND ?2",
+            "WHERE job_id BETWEEN ?1 AND ?2",
+        ),
+        None => ("", ""),
+    };
+    let bounds = || rusqlite::params_from_iter(range.into_iter().flat_map(|(a, b)| [a, b]));
     let mut line_stmt = db.prepare_cached(&format!(
-        "SELECT job_id, {LINE_COLUMNS} FROM home_job_lines
-         WHERE ?1 IS NULL OR job_id BETWEEN ?1 AND ?2 ORDER BY job_id, position"
+        "SELECT job_id, {LINE_COLUMNS} FROM home_job_lines {line_where} ORDER BY job_id, position"
     ))?;
-    let mut lines = line_stmt
-        .query_map(params![first, last], line_row)?
-        .peekable();
+    let mut lines = line_stmt.query_map(bounds(), line_row)?.peekable();
     let mut job_stmt = db.prepare_cached(&format!(
-        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs WHERE ?1 IS NULL OR id BETWEEN ?1 AND ?2 ORDER BY id"
+        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs {job_where} ORDER BY id"
     ))?;
-    for job in job_stmt.query_map(params![first, last], job_row)? {
+    for job in job_stmt.query_map(bounds(), job_row)? {
         let mut job = job?;
         loop {
             let owner = match lines.peek() {
