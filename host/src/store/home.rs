@@ -172,6 +172,16 @@ impl HomeStore {
         &self,
         f: impl FnMut(HomeJob) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.each_job_between(None, f)
+    }
+
+    /// [`HomeStore::each_job`] over the jobs whose ids lie in `range` (first and last, both
+    /// included), or every job when it is `None`.
+    pub fn each_job_between<E: From<HomeStoreError>>(
+        &self,
+        range: Option<(&str, &str)>,
+        f: impl FnMut(HomeJob) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut guard = self
             .db
             .lock()
@@ -179,7 +189,7 @@ impl HomeStore {
         // One read transaction: the jobs and their lines are read from the same snapshot.
         let tx = guard.transaction().map_err(HomeStoreError::from)?;
         let mut f = f;
-        each_job(&tx, |job| f(job).map_err(Either::Caller)).map_err(|e| match e {
+        each_job(&tx, range, |job| f(job).map_err(Either::Caller)).map_err(|e| match e {
             Either::Db(e) => E::from(HomeStoreError::from(e)),
             Either::Caller(e) => e,
         })?;
@@ -384,6 +394,32 @@ mod tests {
             .expect_err("stops");
         assert_eq!(seen, 1);
         assert!(matches!(err, HomeStoreError::NotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_walk_between_two_ids_returns_exactly_the_jobs_between_them() {
+        let (_tmp, store) = store();
+        let book = sample_book();
+        store.import(&book).expect("imports");
+        let mut ids: Vec<&str> = book.jobs.iter().map(|j| j.id.as_str()).collect();
+        ids.sort_unstable();
+        assert!(ids.len() >= 3, "the sample has jobs to leave out");
+        let (first, last) = (ids[1], ids[ids.len() - 2]);
+        let mut walked = Vec::new();
+        store
+            .each_job_between(Some((first, last)), |job| {
+                walked.push(job);
+                Ok::<(), HomeStoreError>(())
+            })
+            .expect("walks");
+        let expected: Vec<HomeJob> = store
+            .jobs()
+            .expect("reads")
+            .into_iter()
+            .filter(|j| first <= j.id.as_str() && j.id.as_str() <= last)
+            .collect();
+        assert_eq!(walked, expected);
+        assert_eq!(walked.len(), ids.len() - 2);
     }
 
     #[test]

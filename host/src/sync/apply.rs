@@ -37,6 +37,9 @@ pub enum ApplyError {
     /// A connection setting is wrong.
     #[error("{0}; change it with `ledgerlink connections set`")]
     Setting(String),
+    /// The records to send could not be read (the home book), said whole by its source.
+    #[error("{0}")]
+    Source(String),
 }
 
 /// Counts of a finished run.

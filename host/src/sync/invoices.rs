@@ -37,6 +37,94 @@ pub struct InvoiceJob {
     pub overwrite: Option<String>,
 }
 
+/// One invoice handed out by an [`InvoiceBatches`] source.
+#[derive(Debug, Clone)]
+pub struct Billing {
+    /// The invoice (key = home key).
+    pub invoice: Invoice,
+    /// The home key of the customer it bills.
+    pub customer_key: String,
+    /// As [`InvoiceJob::overwrite`].
+    pub overwrite: Option<String>,
+}
+
+/// Where a push's invoices come from: first the customers they bill (every one is resolved
+/// before any invoice is sent), then the invoices a batch at a time, so a push holds one
+/// batch of invoices, not every invoice it sends.
+pub trait InvoiceBatches {
+    /// How many invoices the push sends (at most).
+    fn count(&self) -> usize;
+    /// The distinct home keys of the customers billed, in the order first billed.
+    fn customer_keys(&self) -> Vec<String>;
+    /// The customers of `keys` as the home book has them (asked only for those a run must
+    /// match or create: a linked customer is never loaded). A key the book no longer holds
+    /// is left out.
+    fn customers(&mut self, keys: &[&str]) -> Result<Vec<Customer>, ApplyError>;
+    /// The next at most `n` invoices, in order (none once all were handed out), and `(home
+    /// key, why)` of each of them that is no longer to be sent (gone from the home book or
+    /// no longer ready since the push began).
+    #[allow(clippy::type_complexity)]
+    fn next_batch(&mut self, n: usize)
+    -> Result<(Vec<Billing>, Vec<(String, String)>), ApplyError>;
+}
+
+/// Invoices already built (a plan's selection, tests): handed out from memory.
+#[derive(Debug)]
+pub struct Built {
+    invoices: std::collections::VecDeque<Billing>,
+    customers: HashMap<String, Customer>,
+    order: Vec<String>,
+}
+
+impl From<Vec<InvoiceJob>> for Built {
+    fn from(jobs: Vec<InvoiceJob>) -> Self {
+        let mut customers = HashMap::new();
+        let mut order = Vec::new();
+        let invoices = jobs
+            .into_iter()
+            .map(|job| {
+                let customer_key = job.customer.key.clone();
+                if !customers.contains_key(&customer_key) {
+                    order.push(customer_key.clone());
+                    customers.insert(customer_key.clone(), job.customer);
+                }
+                Billing {
+                    invoice: job.invoice,
+                    customer_key,
+                    overwrite: job.overwrite,
+                }
+            })
+            .collect();
+        Built {
+            invoices,
+            customers,
+            order,
+        }
+    }
+}
+
+impl InvoiceBatches for Built {
+    fn count(&self) -> usize {
+        self.invoices.len()
+    }
+    fn customer_keys(&self) -> Vec<String> {
+        self.order.clone()
+    }
+    fn customers(&mut self, keys: &[&str]) -> Result<Vec<Customer>, ApplyError> {
+        Ok(keys
+            .iter()
+            .filter_map(|k| self.customers.get(*k).cloned())
+            .collect())
+    }
+    fn next_batch(
+        &mut self,
+        n: usize,
+    ) -> Result<(Vec<Billing>, Vec<(String, String)>), ApplyError> {
+        let n = n.min(self.invoices.len());
+        Ok((self.invoices.drain(..n).collect(), Vec::new()))
+    }
+}
+
 /// The id-map entity of an invoice kind.
 pub fn entity(kind: InvoiceKind) -> &'static str {
     match kind {
@@ -79,16 +167,17 @@ pub async fn push(
     jobs: Vec<InvoiceJob>,
     progress: &dyn super::progress::Progress,
 ) -> Result<Summary, ApplyError> {
-    push_with(
+    let mut jobs = Built::from(jobs);
+    push_from(
         state,
         plugin,
         ctx,
         connection,
         kind,
-        jobs,
+        &mut jobs,
         progress,
         None,
-        Vec::new(),
+        vec![],
     )
     .await
 }
@@ -103,6 +192,34 @@ pub async fn push_with(
     connection: &str,
     kind: InvoiceKind,
     jobs: Vec<InvoiceJob>,
+    progress: &dyn super::progress::Progress,
+    plan_id: Option<i64>,
+    notes: Vec<RunItem>,
+) -> Result<Summary, ApplyError> {
+    push_from(
+        state,
+        plugin,
+        ctx,
+        connection,
+        kind,
+        &mut Built::from(jobs),
+        progress,
+        plan_id,
+        notes,
+    )
+    .await
+}
+
+/// [`push_with`] of the invoices `source` hands out, a batch at a time: each batch's
+/// intents are recorded, then the batch is sent and settled, before the next is read.
+#[allow(clippy::too_many_arguments)]
+pub async fn push_from(
+    state: &SyncState,
+    plugin: &Plugin,
+    ctx: &CallContext,
+    connection: &str,
+    kind: InvoiceKind,
+    source: &mut dyn InvoiceBatches,
     progress: &dyn super::progress::Progress,
     plan_id: Option<i64>,
     notes: Vec<RunItem>,
@@ -122,18 +239,17 @@ pub async fn push_with(
             .map(|e| e.home_key)
             .collect();
         // An upper bound on the customers to create: every unlinked one.
-        let unlinked = jobs
+        let unlinked = source
+            .customer_keys()
             .iter()
-            .map(|j| j.customer.key.as_str())
             .filter(|k| !linked.contains(*k))
-            .collect::<HashSet<_>>()
-            .len();
+            .count();
         if let Some(text) = super::budget::warning(
             state,
             connection,
             &plugin.manifest().display_name,
             daily,
-            jobs.len() + unlinked,
+            source.count() + unlinked,
             now(),
         )? {
             progress.note(&text);
@@ -147,7 +263,7 @@ pub async fn push_with(
     let outcome = super::apply::budgeted(
         ctx,
         push_run(
-            state, plugin, ctx, connection, kind, jobs, progress, run_id, recovered,
+            state, plugin, ctx, connection, kind, source, progress, run_id, recovered,
         ),
     )
     .await;
@@ -177,7 +293,7 @@ async fn push_run(
     ctx: &CallContext,
     connection: &str,
     kind: InvoiceKind,
-    jobs: Vec<InvoiceJob>,
+    source: &mut dyn InvoiceBatches,
     progress: &dyn super::progress::Progress,
     run_id: i64,
     recovered: Recovered,
@@ -185,6 +301,7 @@ async fn push_run(
     let entity = entity(kind);
     let rule = MatchRule::from_setting(ctx.settings.get("customer-matching").map(String::as_str))
         .map_err(ApplyError::Setting)?;
+    let batch_size = super::settings::push_batch(&ctx.settings).map_err(ApplyError::Setting)?;
     let target = plugin.manifest().display_name.clone();
     // Read-back looks at what changed in the target from a little before this run.
     let read_back_since = chrono::Utc::now() - chrono::Duration::minutes(5);
@@ -193,7 +310,8 @@ async fn push_run(
         ..Summary::default()
     };
     summary.add_recovered(recovered);
-    if jobs.is_empty() {
+    let total = source.count();
+    if total == 0 {
         // Nothing due: no customer to resolve, no number to check, nothing to read back.
         return Ok(summary);
     }
@@ -211,7 +329,7 @@ async fn push_run(
         ctx,
         connection,
         run_id,
-        &jobs,
+        source,
         &mut summary,
         rule,
         &target,
@@ -238,150 +356,147 @@ async fn push_run(
         }
     }
 
-    // Each invoice's item in order: decided now, or once its intent is recorded.
-    let mut rows: Vec<(RunItem, bool)> = Vec::new();
-    let mut to_send = Vec::new();
-    let mut numbered_now: HashMap<String, String> = HashMap::new();
-    for job in jobs {
-        let mut invoice = job.invoice;
-        let base = RunItem {
-            home_key: Some(invoice.key.clone()),
-            remote_id: None,
-            name: label(&invoice),
-            outcome: String::new(),
-            reason: String::new(),
-        };
-        let resolved = customers
-            .get(&job.customer.key)
-            .cloned()
-            .unwrap_or_else(|| Err(("failed", "the customer could not be resolved".to_owned())));
-        let remote_customer = match resolved {
-            Ok(id) => id,
-            Err((_, reason)) => {
-                rows.push((
-                    RunItem {
-                        outcome: "skipped".to_owned(),
-                        reason: format!("not sent: its customer {:?} {reason}", job.customer.name),
-                        ..base
-                    },
-                    false,
-                ));
-                summary.skipped += 1;
-                continue;
-            }
-        };
-        invoice.customer.remote_id = Some(remote_customer);
-        // Sent before: update that document in place, never create a second one.
-        let mapped = own.get(&invoice.key).cloned();
-        invoice.remote_id = mapped.clone();
-        if let Some(reason) = number_taken(
-            &invoice,
-            mapped.as_deref(),
-            &numbers,
-            &owner,
-            &numbered_now,
-            &target,
-        ) {
-            rows.push((
-                RunItem {
-                    outcome: "conflict".to_owned(),
-                    reason,
-                    ..base
-                },
-                false,
-            ));
-            summary.conflict += 1;
-            continue;
-        }
-        if !invoice.number.is_empty() {
-            numbered_now.insert(name_identity(&invoice.number), invoice.key.clone());
-        }
-        to_send.push((invoice, job.overwrite));
-        rows.push((base, true));
-    }
-    // Every intent is recorded (in transactions of a batch) before anything is sent.
-    let mut queued = outbox.enqueue_all(to_send)?.into_iter();
-    let mut sending = Vec::new();
-    let mut items = Vec::new();
-    for (item, sends) in rows {
-        if !sends {
-            items.push(item);
-            continue;
-        }
-        match queued.next().flatten() {
-            Some(q) => sending.push(q),
-            None => {
-                items.push(RunItem {
-                    outcome: "unchanged".to_owned(),
-                    reason: "already sent by an earlier run".to_owned(),
-                    ..item
-                });
-                summary.unchanged += 1;
-            }
-        }
-    }
-    state.record_items(run_id, &items)?;
-    drop(items);
-
     progress.begin(
         match kind {
             InvoiceKind::Job => "sending job invoices",
             InvoiceKind::Contract => "sending contract invoices",
             InvoiceKind::Order => "sending orders",
         },
-        sending.len() as u64,
+        total as u64,
     );
-    // What was written (by position in `sending`, with its id and outcome), for the
-    // read-back: the records themselves stay in `sending`, not copied.
-    let position: HashMap<&str, usize> = sending
-        .iter()
-        .enumerate()
-        .map(|(i, q)| (q.key.as_str(), i))
-        .collect();
-    let mut written: Vec<(usize, String, String)> = Vec::new();
-    let documents = std::cell::RefCell::new(Vec::new());
-    outbox
-        .deliver_batched(
-            &sending,
-            "",
-            progress,
-            |q, outcome| {
-                summary.count(outcome.word());
-                if let Outcome::Written { remote_id, action } = outcome {
-                    // As `directory::target_document` of the record sent, without copying it.
-                    if !remote_id.trim().is_empty() {
-                        documents.borrow_mut().push(TargetDocument {
-                            entity: entity.to_owned(),
-                            remote_id: remote_id.clone(),
-                            number: q.record.number.clone(),
-                            customer_id: q.record.customer.remote_id.clone(),
-                        });
-                    }
-                    if let (true, Some(&i)) = (*action != "unchanged", position.get(q.key.as_str()))
-                    {
-                        written.push((i, remote_id.clone(), (*action).to_owned()));
-                    }
+    let mut numbered_now: HashMap<String, String> = HashMap::new();
+    // What was written, as much of it as the read-back compares
+    // ([`super::readback::essentials`]), with what happened to it.
+    let mut written: Vec<(Invoice, String)> = Vec::new();
+    loop {
+        let (batch, gone) = source.next_batch(batch_size)?;
+        if batch.is_empty() && gone.is_empty() {
+            break;
+        }
+        // Each invoice's item in order: decided now, or once its intent is recorded.
+        let mut rows: Vec<(RunItem, bool)> = Vec::new();
+        for (key, reason) in gone {
+            let base = RunItem {
+                home_key: Some(key.clone()),
+                remote_id: None,
+                name: key,
+                outcome: String::new(),
+                reason: String::new(),
+            };
+            rows.push((not_sent(base, "skipped", reason), false));
+            summary.skipped += 1;
+        }
+        let mut to_send = Vec::new();
+        for job in batch {
+            let mut invoice = job.invoice;
+            let base = RunItem {
+                home_key: Some(invoice.key.clone()),
+                remote_id: None,
+                name: label(&invoice),
+                outcome: String::new(),
+                reason: String::new(),
+            };
+            let resolved = customers
+                .get(&job.customer_key)
+                .cloned()
+                .unwrap_or_else(|| {
+                    Err(format!(
+                        "not sent: its customer {} could not be resolved",
+                        job.customer_key
+                    ))
+                });
+            let remote_customer = match resolved {
+                Ok(id) => id,
+                Err(reason) => {
+                    rows.push((not_sent(base, "skipped", reason), false));
+                    summary.skipped += 1;
+                    continue;
                 }
-                Ok(())
-            },
-            // The documents of a batch go into the directory together.
-            || Ok(state.upsert_target_documents(connection, &documents.take())?),
-        )
-        .await?;
-    progress.finish();
-    drop(position);
-    // The records as sent, pointed at their ids in the target (the id is set on the record
-    // in place: nothing reads `sending` afterwards).
-    for (i, remote_id, _) in &written {
-        sending[*i].record.remote_id = Some(remote_id.clone());
+            };
+            invoice.customer.remote_id = Some(remote_customer);
+            // Sent before: update that document in place, never create a second one.
+            let mapped = own.get(&invoice.key).cloned();
+            invoice.remote_id = mapped.clone();
+            if let Some(reason) = number_taken(
+                &invoice,
+                mapped.as_deref(),
+                &numbers,
+                &owner,
+                &numbered_now,
+                &target,
+            ) {
+                rows.push((not_sent(base, "conflict", reason), false));
+                summary.conflict += 1;
+                continue;
+            }
+            if !invoice.number.is_empty() {
+                numbered_now.insert(name_identity(&invoice.number), invoice.key.clone());
+            }
+            to_send.push((invoice, job.overwrite));
+            rows.push((base, true));
+        }
+        // Every intent of the batch is recorded before any of it is sent.
+        let mut queued = outbox.enqueue_all(to_send)?.into_iter();
+        let mut sending = Vec::new();
+        let mut items = Vec::new();
+        for (item, sends) in rows {
+            if !sends {
+                items.push(item);
+                continue;
+            }
+            match queued.next().flatten() {
+                Some(q) => sending.push(q),
+                None => {
+                    items.push(RunItem {
+                        outcome: "unchanged".to_owned(),
+                        reason: "already sent by an earlier run".to_owned(),
+                        ..item
+                    });
+                    summary.unchanged += 1;
+                }
+            }
+        }
+        state.record_items(run_id, &items)?;
+        progress.advance(items.len() as u64);
+        drop(items);
+
+        let documents = std::cell::RefCell::new(Vec::new());
+        outbox
+            .deliver_batched(
+                &sending,
+                "",
+                progress,
+                |q, outcome| {
+                    summary.count(outcome.word());
+                    if let Outcome::Written { remote_id, action } = outcome {
+                        // As `directory::target_document` of the record sent, without copying it.
+                        if !remote_id.trim().is_empty() {
+                            documents.borrow_mut().push(TargetDocument {
+                                entity: entity.to_owned(),
+                                remote_id: remote_id.clone(),
+                                number: q.record.number.clone(),
+                                customer_id: q.record.customer.remote_id.clone(),
+                            });
+                        }
+                        if *action != "unchanged" {
+                            // The record as sent, pointed at its id in the target.
+                            let mut sent = super::readback::essentials(&q.record);
+                            sent.remote_id = Some(remote_id.clone());
+                            written.push((sent, (*action).to_owned()));
+                        }
+                    }
+                    Ok(())
+                },
+                // The documents of a batch go into the directory together.
+                || Ok(state.upsert_target_documents(connection, &documents.take())?),
+            )
+            .await?;
     }
-    let written: Vec<(&Invoice, String)> = written
-        .into_iter()
-        .map(|(i, _, action)| (&sending[i].record, action))
-        .collect();
+    progress.finish();
     if !written.is_empty() && plugin.can("pull-invoices") {
         let since = read_back_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let (differ, matched) = read_back(plugin, ctx, kind, &since, &written).await?;
+        drop(written);
         state.set_remote_fingerprints(connection, entity, &matched)?;
         for (home_key, outcome, reason) in differ {
             state.amend_item(run_id, &home_key, "failed", &reason)?;
@@ -393,6 +508,15 @@ async fn push_run(
         }
     }
     Ok(summary)
+}
+
+/// The run item of an invoice that is not sent: `outcome` and why.
+fn not_sent(base: RunItem, outcome: &str, reason: String) -> RunItem {
+    RunItem {
+        outcome: outcome.to_owned(),
+        reason,
+        ..base
+    }
 }
 
 /// Why `invoice`'s number cannot be used for it in the target, if it cannot: another
@@ -451,7 +575,7 @@ async fn read_back(
     ctx: &CallContext,
     kind: InvoiceKind,
     since: &str,
-    written: &[(&Invoice, String)],
+    written: &[(Invoice, String)],
 ) -> Result<ReadBack, ApplyError> {
     let index: HashMap<&str, usize> = written
         .iter()
@@ -466,7 +590,7 @@ async fn read_back(
             let Some(&i) = there.remote_id.as_deref().and_then(|id| index.get(id)) else {
                 continue;
             };
-            let differences = super::readback::compare(written[i].0, &there);
+            let differences = super::readback::compare(&written[i].0, &there);
             found[i] = Some((differences, fingerprint::invoice(&there)));
         }
     };
@@ -523,7 +647,7 @@ async fn read_written(
     ctx: &CallContext,
     kind: InvoiceKind,
     since: &str,
-    written: &[(&Invoice, String)],
+    written: &[(Invoice, String)],
     take: &mut impl FnMut(Vec<Invoice>),
 ) -> Result<(), ApplyError> {
     if plugin.can("get-invoices") && written.len() <= READ_BACK_BY_ID_MAX {
@@ -562,10 +686,11 @@ async fn read_written(
 /// later compare can hold a fresh read against to see an accountant's edit.
 pub const READ_BACK_MARK: &str = "target:";
 
-/// Each distinct customer of `jobs` → its id in the target (linked, matched, or created),
-/// or why it has none. Matching is local, against one (delta) read of the target's
-/// customers ([`super::matching`]); customers to create are created together, in batches,
-/// through the outbox like any write; each link is recorded before any invoice is sent.
+/// Each distinct customer `source` bills → its id in the target (linked, matched, or
+/// created), or why its invoices are not sent. Only the customers not linked yet are loaded
+/// from the source. Matching is local, against one (delta) read of the target's customers
+/// ([`super::matching`]); customers to create are created together, in batches, through
+/// the outbox like any write; each link is recorded before any invoice is sent.
 #[allow(clippy::too_many_arguments)]
 async fn resolve_customers(
     state: &SyncState,
@@ -573,42 +698,55 @@ async fn resolve_customers(
     ctx: &CallContext,
     connection: &str,
     run_id: i64,
-    jobs: &[InvoiceJob],
+    source: &mut dyn InvoiceBatches,
     summary: &mut Summary,
     rule: MatchRule,
     target: &str,
-) -> Result<HashMap<String, Result<String, Blocked>>, ApplyError> {
+) -> Result<HashMap<String, Result<String, String>>, ApplyError> {
     let links: Vec<(String, String)> = state
         .id_map(connection, "customers")?
         .into_iter()
         .map(|e| (e.home_key, e.remote_id))
         .collect();
-    let linked: HashSet<&str> = links.iter().map(|(h, _)| h.as_str()).collect();
-    let mut distinct: Vec<&Customer> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    for job in jobs {
-        if seen.insert(job.customer.key.as_str()) {
-            distinct.push(&job.customer);
+    let mut resolved: HashMap<String, Result<String, Blocked>> = HashMap::new();
+    let unlinked_keys: Vec<String> = {
+        let linked: HashMap<&str, &str> = links
+            .iter()
+            .map(|(h, r)| (h.as_str(), r.as_str()))
+            .collect();
+        let mut unlinked = Vec::new();
+        for key in source.customer_keys() {
+            match linked.get(key.as_str()) {
+                Some(id) => {
+                    resolved.insert(key, Ok((*id).to_owned()));
+                }
+                None => unlinked.push(key),
+            }
         }
-    }
-    let unlinked: Vec<&Customer> = distinct
+        unlinked
+    };
+    let unlinked: Vec<Customer> = if unlinked_keys.is_empty() {
+        Vec::new()
+    } else {
+        source.customers(&unlinked_keys.iter().map(String::as_str).collect::<Vec<_>>())?
+    };
+    let names: HashMap<String, String> = unlinked
         .iter()
-        .copied()
-        .filter(|c| !linked.contains(c.key.as_str()))
+        .map(|c| (c.key.clone(), c.name.clone()))
         .collect();
+    let distinct: Vec<&Customer> = unlinked.iter().collect();
     // The target is read only when some customer is not linked yet.
-    let known = if unlinked.is_empty() {
+    let known = if distinct.is_empty() {
         Vec::new()
     } else if super::directory::refresh_customers(state, plugin, ctx, connection, run_id).await? {
         state.target_customers(connection)?
     } else {
-        find_each(plugin, ctx, connection, &unlinked).await?
+        find_each(plugin, ctx, connection, &distinct).await?
     };
     let mut dir = Directory::new(known, links);
 
     // Decisions on review items, read once (few or none), not once per customer.
     let decisions = state.review_decisions(connection)?;
-    let mut resolved: HashMap<String, Result<String, Blocked>> = HashMap::new();
     let mut creating: HashMap<String, (String, String)> = HashMap::new();
     let mut to_create = Vec::new();
     let mut items = Vec::new();
@@ -766,7 +904,16 @@ async fn resolve_customers(
         )
         .await?;
     state.upsert_target_customers(connection, &created)?;
-    Ok(resolved)
+    Ok(resolved
+        .into_iter()
+        .map(|(key, outcome)| {
+            let outcome = outcome.map_err(|(_, reason)| {
+                let name = names.get(&key).map_or(key.as_str(), String::as_str);
+                format!("not sent: its customer {name:?} {reason}")
+            });
+            (key, outcome)
+        })
+        .collect())
 }
 
 /// The run item of a customer that will not be sent (review, conflict, skipped), counted.

@@ -2,7 +2,7 @@
 //! and the id map: new, or changed since it was last sent — "changed" judged on the record
 //! as it will be sent (numbering applied), so nothing is due forever.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::TransferError;
 use super::numbering::{self, Numbering};
@@ -11,11 +11,13 @@ use crate::home::canonical::{
     to_canonical_order,
 };
 use crate::home::eligibility::{is_contract_invoice_ready, is_customer_eligible, is_job_ready};
+use crate::home::model::HomeCustomer;
 use crate::model::fingerprint;
 use crate::model::{Customer, InvoiceKind};
 use crate::store::home::HomeStore;
 use crate::store::sync_state::SyncState;
-use crate::sync::invoices::{InvoiceJob, entity};
+use crate::sync::apply::ApplyError;
+use crate::sync::invoices::{Billing, InvoiceBatches, InvoiceJob, entity};
 
 /// Customers due for a push over `connection`: flagged for integration, and new or changed
 /// since they last synced to it.
@@ -72,24 +74,10 @@ fn ready_where(
     numbering: Numbering,
     keep: impl Fn(Option<bool>) -> bool,
 ) -> Result<Vec<(InvoiceJob, Option<bool>)>, TransferError> {
-    let last: HashMap<String, String> = state
-        .id_map(connection, entity(kind))?
-        .into_iter()
-        .map(|e| (e.home_key, e.home_fingerprint))
-        .collect();
-    let customers = home.customers()?;
-    let by_id: HashMap<&str, &crate::home::model::HomeCustomer> =
-        customers.iter().map(|c| (c.id.as_str(), c)).collect();
-    let customer_of = |id: &str| {
-        by_id.get(id).copied().ok_or_else(|| {
-            TransferError::Dangling(format!(
-                "the home book refers to customer {id}, which it does not hold; import it again"
-            ))
-        })
-    };
+    let last = last_sent(state, connection, kind)?;
+    let customers = customers_by_id(home)?;
     let mut ready = Vec::new();
-    let mut add = |mut invoice: crate::model::Invoice,
-                   customer: &crate::home::model::HomeCustomer| {
+    walk(home, kind, &customers, None, |_, mut invoice, customer| {
         numbering::apply(numbering, &mut invoice);
         let changed = last
             .get(&invoice.key)
@@ -104,21 +92,78 @@ fn ready_where(
                 changed,
             ));
         }
+        Ok(())
+    })?;
+    Ok(ready)
+}
+
+/// Home key → fingerprint of the invoices of `kind` last sent over `connection`.
+fn last_sent(
+    state: &SyncState,
+    connection: &str,
+    kind: InvoiceKind,
+) -> Result<HashMap<String, String>, TransferError> {
+    Ok(state
+        .id_map(connection, entity(kind))?
+        .into_iter()
+        .map(|e| (e.home_key, e.home_fingerprint))
+        .collect())
+}
+
+/// The home customers, ordered by id (as the store reads them, byte order), so one is found
+/// by a binary search: no index is built beside 100,000 of them.
+struct Customers(Vec<HomeCustomer>);
+
+impl Customers {
+    fn get(&self, id: &str) -> Option<&HomeCustomer> {
+        self.0
+            .binary_search_by(|c| c.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.0[i])
+    }
+}
+
+fn customers_by_id(home: &HomeStore) -> Result<Customers, TransferError> {
+    let mut all = home.customers()?;
+    // Already in this order from the store; sorted again in case a store ever is not.
+    if !all.is_sorted_by(|a, b| a.id <= b.id) {
+        all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    }
+    Ok(Customers(all))
+}
+
+/// Every ready invoice of `kind` (of the home records whose ids lie in `range`, when given),
+/// built as Tracker Pro's rules make it (numbering not applied yet), handed to `f` with the
+/// id of the home record it is built from and its customer, in the order of those ids.
+fn walk(
+    home: &HomeStore,
+    kind: InvoiceKind,
+    customers: &Customers,
+    range: Option<(&str, &str)>,
+    mut f: impl FnMut(&str, crate::model::Invoice, &HomeCustomer) -> Result<(), TransferError>,
+) -> Result<(), TransferError> {
+    let customer_of = |id: &str| {
+        customers.get(id).ok_or_else(|| {
+            TransferError::Dangling(format!(
+                "the home book refers to customer {id}, which it does not hold; import it again"
+            ))
+        })
     };
     match kind {
-        InvoiceKind::Job => home.each_job(|job| {
+        InvoiceKind::Job => home.each_job_between(range, |job| {
             if is_job_ready(&job) {
                 let customer = customer_of(&job.customer_id)?;
-                add(to_canonical_job_invoice(&job, customer), customer);
+                f(&job.id, to_canonical_job_invoice(&job, customer), customer)?;
             }
             Ok::<(), TransferError>(())
         })?,
         InvoiceKind::Contract => {
             let contracts = home.contracts()?;
+            let within = |id: &str| range.is_none_or(|(first, last)| first <= id && id <= last);
             for inv in home
                 .contract_invoices()?
                 .iter()
-                .filter(|i| is_contract_invoice_ready(i))
+                .filter(|i| within(&i.id) && is_contract_invoice_ready(i))
             {
                 let customer = customer_of(&inv.customer_id)?;
                 let Some(contract) = contracts.iter().find(|c| c.id == inv.contract_id) else {
@@ -127,22 +172,153 @@ fn ready_where(
                         inv.id, inv.contract_id
                     )));
                 };
-                add(
+                f(
+                    &inv.id,
                     to_canonical_contract_invoice(inv, contract, customer),
                     customer,
-                );
+                )?;
             }
         }
         // Orders: jobs still open (not closed, not cancelled) — sent only when asked for.
-        InvoiceKind::Order => home.each_job(|job| {
+        InvoiceKind::Order => home.each_job_between(range, |job| {
             if job.status == crate::home::model::JobStatus::Open {
                 let customer = customer_of(&job.customer_id)?;
-                add(to_canonical_order(&job, customer), customer);
+                f(&job.id, to_canonical_order(&job, customer), customer)?;
             }
             Ok::<(), TransferError>(())
         })?,
     }
-    Ok(ready)
+    Ok(())
+}
+
+/// The invoices of one push, known by the ids of the home records they are built from:
+/// what is due is decided over the whole book (each invoice built, fingerprinted and
+/// dropped), and each batch is built again from the store when it is sent
+/// ([`InvoiceBatches`]), so a push never holds every invoice it sends.
+pub struct DueInvoices<'a> {
+    home: &'a HomeStore,
+    kind: InvoiceKind,
+    numbering: Numbering,
+    customers: Customers,
+    /// `(home record id, its customer's id)` of each due invoice, in the walk's order.
+    due: Vec<(String, String)>,
+    next: usize,
+}
+
+impl std::fmt::Debug for DueInvoices<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DueInvoices")
+            .field("kind", &self.kind)
+            .field("due", &self.due.len())
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The invoices of `kind` due for a push over `connection` (as [`invoices`]), the first
+/// `limit` of them when given, to be built a batch at a time.
+pub fn invoice_batches<'a>(
+    home: &'a HomeStore,
+    state: &SyncState,
+    connection: &str,
+    kind: InvoiceKind,
+    numbering: Numbering,
+    limit: Option<usize>,
+) -> Result<DueInvoices<'a>, TransferError> {
+    let last = last_sent(state, connection, kind)?;
+    let customers = customers_by_id(home)?;
+    let mut due = Vec::new();
+    walk(home, kind, &customers, None, |id, mut invoice, customer| {
+        if limit.is_some_and(|n| due.len() >= n) {
+            return Ok(());
+        }
+        numbering::apply(numbering, &mut invoice);
+        let changed = last
+            .get(&invoice.key)
+            .is_none_or(|fp| *fp != fingerprint::invoice(&invoice));
+        if changed {
+            due.push((id.to_owned(), customer.id.clone()));
+        }
+        Ok(())
+    })?;
+    Ok(DueInvoices {
+        home,
+        kind,
+        numbering,
+        customers,
+        due,
+        next: 0,
+    })
+}
+
+impl InvoiceBatches for DueInvoices<'_> {
+    fn count(&self) -> usize {
+        self.due.len() - self.next
+    }
+
+    fn customer_keys(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.due[self.next..]
+            .iter()
+            .filter(|(_, c)| seen.insert(c.as_str()))
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+
+    fn customers(&mut self, keys: &[&str]) -> Result<Vec<Customer>, ApplyError> {
+        Ok(keys
+            .iter()
+            .filter_map(|k| self.customers.get(k))
+            .map(to_canonical_customer)
+            .collect())
+    }
+
+    fn next_batch(
+        &mut self,
+        n: usize,
+    ) -> Result<(Vec<Billing>, Vec<(String, String)>), ApplyError> {
+        let end = self.due.len().min(self.next + n.max(1));
+        let batch = &self.due[self.next..end];
+        self.next = end;
+        let (Some((first, _)), Some((last, _))) = (batch.first(), batch.last()) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let mut wanted: HashSet<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+        let mut built = Vec::with_capacity(batch.len());
+        let numbering = self.numbering;
+        walk(
+            self.home,
+            self.kind,
+            &self.customers,
+            Some((first, last)),
+            |id, mut invoice, customer| {
+                if wanted.remove(id) {
+                    numbering::apply(numbering, &mut invoice);
+                    built.push(Billing {
+                        invoice,
+                        customer_key: customer.id.clone(),
+                        overwrite: None,
+                    });
+                }
+                Ok(())
+            },
+        )
+        .map_err(|e| ApplyError::Source(e.to_string()))?;
+        // Due when the push began, not ready (or not there) now: changed by another
+        // process in between; left for the next run to judge.
+        let gone = batch
+            .iter()
+            .filter(|(id, _)| wanted.contains(id.as_str()))
+            .map(|(id, _)| {
+                (
+                    id.clone(),
+                    "not sent: it is no longer ready in the home book (changed while this push ran)"
+                        .to_owned(),
+                )
+            })
+            .collect();
+        Ok((built, gone))
+    }
 }
 
 /// Invoices of `kind` due for a push over `connection`: ready, and new or changed since

@@ -47,9 +47,25 @@ pub async fn push(
     options: PushOptions,
     progress: &dyn Progress,
 ) -> Result<Summary, TransferError> {
-    let jobs = due(home, state, connection, options)?;
-    Ok(
-        crate::sync::invoices::push(state, plugin, ctx, connection, options.kind, jobs, progress)
-            .await?,
+    // What is due, by key: each batch is built from the store as it is sent.
+    let mut due = super::due::invoice_batches(
+        home,
+        state,
+        connection,
+        options.kind,
+        options.numbering,
+        options.demo,
+    )?;
+    Ok(crate::sync::invoices::push_from(
+        state,
+        plugin,
+        ctx,
+        connection,
+        options.kind,
+        &mut due,
+        progress,
+        None,
+        Vec::new(),
     )
+    .await?)
 }

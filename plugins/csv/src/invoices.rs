@@ -20,7 +20,7 @@ mod rows;
 mod scan;
 
 pub use rows::{parse_table, serialize_table};
-pub use scan::{Slot, TableFile, get, page};
+pub use scan::{TableFile, get, page};
 
 /// Where invoices of `kind` live, for ids ("J-000001", "S-000001") and messages.
 pub fn target(kind: InvoiceKind, file: &str) -> Target<'_> {
@@ -145,8 +145,8 @@ impl Record for Invoice {
         Some(&self.number)
     }
 
-    fn duplicate_of(&self, existing: &Self, file: &str) -> ConnectorError {
-        duplicate_number(&self.number, existing.remote_id.as_deref(), file)
+    fn duplicate_of_id(&self, existing: Option<&str>, file: &str) -> ConnectorError {
+        duplicate_number(&self.number, existing, file)
     }
 }
 

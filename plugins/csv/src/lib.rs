@@ -56,6 +56,7 @@ use ledgerlink_sdk::types::{
 };
 use ledgerlink_sdk::{Connector, ManifestBuilder, clock, error, log};
 
+pub(crate) mod customer_file;
 pub(crate) mod customers;
 pub(crate) mod find;
 pub(crate) mod invoices;
@@ -153,12 +154,12 @@ impl Connector for CsvConnector {
         };
         let now = clock::now();
         customer_batch(batch, |checked| {
-            let outcomes = push_batch(
+            let outcomes = push_opened(
                 checked,
                 target,
                 &now,
-                || store::load_customers(path),
-                |table| store::save_customers(path, table),
+                |bytes, named| customer_file::CustomerFile::load(bytes, path, named),
+                customer_file::CustomerFile::contents,
             );
             log_batch(target, &outcomes);
             outcomes
@@ -228,33 +229,12 @@ impl Connector for CsvConnector {
                 },
                 Err(e) => return checked.into_iter().map(|r| r.and(Err(e.clone()))).collect(),
             };
-            // Only the invoices the batch names are parsed; the rest stay bytes.
-            let named: std::collections::HashSet<String> = checked
-                .iter()
-                .filter_map(|r| r.as_ref().ok()?.remote_id.clone())
-                .collect();
-            let checked = checked
-                .into_iter()
-                .map(|r| r.map(|i| invoices::Slot::Loaded(Box::new(i))))
-                .collect();
-            let opened = std::cell::Cell::new(None);
-            let outcomes = push_batch(
+            let outcomes = push_opened(
                 checked,
                 target,
                 &now,
-                || {
-                    let (file, slots) =
-                        invoices::TableFile::load(store::read_bytes(path)?, path, kind, &named)?;
-                    opened.set(Some(file));
-                    Ok(slots)
-                },
-                |slots| match opened.take() {
-                    Some(file) => store::write_bytes(path, &file.contents(slots)?),
-                    // `load` ran and succeeded before `save` is called, so the file is open.
-                    None => Err(error::transient(format!(
-                        "{path} was not read before the write"
-                    ))),
-                },
+                |bytes, named| invoices::TableFile::load(bytes, path, kind, named),
+                invoices::TableFile::contents,
             );
             log_batch(target, &outcomes);
             outcomes
@@ -350,6 +330,48 @@ fn check_message(customers: usize, job_invoices: usize, contract_invoices: usize
 
 /// Check each customer and `push` the batch (each customer still to apply, or its error):
 /// one result per input customer, with its key, in input order.
+/// [`push_batch`] on the file `target` names, opened by `open` so that only the records
+/// the batch names (by id) are parsed and the rest stay bytes, and written back as
+/// `contents` makes it (a batch that only creates appends).
+fn push_opened<E: upsert::Located, R: upsert::Record, F>(
+    checked: Vec<Result<R, ConnectorError>>,
+    target: Target<'_>,
+    now: &str,
+    open: impl FnOnce(
+        Option<Vec<u8>>,
+        &std::collections::HashSet<String>,
+    ) -> Result<(F, Vec<upsert::Slot<E, R>>), ConnectorError>,
+    contents: impl FnOnce(F, &[upsert::Slot<E, R>]) -> Result<Vec<u8>, ConnectorError>,
+) -> Vec<Outcome> {
+    let path = target.file;
+    let named: std::collections::HashSet<String> = checked
+        .iter()
+        .filter_map(|r| Some(r.as_ref().ok()?.remote_id()?.to_owned()))
+        .collect();
+    let checked = checked
+        .into_iter()
+        .map(|r| r.map(|record| upsert::Slot::Loaded(Box::new(record))))
+        .collect();
+    let opened = std::cell::Cell::new(None);
+    push_batch(
+        checked,
+        target,
+        now,
+        || {
+            let (file, slots) = open(store::read_bytes(path)?, &named)?;
+            opened.set(Some(file));
+            Ok(slots)
+        },
+        |slots| match opened.take() {
+            Some(file) => store::write_bytes(path, &contents(file, slots)?),
+            // `load` ran and succeeded before `save` is called, so the file is open.
+            None => Err(error::transient(format!(
+                "{path} was not read before the write"
+            ))),
+        },
+    )
+}
+
 fn customer_batch(
     batch: Vec<Customer>,
     push: impl FnOnce(Vec<Result<Customer, ConnectorError>>) -> Vec<Outcome>,

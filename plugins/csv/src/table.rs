@@ -132,6 +132,51 @@ pub fn unreadable(file: &str, e: &csv::Error) -> ConnectorError {
 
 /// The header serde would write for `row`: lets each mapper's tests prove its `COLUMNS`
 /// constant lists the row's fields in order.
+/// The new contents of a file read as `bytes` (its rows from `rows_start`) that now holds
+/// `slots`: the bytes up to the first record that is not stored as it was, then every record
+/// from there on — stored ones copied as their bytes, parsed ones written by `rows_of`. A
+/// batch that only creates appends to the bytes read.
+pub fn rewrite<E: crate::upsert::Located, R, W: Serialize>(
+    bytes: Vec<u8>,
+    rows_start: usize,
+    slots: &[crate::upsert::Slot<E, R>],
+    rows_of: impl Fn(&R) -> Vec<W>,
+) -> Result<Vec<u8>, ConnectorError> {
+    use crate::upsert::Slot;
+    let kept = slots
+        .iter()
+        .position(|s| matches!(s, Slot::Loaded(_)))
+        .unwrap_or(slots.len());
+    let prefix_end = match kept.checked_sub(1).map(|last| &slots[last]) {
+        Some(Slot::Stored(e)) => e.span().1,
+        _ => rows_start,
+    };
+    // What follows the prefix is built apart first, so the file's bytes grow once, by
+    // exactly that much (a file near the memory cap is not held twice).
+    let mut rest = Vec::new();
+    for slot in &slots[kept..] {
+        match slot {
+            Slot::Stored(e) => {
+                let (start, end) = e.span();
+                rest.extend_from_slice(&bytes[start..end]);
+                if rest.last() != Some(&b'\n') {
+                    // A file edited by hand may lack the final line break.
+                    rest.push(b'\n');
+                }
+            }
+            Slot::Loaded(record) => append_rows(&mut rest, &rows_of(record))?,
+        }
+    }
+    let mut out = bytes;
+    out.truncate(prefix_end);
+    out.reserve_exact(rest.len() + 1);
+    if out.last() != Some(&b'\n') {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(&rest);
+    Ok(out)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub fn serde_header<R: Serialize>(row: &R) -> String {

@@ -49,13 +49,104 @@ pub trait Record: Sized {
     /// The error for `self` when its [`unique_value`](Record::unique_value) is already
     /// `existing`'s, in `file`.
     fn duplicate_of(&self, existing: &Self, file: &str) -> ConnectorError {
+        self.duplicate_of_id(existing.remote_id(), file)
+    }
+
+    /// [`Record::duplicate_of`] by the id of the record that holds the value.
+    fn duplicate_of_id(&self, existing: Option<&str>, file: &str) -> ConnectorError {
         error::duplicate(
             format!(
                 "{} is already used in {file}",
                 self.unique_value().unwrap_or_default()
             ),
-            existing.remote_id().map(str::to_owned),
+            existing.map(str::to_owned),
         )
+    }
+}
+
+/// What a record left unparsed in a file open for a push tells the writer: the cells it
+/// compares across the table.
+pub trait Located {
+    /// Its id.
+    fn id(&self) -> &str;
+    /// Its version token.
+    fn version(&self) -> Option<&str>;
+    /// The idempotency key of the write that last changed it.
+    fn idempotency_key(&self) -> Option<&str>;
+    /// As [`Record::unique_value`].
+    fn unique_value(&self) -> Option<&str> {
+        None
+    }
+    /// Byte offsets of its first row and just past its last.
+    fn span(&self) -> (usize, usize);
+}
+
+/// A record of a file open for a push: as it lies in the file (`E` locates it), or parsed.
+#[derive(Debug, Clone)]
+pub enum Slot<E, R> {
+    /// Untouched by the batch: copied to the file as its bytes.
+    Stored(E),
+    /// Named by the batch, or new, or from a file read whole.
+    Loaded(Box<R>),
+}
+
+impl<E: Located, R: Record> Record for Slot<E, R> {
+    fn remote_id(&self) -> Option<&str> {
+        match self {
+            Slot::Stored(e) => Some(e.id()),
+            Slot::Loaded(r) => r.remote_id(),
+        }
+    }
+
+    fn version(&self) -> Option<&str> {
+        match self {
+            Slot::Stored(e) => e.version(),
+            Slot::Loaded(r) => r.version(),
+        }
+    }
+
+    fn stamp(&mut self, id: String, version: String, updated_at: String) {
+        // The writer stamps only the record being written, which is always `Loaded`.
+        if let Slot::Loaded(r) = self {
+            r.stamp(id, version, updated_at);
+        }
+    }
+
+    /// Only two parsed records are compared: every stored record a batch names is parsed
+    /// before the batch is applied, so an update never meets a `Stored` one.
+    fn same_content(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Slot::Loaded(a), Slot::Loaded(b)) => a.same_content(b),
+            _ => false,
+        }
+    }
+
+    fn idempotency_key(&self) -> Option<&str> {
+        match self {
+            Slot::Stored(e) => e.idempotency_key(),
+            Slot::Loaded(r) => r.idempotency_key(),
+        }
+    }
+
+    fn unique_value(&self) -> Option<&str> {
+        match self {
+            Slot::Stored(e) => e.unique_value(),
+            Slot::Loaded(r) => r.unique_value(),
+        }
+    }
+
+    fn duplicate_of_id(&self, existing: Option<&str>, file: &str) -> ConnectorError {
+        match self {
+            Slot::Loaded(r) => r.duplicate_of_id(existing, file),
+            // The writer checks only the record being written, which is always `Loaded`.
+            Slot::Stored(_) => error::duplicate(
+                format!(
+                    "{} is already used in {file}",
+                    self.unique_value().unwrap_or_default()
+                ),
+                existing.map(str::to_owned),
+            ),
+        }
     }
 }
 

@@ -115,6 +115,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reviews/{connection}/{key}", put(reviews::decide))
         .route("/api/v1/support", post(support::grant).get(support::list))
         .route("/api/v1/support/{id}", delete(support::revoke))
+        // An unknown path: the layers below make it the first-user message or a problem+json
+        // 404 (set here, so the web admin's routes merged below do not take it over).
+        .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .route_layer(middleware::from_fn_with_state(state.clone(), signed_in))
         .layer(middleware::from_fn_with_state(
             state.clone(),

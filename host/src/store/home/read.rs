@@ -224,19 +224,31 @@ pub fn read_jobs(db: &Connection, id: Option<&str>) -> rusqlite::Result<Vec<Home
 /// Every job with its lines, by id, handed to `f` one at a time: what [`read_jobs`] returns,
 /// without holding the book. The jobs and their lines are read side by side, both ordered by
 /// job id (SQLite's `BINARY` order of text is byte order, as `str`'s), so each job's lines
-/// are the run of line rows with its id.
+/// are the run of line rows with its id. `range` (first and last id, both included) limits
+/// the walk to the jobs between them: a push reads its due invoices back a batch at a time.
 pub fn each_job<E: From<rusqlite::Error>>(
     db: &Connection,
+    range: Option<(&str, &str)>,
     mut f: impl FnMut(HomeJob) -> Result<(), E>,
 ) -> Result<(), E> {
+    // Two statements, not `?1 IS NULL OR ...`: a range must be able to use the primary keys
+    // (a scan and a sort of every line per batch otherwise).
+    let (job_where, line_where) = match range {
+        Some(_) => (
+            "WHERE id BETWEEN ?1 AND ?2",
+            "WHERE job_id BETWEEN ?1 AND ?2",
+        ),
+        None => ("", ""),
+    };
+    let bounds = || rusqlite::params_from_iter(range.into_iter().flat_map(|(a, b)| [a, b]));
     let mut line_stmt = db.prepare_cached(&format!(
-        "SELECT job_id, {LINE_COLUMNS} FROM home_job_lines ORDER BY job_id, position"
+        "SELECT job_id, {LINE_COLUMNS} FROM home_job_lines {line_where} ORDER BY job_id, position"
     ))?;
-    let mut lines = line_stmt.query_map([], line_row)?.peekable();
+    let mut lines = line_stmt.query_map(bounds(), line_row)?.peekable();
     let mut job_stmt = db.prepare_cached(&format!(
-        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs ORDER BY id"
+        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs {job_where} ORDER BY id"
     ))?;
-    for job in job_stmt.query_map([], job_row)? {
+    for job in job_stmt.query_map(bounds(), job_row)? {
         let mut job = job?;
         loop {
             let owner = match lines.peek() {

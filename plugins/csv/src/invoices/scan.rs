@@ -29,7 +29,6 @@ use super::rows::{self, COLUMNS, InvoiceRow};
 use crate::paging::{self, Page};
 use crate::since;
 use crate::table::{self, Numbered};
-use crate::upsert::Record;
 
 const ID: usize = 0;
 const VERSION: usize = 1;
@@ -390,63 +389,23 @@ fn header_bytes() -> Vec<u8> {
 }
 
 /// An invoice of a file open for a push: as it lies in the file, or parsed.
-#[derive(Debug, Clone)]
-pub enum Slot {
-    /// Untouched by the batch: copied to the file as its bytes.
-    Stored(Entry),
-    /// Named by the batch, or new, or from a file read whole.
-    Loaded(Box<Invoice>),
-}
+pub type Slot = crate::upsert::Slot<Entry, Invoice>;
 
-impl Record for Slot {
-    fn remote_id(&self) -> Option<&str> {
-        match self {
-            Slot::Stored(e) => Some(&e.id),
-            Slot::Loaded(i) => i.remote_id(),
-        }
+impl crate::upsert::Located for Entry {
+    fn id(&self) -> &str {
+        &self.id
     }
-
     fn version(&self) -> Option<&str> {
-        match self {
-            Slot::Stored(e) => e.version.as_deref(),
-            Slot::Loaded(i) => Record::version(i.as_ref()),
-        }
+        self.version.as_deref()
     }
-
-    fn stamp(&mut self, id: String, version: String, updated_at: String) {
-        // The writer stamps only the record being written, which is always `Loaded`.
-        if let Slot::Loaded(i) = self {
-            i.stamp(id, version, updated_at);
-        }
-    }
-
-    /// Only two parsed invoices are compared: every stored invoice a batch names is parsed
-    /// before the batch is applied ([`TableFile::load`]), so an update never meets a
-    /// `Stored` one.
-    fn same_content(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Slot::Loaded(a), Slot::Loaded(b)) => a.as_ref().same_content(b),
-            _ => false,
-        }
-    }
-
     fn idempotency_key(&self) -> Option<&str> {
-        match self {
-            Slot::Stored(e) => e.idempotency_key.as_deref(),
-            Slot::Loaded(i) => Record::idempotency_key(i.as_ref()),
-        }
+        self.idempotency_key.as_deref()
     }
-
+    fn span(&self) -> (usize, usize) {
+        (self.start, self.end)
+    }
     fn unique_value(&self) -> Option<&str> {
-        match self {
-            Slot::Stored(e) => Some(&e.number),
-            Slot::Loaded(i) => i.unique_value(),
-        }
-    }
-
-    fn duplicate_of(&self, existing: &Self, file: &str) -> ConnectorError {
-        let number = self.unique_value().unwrap_or_default();
-        super::duplicate_number(number, existing.remote_id(), file)
+        Some(&self.number)
     }
 }
 
@@ -515,37 +474,7 @@ impl TableFile {
     /// The new contents of the file holding `slots`: the file's bytes up to the first
     /// invoice that is not stored as it was, then every invoice from there on.
     pub fn contents(self, slots: &[Slot]) -> Result<Vec<u8>, ConnectorError> {
-        let kept = slots
-            .iter()
-            .position(|s| matches!(s, Slot::Loaded(_)))
-            .unwrap_or(slots.len());
-        let prefix_end = match kept.checked_sub(1).map(|last| &slots[last]) {
-            Some(Slot::Stored(e)) => e.end,
-            _ => self.rows_start,
-        };
-        // What follows the prefix is built apart first, so the file's bytes grow once, by
-        // exactly that much (a file near the memory cap is not held twice).
-        let mut rest = Vec::new();
-        for slot in &slots[kept..] {
-            match slot {
-                Slot::Stored(e) => {
-                    rest.extend_from_slice(&self.bytes[e.start..e.end]);
-                    if rest.last() != Some(&b'\n') {
-                        // A file edited by hand may lack the final line break.
-                        rest.push(b'\n');
-                    }
-                }
-                Slot::Loaded(invoice) => table::append_rows(&mut rest, &rows::to_rows(invoice))?,
-            }
-        }
-        let mut out = self.bytes;
-        out.truncate(prefix_end);
-        out.reserve_exact(rest.len() + 1);
-        if out.last() != Some(&b'\n') {
-            out.push(b'\n');
-        }
-        out.extend_from_slice(&rest);
-        Ok(out)
+        table::rewrite(self.bytes, self.rows_start, slots, rows::to_rows)
     }
 }
 
