@@ -243,6 +243,23 @@ async fn files_outside_the_connection_folder_are_refused() {
             "absolute paths are not allowed; paths are relative to the connection folder",
         ),
     ];
+    let cases = cases.into_iter().chain([
+        (
+            "files-read-range",
+            "../secret.txt",
+            "'..' is not allowed; paths stay inside the connection folder",
+        ),
+        (
+            "files-compose",
+            "../secret.txt",
+            "'..' is not allowed; paths stay inside the connection folder",
+        ),
+        (
+            "files-read-range",
+            "/etc/passwd",
+            "absolute paths are not allowed; paths are relative to the connection folder",
+        ),
+    ]);
     for (behaviour, path, reason) in cases {
         let folder = ConnectionFolder::open(&conn).unwrap();
         let err = probe
@@ -278,6 +295,55 @@ async fn files_outside_the_connection_folder_are_refused() {
         .unwrap();
     assert_eq!(report.message, "written");
     assert_eq!(std::fs::read(conn.join("out/ok.txt")).unwrap(), b"planted");
+
+    // Parts of it, and a file composed from a span of it; a span past its end, or a range
+    // read asking for more than 16 MiB, is refused without reading or writing anything.
+    let run = |settings: Vec<(&'static str, &'static str)>| {
+        let folder = ConnectionFolder::open(&conn).unwrap();
+        let probe = &probe;
+        async move {
+            probe
+                .check(&context(probe, &settings, Some(folder)))
+                .await
+                .expect("the call completes")
+        }
+    };
+    let part = |offset, length| {
+        vec![
+            ("behaviour", "files-read-range"),
+            ("path", "out/ok.txt"),
+            ("offset", offset),
+            ("length", length),
+        ]
+    };
+    assert_eq!(run(part("2", "3")).await.unwrap().message, "ant");
+    let err = run(part("0", "4294967295")).await.expect_err("too long");
+    assert_eq!(
+        connector_error_message(&err),
+        "denied: path \"out/ok.txt\" is refused: a range read asks for 16 MiB at most; read 16 MiB at a time"
+    );
+    let compose = |length| {
+        vec![
+            ("behaviour", "files-compose"),
+            ("path", "out/ok.txt"),
+            ("offset", "1"),
+            ("length", length),
+        ]
+    };
+    assert_eq!(run(compose("4")).await.unwrap().message, "composed");
+    assert_eq!(
+        std::fs::read(conn.join("out/ok.txt")).unwrap(),
+        b"lant+appended"
+    );
+    let err = run(compose("99")).await.expect_err("past the end");
+    assert_eq!(
+        connector_error_message(&err),
+        "denied: path \"out/ok.txt\" is refused: the span of 99 bytes from byte 1 goes past the file's end (13 bytes); nothing was written. Read its size again and compose from that"
+    );
+    assert_eq!(
+        std::fs::read(conn.join("out/ok.txt")).unwrap(),
+        b"lant+appended"
+    );
 }
 
 #[cfg(unix)]

@@ -40,6 +40,22 @@ mod route {
     pub(crate) fn files_exists(path: &str) -> Result<bool, files::FileError> {
         files::exists(path)
     }
+    pub(crate) fn files_size(path: &str) -> Result<u64, files::FileError> {
+        files::size(path)
+    }
+    pub(crate) fn files_read_range(
+        path: &str,
+        offset: u64,
+        length: u32,
+    ) -> Result<Vec<u8>, files::FileError> {
+        files::read_range(path, offset, length)
+    }
+    pub(crate) fn files_compose(
+        path: &str,
+        pieces: &[files::Piece],
+    ) -> Result<(), files::FileError> {
+        files::compose(path, pieces)
+    }
     pub(crate) fn log_write(level: log::Level, message: &str) {
         log::write(level, message);
     }
@@ -73,6 +89,24 @@ mod route {
     }
     pub(crate) fn files_exists(path: &str) -> Result<bool, files::FileError> {
         with_installed("files.exists", |h| h.files_exists(path))
+    }
+    pub(crate) fn files_size(path: &str) -> Result<u64, files::FileError> {
+        with_installed("files.size", |h| h.files_size(path))
+    }
+    pub(crate) fn files_read_range(
+        path: &str,
+        offset: u64,
+        length: u32,
+    ) -> Result<Vec<u8>, files::FileError> {
+        with_installed("files.read-range", |h| {
+            h.files_read_range(path, offset, length)
+        })
+    }
+    pub(crate) fn files_compose(
+        path: &str,
+        pieces: &[files::Piece],
+    ) -> Result<(), files::FileError> {
+        with_installed("files.compose", |h| h.files_compose(path, pieces))
     }
     pub(crate) fn log_write(level: log::Level, message: &str) {
         with_installed("log.write", |h| h.log_write(level, message));

@@ -121,7 +121,7 @@ pub mod clock {
 
 /// Files in this connection's own folder. Paths are relative and '/'-separated.
 pub mod files {
-    pub use crate::bindings::ledgerlink::connector::files::FileError;
+    pub use crate::bindings::ledgerlink::connector::files::{ByteRange, FileError, Piece};
 
     /// Read a whole file.
     pub fn read(path: &str) -> Result<Vec<u8>, FileError> {
@@ -141,6 +141,78 @@ pub mod files {
     /// Whether a file or folder exists.
     pub fn exists(path: &str) -> Result<bool, FileError> {
         crate::imports::files_exists(path)
+    }
+
+    /// The size of a file in bytes.
+    pub fn size(path: &str) -> Result<u64, FileError> {
+        crate::imports::files_size(path)
+    }
+
+    /// The most one [`read_range`] returns (the host refuses more): 16 MiB.
+    pub const MAX_RANGE: u32 = 16 * 1024 * 1024;
+
+    /// Up to `length` bytes of a file from `offset` (fewer at its end, none from its end on);
+    /// `length` at most [`MAX_RANGE`]. [`Reader`] reads a whole file this way, a part at a time.
+    pub fn read_range(path: &str, offset: u64, length: u32) -> Result<Vec<u8>, FileError> {
+        crate::imports::files_read_range(path, offset, length)
+    }
+
+    /// Replace a file atomically with `pieces` in order: spans of the file as it is now
+    /// ([`Piece::Copy`], copied by the host on disk) and new bytes ([`Piece::Bytes`]).
+    /// Appending is `[Piece::Copy(ByteRange { offset: 0, length: size }), Piece::Bytes(new)]`.
+    /// A span past the file's end is refused ([`FileError::Denied`]) and nothing is written.
+    pub fn compose(path: &str, pieces: &[Piece]) -> Result<(), FileError> {
+        crate::imports::files_compose(path, pieces)
+    }
+
+    /// A file read front to back through [`read_range`], `chunk` bytes a call: a
+    /// [`std::io::Read`] for parsers (such as the `csv` crate's reader) that never holds more
+    /// than one chunk of the file.
+    pub struct Reader {
+        path: String,
+        offset: u64,
+        chunk: u32,
+        buffer: Vec<u8>,
+        at: usize,
+        done: bool,
+    }
+
+    impl Reader {
+        /// Read `path` from byte `offset` on, `chunk` bytes (at most [`MAX_RANGE`]) a call.
+        pub fn new(path: &str, offset: u64, chunk: u32) -> Self {
+            Reader {
+                path: path.to_owned(),
+                offset,
+                chunk: chunk.clamp(1, MAX_RANGE),
+                buffer: Vec::new(),
+                at: 0,
+                done: false,
+            }
+        }
+    }
+
+    impl std::io::Read for Reader {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.at == self.buffer.len() {
+                if self.done || out.is_empty() {
+                    return Ok(0);
+                }
+                self.buffer = read_range(&self.path, self.offset, self.chunk)
+                    .map_err(|e| std::io::Error::other(format!("{}: {e:?}", self.path)))?;
+                self.at = 0;
+                self.offset += self.buffer.len() as u64;
+                if self.buffer.len() < self.chunk as usize {
+                    self.done = true;
+                }
+                if self.buffer.is_empty() {
+                    return Ok(0);
+                }
+            }
+            let n = out.len().min(self.buffer.len() - self.at);
+            out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
     }
 }
 

@@ -420,6 +420,66 @@ impl FakeHost {
                 .any(|k| k == path || k.starts_with(&folder)))
     }
 
+    pub(crate) fn files_size(&self, path: &str) -> Result<u64, FileError> {
+        self.files_read(path).map(|bytes| bytes.len() as u64)
+    }
+
+    pub(crate) fn files_read_range(
+        &self,
+        path: &str,
+        offset: u64,
+        length: u32,
+    ) -> Result<Vec<u8>, FileError> {
+        if length > crate::files::MAX_RANGE {
+            return Err(FileError::Denied(format!(
+                "{path}: a range read returns 16 MiB at most"
+            )));
+        }
+        let bytes = self.files_read(path)?;
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let end = start.saturating_add(length as usize).min(bytes.len());
+        Ok(bytes[start..end].to_vec())
+    }
+
+    pub(crate) fn files_compose(
+        &self,
+        path: &str,
+        pieces: &[crate::files::Piece],
+    ) -> Result<(), FileError> {
+        use crate::files::Piece;
+        check_path(path)?;
+        let current = if pieces.iter().any(|p| matches!(p, Piece::Copy(_))) {
+            self.files_read(path)?
+        } else {
+            Vec::new()
+        };
+        let mut out = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Copy(range) => {
+                    let span = usize::try_from(range.offset)
+                        .ok()
+                        .zip(usize::try_from(range.length).ok())
+                        .and_then(|(start, len)| Some(start..start.checked_add(len)?))
+                        .filter(|span| span.end <= current.len());
+                    let Some(span) = span else {
+                        return Err(FileError::Denied(format!(
+                            "{path}: the span of {} bytes from byte {} goes past the file's end ({} bytes); nothing was written",
+                            range.length,
+                            range.offset,
+                            current.len()
+                        )));
+                    };
+                    out.extend_from_slice(&current[span]);
+                }
+                Piece::Bytes(bytes) => out.extend_from_slice(bytes),
+            }
+        }
+        self.files_write(path, &out)
+    }
+
     pub(crate) fn log_write(&self, level: Level, message: &str) {
         self.state
             .borrow_mut()
@@ -573,6 +633,52 @@ mod tests {
         ));
         crate::files::write("out/c.csv", b"c").expect("writes");
         assert_eq!(host.file("out/c.csv").as_deref(), Some(&b"c"[..]));
+    }
+
+    #[test]
+    fn files_read_in_ranges_and_compose_from_spans() {
+        use crate::files::{ByteRange, Piece};
+        use std::io::Read;
+        let host = FakeHost::new();
+        host.put_file("t.csv", "head\nrow1\nrow2\n");
+        let _g = host.install();
+        assert_eq!(crate::files::size("t.csv").expect("size"), 15);
+        assert_eq!(
+            crate::files::read_range("t.csv", 5, 4).expect("reads"),
+            b"row1"
+        );
+        assert_eq!(
+            crate::files::read_range("t.csv", 13, 9).expect("reads"),
+            b"2\n"
+        );
+        assert!(
+            crate::files::read_range("t.csv", 99, 4)
+                .expect("reads")
+                .is_empty()
+        );
+        let mut whole = String::new();
+        crate::files::Reader::new("t.csv", 0, 4)
+            .read_to_string(&mut whole)
+            .expect("reads");
+        assert_eq!(whole, "head\nrow1\nrow2\n");
+        let copy = |offset, length| Piece::Copy(ByteRange { offset, length });
+        crate::files::compose(
+            "t.csv",
+            &[copy(0, 5), Piece::Bytes(b"ROW1\n".to_vec()), copy(10, 5)],
+        )
+        .expect("composes");
+        assert_eq!(
+            host.file("t.csv").as_deref(),
+            Some(&b"head\nROW1\nrow2\n"[..])
+        );
+        assert!(matches!(
+            crate::files::compose("t.csv", &[copy(10, 6)]),
+            Err(FileError::Denied(m)) if m.contains("goes past the file's end (15 bytes)")
+        ));
+        assert_eq!(
+            host.file("t.csv").as_deref(),
+            Some(&b"head\nROW1\nrow2\n"[..])
+        );
     }
 
     #[test]

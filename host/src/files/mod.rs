@@ -10,7 +10,7 @@
 //! there). Usage counts each file's size rounded up to 4 KiB and 4 KiB per folder — about
 //! what they take on disk — so a flood of empty files or folders reaches the quota too.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -63,6 +63,23 @@ pub enum FolderError {
         /// The failure.
         source: io::Error,
     },
+}
+
+/// The most one range read returns: 16 MiB.
+pub const MAX_RANGE: u64 = 16 * 1024 * 1024;
+
+/// A part of a file's new contents for [`ConnectionFolder::compose`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// `length` bytes of the file as it is now, from `offset`.
+    Copy {
+        /// Where the span starts.
+        offset: u64,
+        /// How many bytes.
+        length: u64,
+    },
+    /// These bytes.
+    Bytes(&'a [u8]),
 }
 
 /// 1 GiB per connection folder.
@@ -151,10 +168,129 @@ impl ConnectionFolder {
         self.dir.read(&rel).map_err(|e| classify("read", path, e))
     }
 
+    /// The size of a file in bytes.
+    pub fn size(&self, path: &str) -> Result<u64, FolderError> {
+        let rel = checked(path, false)?;
+        let meta = self
+            .dir
+            .metadata(&rel)
+            .map_err(|e| classify("inspect", path, e))?;
+        if !meta.is_file() {
+            return Err(FolderError::Denied {
+                path: path.to_owned(),
+                reason: "it is a folder, not a file".to_owned(),
+            });
+        }
+        Ok(meta.len())
+    }
+
+    /// Up to `length` bytes of a file from `offset` (fewer at its end, none from its end on);
+    /// `length` at most [`MAX_RANGE`].
+    pub fn read_range(&self, path: &str, offset: u64, length: u32) -> Result<Vec<u8>, FolderError> {
+        let rel = checked(path, false)?;
+        if u64::from(length) > MAX_RANGE {
+            return Err(FolderError::Denied {
+                path: path.to_owned(),
+                reason: format!(
+                    "a range read asks for {} at most; read {} at a time",
+                    human_bytes(MAX_RANGE),
+                    human_bytes(MAX_RANGE)
+                ),
+            });
+        }
+        let mut file = self.dir.open(&rel).map_err(|e| classify("read", path, e))?;
+        let mut out = Vec::new();
+        (|| {
+            file.seek(SeekFrom::Start(offset))?;
+            file.take(u64::from(length)).read_to_end(&mut out)
+        })()
+        .map_err(|e| classify("read", path, e))?;
+        Ok(out)
+    }
+
+    /// Replace a file atomically with `pieces` in order: spans of the file as it is now
+    /// (copied on disk) and new bytes. A span past the file's end is refused and nothing is
+    /// written; so is a folder over its quota, as for [`ConnectionFolder::write`].
+    pub fn compose(&self, path: &str, pieces: &[Piece<'_>]) -> Result<(), FolderError> {
+        let rel = checked(path, false)?;
+        let copies = pieces.iter().any(|p| matches!(p, Piece::Copy { .. }));
+        let (mut current, current_len) = if copies {
+            let file = self
+                .dir
+                .open(&rel)
+                .map_err(|e| classify("read", path, e))?
+                .into_std();
+            let len = file
+                .metadata()
+                .map_err(|e| classify("inspect", path, e))?
+                .len();
+            (Some(file), len)
+        } else {
+            (None, 0)
+        };
+        let mut total: u64 = 0;
+        for piece in pieces {
+            let len = match piece {
+                Piece::Copy { offset, length } => {
+                    if offset
+                        .checked_add(*length)
+                        .is_none_or(|end| end > current_len)
+                    {
+                        return Err(FolderError::Denied {
+                            path: path.to_owned(),
+                            reason: format!(
+                                "the span of {length} bytes from byte {offset} goes past the file's end ({current_len} bytes); nothing was written. Read its size again and compose from that"
+                            ),
+                        });
+                    }
+                    *length
+                }
+                Piece::Bytes(bytes) => bytes.len() as u64,
+            };
+            total = total.saturating_add(len);
+        }
+        self.replace(path, &rel, total, |out| {
+            for piece in pieces {
+                match piece {
+                    Piece::Copy { offset, length } => {
+                        // `current` is open whenever a piece copies (checked above).
+                        let Some(file) = current.as_mut() else {
+                            return Err(io::Error::other("no file to copy from"));
+                        };
+                        file.seek(SeekFrom::Start(*offset))?;
+                        let copied = io::copy(&mut file.take(*length), out)?;
+                        if copied != *length {
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "the file shrank while it was being copied",
+                            ));
+                        }
+                    }
+                    Piece::Bytes(bytes) => out.write_all(bytes)?,
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Replace a file atomically: write a temporary file beside it, flush it to disk, rename.
     /// Refused with [`FolderError::Quota`] when the folder would go over its quota.
     pub fn write(&self, path: &str, contents: &[u8]) -> Result<(), FolderError> {
         let rel = checked(path, false)?;
+        self.replace(path, &rel, contents.len() as u64, |out| {
+            out.write_all(contents)
+        })
+    }
+
+    /// Replace the file at `rel` with the `len` bytes `fill` writes, atomically and within
+    /// the quota (see [`ConnectionFolder::write`]).
+    fn replace(
+        &self,
+        path: &str,
+        rel: &Path,
+        len: u64,
+        fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+    ) -> Result<(), FolderError> {
         self.sweep_dead_temps(rel.parent().unwrap_or(Path::new("")));
         // Held through the write, so two writes through this folder cannot both pass the
         // check on the same free space.
@@ -165,7 +301,7 @@ impl ConnectionFolder {
         };
         // What this write adds: the new file's blocks, less the file it replaces, plus any
         // folders it creates.
-        let replaced = match self.dir.symlink_metadata(&rel) {
+        let replaced = match self.dir.symlink_metadata(rel) {
             Ok(m) if m.is_file() => blocks(m.len()),
             _ => 0,
         };
@@ -174,7 +310,7 @@ impl ConnectionFolder {
             .skip(1)
             .filter(|a| !a.as_os_str().is_empty() && self.dir.symlink_metadata(a).is_err())
             .count() as u64;
-        let size = blocks(contents.len() as u64);
+        let size = blocks(len);
         let after = used.saturating_sub(replaced) + size + new_folders * BLOCK;
         if after > self.quota && after > used {
             *usage = Some((used, Instant::now()));
@@ -186,7 +322,7 @@ impl ConnectionFolder {
                 quota: self.quota,
             });
         }
-        let result = self.write_unchecked(path, &rel, contents);
+        let result = self.write_unchecked(path, rel, fill);
         *usage = match result {
             Ok(()) => Some((after, Instant::now())),
             // Unknown how far it got: measure again next time.
@@ -223,7 +359,12 @@ impl ConnectionFolder {
         }
     }
 
-    fn write_unchecked(&self, path: &str, rel: &Path, contents: &[u8]) -> Result<(), FolderError> {
+    fn write_unchecked(
+        &self,
+        path: &str,
+        rel: &Path,
+        fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+    ) -> Result<(), FolderError> {
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty())
             && let Err(e) = self.dir.create_dir_all(parent)
         {
@@ -234,8 +375,9 @@ impl ConnectionFolder {
         }
         let tmp = temp_name(rel);
         let result = (|| {
-            let mut file = self.dir.create(&tmp)?;
-            file.write_all(contents)?;
+            // A std file, so spans copied into it go through the kernel (copy_file_range).
+            let mut file = self.dir.create(&tmp)?.into_std();
+            fill(&mut file)?;
             file.sync_all()?;
             self.dir.rename(&tmp, &self.dir, rel)
         })();
@@ -535,6 +677,82 @@ mod tests {
         );
         assert_eq!(f.usage().expect("usage"), 10 * 4096);
         drop(tmp);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn ranges_read_parts_and_compose_copies_spans_atomically_within_the_quota() {
+        let (_tmp, f) = folder();
+        f.write("t.csv", b"head\nrow1\nrow2\n").unwrap();
+        assert_eq!(f.size("t.csv").unwrap(), 15);
+        assert_eq!(f.read_range("t.csv", 5, 4).unwrap(), b"row1");
+        assert_eq!(f.read_range("t.csv", 13, 100).unwrap(), b"2\n");
+        assert!(f.read_range("t.csv", 1 << 40, 4).unwrap().is_empty());
+        assert!(matches!(
+            f.read_range("t.csv", 0, MAX_RANGE as u32 + 1),
+            Err(FolderError::Denied { .. })
+        ));
+        assert!(matches!(
+            f.size("nope.csv"),
+            Err(FolderError::NotFound { .. })
+        ));
+        assert!(matches!(
+            f.read_range("../x", 0, 1),
+            Err(FolderError::Denied { .. })
+        ));
+
+        // Append, then replace a row in the middle: spans of the old file and new bytes.
+        let copy = |offset, length| Piece::Copy { offset, length };
+        f.compose("t.csv", &[copy(0, 15), Piece::Bytes(b"row3\n")])
+            .unwrap();
+        assert_eq!(f.read("t.csv").unwrap(), b"head\nrow1\nrow2\nrow3\n");
+        f.compose(
+            "t.csv",
+            &[copy(0, 5), Piece::Bytes(b"ROW1\n"), copy(10, 10)],
+        )
+        .unwrap();
+        assert_eq!(f.read("t.csv").unwrap(), b"head\nROW1\nrow2\nrow3\n");
+        // A new file from bytes alone.
+        f.compose("out/new.csv", &[Piece::Bytes(b"x")]).unwrap();
+        assert_eq!(f.read("out/new.csv").unwrap(), b"x");
+
+        // A span past the end, or one that overflows, writes nothing.
+        for bad in [copy(16, 5), copy(u64::MAX, 2)] {
+            let e = f
+                .compose("t.csv", &[Piece::Bytes(b"lost"), bad])
+                .unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("goes past the file's end (20 bytes); nothing was written"),
+                "{e}"
+            );
+        }
+        assert_eq!(f.read("t.csv").unwrap(), b"head\nROW1\nrow2\nrow3\n");
+        assert!(matches!(
+            f.compose("missing.csv", &[copy(0, 1)]),
+            Err(FolderError::NotFound { .. })
+        ));
+
+        // Copies count against the quota like written bytes: a plugin cannot grow a file
+        // past it by copying a span again and again.
+        let (_tmp2, small) = {
+            let tmp = tempfile::tempdir().unwrap();
+            let f = ConnectionFolder::open(tmp.path())
+                .unwrap()
+                .with_quota(8 * 4096);
+            (tmp, f)
+        };
+        small.write("a.bin", &[7u8; 4096]).unwrap();
+        let many = vec![copy(0, 4096); 64];
+        assert!(matches!(
+            small.compose("a.bin", &many),
+            Err(FolderError::Quota { .. })
+        ));
+        assert_eq!(small.read("a.bin").unwrap(), vec![7u8; 4096]);
+        assert!(
+            small.list("").unwrap() == ["a.bin"],
+            "no temporary file left"
+        );
     }
 
     #[test]

@@ -158,8 +158,10 @@ impl Connector for CsvConnector {
                 checked,
                 target,
                 &now,
-                |bytes, named| customer_file::CustomerFile::load(bytes, path, named),
-                customer_file::CustomerFile::contents,
+                |named| customer_file::CustomerFile::load(store::read_bytes(path)?, path, named),
+                |file, slots| {
+                    customer_file::CustomerFile::contents(file, slots).map(store::Composed::bytes)
+                },
             );
             log_batch(target, &outcomes);
             outcomes
@@ -173,7 +175,7 @@ impl Connector for CsvConnector {
     ) -> Result<InvoicePage, ConnectorError> {
         let settings = Settings::load()?;
         let path = settings.invoices_file(kind);
-        let Some(bytes) = store::read_bytes(path)? else {
+        let Some(len) = store::size(path)? else {
             // A missing file is an empty table; any cursor but "none" was not made for it.
             if let Some(cursor) = cursor.as_deref() {
                 paging::parse_cursor(Some(cursor))?;
@@ -184,7 +186,7 @@ impl Connector for CsvConnector {
             });
         };
         let page = invoices::page(
-            &bytes,
+            invoices::Source::File { path, len },
             path,
             kind,
             since.as_deref(),
@@ -202,13 +204,15 @@ impl Connector for CsvConnector {
         let settings = Settings::load()?;
         let wanted: std::collections::HashSet<String> = ids.into_iter().collect();
         let path = settings.invoices_file(kind);
-        let Some(bytes) = store::read_bytes(path)? else {
+        let Some(len) = store::size(path)? else {
             return Ok(Vec::new());
         };
-        Ok(invoices::get(&bytes, path, kind, &wanted)?
-            .into_iter()
-            .map(pulled_invoice)
-            .collect())
+        Ok(
+            invoices::get(invoices::Source::File { path, len }, path, kind, &wanted)?
+                .into_iter()
+                .map(pulled_invoice)
+                .collect(),
+        )
     }
 
     /// As [`push_customers`](Self::push_customers), once per file: the invoices of a batch
@@ -233,7 +237,11 @@ impl Connector for CsvConnector {
                 checked,
                 target,
                 &now,
-                |bytes, named| invoices::TableFile::load(bytes, path, kind, named),
+                |named| {
+                    let len = store::size(path)?;
+                    let source = len.map(|len| invoices::Source::File { path, len });
+                    invoices::TableFile::load(source, path, kind, named)
+                },
                 invoices::TableFile::contents,
             );
             log_batch(target, &outcomes);
@@ -338,10 +346,9 @@ fn push_opened<E: upsert::Located, R: upsert::Record, F>(
     target: Target<'_>,
     now: &str,
     open: impl FnOnce(
-        Option<Vec<u8>>,
         &std::collections::HashSet<String>,
     ) -> Result<(F, Vec<upsert::Slot<E, R>>), ConnectorError>,
-    contents: impl FnOnce(F, &[upsert::Slot<E, R>]) -> Result<Vec<u8>, ConnectorError>,
+    contents: impl FnOnce(F, &[upsert::Slot<E, R>]) -> Result<store::Composed, ConnectorError>,
 ) -> Vec<Outcome> {
     let path = target.file;
     let named: std::collections::HashSet<String> = checked
@@ -358,12 +365,12 @@ fn push_opened<E: upsert::Located, R: upsert::Record, F>(
         target,
         now,
         || {
-            let (file, slots) = open(store::read_bytes(path)?, &named)?;
+            let (file, slots) = open(&named)?;
             opened.set(Some(file));
             Ok(slots)
         },
         |slots| match opened.take() {
-            Some(file) => store::write_bytes(path, &contents(file, slots)?),
+            Some(file) => store::compose(path, &contents(file, slots)?),
             // `load` ran and succeeded before `save` is called, so the file is open.
             None => Err(error::transient(format!(
                 "{path} was not read before the write"

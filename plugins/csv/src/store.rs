@@ -37,14 +37,72 @@ pub fn load_invoices(path: &str, kind: InvoiceKind) -> Result<Vec<Invoice>, Conn
 }
 
 /// The bytes of `path`, `None` when it does not exist: for the invoice operations that read
-/// only the rows they need (`invoices::page`, `invoices::get`, `invoices::TableFile`).
+/// only the rows they need (customers; a file of invoices not in the connector's layout).
 pub fn read_bytes(path: &str) -> Result<Option<Vec<u8>>, ConnectorError> {
     read(path)
 }
 
-/// Replace `path` with `bytes`.
-pub fn write_bytes(path: &str, bytes: &[u8]) -> Result<(), ConnectorError> {
-    write(path, bytes)
+/// The size of `path` in bytes, `None` when it does not exist.
+pub fn size(path: &str) -> Result<Option<u64>, ConnectorError> {
+    match files::size(path) {
+        Ok(size) => Ok(Some(size)),
+        Err(FileError::NotFound(_)) => Ok(None),
+        Err(e) => Err(file_error(path, "read", e)),
+    }
+}
+
+/// The bytes `start..end` of `path`, read a host call of at most [`files::MAX_RANGE`] at a
+/// time. Fewer when the file is shorter (it changed since it was measured).
+pub fn read_span(path: &str, start: u64, end: u64) -> Result<Vec<u8>, ConnectorError> {
+    let mut out = Vec::with_capacity(usize::try_from(end.saturating_sub(start)).unwrap_or(0));
+    let mut at = start;
+    while at < end {
+        let want = u32::try_from(end - at)
+            .unwrap_or(u32::MAX)
+            .min(files::MAX_RANGE);
+        let part = files::read_range(path, at, want).map_err(|e| file_error(path, "read", e))?;
+        if part.is_empty() {
+            break;
+        }
+        at += part.len() as u64;
+        out.extend_from_slice(&part);
+    }
+    Ok(out)
+}
+
+/// A file's new contents, as pieces for the host's `compose`: spans of the file as it was
+/// read (copied on disk by the host) and new bytes.
+pub struct Composed {
+    /// The pieces, in order.
+    pub pieces: Vec<files::Piece>,
+    /// The size the file had when its spans were located; `None` when no piece copies.
+    pub read_len: Option<u64>,
+}
+
+impl Composed {
+    /// New contents that copy nothing of the old file.
+    pub fn bytes(bytes: Vec<u8>) -> Self {
+        Composed {
+            pieces: vec![files::Piece::Bytes(bytes)],
+            read_len: None,
+        }
+    }
+}
+
+/// Replace `path` with `composed`. Its spans were located in the file as it was read; a file
+/// of another size now was changed by someone else in between, and copying those spans would
+/// mix two versions, so nothing is written and the batch fails as transient (the host tries
+/// again, reading the file anew).
+pub fn compose(path: &str, composed: &Composed) -> Result<(), ConnectorError> {
+    if let Some(read_len) = composed.read_len {
+        let now = size(path)?.unwrap_or(0);
+        if now != read_len {
+            return Err(error::transient(format!(
+                "{path} changed while this batch was being written (it was {read_len} bytes, it is {now}); nothing was written. Try again"
+            )));
+        }
+    }
+    files::compose(path, &composed.pieces).map_err(|e| file_error(path, "write", e))
 }
 
 /// Replace `path` with `table`.

@@ -10,6 +10,7 @@
 //! write it, is skipped.
 
 use ledgerlink_sdk::error::{self, ConnectorErrorExt};
+use ledgerlink_sdk::files::{ByteRange, Piece};
 use ledgerlink_sdk::types::ConnectorError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -143,14 +144,7 @@ pub fn rewrite<E: crate::upsert::Located, R, W: Serialize>(
     rows_of: impl Fn(&R) -> Vec<W>,
 ) -> Result<Vec<u8>, ConnectorError> {
     use crate::upsert::Slot;
-    let kept = slots
-        .iter()
-        .position(|s| matches!(s, Slot::Loaded(_)))
-        .unwrap_or(slots.len());
-    let prefix_end = match kept.checked_sub(1).map(|last| &slots[last]) {
-        Some(Slot::Stored(e)) => e.span().1,
-        _ => rows_start,
-    };
+    let (kept, prefix_end) = unchanged_prefix(rows_start, slots);
     // What follows the prefix is built apart first, so the file's bytes grow once, by
     // exactly that much (a file near the memory cap is not held twice).
     let mut rest = Vec::new();
@@ -175,6 +169,111 @@ pub fn rewrite<E: crate::upsert::Located, R, W: Serialize>(
     }
     out.extend_from_slice(&rest);
     Ok(out)
+}
+
+/// How many of `slots` lie unchanged at the start of the file, and the byte offset where
+/// they end (`rows_start` when none does).
+fn unchanged_prefix<E: crate::upsert::Located, R>(
+    rows_start: usize,
+    slots: &[crate::upsert::Slot<E, R>],
+) -> (usize, usize) {
+    use crate::upsert::Slot;
+    let kept = slots
+        .iter()
+        .position(|s| matches!(s, Slot::Loaded(_)))
+        .unwrap_or(slots.len());
+    let prefix_end = match kept.checked_sub(1).map(|last| &slots[last]) {
+        Some(Slot::Stored(e)) => e.span().1,
+        _ => rows_start,
+    };
+    (kept, prefix_end)
+}
+
+/// As [`rewrite`], for a file that stays on disk: the new contents as pieces for the host's
+/// `compose` — the spans of the file (`len` bytes, `ends_with_newline` or not) that stay as
+/// they were, copied by the host, and the rows of parsed records as new bytes. The plugin
+/// holds only what changes: a batch that only creates is `[copy(0, len), bytes(new rows)]`.
+pub fn compose<E: crate::upsert::Located, R, W: Serialize>(
+    len: usize,
+    ends_with_newline: bool,
+    rows_start: usize,
+    slots: &[crate::upsert::Slot<E, R>],
+    rows_of: impl Fn(&R) -> Vec<W>,
+) -> Result<Vec<Piece>, ConnectorError> {
+    use crate::upsert::Slot;
+    let (kept, prefix_end) = unchanged_prefix(rows_start, slots);
+    let mut pieces = Pieces {
+        len,
+        ends_with_newline,
+        done: Vec::new(),
+        bytes: Vec::new(),
+    };
+    pieces.copy(0, prefix_end);
+    for slot in &slots[kept..] {
+        match slot {
+            Slot::Stored(e) => {
+                let (start, end) = e.span();
+                pieces.copy(start, end);
+            }
+            Slot::Loaded(record) => append_rows(&mut pieces.bytes, &rows_of(record))?,
+        }
+    }
+    Ok(pieces.finish())
+}
+
+/// Pieces being built by [`compose`]: adjacent spans merged, new bytes gathered.
+struct Pieces {
+    len: usize,
+    ends_with_newline: bool,
+    done: Vec<Piece>,
+    bytes: Vec<u8>,
+}
+
+impl Pieces {
+    fn copy(&mut self, start: usize, end: usize) {
+        if end <= start {
+            return;
+        }
+        if !self.bytes.is_empty() {
+            self.done
+                .push(Piece::Bytes(std::mem::take(&mut self.bytes)));
+        }
+        match self.done.last_mut() {
+            Some(Piece::Copy(range)) if range.offset + range.length == start as u64 => {
+                range.length += (end - start) as u64;
+            }
+            _ => self.done.push(Piece::Copy(ByteRange {
+                offset: start as u64,
+                length: (end - start) as u64,
+            })),
+        }
+        if end == self.len && !self.ends_with_newline {
+            // A file edited by hand may lack the final line break.
+            self.bytes.push(b'\n');
+        }
+    }
+
+    fn finish(mut self) -> Vec<Piece> {
+        if !self.bytes.is_empty() {
+            self.done.push(Piece::Bytes(self.bytes));
+        }
+        self.done
+    }
+}
+
+/// The bytes `pieces` make of a file that was `old` (what the host's `compose` writes).
+#[cfg(test)]
+pub fn composed(old: &[u8], pieces: &[Piece]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Copy(r) => {
+                out.extend_from_slice(&old[r.offset as usize..(r.offset + r.length) as usize])
+            }
+            Piece::Bytes(b) => out.extend_from_slice(b),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use crate::files::FolderError;
-use crate::runtime::bindings::ledgerlink::connector::files::{FileError, Host};
+use crate::files::Piece as FolderPiece;
+use crate::runtime::bindings::ledgerlink::connector::files::{FileError, Host, Piece};
 use crate::runtime::state::CallState;
 
 impl CallState {
@@ -46,5 +47,40 @@ impl Host for CallState {
 
     async fn exists(&mut self, path: String) -> wasmtime::Result<Result<bool, FileError>> {
         Ok(self.folder().and_then(|f| f.exists(&path).map_err(to_wit)))
+    }
+
+    async fn size(&mut self, path: String) -> wasmtime::Result<Result<u64, FileError>> {
+        Ok(self.folder().and_then(|f| f.size(&path).map_err(to_wit)))
+    }
+
+    async fn read_range(
+        &mut self,
+        path: String,
+        offset: u64,
+        length: u32,
+    ) -> wasmtime::Result<Result<Vec<u8>, FileError>> {
+        Ok(self
+            .folder()
+            .and_then(|f| f.read_range(&path, offset, length).map_err(to_wit)))
+    }
+
+    async fn compose(
+        &mut self,
+        path: String,
+        pieces: Vec<Piece>,
+    ) -> wasmtime::Result<Result<(), FileError>> {
+        let pieces: Vec<FolderPiece<'_>> = pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Copy(range) => FolderPiece::Copy {
+                    offset: range.offset,
+                    length: range.length,
+                },
+                Piece::Bytes(bytes) => FolderPiece::Bytes(bytes),
+            })
+            .collect();
+        Ok(self
+            .folder()
+            .and_then(|f| f.compose(&path, &pieces).map_err(to_wit)))
     }
 }

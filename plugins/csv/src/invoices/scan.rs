@@ -15,19 +15,28 @@
 //!   as its bytes, and writes the file back as its unchanged prefix, then what follows: a
 //!   batch that only creates appends its rows to the bytes read.
 //!
+//! The file stays where it is: a [`Source::File`] is read through the host's `read-range`
+//! a part at a time (the index streams it; an invoice's rows are read by their span), and a
+//! push writes the file back with `compose` — the unchanged spans copied by the host on disk,
+//! only the changed invoices' rows passed as bytes — so the plugin never holds the file.
+//!
 //! Any other file (columns reordered or extra, a byte-order mark, an older file without the
 //! `idempotency_key` column) is read whole as before ([`super::parse_table`]); the next push
 //! writes it back canonical.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 
 use ledgerlink_sdk::error::{self, ConnectorErrorExt};
+use ledgerlink_sdk::files;
 use ledgerlink_sdk::types::{ConnectorError, Invoice, InvoiceKind};
 use time::OffsetDateTime;
 
 use super::rows::{self, COLUMNS, InvoiceRow};
 use crate::paging::{self, Page};
 use crate::since;
+use crate::store::{self, Composed};
 use crate::table::{self, Numbered};
 
 const ID: usize = 0;
@@ -57,9 +66,61 @@ pub struct Entry {
     pub line: u64,
 }
 
+/// How much of a file one `read-range` call asks for while streaming it (in tests, less
+/// than a row, so rows and fields cross the parts).
+const CHUNK: u32 = if cfg!(test) { 7 } else { 1024 * 1024 };
+
+/// Where an invoices file's bytes come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// Bytes in memory (the unit tests' files).
+    #[cfg(test)]
+    Memory(&'a [u8]),
+    /// A file of the connection folder, `len` bytes when measured, read through the host's
+    /// `read-range` a part at a time.
+    File {
+        /// Its path in the connection folder.
+        path: &'a str,
+        /// Its size when measured.
+        len: u64,
+    },
+}
+
+impl<'a> Source<'a> {
+    fn len(&self) -> usize {
+        match *self {
+            #[cfg(test)]
+            Source::Memory(bytes) => bytes.len(),
+            Source::File { len, .. } => usize::try_from(len).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The bytes from `start` to the end, streamed.
+    fn reader(&self, start: usize) -> Box<dyn Read + 'a> {
+        match *self {
+            #[cfg(test)]
+            Source::Memory(bytes) => Box::new(bytes.get(start..).unwrap_or_default()),
+            Source::File { path, .. } => Box::new(files::Reader::new(path, start as u64, CHUNK)),
+        }
+    }
+
+    /// The bytes `start..end` (fewer when the file is shorter).
+    fn span(&self, start: usize, end: usize) -> Result<Cow<'a, [u8]>, ConnectorError> {
+        match *self {
+            #[cfg(test)]
+            Source::Memory(bytes) => Ok(Cow::Borrowed(
+                bytes.get(start..end.min(bytes.len())).unwrap_or_default(),
+            )),
+            Source::File { path, .. } => {
+                store::read_span(path, start as u64, end as u64).map(Cow::Owned)
+            }
+        }
+    }
+}
+
 /// A canonical invoices file (see the module documentation).
 pub struct Canonical<'a> {
-    bytes: &'a [u8],
+    source: Source<'a>,
     /// Byte offset of the first row after the header.
     rows_start: usize,
     file: &'a str,
@@ -72,26 +133,42 @@ fn header_line() -> String {
 }
 
 impl<'a> Canonical<'a> {
-    /// `bytes` as a canonical file, or `None` when its header row is not exactly
+    /// `source` as a canonical file, or `None` when its header row is not exactly
     /// [`COLUMNS`] (then it must be read whole).
-    pub fn open(bytes: &'a [u8], file: &'a str, kind: InvoiceKind) -> Option<Self> {
+    pub fn open(
+        source: Source<'a>,
+        file: &'a str,
+        kind: InvoiceKind,
+    ) -> Result<Option<Self>, ConnectorError> {
         let header = header_line();
-        let rest = bytes.strip_prefix(header.as_bytes())?;
+        let start = source.span(0, header.len() + 2)?;
+        let Some(rest) = start.strip_prefix(header.as_bytes()) else {
+            return Ok(None);
+        };
         let rows_start = if rest.is_empty() {
-            bytes.len()
+            header.len()
         } else if rest.starts_with(b"\n") {
             header.len() + 1
         } else if rest.starts_with(b"\r\n") {
             header.len() + 2
         } else {
-            return None;
+            return Ok(None);
         };
-        Some(Canonical {
-            bytes,
+        Ok(Some(Canonical {
+            source,
             rows_start,
             file,
             kind,
-        })
+        }))
+    }
+
+    /// Whether the file's last byte is a line break (an empty file counts as one).
+    fn ends_with_newline(&self) -> Result<bool, ConnectorError> {
+        let len = self.source.len();
+        if len == 0 {
+            return Ok(true);
+        }
+        Ok(self.source.span(len - 1, len)?.as_ref() == b"\n")
     }
 
     /// Every invoice of the file, in file order, with the cross-row checks of a whole-file
@@ -130,10 +207,11 @@ impl<'a> Canonical<'a> {
     /// The invoice `entry` locates, every row checked as a whole-file parse checks it.
     pub fn parse(&self, entry: &Entry) -> Result<Invoice, ConnectorError> {
         let headers = csv::StringRecord::from(COLUMNS.to_vec());
+        let rows = self.source.span(entry.start, entry.end)?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(&self.bytes[entry.start..entry.end]);
+            .from_reader(rows.as_ref());
         let mut group: Vec<Numbered<InvoiceRow>> = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|e| self.unreadable(entry.line, &e))?;
@@ -204,9 +282,9 @@ impl<'a> Canonical<'a> {
         match parsed {
             Some((start, line))
                 if start >= self.rows_start
-                    && start <= self.bytes.len()
-                    && self.bytes.get(start.wrapping_sub(1)) == Some(&b'\n')
-                    && line >= 2 =>
+                    && start <= self.source.len()
+                    && line >= 2
+                    && self.source.span(start - 1, start)?.as_ref() == b"\n" =>
             {
                 Ok((start, line))
             }
@@ -228,7 +306,8 @@ impl<'a> Canonical<'a> {
             reader: csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
-                .from_reader(&self.bytes[start..]),
+                .buffer_capacity(64 * 1024)
+                .from_reader(self.source.reader(start)),
             base: start,
             base_line: line,
             pending: None,
@@ -269,7 +348,7 @@ struct Row {
 /// The invoices of a canonical file from a row on: see [`Canonical::groups`].
 struct Groups<'f> {
     file: &'f Canonical<'f>,
-    reader: csv::Reader<&'f [u8]>,
+    reader: csv::Reader<Box<dyn Read + 'f>>,
     base: usize,
     base_line: u64,
     pending: Option<Row>,
@@ -409,36 +488,51 @@ impl crate::upsert::Located for Entry {
     }
 }
 
-/// An invoices file open for a push: its invoices and the bytes they were read from.
+/// An invoices file open for a push: where its invoices lie, for writing it back.
 pub struct TableFile {
-    /// The file as read (or a bare header for a file read whole or absent).
-    bytes: Vec<u8>,
+    head: Head,
     /// Byte offset of its first row.
     rows_start: usize,
 }
 
+/// What a push writes its rows after.
+enum Head {
+    /// A canonical file, left where it is: its unchanged spans are copied by the host.
+    Kept {
+        len: usize,
+        ends_with_newline: bool,
+        /// Whether the spans are of the file on disk (then its size is checked before
+        /// writing) or of bytes in memory.
+        on_disk: bool,
+    },
+    /// A bare header: a new file, or one read whole (written back canonical).
+    Fresh(Vec<u8>),
+}
+
 impl TableFile {
-    /// Open `bytes` (the contents of `file`, `None` when it does not exist) for a push of
-    /// invoices of `kind`; the invoices whose ids are in `named` are parsed, the rest kept
-    /// as bytes when the file is canonical.
+    /// Open `source` (the file `file`, `None` when it does not exist) for a push of invoices
+    /// of `kind`; the invoices whose ids are in `named` are parsed, the rest located only
+    /// when the file is canonical.
     pub fn load(
-        bytes: Option<Vec<u8>>,
+        source: Option<Source<'_>>,
         file: &str,
         kind: InvoiceKind,
         named: &HashSet<String>,
     ) -> Result<(TableFile, Vec<Slot>), ConnectorError> {
         let header = header_bytes();
-        let Some(bytes) = bytes else {
-            let rows_start = header.len();
-            return Ok((
+        let fresh = |slots| {
+            Ok((
                 TableFile {
-                    bytes: header,
-                    rows_start,
+                    rows_start: header.len(),
+                    head: Head::Fresh(header.clone()),
                 },
-                Vec::new(),
-            ));
+                slots,
+            ))
         };
-        let (slots, rows_start) = match Canonical::open(&bytes, file, kind) {
+        let Some(source) = source else {
+            return fresh(Vec::new());
+        };
+        match Canonical::open(source, file, kind)? {
             Some(canonical) => {
                 let slots = canonical
                     .index()?
@@ -451,71 +545,110 @@ impl TableFile {
                         }
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                (slots, canonical.rows_start)
+                Ok((
+                    TableFile {
+                        head: Head::Kept {
+                            len: source.len(),
+                            ends_with_newline: canonical.ends_with_newline()?,
+                            on_disk: matches!(source, Source::File { .. }),
+                        },
+                        rows_start: canonical.rows_start,
+                    },
+                    slots,
+                ))
             }
             None => {
+                let bytes = match source {
+                    #[cfg(test)]
+                    Source::Memory(bytes) => Cow::Borrowed(bytes),
+                    Source::File { path, .. } => match store::read_bytes(path)? {
+                        Some(bytes) => Cow::Owned(bytes),
+                        None => return fresh(Vec::new()),
+                    },
+                };
                 let slots = super::parse_table(&bytes, file, kind)?
                     .into_iter()
                     .map(|i| Slot::Loaded(Box::new(i)))
                     .collect();
-                let rows_start = header.len();
-                return Ok((
-                    TableFile {
-                        bytes: header,
-                        rows_start,
-                    },
-                    slots,
-                ));
+                fresh(slots)
             }
-        };
-        Ok((TableFile { bytes, rows_start }, slots))
+        }
     }
 
-    /// The new contents of the file holding `slots`: the file's bytes up to the first
-    /// invoice that is not stored as it was, then every invoice from there on.
-    pub fn contents(self, slots: &[Slot]) -> Result<Vec<u8>, ConnectorError> {
-        table::rewrite(self.bytes, self.rows_start, slots, rows::to_rows)
+    /// The new contents of the file holding `slots`: the file up to the first invoice that
+    /// is not stored as it was, then every invoice from there on — unchanged ones as spans
+    /// of the file, changed and new ones as their rows.
+    pub fn contents(self, slots: &[Slot]) -> Result<Composed, ConnectorError> {
+        match self.head {
+            Head::Fresh(header) => {
+                let bytes = table::rewrite(header, self.rows_start, slots, rows::to_rows)?;
+                Ok(Composed::bytes(bytes))
+            }
+            Head::Kept {
+                len,
+                ends_with_newline,
+                on_disk,
+            } => Ok(Composed {
+                pieces: table::compose(
+                    len,
+                    ends_with_newline,
+                    self.rows_start,
+                    slots,
+                    rows::to_rows,
+                )?,
+                read_len: on_disk.then_some(len as u64),
+            }),
+        }
     }
 }
 
-/// The invoices of `bytes` (the contents of `file`) whose ids are in `wanted`.
+/// The invoices of `source` (the file `file`) whose ids are in `wanted`.
 pub fn get(
-    bytes: &[u8],
+    source: Source<'_>,
     file: &str,
     kind: InvoiceKind,
     wanted: &HashSet<String>,
 ) -> Result<Vec<Invoice>, ConnectorError> {
-    match Canonical::open(bytes, file, kind) {
+    match Canonical::open(source, file, kind)? {
         Some(canonical) => canonical
             .index()?
             .iter()
             .filter(|e| wanted.contains(&e.id))
             .map(|e| canonical.parse(e))
             .collect(),
-        None => Ok(super::parse_table(bytes, file, kind)?
+        None => Ok(super::parse_table(&whole(source)?, file, kind)?
             .into_iter()
             .filter(|i| i.remote_id.as_ref().is_some_and(|id| wanted.contains(id)))
             .collect()),
     }
 }
 
-/// A page of the invoices of `bytes` (the contents of `file`) changed at or after `since`.
+/// A page of the invoices of `source` (the file `file`) changed at or after `since`.
 pub fn page(
-    bytes: &[u8],
+    source: Source<'_>,
     file: &str,
     kind: InvoiceKind,
     since: Option<&str>,
     cursor: Option<&str>,
     size: usize,
 ) -> Result<Page<Invoice>, ConnectorError> {
-    match Canonical::open(bytes, file, kind) {
+    match Canonical::open(source, file, kind)? {
         Some(canonical) => canonical.page(since, cursor, size),
         None => {
             let offset = paging::parse_cursor(cursor)?;
-            let table = super::parse_table(bytes, file, kind)?;
+            let table = super::parse_table(&whole(source)?, file, kind)?;
             let selected = since::changed_since(table, since)?;
             Ok(paging::page(selected, offset, size))
         }
+    }
+}
+
+/// The whole of a file not in the connector's layout, which can only be parsed whole.
+fn whole(source: Source<'_>) -> Result<Cow<'_, [u8]>, ConnectorError> {
+    match source {
+        #[cfg(test)]
+        Source::Memory(bytes) => Ok(Cow::Borrowed(bytes)),
+        Source::File { path, .. } => Ok(Cow::Owned(store::read_bytes(path)?.unwrap_or_default())),
     }
 }
 
@@ -557,6 +690,24 @@ mod tests {
         assert_eq!(rows(a), rows(b));
     }
 
+    /// `bytes` open for a push that names no stored invoice.
+    fn open_all(bytes: &[u8]) -> (TableFile, Vec<Slot>) {
+        TableFile::load(
+            Some(Source::Memory(bytes)),
+            FILE,
+            InvoiceKind::Job,
+            &HashSet::new(),
+        )
+        .unwrap()
+    }
+
+    /// A new invoice to append after [`stored`]`(n - 1)`.
+    fn new_invoice(n: usize) -> Invoice {
+        let mut new = stored(n).pop().unwrap();
+        new.number = "INV-new".into();
+        new
+    }
+
     fn loaded(i: Invoice) -> Slot {
         Slot::Loaded(Box::new(i))
     }
@@ -565,16 +716,20 @@ mod tests {
     fn an_append_writes_what_serializing_the_whole_table_writes() {
         let table = stored(3);
         let bytes = serialize_table(&table).unwrap();
-        let (file, mut slots) =
-            TableFile::load(Some(bytes), FILE, InvoiceKind::Job, &HashSet::new()).unwrap();
+        let (file, mut slots) = open_all(&bytes);
         assert!(slots.iter().all(|s| matches!(s, Slot::Stored(_))));
-        let mut new = stored(4).pop().unwrap();
-        new.number = "INV-new".into();
+        let new = new_invoice(4);
         slots.push(loaded(new.clone()));
         let mut all = table;
         all.push(new);
+        let composed = file.contents(&slots).unwrap();
         assert_eq!(
-            file.contents(&slots).unwrap(),
+            composed.pieces.len(),
+            2,
+            "a copy of the file and the new rows"
+        );
+        assert_eq!(
+            table::composed(&bytes, &composed.pieces),
             serialize_table(&all).unwrap()
         );
     }
@@ -585,7 +740,7 @@ mod tests {
         let bytes = serialize_table(&table).unwrap();
         let named: HashSet<String> = ["J-000002".to_owned()].into();
         let (file, mut slots) =
-            TableFile::load(Some(bytes), FILE, InvoiceKind::Job, &named).unwrap();
+            TableFile::load(Some(Source::Memory(&bytes)), FILE, InvoiceKind::Job, &named).unwrap();
         match &slots[1] {
             Slot::Loaded(i) => assert_same(&[(**i).clone()], &table[1..2]),
             other => panic!("the named invoice is parsed: {other:?}"),
@@ -593,8 +748,10 @@ mod tests {
         table[1].lines.pop();
         table[1].memo = Some("changed, \"quoted\"".into());
         slots[1] = loaded(table[1].clone());
+        let composed = file.contents(&slots).unwrap();
+        assert_eq!(composed.pieces.len(), 3, "before, the invoice, after");
         assert_eq!(
-            file.contents(&slots).unwrap(),
+            table::composed(&bytes, &composed.pieces),
             serialize_table(&table).unwrap()
         );
     }
@@ -604,12 +761,16 @@ mod tests {
         let table = stored(1);
         let mut bytes = serialize_table(&table).unwrap();
         assert_eq!(bytes.pop(), Some(b'\n'));
-        let (file, mut slots) =
-            TableFile::load(Some(bytes), FILE, InvoiceKind::Job, &HashSet::new()).unwrap();
-        let mut new = stored(2).pop().unwrap();
-        new.number = "INV-new".into();
+        let (file, mut slots) = open_all(&bytes);
+        let new = new_invoice(2);
         slots.push(loaded(new.clone()));
-        let back = parse_table(&file.contents(&slots).unwrap(), FILE, InvoiceKind::Job).unwrap();
+        let composed = file.contents(&slots).unwrap();
+        let back = parse_table(
+            &table::composed(&bytes, &composed.pieces),
+            FILE,
+            InvoiceKind::Job,
+        )
+        .unwrap();
         assert_same(&back, &[table[0].clone(), new]);
     }
 
@@ -621,7 +782,15 @@ mod tests {
         let mut cursor: Option<String> = None;
         let mut pages = 0;
         loop {
-            let p = page(&bytes, FILE, InvoiceKind::Job, None, cursor.as_deref(), 2).unwrap();
+            let p = page(
+                Source::Memory(&bytes),
+                FILE,
+                InvoiceKind::Job,
+                None,
+                cursor.as_deref(),
+                2,
+            )
+            .unwrap();
             pages += 1;
             seen.extend(p.items);
             match p.next {
@@ -637,7 +806,15 @@ mod tests {
 
         // `since` selects as `changed_since` does, and the cursor skips what was returned.
         let since = Some("2026-11-13T00:00:00Z");
-        let first = page(&bytes, FILE, InvoiceKind::Job, since, None, 2).unwrap();
+        let first = page(
+            Source::Memory(&bytes),
+            FILE,
+            InvoiceKind::Job,
+            since,
+            None,
+            2,
+        )
+        .unwrap();
         let ids = |p: &Page<Invoice>| -> Vec<String> {
             p.items
                 .iter()
@@ -646,7 +823,7 @@ mod tests {
         };
         assert_eq!(ids(&first), ["J-000003", "J-000004"]);
         let last = page(
-            &bytes,
+            Source::Memory(&bytes),
             FILE,
             InvoiceKind::Job,
             since,
@@ -662,7 +839,15 @@ mod tests {
     fn a_cursor_not_made_here_or_out_of_place_is_refused() {
         let bytes = serialize_table(&stored(2)).unwrap();
         for bad in ["abc", "7", "@x:2", "@1:2", "@99999:2"] {
-            let e = page(&bytes, FILE, InvoiceKind::Job, None, Some(bad), 2).unwrap_err();
+            let e = page(
+                Source::Memory(&bytes),
+                FILE,
+                InvoiceKind::Job,
+                None,
+                Some(bad),
+                2,
+            )
+            .unwrap_err();
             assert!(matches!(e, ConnectorError::Validation(_)), "{bad}: {e:?}");
             assert_eq!(e.field(), Some("cursor"), "{bad}");
         }
@@ -690,15 +875,31 @@ mod tests {
             })
             .collect();
         let bytes = swapped.concat().into_bytes();
-        assert!(Canonical::open(&bytes, FILE, InvoiceKind::Job).is_none());
-        let p = page(&bytes, FILE, InvoiceKind::Job, None, None, 5).unwrap();
+        assert!(
+            Canonical::open(Source::Memory(&bytes), FILE, InvoiceKind::Job)
+                .unwrap()
+                .is_none()
+        );
+        let p = page(
+            Source::Memory(&bytes),
+            FILE,
+            InvoiceKind::Job,
+            None,
+            None,
+            5,
+        )
+        .unwrap();
         assert_same(&p.items, &plain(2));
-        let (file, slots) =
-            TableFile::load(Some(bytes), FILE, InvoiceKind::Job, &HashSet::new()).unwrap();
+        let (file, slots) = open_all(&bytes);
         assert!(slots.iter().all(|s| matches!(s, Slot::Loaded(_))));
         // Written back in the connector's own layout.
+        let composed = file.contents(&slots).unwrap();
         assert_eq!(
-            file.contents(&slots).unwrap(),
+            composed.read_len, None,
+            "nothing copied from a file read whole"
+        );
+        assert_eq!(
+            table::composed(&bytes, &composed.pieces),
             serialize_table(&plain(2)).unwrap()
         );
     }
@@ -706,7 +907,8 @@ mod tests {
     /// The index of `bytes` fails with the error a whole-file parse gives.
     fn refused_alike(bytes: &[u8]) {
         let whole = parse_table(bytes, FILE, InvoiceKind::Job).unwrap_err();
-        let indexed = Canonical::open(bytes, FILE, InvoiceKind::Job)
+        let indexed = Canonical::open(Source::Memory(bytes), FILE, InvoiceKind::Job)
+            .unwrap()
             .unwrap()
             .index()
             .unwrap_err();
@@ -731,7 +933,65 @@ mod tests {
         let table = stored(4);
         let bytes = serialize_table(&table).unwrap();
         let wanted: HashSet<String> = ["J-000004".to_owned(), "J-000002".to_owned()].into();
-        let got = get(&bytes, FILE, InvoiceKind::Job, &wanted).unwrap();
+        let got = get(Source::Memory(&bytes), FILE, InvoiceKind::Job, &wanted).unwrap();
         assert_same(&got, &[table[1].clone(), table[3].clone()]);
+    }
+
+    /// The same push and reads against a file in the (fake) host's folder: streamed through
+    /// `read-range` in parts smaller than a row, and written with `compose`.
+    #[test]
+    fn a_file_on_disk_is_streamed_and_composed_not_held() {
+        use ledgerlink_sdk::testing::FakeHost;
+        let table = stored(4);
+        let bytes = serialize_table(&table).unwrap();
+        let host = FakeHost::new();
+        host.put_file(FILE, bytes.clone());
+        let _g = host.install();
+        let source = || Source::File {
+            path: FILE,
+            len: bytes.len() as u64,
+        };
+        let wanted: HashSet<String> = ["J-000003".to_owned()].into();
+        assert_same(
+            &get(source(), FILE, InvoiceKind::Job, &wanted).unwrap(),
+            &table[2..3],
+        );
+        let first = page(source(), FILE, InvoiceKind::Job, None, None, 3).unwrap();
+        let rest = page(
+            source(),
+            FILE,
+            InvoiceKind::Job,
+            None,
+            first.next.as_deref(),
+            3,
+        )
+        .unwrap();
+        assert_same(&[first.items, rest.items].concat(), &table);
+
+        let named: HashSet<String> = ["J-000002".to_owned()].into();
+        let (file, mut slots) =
+            TableFile::load(Some(source()), FILE, InvoiceKind::Job, &named).unwrap();
+        let mut changed = table.clone();
+        changed[1].memo = Some("re-sent".into());
+        slots[1] = loaded(changed[1].clone());
+        let new = new_invoice(5);
+        slots.push(loaded(new.clone()));
+        changed.push(new);
+        let composed = file.contents(&slots).unwrap();
+        assert_eq!(composed.read_len, Some(bytes.len() as u64));
+        store::compose(FILE, &composed).unwrap();
+        assert_eq!(host.file(FILE).unwrap(), serialize_table(&changed).unwrap());
+
+        // Spans located in a file someone changed since are not copied.
+        let (file, slots) =
+            TableFile::load(Some(source()), FILE, InvoiceKind::Job, &named).unwrap();
+        let composed = file.contents(&slots).unwrap();
+        let e = store::compose(FILE, &composed).unwrap_err();
+        assert!(matches!(e, ConnectorError::Transient(_)), "{e:?}");
+        assert!(
+            format!("{e:?}").contains("changed while this batch was being written"),
+            "{e:?}"
+        );
+        assert_eq!(host.file(FILE).unwrap(), serialize_table(&changed).unwrap());
     }
 }
