@@ -30,7 +30,7 @@ pub use write::{write_contract, write_contract_invoice, write_customer, write_jo
 
 // The home book's own data types that this store's API returns, named here for its callers.
 pub use crate::home::changes::{Change, ChangeCounts, ImportCounts};
-pub use crate::home::import::{KnownIds, NumberHolder};
+pub use crate::home::import::{ImportRecord, KnownIds, NumberHolder};
 
 use super::connections::unix;
 use super::db::{self, DbError};
@@ -134,6 +134,57 @@ impl HomeStore {
             tx.commit()?;
             Ok(counts)
         })
+    }
+
+    /// Upsert records as `read` hands them over, in one transaction, kept only when `read`
+    /// returns `Ok`: all or nothing, with the book never held whole. `read` is given the
+    /// book's ids and invoice numbers, read in the same transaction (no other writer can
+    /// change them before the commit). References are checked by the foreign keys at the
+    /// commit, so records may come in any order (a job before its customer's file).
+    /// The database is locked until `read` returns: it must not call a store.
+    pub fn import_each<E: From<HomeStoreError>>(
+        &self,
+        read: impl FnOnce(&KnownIds, &mut dyn FnMut(ImportRecord)) -> Result<(), E>,
+    ) -> Result<ImportCounts, E> {
+        let mut guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let db = |e: rusqlite::Error| E::from(HomeStoreError::from(e));
+        let tx = guard
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.pragma_update(None, "defer_foreign_keys", true)
+            .map_err(db)?;
+        let known = read_known_ids(&tx).map_err(db)?;
+        let now = unix(SystemTime::now());
+        let mut counts = ImportCounts::default();
+        let mut failed: Option<rusqlite::Error> = None;
+        read(&known, &mut |record| {
+            if failed.is_some() {
+                return;
+            }
+            let written = match &record {
+                ImportRecord::Customer(c) => {
+                    write_customer(&tx, c, now).map(|ch| counts.customers.count(ch))
+                }
+                ImportRecord::Contract(c) => {
+                    write_contract(&tx, c, now).map(|ch| counts.contracts.count(ch))
+                }
+                ImportRecord::Job(j) => write_job(&tx, j, now).map(|ch| counts.jobs.count(ch)),
+                ImportRecord::ContractInvoice(i) => {
+                    write_contract_invoice(&tx, i, now).map(|ch| counts.contract_invoices.count(ch))
+                }
+            };
+            if let Err(e) = written {
+                failed = Some(e);
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(db(e));
+        }
+        tx.commit().map_err(db)?;
+        Ok(counts)
     }
 
     /// The whole book, every list ordered by id, read in one transaction.

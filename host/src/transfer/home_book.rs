@@ -22,13 +22,13 @@ pub enum HomeBookError {
     Store(#[from] HomeStoreError),
 }
 
-/// Import `sources` into the book: all checked first, then written in one transaction.
+/// Import `sources` into the book, all or nothing: each record is written as it is read,
+/// in one transaction that is committed only when every file is free of problems (the book
+/// is never held whole; a 100,000-job import holds the ids and numbers the checks need).
 pub fn import(store: &HomeStore, sources: &[ImportSource]) -> Result<ImportCounts, HomeBookError> {
-    // References are checked against the ids read here; should another process remove a
-    // customer in between, the foreign keys refuse the write and the transaction rolls back.
-    let known = store.known_ids()?;
-    let book = import::read(sources, &known)?;
-    Ok(store.import(&book)?)
+    store.import_each(|known, write| {
+        Ok::<_, HomeBookError>(import::read_each(sources, known, write)?)
+    })
 }
 
 /// Set (`on`) or clear a flag of record `id`. Returns a note when the record still will
@@ -65,13 +65,79 @@ pub fn set_flag(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::home::model::HomeBook;
     use crate::home::test_book::sample_book;
 
     fn store() -> (tempfile::TempDir, HomeStore) {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = HomeStore::open(&tmp.path().join("ledgerlink.db")).expect("opens");
+        let (tmp, store) = empty();
         store.import(&sample_book()).expect("imports");
         (tmp, store)
+    }
+
+    fn corpus(name: &str) -> ImportSource {
+        ImportSource {
+            path: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/home-corpus/good/csv")
+                .join(name),
+            format: None,
+            kind: None,
+        }
+    }
+
+    fn empty() -> (tempfile::TempDir, HomeStore) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = HomeStore::open(&tmp.path().join("ledgerlink.db")).expect("opens");
+        (tmp, store)
+    }
+
+    #[test]
+    fn records_written_as_read_may_come_before_what_they_refer_to() {
+        let files = [
+            "customers.csv",
+            "contracts.csv",
+            "jobs.csv",
+            "contract-invoices.csv",
+        ];
+        let (_a, in_order) = empty();
+        let expected = import(&in_order, &files.map(corpus)).expect("imports");
+        // Jobs and invoices before their customers and contracts: the foreign keys are
+        // checked when the transaction commits.
+        let (_b, reversed) = empty();
+        let mut backwards = files.map(corpus);
+        backwards.reverse();
+        assert_eq!(import(&reversed, &backwards).expect("imports"), expected);
+        assert_eq!(
+            reversed.load().expect("reads"),
+            in_order.load().expect("reads")
+        );
+        assert_eq!(expected.customers.added, 4, "{expected:?}");
+    }
+
+    #[test]
+    fn a_problem_in_a_later_file_leaves_the_book_as_it_was() {
+        let (tmp, store) = empty();
+        let jobs = tmp.path().join("jobs.csv");
+        let good = std::fs::read_to_string(corpus("jobs.csv").path).expect("reads");
+        // The first job's total on its own line is not a number.
+        let bad = good.replacen(",490.19,", ",4x0.19,", 1);
+        assert_ne!(bad, good);
+        std::fs::write(&jobs, bad).expect("writes");
+        let sources = [
+            corpus("customers.csv"),
+            ImportSource {
+                path: jobs.clone(),
+                format: None,
+                kind: None,
+            },
+        ];
+        let err = import(&store, &sources).expect_err("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("{}:2: total: ", jobs.display())),
+            "{text}"
+        );
+        // The customers read (and written) before the problem were rolled back.
+        assert_eq!(store.load().expect("reads"), HomeBook::default());
     }
 
     #[test]
