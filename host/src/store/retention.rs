@@ -486,7 +486,7 @@ mod tests {
             .and_then(|r| r.plan_id)
             .expect("plan");
         assert_eq!(
-            s.plan(plan_a).expect_err("purged").to_string(),
+            s.plan_meta(plan_a).expect_err("purged").to_string(),
             format!(
                 "plan {plan_a} was removed by retention (`ledgerlink purge`); compare again for a new plan"
             )
@@ -596,8 +596,8 @@ mod tests {
             .collect();
         assert_eq!(payloads, [("k2", "{\"n\":2}"), ("k3", "{\"n\":3}")]);
         assert_eq!(count(&s, "SELECT COUNT(*) FROM run_items"), 4);
-        assert!(s.plan(plan).is_ok());
-        assert!(s.plan(queued_plan).is_ok());
+        assert!(s.plan_meta(plan).is_ok());
+        assert!(s.plan_meta(queued_plan).is_ok());
 
         // Once the job is done and the interrupted run's intents are resolved, they go.
         s.with(|db| {

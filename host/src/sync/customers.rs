@@ -196,23 +196,23 @@ pub async fn compare_and_plan_since(
         read_from: Some(read_from),
         refused,
     };
-    let body = serde_json::to_string(&plan).unwrap_or_default();
     let dir = match direction {
         Direction::Push => "push",
         Direction::Pull => "pull",
     };
-    let id = state.save_plan(connection, "customers", dir, &body)?;
+    let id = state.save_plan_as_json(connection, "customers", dir, &plan)?;
     Ok((id, plan))
 }
 
 /// Load a stored plan.
 pub fn load_plan(state: &SyncState, id: i64) -> Result<Plan, SyncStateError> {
-    let (_, _, _, body) = state.plan(id)?;
-    let plan: Plan = serde_json::from_str(&body).map_err(|e| SyncStateError::Corrupt {
-        what: "plan",
-        id,
-        reason: e.to_string(),
-    })?;
+    let plan: Plan = state
+        .read_plan_json(id)?
+        .map_err(|e| SyncStateError::Corrupt {
+            what: "plan",
+            id,
+            reason: e.to_string(),
+        })?;
     if plan.version > super::plan::PLAN_VERSION {
         return Err(SyncStateError::Corrupt {
             what: "plan",

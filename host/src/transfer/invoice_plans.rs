@@ -191,8 +191,7 @@ pub async fn compare(
         rows,
         refused,
     };
-    let body = serde_json::to_string(&plan).unwrap_or_default();
-    let id = state.save_plan(connection, entity, "push", &body)?;
+    let id = state.save_plan_as_json(connection, entity, "push", &plan)?;
     Ok((id, plan))
 }
 
@@ -383,14 +382,14 @@ fn refuse(message: String) -> TransferError {
 
 /// The invoice plan `id`, or why it cannot be one.
 pub fn load(state: &SyncState, id: i64) -> Result<Option<InvoicePlan>, TransferError> {
-    let (_, entity, _, body) = state.plan(id)?;
+    let (_, entity, _) = state.plan_meta(id)?;
     if !matches!(
         entity.as_str(),
         "job-invoices" | "contract-invoices" | "orders"
     ) {
         return Ok(None);
     }
-    let plan: InvoicePlan = serde_json::from_str(&body).map_err(|e| {
+    let plan: InvoicePlan = state.read_plan_json(id)?.map_err(|e| {
         refuse(format!(
             "plan {id} cannot be read ({e}); compare again to make a new one"
         ))

@@ -102,7 +102,7 @@ pub fn page(state: &SyncState, id: i64, filter: &PlanFilter) -> Result<PlanPage,
             filter.limit
         )));
     }
-    let (connection, entity, direction, _) = state.plan(id)?;
+    let (connection, entity, direction) = state.plan_meta(id)?;
     let created_at = state.plan_created_at(id)?;
     let (rows, refused) = match invoice_plans::load(state, id)? {
         Some(plan) => (

@@ -235,7 +235,7 @@ pub async fn apply(
             ));
         }
     };
-    let (connection, ..) = state.transfers()?.state().plan(id)?;
+    let (connection, ..) = state.transfers()?.state().plan_meta(id)?;
     let work = JobRequest::Apply {
         plan: id,
         pick,
