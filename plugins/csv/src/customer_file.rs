@@ -5,9 +5,10 @@
 //! [`customers::COLUMNS`] (every file this connector writes) is *canonical*: each row is
 //! read as bytes, only its id, version and idempotency key are taken out (what the writer
 //! compares across the table), ids are checked present and unique as a whole-file parse
-//! checks them, and every row the batch does not name is copied back as its bytes. A batch
-//! that only creates appends its rows to the bytes read; an update rewrites the file from
-//! the first row it changes. Any other file is read whole as before
+//! checks them, and every row the batch does not name is copied back as a span of the file.
+//! The file is streamed through the host's `read-range` and written back with `compose`, so
+//! the plugin never holds it: a batch that only creates appends its rows; an update writes
+//! its rows between the spans before and after it. Any other file is read whole as before
 //! ([`customers::parse_table`]) and written back canonical.
 
 use std::collections::{HashMap, HashSet};
@@ -16,6 +17,7 @@ use ledgerlink_sdk::error;
 use ledgerlink_sdk::types::{ConnectorError, Customer};
 
 use crate::customers::{self, COLUMNS};
+use crate::store::{Composed, Source};
 use crate::table;
 
 const ID: usize = 0;
@@ -52,11 +54,9 @@ impl crate::upsert::Located for Entry {
     }
 }
 
-/// `customers.csv` open for a push: its customers and the bytes they were read from.
-#[derive(Debug)]
+/// `customers.csv` open for a push: where its customers lie, for writing it back.
 pub struct CustomerFile {
-    /// The file as read (or a bare header for a file read whole or absent).
-    bytes: Vec<u8>,
+    head: table::Head,
     /// Byte offset of its first row.
     rows_start: usize,
 }
@@ -65,27 +65,30 @@ fn header_line() -> String {
     COLUMNS.join(",")
 }
 
-/// Byte offset of the first row when `bytes` starts with the canonical header row.
-fn canonical_rows_start(bytes: &[u8]) -> Option<usize> {
+/// Byte offset of the first row when `source` starts with the canonical header row.
+fn canonical_rows_start(source: Source<'_>) -> Result<Option<usize>, ConnectorError> {
     let header = header_line();
-    let rest = bytes.strip_prefix(header.as_bytes())?;
-    if rest.is_empty() {
-        Some(bytes.len())
+    let start = source.span(0, header.len() + 2)?;
+    let Some(rest) = start.strip_prefix(header.as_bytes()) else {
+        return Ok(None);
+    };
+    Ok(if rest.is_empty() {
+        Some(header.len())
     } else if rest.starts_with(b"\n") {
         Some(header.len() + 1)
     } else if rest.starts_with(b"\r\n") {
         Some(header.len() + 2)
     } else {
         None
-    }
+    })
 }
 
 impl CustomerFile {
-    /// Open `bytes` (the contents of `file`, `None` when it does not exist) for a push; the
-    /// customers whose ids are in `named` are parsed, the rest kept as bytes when the file
-    /// is canonical.
+    /// Open `source` (the file `file`, `None` when it does not exist) for a push; the
+    /// customers whose ids are in `named` are parsed, the rest located when the file is
+    /// canonical.
     pub fn load(
-        bytes: Option<Vec<u8>>,
+        source: Option<Source<'_>>,
         file: &str,
         named: &HashSet<String>,
     ) -> Result<(CustomerFile, Vec<Slot>), ConnectorError> {
@@ -99,35 +102,36 @@ impl CustomerFile {
             let rows_start = header.len();
             Ok((
                 CustomerFile {
-                    bytes: header,
+                    head: table::Head::Fresh(header),
                     rows_start,
                 },
                 slots,
             ))
         };
-        let Some(bytes) = bytes else {
+        let Some(source) = source else {
             return whole(b"", header);
         };
-        let Some(rows_start) = canonical_rows_start(&bytes) else {
-            return whole(&bytes, header);
+        let Some(rows_start) = canonical_rows_start(source)? else {
+            return whole(&source.whole()?, header);
         };
-        let slots = index(&bytes, rows_start, file, named)?;
-        Ok((CustomerFile { bytes, rows_start }, slots))
+        let slots = index(source, rows_start, file, named)?;
+        let head = table::Head::kept(source)?;
+        Ok((CustomerFile { head, rows_start }, slots))
     }
 
-    /// The new contents of the file holding `slots`: the file's bytes up to the first
-    /// customer that is not stored as it was, then every customer from there on.
-    pub fn contents(self, slots: &[Slot]) -> Result<Vec<u8>, ConnectorError> {
-        table::rewrite(self.bytes, self.rows_start, slots, |c| {
-            vec![customers::to_row(c)]
-        })
+    /// The new contents of the file holding `slots`: the file up to the first customer that
+    /// is not stored as it was, then every customer from there on (unchanged ones as spans
+    /// of the file).
+    pub fn contents(self, slots: &[Slot]) -> Result<Composed, ConnectorError> {
+        self.head
+            .contents(self.rows_start, slots, |c| vec![customers::to_row(c)])
     }
 }
 
 /// Every row of a canonical file from `rows_start`: the rows whose ids are in `named`
 /// parsed and checked as a whole-file parse checks them, the rest located.
 fn index(
-    bytes: &[u8],
+    source: Source<'_>,
     rows_start: usize,
     file: &str,
     named: &HashSet<String>,
@@ -135,7 +139,8 @@ fn index(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(&bytes[rows_start..]);
+        .buffer_capacity(64 * 1024)
+        .from_reader(source.reader(rows_start));
     let headers = csv::StringRecord::from(COLUMNS.to_vec());
     let mut record = csv::ByteRecord::new();
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
@@ -237,6 +242,11 @@ mod tests {
         }
     }
 
+    /// What `opened` writes for `slots` over a file that was `old`.
+    fn written(old: &[u8], opened: CustomerFile, slots: &[Slot]) -> Vec<u8> {
+        table::composed(old, &opened.contents(slots).unwrap().pieces)
+    }
+
     fn file(n: usize) -> Vec<u8> {
         customers::serialize_table(&(1..=n).map(customer).collect::<Vec<_>>()).unwrap()
     }
@@ -244,7 +254,8 @@ mod tests {
     #[test]
     fn unnamed_rows_stay_bytes_and_named_rows_are_parsed() {
         let named = HashSet::from(["C-000002".to_owned()]);
-        let (_, slots) = CustomerFile::load(Some(file(3)), "customers.csv", &named).unwrap();
+        let (_, slots) =
+            CustomerFile::load(Some(Source::Memory(&file(3))), "customers.csv", &named).unwrap();
         assert_eq!(slots.len(), 3);
         match (&slots[0], &slots[1], &slots[2]) {
             (Slot::Stored(a), Slot::Loaded(b), Slot::Stored(c)) => {
@@ -265,21 +276,25 @@ mod tests {
 
     #[test]
     fn an_append_and_an_update_write_what_serializing_the_whole_table_writes() {
-        let (opened, mut slots) =
-            CustomerFile::load(Some(file(3)), "customers.csv", &HashSet::new()).unwrap();
+        let (opened, mut slots) = CustomerFile::load(
+            Some(Source::Memory(&file(3))),
+            "customers.csv",
+            &HashSet::new(),
+        )
+        .unwrap();
         slots.push(Slot::Loaded(Box::new(customer(4))));
-        assert_eq!(opened.contents(&slots).unwrap(), file(4));
+        assert_eq!(written(&file(3), opened, &slots), file(4));
 
         let named = HashSet::from(["C-000002".to_owned()]);
         let (opened, mut slots) =
-            CustomerFile::load(Some(file(3)), "customers.csv", &named).unwrap();
+            CustomerFile::load(Some(Source::Memory(&file(3))), "customers.csv", &named).unwrap();
         let mut changed = customer(2);
         changed.name = "Renamed".into();
         slots[1] = Slot::Loaded(Box::new(changed.clone()));
         let mut expected: Vec<Customer> = (1..=3).map(customer).collect();
         expected[1] = changed;
         assert_eq!(
-            opened.contents(&slots).unwrap(),
+            written(&file(3), opened, &slots),
             customers::serialize_table(&expected).unwrap()
         );
     }
@@ -290,7 +305,7 @@ mod tests {
             CustomerFile::load(None, "customers.csv", &HashSet::new()).unwrap();
         assert!(slots.is_empty());
         slots.push(Slot::Loaded(Box::new(customer(1))));
-        assert_eq!(opened.contents(&slots).unwrap(), file(1));
+        assert_eq!(written(b"", opened, &slots), file(1));
     }
 
     #[test]
@@ -300,8 +315,13 @@ mod tests {
         let row = second.lines().nth(1).unwrap().to_owned();
         bytes.extend_from_slice(row.as_bytes());
         bytes.push(b'\n');
-        let index_error =
-            CustomerFile::load(Some(bytes.clone()), "customers.csv", &HashSet::new()).unwrap_err();
+        let index_error = CustomerFile::load(
+            Some(Source::Memory(&bytes)),
+            "customers.csv",
+            &HashSet::new(),
+        )
+        .err()
+        .unwrap();
         let parse_error = customers::parse_table(&bytes, "customers.csv").unwrap_err();
         assert_eq!(index_error.message(), parse_error.message());
     }
@@ -322,9 +342,49 @@ mod tests {
                 format!("{}\n", l.strip_suffix(',').unwrap_or(l))
             })
             .collect();
-        let (opened, slots) =
-            CustomerFile::load(Some(text.into_bytes()), "customers.csv", &HashSet::new()).unwrap();
+        let text = text.into_bytes();
+        let (opened, slots) = CustomerFile::load(
+            Some(Source::Memory(&text)),
+            "customers.csv",
+            &HashSet::new(),
+        )
+        .unwrap();
         assert!(slots.iter().all(|s| matches!(s, Slot::Loaded(_))));
-        assert_eq!(opened.contents(&slots).unwrap(), canonical);
+        assert_eq!(written(&text, opened, &slots), canonical);
+    }
+
+    #[test]
+    fn a_file_on_disk_is_streamed_and_written_back_with_compose() {
+        use ledgerlink_sdk::testing::FakeHost;
+        let host = FakeHost::new();
+        host.put_file("customers.csv", file(3));
+        let _g = host.install();
+        let source = Source::File {
+            path: "customers.csv",
+            len: file(3).len() as u64,
+        };
+        let named = HashSet::from(["C-000002".to_owned()]);
+        let (opened, mut slots) =
+            CustomerFile::load(Some(source), "customers.csv", &named).unwrap();
+        let mut changed = customer(2);
+        changed.name = "Renamed".into();
+        slots[1] = Slot::Loaded(Box::new(changed.clone()));
+        slots.push(Slot::Loaded(Box::new(customer(4))));
+        let composed = opened.contents(&slots).unwrap();
+        assert_eq!(composed.read_len, Some(file(3).len() as u64));
+        assert!(
+            composed
+                .pieces
+                .iter()
+                .any(|p| matches!(p, ledgerlink_sdk::files::Piece::Copy(_))),
+            "the unchanged rows are copied by the host, not passed as bytes"
+        );
+        crate::store::compose("customers.csv", &composed).unwrap();
+        let mut expected: Vec<Customer> = (1..=4).map(customer).collect();
+        expected[1] = changed;
+        assert_eq!(
+            host.file("customers.csv").unwrap(),
+            customers::serialize_table(&expected).unwrap()
+        );
     }
 }

@@ -20,7 +20,7 @@ mod rows;
 mod scan;
 
 pub use rows::{parse_table, serialize_table};
-pub use scan::{Source, TableFile, get, page};
+pub use scan::{TableFile, get, page};
 
 /// Where invoices of `kind` live, for ids ("J-000001", "S-000001") and messages.
 pub fn target(kind: InvoiceKind, file: &str) -> Target<'_> {

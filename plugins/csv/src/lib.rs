@@ -158,10 +158,12 @@ impl Connector for CsvConnector {
                 checked,
                 target,
                 &now,
-                |named| customer_file::CustomerFile::load(store::read_bytes(path)?, path, named),
-                |file, slots| {
-                    customer_file::CustomerFile::contents(file, slots).map(store::Composed::bytes)
+                |named| {
+                    let len = store::size(path)?;
+                    let source = len.map(|len| store::Source::File { path, len });
+                    customer_file::CustomerFile::load(source, path, named)
                 },
+                customer_file::CustomerFile::contents,
             );
             log_batch(target, &outcomes);
             outcomes
@@ -186,7 +188,7 @@ impl Connector for CsvConnector {
             });
         };
         let page = invoices::page(
-            invoices::Source::File { path, len },
+            store::Source::File { path, len },
             path,
             kind,
             since.as_deref(),
@@ -208,7 +210,7 @@ impl Connector for CsvConnector {
             return Ok(Vec::new());
         };
         Ok(
-            invoices::get(invoices::Source::File { path, len }, path, kind, &wanted)?
+            invoices::get(store::Source::File { path, len }, path, kind, &wanted)?
                 .into_iter()
                 .map(pulled_invoice)
                 .collect(),
@@ -239,7 +241,7 @@ impl Connector for CsvConnector {
                 &now,
                 |named| {
                     let len = store::size(path)?;
-                    let source = len.map(|len| invoices::Source::File { path, len });
+                    let source = len.map(|len| store::Source::File { path, len });
                     invoices::TableFile::load(source, path, kind, named)
                 },
                 invoices::TableFile::contents,

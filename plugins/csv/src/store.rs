@@ -9,11 +9,82 @@
 //! creates the file. Writes replace the whole file; the host's `write` is atomic, so a reader
 //! never sees half a table.
 
+use std::borrow::Cow;
+use std::io::Read;
+
 use ledgerlink_sdk::error;
 use ledgerlink_sdk::files::{self, FileError};
 use ledgerlink_sdk::types::{ConnectorError, Customer, Invoice, InvoiceKind};
 
 use crate::{customers, invoices};
+
+/// How much of a file one `read-range` call asks for while streaming it (in tests, less
+/// than a row, so rows and fields cross the parts).
+pub const CHUNK: u32 = if cfg!(test) { 7 } else { 1024 * 1024 };
+
+/// Where a table file's bytes come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// Bytes in memory (the unit tests' files).
+    #[cfg(test)]
+    Memory(&'a [u8]),
+    /// A file of the connection folder, `len` bytes when measured, read through the host's
+    /// `read-range` a part at a time.
+    File {
+        /// Its path in the connection folder.
+        path: &'a str,
+        /// Its size when measured.
+        len: u64,
+    },
+}
+
+impl<'a> Source<'a> {
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        match *self {
+            #[cfg(test)]
+            Source::Memory(bytes) => bytes.len(),
+            Source::File { len, .. } => usize::try_from(len).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The bytes from `start` to the end, streamed.
+    pub fn reader(&self, start: usize) -> Box<dyn Read + 'a> {
+        match *self {
+            #[cfg(test)]
+            Source::Memory(bytes) => Box::new(bytes.get(start..).unwrap_or_default()),
+            Source::File { path, .. } => Box::new(files::Reader::new(path, start as u64, CHUNK)),
+        }
+    }
+
+    /// The bytes `start..end` (fewer when the file is shorter).
+    pub fn span(&self, start: usize, end: usize) -> Result<Cow<'a, [u8]>, ConnectorError> {
+        match *self {
+            #[cfg(test)]
+            Source::Memory(bytes) => Ok(Cow::Borrowed(
+                bytes.get(start..end.min(bytes.len())).unwrap_or_default(),
+            )),
+            Source::File { path, .. } => read_span(path, start as u64, end as u64).map(Cow::Owned),
+        }
+    }
+}
+
+impl Source<'_> {
+    /// Whether its last byte is a line break (an empty file counts as one).
+    pub fn ends_with_newline(&self) -> Result<bool, ConnectorError> {
+        let len = self.len();
+        if len == 0 {
+            return Ok(true);
+        }
+        Ok(self.span(len - 1, len)?.as_ref() == b"\n")
+    }
+
+    /// Its whole contents: for a file not in the connector's layout, which can only be
+    /// parsed whole.
+    pub fn whole(&self) -> Result<Cow<'_, [u8]>, ConnectorError> {
+        self.span(0, self.len())
+    }
+}
 
 /// The customers in `path`; none when the file does not exist.
 pub fn load_customers(path: &str) -> Result<Vec<Customer>, ConnectorError> {
@@ -34,12 +105,6 @@ pub fn load_invoices(path: &str, kind: InvoiceKind) -> Result<Vec<Invoice>, Conn
         Some(bytes) => invoices::parse_table(&bytes, path, kind),
         None => Ok(Vec::new()),
     }
-}
-
-/// The bytes of `path`, `None` when it does not exist: for the invoice operations that read
-/// only the rows they need (customers; a file of invoices not in the connector's layout).
-pub fn read_bytes(path: &str) -> Result<Option<Vec<u8>>, ConnectorError> {
-    read(path)
 }
 
 /// The size of `path` in bytes, `None` when it does not exist.

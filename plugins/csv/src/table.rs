@@ -11,6 +11,8 @@
 
 use ledgerlink_sdk::error::{self, ConnectorErrorExt};
 use ledgerlink_sdk::files::{ByteRange, Piece};
+
+use crate::store::{Composed, Source};
 use ledgerlink_sdk::types::ConnectorError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -219,6 +221,57 @@ pub fn compose<E: crate::upsert::Located, R, W: Serialize>(
         }
     }
     Ok(pieces.finish())
+}
+
+/// What a push writes a table file's rows after.
+pub enum Head {
+    /// A canonical file, left where it is: its unchanged spans are copied by the host.
+    Kept {
+        /// Its size when read.
+        len: usize,
+        /// Whether its last byte is a line break.
+        ends_with_newline: bool,
+        /// Whether the spans are of the file on disk (then its size is checked again
+        /// before writing) or of bytes in memory (tests).
+        on_disk: bool,
+    },
+    /// A bare header: a new file, or one read whole (written back canonical).
+    Fresh(Vec<u8>),
+}
+
+impl Head {
+    /// A canonical file read from `source`.
+    pub fn kept(source: Source<'_>) -> Result<Head, ConnectorError> {
+        Ok(Head::Kept {
+            len: source.len(),
+            ends_with_newline: source.ends_with_newline()?,
+            on_disk: matches!(source, Source::File { .. }),
+        })
+    }
+
+    /// The new contents of the file holding `slots` (its rows from `rows_start`): the file
+    /// up to the first record that is not stored as it was, then every record from there on
+    /// — unchanged ones as spans of the file, changed and new ones as their rows.
+    pub fn contents<E: crate::upsert::Located, R, W: Serialize>(
+        self,
+        rows_start: usize,
+        slots: &[crate::upsert::Slot<E, R>],
+        rows_of: impl Fn(&R) -> Vec<W>,
+    ) -> Result<Composed, ConnectorError> {
+        match self {
+            Head::Fresh(header) => Ok(Composed::bytes(rewrite(
+                header, rows_start, slots, rows_of,
+            )?)),
+            Head::Kept {
+                len,
+                ends_with_newline,
+                on_disk,
+            } => Ok(Composed {
+                pieces: compose(len, ends_with_newline, rows_start, slots, rows_of)?,
+                read_len: on_disk.then_some(len as u64),
+            }),
+        }
+    }
 }
 
 /// Pieces being built by [`compose`]: adjacent spans merged, new bytes gathered.

@@ -24,19 +24,17 @@
 //! `idempotency_key` column) is read whole as before ([`super::parse_table`]); the next push
 //! writes it back canonical.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use ledgerlink_sdk::error::{self, ConnectorErrorExt};
-use ledgerlink_sdk::files;
 use ledgerlink_sdk::types::{ConnectorError, Invoice, InvoiceKind};
 use time::OffsetDateTime;
 
 use super::rows::{self, COLUMNS, InvoiceRow};
 use crate::paging::{self, Page};
 use crate::since;
-use crate::store::{self, Composed};
+use crate::store::{Composed, Source};
 use crate::table::{self, Numbered};
 
 const ID: usize = 0;
@@ -64,58 +62,6 @@ pub struct Entry {
     pub end: usize,
     /// File line of its first row (the header is line 1).
     pub line: u64,
-}
-
-/// How much of a file one `read-range` call asks for while streaming it (in tests, less
-/// than a row, so rows and fields cross the parts).
-const CHUNK: u32 = if cfg!(test) { 7 } else { 1024 * 1024 };
-
-/// Where an invoices file's bytes come from.
-#[derive(Debug, Clone, Copy)]
-pub enum Source<'a> {
-    /// Bytes in memory (the unit tests' files).
-    #[cfg(test)]
-    Memory(&'a [u8]),
-    /// A file of the connection folder, `len` bytes when measured, read through the host's
-    /// `read-range` a part at a time.
-    File {
-        /// Its path in the connection folder.
-        path: &'a str,
-        /// Its size when measured.
-        len: u64,
-    },
-}
-
-impl<'a> Source<'a> {
-    fn len(&self) -> usize {
-        match *self {
-            #[cfg(test)]
-            Source::Memory(bytes) => bytes.len(),
-            Source::File { len, .. } => usize::try_from(len).unwrap_or(usize::MAX),
-        }
-    }
-
-    /// The bytes from `start` to the end, streamed.
-    fn reader(&self, start: usize) -> Box<dyn Read + 'a> {
-        match *self {
-            #[cfg(test)]
-            Source::Memory(bytes) => Box::new(bytes.get(start..).unwrap_or_default()),
-            Source::File { path, .. } => Box::new(files::Reader::new(path, start as u64, CHUNK)),
-        }
-    }
-
-    /// The bytes `start..end` (fewer when the file is shorter).
-    fn span(&self, start: usize, end: usize) -> Result<Cow<'a, [u8]>, ConnectorError> {
-        match *self {
-            #[cfg(test)]
-            Source::Memory(bytes) => Ok(Cow::Borrowed(
-                bytes.get(start..end.min(bytes.len())).unwrap_or_default(),
-            )),
-            Source::File { path, .. } => {
-                store::read_span(path, start as u64, end as u64).map(Cow::Owned)
-            }
-        }
-    }
 }
 
 /// A canonical invoices file (see the module documentation).
@@ -160,15 +106,6 @@ impl<'a> Canonical<'a> {
             file,
             kind,
         }))
-    }
-
-    /// Whether the file's last byte is a line break (an empty file counts as one).
-    fn ends_with_newline(&self) -> Result<bool, ConnectorError> {
-        let len = self.source.len();
-        if len == 0 {
-            return Ok(true);
-        }
-        Ok(self.source.span(len - 1, len)?.as_ref() == b"\n")
     }
 
     /// Every invoice of the file, in file order, with the cross-row checks of a whole-file
@@ -490,23 +427,9 @@ impl crate::upsert::Located for Entry {
 
 /// An invoices file open for a push: where its invoices lie, for writing it back.
 pub struct TableFile {
-    head: Head,
+    head: table::Head,
     /// Byte offset of its first row.
     rows_start: usize,
-}
-
-/// What a push writes its rows after.
-enum Head {
-    /// A canonical file, left where it is: its unchanged spans are copied by the host.
-    Kept {
-        len: usize,
-        ends_with_newline: bool,
-        /// Whether the spans are of the file on disk (then its size is checked before
-        /// writing) or of bytes in memory.
-        on_disk: bool,
-    },
-    /// A bare header: a new file, or one read whole (written back canonical).
-    Fresh(Vec<u8>),
 }
 
 impl TableFile {
@@ -524,7 +447,7 @@ impl TableFile {
             Ok((
                 TableFile {
                     rows_start: header.len(),
-                    head: Head::Fresh(header.clone()),
+                    head: table::Head::Fresh(header.clone()),
                 },
                 slots,
             ))
@@ -547,25 +470,14 @@ impl TableFile {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((
                     TableFile {
-                        head: Head::Kept {
-                            len: source.len(),
-                            ends_with_newline: canonical.ends_with_newline()?,
-                            on_disk: matches!(source, Source::File { .. }),
-                        },
+                        head: table::Head::kept(source)?,
                         rows_start: canonical.rows_start,
                     },
                     slots,
                 ))
             }
             None => {
-                let bytes = match source {
-                    #[cfg(test)]
-                    Source::Memory(bytes) => Cow::Borrowed(bytes),
-                    Source::File { path, .. } => match store::read_bytes(path)? {
-                        Some(bytes) => Cow::Owned(bytes),
-                        None => return fresh(Vec::new()),
-                    },
-                };
+                let bytes = source.whole()?;
                 let slots = super::parse_table(&bytes, file, kind)?
                     .into_iter()
                     .map(|i| Slot::Loaded(Box::new(i)))
@@ -579,26 +491,7 @@ impl TableFile {
     /// is not stored as it was, then every invoice from there on — unchanged ones as spans
     /// of the file, changed and new ones as their rows.
     pub fn contents(self, slots: &[Slot]) -> Result<Composed, ConnectorError> {
-        match self.head {
-            Head::Fresh(header) => {
-                let bytes = table::rewrite(header, self.rows_start, slots, rows::to_rows)?;
-                Ok(Composed::bytes(bytes))
-            }
-            Head::Kept {
-                len,
-                ends_with_newline,
-                on_disk,
-            } => Ok(Composed {
-                pieces: table::compose(
-                    len,
-                    ends_with_newline,
-                    self.rows_start,
-                    slots,
-                    rows::to_rows,
-                )?,
-                read_len: on_disk.then_some(len as u64),
-            }),
-        }
+        self.head.contents(self.rows_start, slots, rows::to_rows)
     }
 }
 
@@ -616,7 +509,7 @@ pub fn get(
             .filter(|e| wanted.contains(&e.id))
             .map(|e| canonical.parse(e))
             .collect(),
-        None => Ok(super::parse_table(&whole(source)?, file, kind)?
+        None => Ok(super::parse_table(&source.whole()?, file, kind)?
             .into_iter()
             .filter(|i| i.remote_id.as_ref().is_some_and(|id| wanted.contains(id)))
             .collect()),
@@ -636,19 +529,10 @@ pub fn page(
         Some(canonical) => canonical.page(since, cursor, size),
         None => {
             let offset = paging::parse_cursor(cursor)?;
-            let table = super::parse_table(&whole(source)?, file, kind)?;
+            let table = super::parse_table(&source.whole()?, file, kind)?;
             let selected = since::changed_since(table, since)?;
             Ok(paging::page(selected, offset, size))
         }
-    }
-}
-
-/// The whole of a file not in the connector's layout, which can only be parsed whole.
-fn whole(source: Source<'_>) -> Result<Cow<'_, [u8]>, ConnectorError> {
-    match source {
-        #[cfg(test)]
-        Source::Memory(bytes) => Ok(Cow::Borrowed(bytes)),
-        Source::File { path, .. } => Ok(Cow::Owned(store::read_bytes(path)?.unwrap_or_default())),
     }
 }
 
@@ -979,14 +863,14 @@ mod tests {
         changed.push(new);
         let composed = file.contents(&slots).unwrap();
         assert_eq!(composed.read_len, Some(bytes.len() as u64));
-        store::compose(FILE, &composed).unwrap();
+        crate::store::compose(FILE, &composed).unwrap();
         assert_eq!(host.file(FILE).unwrap(), serialize_table(&changed).unwrap());
 
         // Spans located in a file someone changed since are not copied.
         let (file, slots) =
             TableFile::load(Some(source()), FILE, InvoiceKind::Job, &named).unwrap();
         let composed = file.contents(&slots).unwrap();
-        let e = store::compose(FILE, &composed).unwrap_err();
+        let e = crate::store::compose(FILE, &composed).unwrap_err();
         assert!(matches!(e, ConnectorError::Transient(_)), "{e:?}");
         assert!(
             format!("{e:?}").contains("changed while this batch was being written"),
