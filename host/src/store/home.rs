@@ -24,7 +24,8 @@ pub(crate) mod read;
 mod write;
 
 pub use read::{
-    each_job, read_contract_invoices, read_contracts, read_customers, read_jobs, read_known_ids,
+    each_job, read_contract_invoices, read_contracts, read_customers, read_customers_among,
+    read_jobs, read_known_ids,
 };
 pub use write::{write_contract, write_contract_invoice, write_customer, write_job};
 
@@ -205,6 +206,17 @@ impl HomeStore {
     /// Every customer, by id.
     pub fn customers(&self) -> Result<Vec<HomeCustomer>, HomeStoreError> {
         self.with(|db| Ok(read_customers(db, None)?))
+    }
+
+    /// The customers of `ids` the book holds, in the order of `ids` (an id it does not hold
+    /// is left out), read in one transaction by their primary keys.
+    pub fn customers_among(&self, ids: &[&str]) -> Result<Vec<HomeCustomer>, HomeStoreError> {
+        self.with(|db| {
+            let tx = db.transaction()?;
+            let found = read_customers_among(&tx, ids)?;
+            tx.commit()?;
+            Ok(found)
+        })
     }
 
     /// One customer.

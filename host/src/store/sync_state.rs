@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use super::db::{self, DbError};
 
 pub use super::id_map::MapEntry;
-pub use super::outbox::{Intent, NewIntent, Settlement};
+pub use super::outbox::{Intent, NewIntent, Settlement, WrittenDocument};
 pub use super::runs::{Run, RunItem};
 
 /// Errors of the sync state.

@@ -24,6 +24,8 @@ use crate::store::connections::unix;
 use crate::store::directory::{Review, TargetCustomer, TargetDocument};
 use crate::store::sync_state::{MapEntry, RunItem, SyncState};
 
+pub use super::verify::{READ_BACK_BY_ID_MAX, READ_BACK_MARK};
+
 /// An invoice to push and the home customer it bills.
 #[derive(Debug, Clone)]
 pub struct InvoiceJob {
@@ -365,9 +367,8 @@ async fn push_run(
         total as u64,
     );
     let mut numbered_now: HashMap<String, String> = HashMap::new();
-    // What was written, as much of it as the read-back compares
-    // ([`super::readback::essentials`]), with what happened to it.
-    let mut written: Vec<(Invoice, String)> = Vec::new();
+    // How many documents were created or updated: the read-back reads them from the store.
+    let mut written = 0;
     loop {
         let (batch, gone) = source.next_batch(batch_size)?;
         if batch.is_empty() && gone.is_empty() {
@@ -479,10 +480,7 @@ async fn push_run(
                             });
                         }
                         if *action != "unchanged" {
-                            // The record as sent, pointed at its id in the target.
-                            let mut sent = super::readback::essentials(&q.record);
-                            sent.remote_id = Some(remote_id.clone());
-                            written.push((sent, (*action).to_owned()));
+                            written += 1;
                         }
                     }
                     Ok(())
@@ -493,19 +491,19 @@ async fn push_run(
             .await?;
     }
     progress.finish();
-    if !written.is_empty() && plugin.can("pull-invoices") {
+    if written > 0 && plugin.can("pull-invoices") {
         let since = read_back_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let (differ, matched) = read_back(plugin, ctx, kind, &since, &written).await?;
-        drop(written);
-        state.set_remote_fingerprints(connection, entity, &matched)?;
-        for (home_key, outcome, reason) in differ {
-            state.amend_item(run_id, &home_key, "failed", &reason)?;
-            match outcome.as_str() {
-                "created" => summary.created -= 1,
-                _ => summary.updated -= 1,
-            }
-            summary.failed += 1;
+        super::verify::Written {
+            state,
+            plugin,
+            ctx,
+            connection,
+            kind,
+            run_id,
+            count: written,
         }
+        .read_back(&since, &mut summary)
+        .await?;
     }
     Ok(summary)
 }
@@ -554,137 +552,6 @@ fn number_taken(
         ),
     })
 }
-
-/// `(home key, outcome, why)` of each document that read back differently, and `(home
-/// key, marked fingerprint of the target's version)` of each that read back the same.
-type ReadBack = (Vec<(String, String, String)>, Vec<(String, String)>);
-
-/// Documents written by one run up to which the read-back asks for them by id
-/// (`get-invoices`, at most [`crate::runtime::plugin::GET_IDS`] a call); above it, one delta
-/// read of the documents changed since the run began, at the connector's page size, costs
-/// fewer calls (a vendor pages at 100 or more) and — for a connector that reads a file per
-/// call — far less work.
-pub const READ_BACK_BY_ID_MAX: usize = 5_000;
-
-/// Reads the documents just written back from the target and compares everything that
-/// was sent (see [`super::readback`]). Returns `(home key, outcome it had, reason)` for
-/// every one that differs or cannot be found. Each document read is compared as it
-/// arrives, page by page, so the target's documents are never all held at once.
-async fn read_back(
-    plugin: &Plugin,
-    ctx: &CallContext,
-    kind: InvoiceKind,
-    since: &str,
-    written: &[(Invoice, String)],
-) -> Result<ReadBack, ApplyError> {
-    let index: HashMap<&str, usize> = written
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (sent, _))| sent.remote_id.as_deref().map(|id| (id, i)))
-        .collect();
-    // Per written document: `None` until read back, then its differences and fingerprint.
-    let mut found: Vec<Option<(Vec<super::readback::Difference>, String)>> =
-        vec![None; written.len()];
-    let mut take = |page: Vec<Invoice>| {
-        for there in page {
-            let Some(&i) = there.remote_id.as_deref().and_then(|id| index.get(id)) else {
-                continue;
-            };
-            let differences = super::readback::compare(&written[i].0, &there);
-            found[i] = Some((differences, fingerprint::invoice(&there)));
-        }
-    };
-    match read_written(plugin, ctx, kind, since, written, &mut take).await {
-        Ok(()) => {}
-        Err(ApplyError::Connector(e)) => return Err(e.into()),
-        Err(e) => {
-            let reason = format!("written, but it could not be read back to check it: {e}");
-            return Ok((
-                written
-                    .iter()
-                    .map(|(i, o)| (i.key.clone(), o.clone(), reason.clone()))
-                    .collect(),
-                Vec::new(),
-            ));
-        }
-    }
-    let mut differ = Vec::new();
-    let mut matched = Vec::new();
-    for ((sent, outcome), read) in written.iter().zip(found) {
-        let id = sent.remote_id.as_deref().unwrap_or_default();
-        match read {
-            None => differ.push((
-                sent.key.clone(),
-                outcome.clone(),
-                format!(
-                    "{outcome} as {id}, but the target did not return it when read back; check invoice {} there",
-                    label(sent)
-                ),
-            )),
-            Some((differences, fp)) if differences.is_empty() => {
-                matched.push((sent.key.clone(), READ_BACK_MARK.to_owned() + &fp));
-            }
-            Some((differences, _)) => differ.push((
-                sent.key.clone(),
-                outcome.clone(),
-                format!(
-                    "{outcome} as {id}, but the target holds it differently — {}; correct invoice {} in the target or the home book",
-                    super::readback::describe(&differences),
-                    label(sent)
-                ),
-            )),
-        }
-    }
-    Ok((differ, matched))
-}
-
-/// The documents just written, as the target holds them now, handed to `take` a page at a
-/// time: by id when the connector offers `get-invoices` (contract 0.2; exactly this run's
-/// documents) and the run wrote at most [`READ_BACK_BY_ID_MAX`], otherwise the target's
-/// documents of `kind` changed since `since` (contract 0.1 has no read by id).
-async fn read_written(
-    plugin: &Plugin,
-    ctx: &CallContext,
-    kind: InvoiceKind,
-    since: &str,
-    written: &[(Invoice, String)],
-    take: &mut impl FnMut(Vec<Invoice>),
-) -> Result<(), ApplyError> {
-    if plugin.can("get-invoices") && written.len() <= READ_BACK_BY_ID_MAX {
-        let ids: Vec<String> = written
-            .iter()
-            .filter_map(|(i, _)| i.remote_id.clone())
-            .collect();
-        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        for chunk in ids.chunks(crate::runtime::plugin::GET_IDS) {
-            let page = plugin
-                .get_invoices(ctx, kind, chunk.to_vec())
-                .await?
-                .map_err(|e| ApplyError::Read(e.describe()))?;
-            // Only what was asked for, each checked like any pulled record.
-            let (page, refused) =
-                super::inspect::sift(&plugin.manifest().name, page, &mut HashSet::new());
-            for r in &refused {
-                tracing::warn!(remote_id = ?r.remote_id, reason = %r.reason, "read-back record refused");
-            }
-            take(
-                page.into_iter()
-                    .filter(|i| i.remote_id.as_deref().is_some_and(|id| wanted.contains(id)))
-                    .collect(),
-            );
-        }
-        return Ok(());
-    }
-    match super::paging::invoices_each(plugin, ctx, kind, Some(since.to_owned()), take).await {
-        Ok(_refused) => Ok(()),
-        Err(super::paging::PullError::Call(e)) => Err(e.into()),
-        Err(e) => Err(ApplyError::Read(e.to_string())),
-    }
-}
-
-/// Marks a remote fingerprint taken from the target's own version (the read-back), which a
-/// later compare can hold a fresh read against to see an accountant's edit.
-pub const READ_BACK_MARK: &str = "target:";
 
 /// Each distinct customer `source` bills → its id in the target (linked, matched, or
 /// created), or why its invoices are not sent. Only the customers not linked yet are loaded

@@ -23,3 +23,4 @@ pub mod results;
 pub mod rollback;
 pub mod run_budget;
 pub mod settings;
+pub mod verify;

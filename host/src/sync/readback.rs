@@ -107,54 +107,6 @@ pub fn compare(sent: &Invoice, there: &Invoice) -> Vec<Difference> {
     out
 }
 
-/// What [`compare`] reads of a sent invoice (and what a report names it by: key, number,
-/// reference), and nothing else: a push keeps this of every document it wrote until the
-/// read-back, not the whole record (descriptions, codes, memo, customer name).
-pub fn essentials(sent: &Invoice) -> Invoice {
-    Invoice {
-        key: sent.key.clone(),
-        remote_id: sent.remote_id.clone(),
-        version: None,
-        idempotency_key: None,
-        kind: sent.kind,
-        number: sent.number.clone(),
-        customer: crate::model::CustomerRef {
-            remote_id: sent.customer.remote_id.clone(),
-            name: String::new(),
-        },
-        issue_date: sent.issue_date.clone(),
-        due_date: None,
-        currency: sent.currency.clone(),
-        tax_mode: sent.tax_mode,
-        lines: sent
-            .lines
-            .iter()
-            .map(|l| crate::model::InvoiceLine {
-                description: String::new(),
-                quantity: String::new(),
-                unit_price: String::new(),
-                discount_percent: None,
-                amount: l.amount.clone(),
-                item_code: None,
-                account_code: None,
-                tax_code: None,
-                tax_amount: l.tax_amount.clone(),
-                tax_rate: None,
-            })
-            .collect(),
-        subtotal: sent.subtotal.clone(),
-        tax_total: sent.tax_total.clone(),
-        total: sent.total.clone(),
-        reference: sent.reference.clone(),
-        memo: None,
-        status: sent.status,
-        amount_paid: None,
-        amount_due: None,
-        locked: None,
-        updated_at: None,
-    }
-}
-
 /// A difference list as a sentence: `total: sent 10.00, there 10.01; currency: ...`.
 pub fn describe(differences: &[Difference]) -> String {
     differences
@@ -242,17 +194,34 @@ mod tests {
     }
 
     #[test]
-    fn the_essentials_compare_as_the_whole_record_does() {
-        let sent = invoice("AUD", "10.00", "C1");
-        let kept = essentials(&sent);
-        assert_eq!(kept.lines[0].description, "");
-        assert_eq!(kept.customer.name, "");
-        assert_eq!((kept.key.as_str(), kept.number.as_str()), ("J1", "J1"));
+    fn what_the_outbox_holds_compares_as_the_record_sent_does() {
+        // The read-back compares the target's documents with the outbox payload of what was
+        // sent (`sync::verify`), not with the record the push held.
+        let mut sent = invoice("AUD", "10.00", "C1");
+        sent.lines[0].description = "Labour — 2 h".into();
+        sent.memo = Some("memo".into());
+        sent.idempotency_key = Some("k".into());
+        let payload = crate::model::stored::Record::Invoice(sent.clone()).to_json();
+        let crate::model::stored::Record::Invoice(stored) =
+            crate::model::stored::Record::from_json(&payload).unwrap()
+        else {
+            panic!("an invoice was stored");
+        };
+        let mut other_lines = invoice("AUD", "10.00", "C1");
+        other_lines.lines.push(other_lines.lines[0].clone());
+        let mut other_number = invoice("AUD", "10.00", "C1");
+        other_number.number = "J2".into();
         for there in [
             invoice("aud", "10.004", "C1"),
             invoice("USD", "10.01", "C2"),
+            other_lines,
+            other_number,
         ] {
-            assert_eq!(compare(&kept, &there), compare(&sent, &there));
+            assert_eq!(compare(&stored, &there), compare(&sent, &there));
         }
+        assert_eq!(
+            describe(&compare(&stored, &invoice("USD", "10.01", "C2"))),
+            "customer: sent C1, there C2; currency: sent AUD, there USD; lines[0].amount: sent 10.00, there 10.01; subtotal: sent 10.00, there 10.01; total: sent 10.00, there 10.01"
+        );
     }
 }

@@ -77,7 +77,7 @@ fn ready_where(
     let last = last_sent(state, connection, kind)?;
     let customers = customers_by_id(home)?;
     let mut ready = Vec::new();
-    walk(home, kind, &customers, None, |_, mut invoice, customer| {
+    walk(home, kind, &customers, |_, mut invoice, customer| {
         numbering::apply(numbering, &mut invoice);
         let changed = last
             .get(&invoice.key)
@@ -110,11 +110,19 @@ fn last_sent(
         .collect())
 }
 
-/// The home customers, ordered by id (as the store reads them, byte order), so one is found
-/// by a binary search: no index is built beside 100,000 of them.
+/// Home customers, ordered by id (as the store reads them, byte order), so one is found by
+/// a binary search: no index is built beside 100,000 of them.
 struct Customers(Vec<HomeCustomer>);
 
 impl Customers {
+    fn new(mut all: Vec<HomeCustomer>) -> Self {
+        // Every customer comes in this order from the store; a batch's are sorted here.
+        if !all.is_sorted_by(|a, b| a.id <= b.id) {
+            all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        }
+        Customers(all)
+    }
+
     fn get(&self, id: &str) -> Option<&HomeCustomer> {
         self.0
             .binary_search_by(|c| c.id.as_str().cmp(id))
@@ -124,22 +132,29 @@ impl Customers {
 }
 
 fn customers_by_id(home: &HomeStore) -> Result<Customers, TransferError> {
-    let mut all = home.customers()?;
-    // Already in this order from the store; sorted again in case a store ever is not.
-    if !all.is_sorted_by(|a, b| a.id <= b.id) {
-        all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    }
-    Ok(Customers(all))
+    Ok(Customers::new(home.customers()?))
 }
 
-/// Every ready invoice of `kind` (of the home records whose ids lie in `range`, when given),
-/// built as Tracker Pro's rules make it (numbering not applied yet), handed to `f` with the
-/// id of the home record it is built from and its customer, in the order of those ids.
+/// [`walk_where`] over the whole book.
 fn walk(
     home: &HomeStore,
     kind: InvoiceKind,
     customers: &Customers,
+    f: impl FnMut(&str, crate::model::Invoice, &HomeCustomer) -> Result<(), TransferError>,
+) -> Result<(), TransferError> {
+    walk_where(home, kind, customers, None, |_| true, f)
+}
+
+/// Every ready invoice of `kind` (of the home records whose ids lie in `range`, when given,
+/// and that `wanted` accepts), built as Tracker Pro's rules make it (numbering not applied
+/// yet), handed to `f` with the id of the home record it is built from and its customer, in
+/// the order of those ids. `customers` holds at least the customers of those invoices.
+fn walk_where(
+    home: &HomeStore,
+    kind: InvoiceKind,
+    customers: &Customers,
     range: Option<(&str, &str)>,
+    wanted: impl Fn(&str) -> bool,
     mut f: impl FnMut(&str, crate::model::Invoice, &HomeCustomer) -> Result<(), TransferError>,
 ) -> Result<(), TransferError> {
     let customer_of = |id: &str| {
@@ -151,7 +166,7 @@ fn walk(
     };
     match kind {
         InvoiceKind::Job => home.each_job_between(range, |job| {
-            if is_job_ready(&job) {
+            if wanted(&job.id) && is_job_ready(&job) {
                 let customer = customer_of(&job.customer_id)?;
                 f(&job.id, to_canonical_job_invoice(&job, customer), customer)?;
             }
@@ -163,7 +178,7 @@ fn walk(
             for inv in home
                 .contract_invoices()?
                 .iter()
-                .filter(|i| within(&i.id) && is_contract_invoice_ready(i))
+                .filter(|i| within(&i.id) && wanted(&i.id) && is_contract_invoice_ready(i))
             {
                 let customer = customer_of(&inv.customer_id)?;
                 let Some(contract) = contracts.iter().find(|c| c.id == inv.contract_id) else {
@@ -181,7 +196,7 @@ fn walk(
         }
         // Orders: jobs still open (not closed, not cancelled) — sent only when asked for.
         InvoiceKind::Order => home.each_job_between(range, |job| {
-            if job.status == crate::home::model::JobStatus::Open {
+            if wanted(&job.id) && job.status == crate::home::model::JobStatus::Open {
                 let customer = customer_of(&job.customer_id)?;
                 f(&job.id, to_canonical_order(&job, customer), customer)?;
             }
@@ -194,12 +209,12 @@ fn walk(
 /// The invoices of one push, known by the ids of the home records they are built from:
 /// what is due is decided over the whole book (each invoice built, fingerprinted and
 /// dropped), and each batch is built again from the store when it is sent
-/// ([`InvoiceBatches`]), so a push never holds every invoice it sends.
+/// ([`InvoiceBatches`]) with the customers it bills, read by id, so a push never holds
+/// every invoice it sends nor every home customer.
 pub struct DueInvoices<'a> {
     home: &'a HomeStore,
     kind: InvoiceKind,
     numbering: Numbering,
-    customers: Customers,
     /// `(home record id, its customer's id)` of each due invoice, in the walk's order.
     due: Vec<(String, String)>,
     next: usize,
@@ -228,7 +243,7 @@ pub fn invoice_batches<'a>(
     let last = last_sent(state, connection, kind)?;
     let customers = customers_by_id(home)?;
     let mut due = Vec::new();
-    walk(home, kind, &customers, None, |id, mut invoice, customer| {
+    walk(home, kind, &customers, |id, mut invoice, customer| {
         if limit.is_some_and(|n| due.len() >= n) {
             return Ok(());
         }
@@ -245,7 +260,6 @@ pub fn invoice_batches<'a>(
         home,
         kind,
         numbering,
-        customers,
         due,
         next: 0,
     })
@@ -266,9 +280,11 @@ impl InvoiceBatches for DueInvoices<'_> {
     }
 
     fn customers(&mut self, keys: &[&str]) -> Result<Vec<Customer>, ApplyError> {
-        Ok(keys
+        Ok(self
+            .home
+            .customers_among(keys)
+            .map_err(|e| ApplyError::Source(e.to_string()))?
             .iter()
-            .filter_map(|k| self.customers.get(k))
             .map(to_canonical_customer)
             .collect())
     }
@@ -283,16 +299,28 @@ impl InvoiceBatches for DueInvoices<'_> {
         let (Some((first, _)), Some((last, _))) = (batch.first(), batch.last()) else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let mut wanted: HashSet<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+        let wanted: HashSet<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+        // Only the customers this batch bills, read by id.
+        let mut billed: Vec<&str> = batch.iter().map(|(_, c)| c.as_str()).collect();
+        billed.sort_unstable();
+        billed.dedup();
+        let customers = Customers::new(
+            self.home
+                .customers_among(&billed)
+                .map_err(|e| ApplyError::Source(e.to_string()))?,
+        );
+        let mut done: HashSet<&str> = HashSet::with_capacity(batch.len());
         let mut built = Vec::with_capacity(batch.len());
         let numbering = self.numbering;
-        walk(
+        walk_where(
             self.home,
             self.kind,
-            &self.customers,
+            &customers,
             Some((first, last)),
+            |id| wanted.contains(id),
             |id, mut invoice, customer| {
-                if wanted.remove(id) {
+                if let Some(id) = wanted.get(id) {
+                    done.insert(id);
                     numbering::apply(numbering, &mut invoice);
                     built.push(Billing {
                         invoice,
@@ -308,7 +336,7 @@ impl InvoiceBatches for DueInvoices<'_> {
         // process in between; left for the next run to judge.
         let gone = batch
             .iter()
-            .filter(|(id, _)| wanted.contains(id.as_str()))
+            .filter(|(id, _)| !done.contains(id.as_str()))
             .map(|(id, _)| {
                 (
                     id.clone(),

@@ -84,33 +84,52 @@ fn read_address(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<HomeAddress>>
     Ok((!a.is_empty()).then_some(a))
 }
 
+/// The columns [`customer_row`] reads, in its order.
+const CUSTOMER_COLUMNS: &str = "id, name, account_number, contact_name, email, phone, tax_number,
+    billing_line1, billing_line2, billing_city, billing_region, billing_postal_code, billing_country,
+    shipping_line1, shipping_line2, shipping_city, shipping_region, shipping_postal_code, shipping_country,
+    currency, active, flagged_for_integration, updated_at";
+
+fn customer_row(r: &Row<'_>) -> rusqlite::Result<HomeCustomer> {
+    Ok(HomeCustomer {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        account_number: r.get(2)?,
+        contact_name: r.get(3)?,
+        email: r.get(4)?,
+        phone: r.get(5)?,
+        tax_number: r.get(6)?,
+        billing_address: read_address(r, 7)?,
+        shipping_address: read_address(r, 13)?,
+        currency: r.get(19)?,
+        active: r.get(20)?,
+        flagged_for_integration: r.get(21)?,
+        updated_at: r.get(22)?,
+    })
+}
+
 /// Customers (one when `id` is given), by id.
 pub fn read_customers(db: &Connection, id: Option<&str>) -> rusqlite::Result<Vec<HomeCustomer>> {
-    let mut stmt = db.prepare_cached(
-        "SELECT id, name, account_number, contact_name, email, phone, tax_number,
-            billing_line1, billing_line2, billing_city, billing_region, billing_postal_code, billing_country,
-            shipping_line1, shipping_line2, shipping_city, shipping_region, shipping_postal_code, shipping_country,
-            currency, active, flagged_for_integration, updated_at
-         FROM home_customers WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![id], |r| {
-        Ok(HomeCustomer {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            account_number: r.get(2)?,
-            contact_name: r.get(3)?,
-            email: r.get(4)?,
-            phone: r.get(5)?,
-            tax_number: r.get(6)?,
-            billing_address: read_address(r, 7)?,
-            shipping_address: read_address(r, 13)?,
-            currency: r.get(19)?,
-            active: r.get(20)?,
-            flagged_for_integration: r.get(21)?,
-            updated_at: r.get(22)?,
-        })
-    })?;
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM home_customers WHERE ?1 IS NULL OR id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(params![id], customer_row)?;
     rows.collect()
+}
+
+/// The customers of `ids` the book holds, each looked up by its primary key (a statement of
+/// its own: `?1 IS NULL OR id = ?1` would walk the whole table), in the order of `ids`.
+pub fn read_customers_among(db: &Connection, ids: &[&str]) -> rusqlite::Result<Vec<HomeCustomer>> {
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM home_customers WHERE id = ?1"
+    ))?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        for c in stmt.query_map(params![id], customer_row)? {
+            found.push(c?);
+        }
+    }
+    Ok(found)
 }
 
 /// Service contracts (one when `id` is given), by id.
