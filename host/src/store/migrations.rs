@@ -17,7 +17,7 @@ use rusqlite_migration::{M, Migrations};
 use super::db::DbError;
 
 /// The steps, in order; step N (1-based) moves the schema from version N - 1 to N.
-pub(super) const STEPS: [&str; 11] = [
+pub(super) const STEPS: [&str; 12] = [
     include_str!("migrations/001-connections.sql"),
     include_str!("migrations/002-sync-engine.sql"),
     include_str!("migrations/003-home-book.sql"),
@@ -29,6 +29,7 @@ pub(super) const STEPS: [&str; 11] = [
     include_str!("migrations/009-server.sql"),
     include_str!("migrations/010-schedules.sql"),
     include_str!("migrations/011-support-and-retention.sql"),
+    include_str!("migrations/012-job-progress-detail.sql"),
 ];
 
 /// The schema version this ledgerlink writes.
@@ -102,7 +103,7 @@ mod tests {
     /// edited: undo that and append a new step instead (then add its hash here).
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 11] = [
+        const RELEASED: [&str; 12] = [
             "d2c0a198b560c7c153ce3decf394f572259760b03df810a1d177e94e063d8819",
             "488d47428ae2da68a10c5424af0e563170e8103b9477671fbd77424de74cdce2",
             "bb7d215d5fefa969ad89eacf28b512e1f35da1b9a980ef2c9d5c298d94c54150",
@@ -114,6 +115,7 @@ mod tests {
             "3caa4d4440b03caa771cce1e387f8818cc5404001f675b24c0d6af3c614e31fb",
             "c37e4991cf43fa4d8d76596f85518d0ce0556ed785dba6b09947740961b06644",
             "6f16f42c4757e4c3ff3dff4a7b0d3e1c986dd8ac34e3f675c66cf784e4746fa9",
+            "ef5cee3b05fbd7980fdb9ddec27b526edb52587ee8adf096f2c7b6b628c1cb0f",
         ];
         let found: Vec<String> = STEPS
             .iter()
