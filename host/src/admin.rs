@@ -314,6 +314,53 @@ pub async fn remove(
     })
 }
 
+/// What removing a connection would do, said before it is done: names only, never values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovalPreview {
+    /// The vendor (display name) where ledgerlink's access would be revoked, when the
+    /// connection holds a refresh token and the vendor has a revocation endpoint.
+    pub revokes_at: Option<String>,
+    /// The vault items the connection has now (each would be deleted).
+    pub vault_items: Vec<&'static str>,
+    /// The names of its settings (deleted with its record), e.g. the tenant choice
+    /// (`tenant-id`, `tenant-name`).
+    pub settings: Vec<String>,
+}
+
+/// What [`remove`] would revoke and delete for connection `name`, looked up without
+/// changing anything.
+pub async fn removal_preview(
+    services: &Services,
+    registry: &Registry,
+    name: &str,
+) -> Result<RemovalPreview, AdminError> {
+    let c = services.store.get(name)?;
+    let plugin = registry.load_for(&c).await;
+    let mut vault_items = Vec::new();
+    for item in [TOKENS, CLIENT_SECRET, API_KEY] {
+        if services.vault.get(&SecretKey::new(name, item)?)?.is_some() {
+            vault_items.push(item);
+        }
+    }
+    let mut revokes_at = None;
+    if let Ok(plugin) = plugin {
+        let routes = Routes::parse(&c.routes)?;
+        let revocable = context::endpoints(&plugin.manifest().auth, &routes)
+            .is_some_and(|e| e.revoke.is_some());
+        let refresh = tokens::load(services.vault.as_ref(), name)?
+            .and_then(|t| t.refresh_token)
+            .is_some();
+        if revocable && refresh && c.settings.contains_key("client-id") {
+            revokes_at = Some(plugin.manifest().display_name.clone());
+        }
+    }
+    Ok(RemovalPreview {
+        revokes_at,
+        vault_items,
+        settings: c.settings.keys().cloned().collect(),
+    })
+}
+
 /// Store a connection's API key in the vault (refusing a connector without one, and a key
 /// shorter than [`MIN_API_KEY_CHARS`]).
 pub async fn set_key(

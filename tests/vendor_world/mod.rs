@@ -278,6 +278,20 @@ impl World {
         self.api(method, what, Some(body)).await
     }
 
+    /// Whether `connection` has vault item `item` (`tokens`, `client-secret`, `api-key`):
+    /// its length, never its value.
+    pub fn vault_item(&self, connection: &str, item: &str) -> Option<usize> {
+        let key = self.key.clone();
+        let vault = vault::open_with_env(&self.data, VaultPreference::File, &move |name| {
+            (name == VAULT_KEY).then(|| key.clone())
+        })
+        .unwrap();
+        vault
+            .get(&ledgerlink::auth::vault::SecretKey::new(connection, item).unwrap())
+            .unwrap()
+            .map(|s| s.expose().len())
+    }
+
     /// One call to the sandbox's accounting API as this connection, as an accountant's
     /// screen would make it: `path` below Xero's `/api.xro/2.0/` or QuickBooks'
     /// `/v3/company/<realm>/`. The answer must be 200.

@@ -56,6 +56,15 @@ impl Pacers {
             .or_insert_with(|| Arc::new(Pacer::new(limits, scale)))
             .clone()
     }
+
+    /// The pacer of `connection`, if a call made one in this process.
+    pub fn current(&self, connection: &str) -> Option<Arc<Pacer>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(connection)
+            .cloned()
+    }
 }
 
 impl std::fmt::Debug for Services {

@@ -34,6 +34,18 @@ pub struct Pacer {
     /// The vendor's daily budget, unscaled: the largest `requests` of a limit whose window
     /// is a day or longer.
     daily: Option<u32>,
+    /// Until when a send is waiting for a window, if one is (what a job's progress shows
+    /// as its vendor wait).
+    waiting_until: std::sync::Mutex<Option<Instant>>,
+}
+
+/// Clears [`Pacer::waiting_until`] when the wait ends, or its send is dropped mid-wait.
+struct Waiting<'a>(&'a Pacer);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        *self.0.waiting_slot() = None;
+    }
 }
 
 #[derive(Debug)]
@@ -69,6 +81,7 @@ impl Pacer {
             windows: Mutex::new(windows),
             sent: std::sync::atomic::AtomicU64::new(0),
             daily,
+            waiting_until: std::sync::Mutex::new(None),
         }
     }
 
@@ -128,8 +141,25 @@ impl Pacer {
             if wait > max.saturating_sub(started.elapsed()) {
                 return Err(wait);
             }
+            *self.waiting_slot() = Some(Instant::now() + wait);
+            let _clear = Waiting(self);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// How much longer a send is waiting for the vendor's call limit, if one is waiting now.
+    pub fn waiting(&self) -> Option<Duration> {
+        let until = (*self.waiting_slot())?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    fn waiting_slot(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        // Only a plain assignment or read happens under this lock; a poisoned slot still
+        // holds a valid value.
+        self.waiting_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -199,6 +229,31 @@ mod tests {
         assert_eq!(pacer.sent(), 1, "the refused request took no slot");
         let waited = pacer.acquire_within(Duration::from_secs(61)).await;
         assert_eq!(waited, Ok(Duration::from_secs(60) + MARGIN));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_send_shows_how_long_is_left_until_it_goes() {
+        let pacer = std::sync::Arc::new(Pacer::new(
+            &[RateLimit {
+                requests: 1,
+                window: Duration::from_secs(60),
+            }],
+            1,
+        ));
+        pacer.acquire().await;
+        assert_eq!(pacer.waiting(), None);
+        let waiter = tokio::spawn({
+            let pacer = std::sync::Arc::clone(&pacer);
+            async move { pacer.acquire().await }
+        });
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(20)).await;
+        assert_eq!(pacer.waiting(), Some(Duration::from_secs(40) + MARGIN));
+        assert_eq!(
+            waiter.await.expect("joins"),
+            Duration::from_secs(60) + MARGIN
+        );
+        assert_eq!(pacer.waiting(), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::InvoiceKind;
-use crate::store::jobs::Job;
+use crate::store::jobs::{Job, ProgressRecord};
 use crate::sync::apply::Summary;
 use crate::sync::compare::Direction;
 use crate::sync::progress::Progress;
@@ -153,18 +153,29 @@ pub struct JobProgress {
     what: Mutex<String>,
     done: AtomicU64,
     total: AtomicU64,
+    created: AtomicU64,
+    updated: AtomicU64,
+    failed: AtomicU64,
 }
 
 impl JobProgress {
-    /// (step, done, total) now.
-    pub fn snapshot(&self) -> (String, i64, i64) {
+    /// The step, its counts and tally now (no vendor wait: the runner adds that).
+    pub fn snapshot(&self) -> ProgressRecord {
         let what = self
             .what
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         let n = |a: &AtomicU64| i64::try_from(a.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
-        (what, n(&self.done), n(&self.total))
+        ProgressRecord {
+            what,
+            done: n(&self.done),
+            total: n(&self.total),
+            created: n(&self.created),
+            updated: n(&self.updated),
+            failed: n(&self.failed),
+            wait: None,
+        }
     }
 }
 
@@ -174,13 +185,26 @@ impl Progress for JobProgress {
             .what
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = what.to_owned();
-        self.done.store(0, Ordering::Relaxed);
+        for counter in [&self.done, &self.created, &self.updated, &self.failed] {
+            counter.store(0, Ordering::Relaxed);
+        }
         self.total.store(total, Ordering::Relaxed);
     }
     fn advance(&self, n: u64) {
         self.done.fetch_add(n, Ordering::Relaxed);
     }
     fn finish(&self) {}
+    fn outcome(&self, outcome: &str) {
+        let counter = match outcome {
+            "created" => &self.created,
+            "updated" => &self.updated,
+            // Nothing written, nothing wrong.
+            "unchanged" | "skipped" => return,
+            // Refused (failed, conflict, locked) or sent with its answer lost: not done.
+            _ => &self.failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// How a job ended: the run it made, the engine's summary (JSON), and why it failed if it
@@ -340,5 +364,45 @@ fn applied_outcome(applied: &Applied, plan: Option<i64>) -> Outcome {
         run_id: Some(summary.run_id),
         result,
         error: summary.trouble(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_tallies_outcomes_and_a_new_step_starts_from_zero() {
+        let p = JobProgress::default();
+        p.begin("sending customers", 4);
+        for word in [
+            "created",
+            "created",
+            "updated",
+            "unchanged",
+            "failed",
+            "conflict",
+        ] {
+            p.outcome(word);
+        }
+        p.advance(4);
+        let s = p.snapshot();
+        assert_eq!(
+            (
+                s.what.as_str(),
+                s.done,
+                s.total,
+                s.created,
+                s.updated,
+                s.failed
+            ),
+            ("sending customers", 4, 4, 2, 1, 2)
+        );
+        p.begin("sending job invoices", 2);
+        let s = p.snapshot();
+        assert_eq!(
+            (s.done, s.total, s.created, s.updated, s.failed),
+            (0, 2, 0, 0, 0)
+        );
     }
 }

@@ -22,6 +22,22 @@ pub struct ProblemBody {
     pub status: u16,
     /// What failed and what to do next (the CLI's message).
     pub detail: String,
+    /// A refused import's problems, each where it is (file, line, field) and what to do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ImportProblem>,
+}
+
+/// One problem of a refused import.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ImportProblem {
+    /// The file (`upload.json` for an upload).
+    pub file: String,
+    /// The 1-based line, when the problem has one.
+    pub line: Option<usize>,
+    /// The field: a JSON path (`jobs[1].lines[0].amount`) or a CSV column.
+    pub field: Option<String>,
+    /// What is wrong and what to do.
+    pub message: String,
 }
 
 /// An error answer.
@@ -30,6 +46,7 @@ pub struct Problem {
     status: StatusCode,
     detail: String,
     retry_after: Option<u64>,
+    problems: Vec<ImportProblem>,
 }
 
 /// A handler's result.
@@ -42,7 +59,14 @@ impl Problem {
             status,
             detail: detail.into(),
             retry_after: None,
+            problems: Vec::new(),
         }
+    }
+
+    /// The same answer, listing a refused import's `problems`.
+    pub fn with_problems(mut self, problems: Vec<ImportProblem>) -> Self {
+        self.problems = problems;
+        self
     }
 
     /// 400.
@@ -94,6 +118,7 @@ impl IntoResponse for Problem {
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail,
+            problems: self.problems,
         };
         let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
         let mut response = (self.status, text).into_response();

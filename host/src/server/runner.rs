@@ -20,6 +20,9 @@ use crate::store::schedules::Fired;
 /// process, a lease that ran out).
 const POLL: Duration = Duration::from_secs(1);
 
+/// How often a running job writes its progress (and renews its lease) at the least.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
 /// How often `serve --retention` purges.
 pub const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
 
@@ -131,19 +134,46 @@ async fn run_one(
     };
     tokio::pin!(engine);
     let mut cancel = Some(cancel);
-    let beat_every = Duration::from_millis(u64::try_from(lease_secs).unwrap_or(30) * 1000 / 3);
+    // The beat renews the lease and writes the progress the job's page shows, so it comes
+    // at least every PROGRESS_EVERY (a vendor wait of a few seconds is still seen).
+    let beat_every = Duration::from_millis(u64::try_from(lease_secs).unwrap_or(30) * 1000 / 3)
+        .min(PROGRESS_EVERY);
     let mut beat = tokio::time::interval(beat_every.max(Duration::from_millis(200)));
+    let vendor = state
+        .services()
+        .store
+        .get(&job.connection)
+        .map(|c| c.connector)
+        .unwrap_or_default();
+    let snapshot = || {
+        let mut now = progress.snapshot();
+        now.wait = state
+            .services()
+            .pacers
+            .current(&job.connection)
+            .and_then(|p| p.waiting())
+            .map(|left| {
+                (
+                    i64::try_from(left.as_millis()).unwrap_or(i64::MAX),
+                    vendor.clone(),
+                )
+            });
+        now
+    };
     loop {
         tokio::select! {
             outcome = &mut engine => {
                 if let Some(outcome) = outcome {
+                    // The last tally, so the finished job shows every record it counted.
+                    if let Err(e) = state.jobs().heartbeat(id, owner, lease_secs, &snapshot()) {
+                        tracing::warn!("job {id}: could not record its last progress: {e}");
+                    }
                     record(state, id, owner, outcome);
                 }
                 return;
             }
             _ = beat.tick() => {
-                let (what, done, total) = progress.snapshot();
-                match state.jobs().heartbeat(id, owner, lease_secs, (&what, done, total)) {
+                match state.jobs().heartbeat(id, owner, lease_secs, &snapshot()) {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!("job {id}: another process took it over; stopping here");

@@ -47,6 +47,16 @@ pub struct Job {
     pub progress_done: i64,
     /// Records in that step.
     pub progress_total: i64,
+    /// Records of that step created so far.
+    pub progress_created: i64,
+    /// Records of that step updated so far.
+    pub progress_updated: i64,
+    /// Records of that step that failed so far.
+    pub progress_failed: i64,
+    /// The vendor wait the job was in at its last progress write: milliseconds left.
+    pub progress_wait_ms: Option<i64>,
+    /// The connector that wait is for.
+    pub progress_wait_vendor: Option<String>,
     /// The run it made.
     pub run_id: Option<i64>,
     /// The engine's summary (JSON), when it finished.
@@ -55,13 +65,32 @@ pub struct Job {
     pub error: Option<String>,
 }
 
+/// What a running job reports at each progress write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgressRecord {
+    /// The step ("sending customers").
+    pub what: String,
+    /// Records done in that step.
+    pub done: i64,
+    /// Records in that step.
+    pub total: i64,
+    /// Of those done: created.
+    pub created: i64,
+    /// Of those done: updated.
+    pub updated: i64,
+    /// Of those done: failed.
+    pub failed: i64,
+    /// The vendor wait now: (milliseconds left, connector).
+    pub wait: Option<(i64, String)>,
+}
+
 /// Handle on the jobs table. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Jobs {
     db: Arc<Mutex<rusqlite::Connection>>,
 }
 
-const COLUMNS: &str = "id, kind, connection, request, status, created_by, created_at, attempts, started_at, finished_at, progress_what, progress_done, progress_total, run_id, result, error";
+const COLUMNS: &str = "id, kind, connection, request, status, created_by, created_at, attempts, started_at, finished_at, progress_what, progress_done, progress_total, run_id, result, error, progress_created, progress_updated, progress_failed, progress_wait_ms, progress_wait_vendor";
 
 /// The next job to run at time `?1`: the oldest queued job, or running one whose lease ran
 /// out, on a connection with no other live job. On PostgreSQL this gains
@@ -92,6 +121,11 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         run_id: r.get(13)?,
         result: r.get(14)?,
         error: r.get(15)?,
+        progress_created: r.get(16)?,
+        progress_updated: r.get(17)?,
+        progress_failed: r.get(18)?,
+        progress_wait_ms: r.get(19)?,
+        progress_wait_vendor: r.get(20)?,
     })
 }
 
@@ -208,13 +242,32 @@ impl Jobs {
         id: i64,
         owner: &str,
         lease_secs: i64,
-        progress: (&str, i64, i64),
+        progress: &ProgressRecord,
     ) -> Result<bool, DbError> {
+        let (wait_ms, wait_vendor) = match &progress.wait {
+            Some((ms, vendor)) => (Some(*ms), Some(vendor.as_str())),
+            None => (None, None),
+        };
         self.with(|db| {
             let n = db.execute(
-                "UPDATE jobs SET lease_until = ?3 + ?4, progress_what = ?5, progress_done = ?6, progress_total = ?7
+                "UPDATE jobs SET lease_until = ?3 + ?4, progress_what = ?5, progress_done = ?6, progress_total = ?7,
+                        progress_created = ?8, progress_updated = ?9, progress_failed = ?10,
+                        progress_wait_ms = ?11, progress_wait_vendor = ?12
                  WHERE id = ?1 AND owner = ?2 AND status = 'running'",
-                params![id, owner, now(), lease_secs, progress.0, progress.1, progress.2],
+                params![
+                    id,
+                    owner,
+                    now(),
+                    lease_secs,
+                    progress.what,
+                    progress.done,
+                    progress.total,
+                    progress.created,
+                    progress.updated,
+                    progress.failed,
+                    wait_ms,
+                    wait_vendor
+                ],
             )?;
             Ok(n == 1)
         })
@@ -235,7 +288,7 @@ impl Jobs {
             let status = if error.is_none() { "succeeded" } else { "failed" };
             let tx = db.transaction()?;
             let n = tx.execute(
-                "UPDATE jobs SET status = ?3, finished_at = ?4, run_id = coalesce(?5, run_id), result = ?6, error = ?7, lease_until = NULL
+                "UPDATE jobs SET status = ?3, finished_at = ?4, run_id = coalesce(?5, run_id), result = ?6, error = ?7, lease_until = NULL, progress_wait_ms = NULL, progress_wait_vendor = NULL
                  WHERE id = ?1 AND owner = ?2 AND status = 'running'",
                 params![id, owner, status, now(), run_id, result, error],
             )?;
@@ -298,6 +351,15 @@ fn now() -> i64 {
 mod tests {
     use super::*;
 
+    fn progress(what: &str, done: i64, total: i64) -> ProgressRecord {
+        ProgressRecord {
+            what: what.to_owned(),
+            done,
+            total,
+            ..ProgressRecord::default()
+        }
+    }
+
     fn jobs() -> (tempfile::TempDir, Jobs) {
         let tmp = tempfile::tempdir().expect("tempdir");
         let j = Jobs::open(&tmp.path().join("ledgerlink.db")).expect("opens");
@@ -335,9 +397,15 @@ mod tests {
         assert_eq!(first.attempts, 1);
         let second = j.claim("alive", 30).expect("claims").expect("taken over");
         assert_eq!((second.id, second.attempts), (a.id, 2));
-        assert!(!j.heartbeat(a.id, "dead", 30, ("x", 0, 0)).expect("hb"));
+        assert!(
+            !j.heartbeat(a.id, "dead", 30, &progress("x", 0, 0))
+                .expect("hb")
+        );
         assert!(!j.finish(a.id, "dead", None, None, Some("late")).expect("f"));
-        assert!(j.heartbeat(a.id, "alive", 30, ("x", 1, 2)).expect("hb"));
+        assert!(
+            j.heartbeat(a.id, "alive", 30, &progress("x", 1, 2))
+                .expect("hb")
+        );
         assert!(j.finish(a.id, "alive", None, Some("{}"), None).expect("f"));
         assert_eq!(j.get(a.id).expect("get").expect("job").status, "succeeded");
     }

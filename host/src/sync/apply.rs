@@ -299,6 +299,7 @@ async fn apply_rows(
     outbox
         .deliver(&sending, "", progress, |_, outcome: &Outcome| {
             summary.count(outcome.word());
+            progress.outcome(outcome.word());
             Ok(())
         })
         .await?;

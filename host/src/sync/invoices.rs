@@ -469,6 +469,7 @@ async fn push_run(
                 progress,
                 |q, outcome| {
                     summary.count(outcome.word());
+                    progress.outcome(outcome.word());
                     if let Outcome::Written { remote_id, action } = outcome {
                         // As `directory::target_document` of the record sent, without copying it.
                         if !remote_id.trim().is_empty() {

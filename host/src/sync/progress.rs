@@ -9,6 +9,9 @@ pub trait Progress: Send + Sync {
     fn advance(&self, n: u64);
     /// The step is over.
     fn finish(&self);
+    /// One record of the step ended with `outcome` (`created`, `updated`, `failed`, …: the
+    /// words of the run's report), so a screen can show the tally while the step runs.
+    fn outcome(&self, _outcome: &str) {}
     /// Something the person running the transfer should know before it goes on (e.g. it
     /// will not fit in the vendor's daily call budget).
     fn note(&self, _text: &str) {}

@@ -166,6 +166,48 @@ pub async fn remove(
     }))
 }
 
+/// What removing a connection would revoke and delete (names only, never values).
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RemovalView {
+    /// The vendor where ledgerlink's access is revoked first, if anywhere.
+    pub revokes_at: Option<String>,
+    /// The vault items deleted: `tokens`, `client-secret`, `api-key` (those it has).
+    pub vault_items: Vec<String>,
+    /// The settings deleted with the connection (their names), e.g. the tenant choice.
+    pub settings: Vec<String>,
+}
+
+/// What `DELETE /api/v1/connections/{name}` would revoke and delete, for a confirmation
+/// (admin). Changes nothing.
+#[utoipa::path(get, path = "/api/v1/connections/{name}/removal", tag = "connections",
+    params(("name" = String, Path, description = "The connection")),
+    responses(
+        (status = 200, body = RemovalView),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn removal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<RemovalView>> {
+    caller.require_admin()?;
+    let registry = state.registry();
+    let services = state.services().clone();
+    let preview =
+        on_engine(move || async move { admin::removal_preview(&services, &registry, &name).await })
+            .await?;
+    Ok(Json(RemovalView {
+        revokes_at: preview.revokes_at,
+        vault_items: preview
+            .vault_items
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        settings: preview.settings,
+    }))
+}
+
 /// An API key to store (never answered back).
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct KeyBody {

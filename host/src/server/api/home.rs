@@ -6,11 +6,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 
-use crate::home::import::{Format, ImportSource};
+use crate::home::import::{Format, ImportError, ImportSource};
 use crate::home::model::RecordKind;
 use crate::home::summary;
 use crate::server::guard::Caller;
-use crate::server::problem::{ApiResult, Problem, ProblemBody};
+use crate::server::problem::{ApiResult, ImportProblem, Problem, ProblemBody};
 use crate::server::{AppState, passwords};
 use crate::transfer::home_book;
 
@@ -78,7 +78,8 @@ pub struct ImportCounts {
 }
 
 /// Import an uploaded file (the request body): all checked first, then written in one
-/// transaction; nothing is written when any record has a problem (every one is listed).
+/// transaction; nothing is written when any record has a problem (every one is listed in
+/// the 422's `problems`, by file, line and field).
 #[utoipa::path(post, path = "/api/v1/home/import", tag = "home", params(ImportQuery),
     request_body(content = String, description = "The file: the JSON import format, or one CSV file", content_type = "application/octet-stream"),
     responses(
@@ -138,7 +139,26 @@ pub async fn import(
                 kind,
             };
             home_book::import(transfers.home(), &[source]).map_err(|e| {
-                Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+                let problems = match &e {
+                    home_book::HomeBookError::Import(ImportError::Invalid(invalid)) => invalid
+                        .issues
+                        .iter()
+                        .map(|i| ImportProblem {
+                            file: upload_name(&i.file),
+                            line: i.line,
+                            field: i.field.clone(),
+                            message: i.message.clone(),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                // The private folder is the server's business: the messages name the upload.
+                let detail = e.to_string().replace(
+                    &format!("{}{}", folder.display(), std::path::MAIN_SEPARATOR),
+                    "",
+                );
+                Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, detail)
+                    .with_problems(problems)
             })
         });
     let _ = std::fs::remove_dir_all(&folder);
@@ -146,6 +166,13 @@ pub async fn import(
     serde_json::from_value(counts)
         .map(Json)
         .map_err(|e| Problem::internal(e.to_string()))
+}
+
+/// The file name of a path the importer reported (`upload.json`), without the server's folder.
+fn upload_name(file: &str) -> String {
+    std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Which export.

@@ -27,6 +27,23 @@ pub struct JobProgressView {
     pub done: i64,
     /// Records in the step.
     pub total: i64,
+    /// Of the records done: created in the target.
+    pub created: i64,
+    /// Of the records done: updated in the target.
+    pub updated: i64,
+    /// Of the records done: refused by the target or lost (the report says why).
+    pub failed: i64,
+    /// The wait for a vendor's call limit the job is in now, if any.
+    pub vendor_wait: Option<VendorWaitView>,
+}
+
+/// ledgerlink is pacing to a vendor's call limit: the next request goes in `wait_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct VendorWaitView {
+    /// The connector whose vendor is waited for ("xero").
+    pub vendor: String,
+    /// Milliseconds left, as of the job's last progress write (about every second).
+    pub wait_ms: i64,
 }
 
 /// A background job.
@@ -64,6 +81,8 @@ pub struct JobView {
 impl JobView {
     /// The API's view of a stored job.
     pub fn of(job: Job) -> Self {
+        // A wait is only news while the job runs (finishing clears it as well).
+        let running = job.status == "running";
         JobView {
             id: job.id,
             kind: job.kind,
@@ -78,6 +97,15 @@ impl JobView {
                 what: job.progress_what,
                 done: job.progress_done,
                 total: job.progress_total,
+                created: job.progress_created,
+                updated: job.progress_updated,
+                failed: job.progress_failed,
+                vendor_wait: match (job.progress_wait_ms, job.progress_wait_vendor) {
+                    (Some(wait_ms), Some(vendor)) if running => {
+                        Some(VendorWaitView { vendor, wait_ms })
+                    }
+                    _ => None,
+                },
             },
             run_id: job.run_id,
             result: job.result.and_then(|r| serde_json::from_str(&r).ok()),

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod connections;
 pub mod connectors;
 pub mod home;
+pub mod home_records;
 pub mod jobs;
 pub mod plans;
 pub mod reviews;
@@ -62,6 +63,10 @@ pub fn router(state: AppState) -> Router {
             get(connections::show).delete(administer::remove),
         )
         .route("/api/v1/connections/{name}/key", put(administer::set_key))
+        .route(
+            "/api/v1/connections/{name}/removal",
+            get(administer::removal),
+        )
         .route("/api/v1/connections/{name}/connect", get(connect::begin))
         .route(
             "/api/v1/connections/{name}/tenants",
@@ -99,6 +104,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/home", get(home::show))
         .route("/api/v1/home/import", post(home::import))
         .route("/api/v1/home/export", get(home::export))
+        .route("/api/v1/home/jobs", get(home_records::jobs))
+        .route(
+            "/api/v1/home/contract-invoices",
+            get(home_records::contract_invoices),
+        )
         .route("/api/v1/home/{record}/{id}/flags", put(home::flags))
         .route("/api/v1/plans/{id}", get(plans::show))
         .route("/api/v1/plans/{id}/apply", post(transfers::apply))
@@ -262,10 +272,11 @@ pub fn slice_page<T: Clone>(items: &[T], query: &PageQuery) -> ApiResult<(Vec<T>
         health, openapi,
         signin::sign_in, signin::whoami, signin::sign_out,
         connections::list, connections::show, connections::settings, connections::change_settings, connections::check,
-        administer::add, administer::remove, administer::set_key,
+        administer::add, administer::remove, administer::removal, administer::set_key,
         connect::begin, connect::callback, connect::tenants, connect::choose,
         connectors::list, connectors::inspect, connectors::install,
         home::show, home::import, home::export, home::flags,
+        home_records::jobs, home_records::contract_invoices,
         transfers::compare, plans::show, transfers::apply, transfers::rollback, transfers::push_invoices,
         schedules::list, schedules::create, schedules::change, schedules::remove,
         jobs::list, jobs::show, jobs::events,

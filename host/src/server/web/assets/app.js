@@ -42,10 +42,25 @@ function flag(name) {
   return h("span", { class: `flag flag-${name}` }, name.charAt(0).toUpperCase() + name.slice(1));
 }
 
+// A modal question with the lines it is about; resolves true when confirmed.
+function confirmDialog(title, lines, yes) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { id: "confirm", "aria-labelledby": "confirm-title" },
+      h("h2", { id: "confirm-title" }, title),
+      h("ul", { id: "confirm-lines" }, lines.map((l) => h("li", {}, l))),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "danger", id: "confirm-yes", onclick: () => { dialog.close(); resolve(true); } }, yes),
+        h("button", { type: "button", class: "secondary", id: "confirm-no", onclick: () => { dialog.close(); resolve(false); } }, "Cancel")));
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
 // ---------- API ----------
 
 class ApiError extends Error {
-  constructor(status, detail) { super(detail); this.status = status; }
+  constructor(status, detail, problems) { super(detail); this.status = status; this.problems = problems || []; }
 }
 
 async function api(method, path, body, raw) {
@@ -61,7 +76,7 @@ async function api(method, path, body, raw) {
   }
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new ApiError(res.status, (data && data.detail) || `${res.status}`);
+  if (!res.ok) throw new ApiError(res.status, (data && data.detail) || `${res.status}`, data && data.problems);
   return data;
 }
 
@@ -219,7 +234,18 @@ async function check(name) {
 }
 
 async function remove(name) {
-  if (!confirm(`Remove connection ${name}? ledgerlink revokes its access at the vendor, then deletes its credentials and settings. Its runs stay.`)) return;
+  try {
+    // What goes, by name (never a value), before anything goes.
+    const r = await api("GET", `/api/v1/connections/${encodeURIComponent(name)}/removal`);
+    const lines = [r.revokes_at ? `Revokes ledgerlink's access at ${r.revokes_at} first.` : "Nothing to revoke at the vendor."];
+    lines.push(r.vault_items.length ? `Deletes from the vault: ${r.vault_items.join(", ")}.` : "Nothing in the vault.");
+    const tenant = r.settings.filter((k) => k.startsWith("tenant-"));
+    const others = r.settings.filter((k) => !k.startsWith("tenant-"));
+    if (tenant.length) lines.push(`Deletes its tenant choice (${tenant.join(", ")}).`);
+    if (others.length) lines.push(`Deletes its ${tenant.length ? "other " : ""}settings: ${others.join(", ")}.`);
+    lines.push("Its runs and their reports stay.");
+    if (!(await confirmDialog(`Remove connection ${name}?`, lines, "Remove"))) return;
+  } catch (e) { notice(e.message); return; }
   try {
     const r = await api("DELETE", `/api/v1/connections/${encodeURIComponent(name)}`);
     notice(r.message);
@@ -345,14 +371,19 @@ async function planTable(area, planId) {
 async function jobPage(id) {
   const bar = h("progress", { id: "progress", max: "1", value: "0", "aria-label": "Progress" });
   const what = h("p", { id: "job-status", "aria-live": "polite" }, "Waiting for the job to start…");
+  const tally = h("p", { id: "job-tally" });
+  const wait = h("p", { id: "vendor-wait", class: "muted", "aria-live": "polite" });
   const link = h("p", { id: "job-result" });
-  show(`Job ${id}`, bar, what, link);
+  show(`Job ${id}`, bar, what, tally, wait, link);
   const render = (job) => {
     const p = job.progress || {};
     if (p.total > 0) { bar.max = p.total; bar.value = p.done; }
     if (job.status === "succeeded") { bar.max = 1; bar.value = 1; }
     const pct = bar.max > 0 ? Math.round((bar.value / bar.max) * 100) : 0;
     what.textContent = `${job.status}: ${p.what || job.kind} — ${p.done || 0} of ${p.total || 0} (${pct} %)`;
+    tally.textContent = `${p.created || 0} created, ${p.updated || 0} updated, ${p.failed || 0} failed so far`;
+    const w = p.vendor_wait;
+    wait.textContent = w ? `Waiting ${Math.ceil(w.wait_ms / 1000)} s for ${w.vendor}'s call limit (ledgerlink paces itself to the vendor's rate limit).` : "";
     if (job.error) link.replaceChildren(h("span", { class: "error" }, job.error));
     if (job.run_id) link.append(" ", h("a", { href: `/runs/${job.run_id}`, id: "report-link" }, `Report of run ${job.run_id}`));
   };
@@ -416,7 +447,7 @@ async function runPage(id) {
 
 async function dataPage() {
   const home = await api("GET", "/api/v1/home");
-  const err = h("div", { role: "alert" });
+  const err = h("div", { role: "alert", id: "import-errors" });
   const file = h("input", { type: "file", id: "book-file", accept: ".json,.csv" });
   const upload = h("button", { type: "button", id: "import" }, "Import");
   upload.addEventListener("click", async () => {
@@ -429,23 +460,28 @@ async function dataPage() {
       notice(`Imported ${f.name}: ${JSON.stringify(counts)}`);
       await dataPage();
     } catch (e) {
-      // The importer lists every problem (file, line, field), one per line; nothing was imported.
-      err.replaceChildren(h("p", { class: "error" }, "Nothing was imported:"),
-        h("ul", { class: "problems" }, e.message.split("\n").map((l) => h("li", {}, l))));
+      // The importer lists every problem by file, line and field; nothing was imported.
+      if (!e.problems.length) { err.replaceChildren(h("p", { class: "error" }, e.message)); return; }
+      err.replaceChildren(
+        h("p", { class: "error" }, `Nothing was imported: ${f.name} has ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}.`),
+        h("table", { id: "import-problems" },
+          h("thead", {}, h("tr", {}, ["File", "Line", "Field", "Problem"].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", {}, e.problems.map((p) => h("tr", {},
+            h("td", {}, p.file === "upload.json" || p.file === "upload.csv" ? f.name : p.file),
+            h("td", {}, p.line === null || p.line === undefined ? "" : String(p.line)),
+            h("td", {}, p.field || ""), h("td", {}, p.message))))));
     }
   });
-  const record = h("select", { id: "flag-record", "aria-label": "Record kind" },
-    h("option", { value: "jobs" }, "Job"), h("option", { value: "contract-invoices" }, "Contract invoice"), h("option", { value: "customers" }, "Customer"));
-  const recordId = h("input", { type: "text", id: "flag-id", "aria-label": "Record id", placeholder: "Id, e.g. JOB5" });
-  const setFlags = async (on) => {
+  const customerId = h("input", { type: "text", id: "flag-customer", "aria-label": "Customer id", placeholder: "Customer id, e.g. C5" });
+  const customerFlag = async (on) => {
     err.replaceChildren();
-    const body = record.value === "customers" ? { integration: on } : { ready: on };
     try {
-      await api("PUT", `/api/v1/home/${record.value}/${encodeURIComponent(recordId.value)}/flags`, body);
-      notice(`${on ? "Set" : "Cleared"} the flags of ${recordId.value}.`);
+      await api("PUT", `/api/v1/home/customers/${encodeURIComponent(customerId.value)}/flags`, { integration: on });
+      notice(`${on ? "Set" : "Cleared"} the integration flag of ${customerId.value}.`);
       await dataPage();
     } catch (e) { err.replaceChildren(h("p", { class: "error" }, e.message)); }
   };
+  const flagsArea = h("div", { id: "flag-records" });
   show("Tracker Pro data",
     h("table", { id: "home-counts" }, h("tbody", {},
       h("tr", {}, h("th", { scope: "row" }, "Customers"), h("td", {}, `${home.customers.total} (${home.customers.flagged_for_integration} flagged for integration)`)),
@@ -454,13 +490,76 @@ async function dataPage() {
       h("tr", {}, h("th", { scope: "row" }, "Contract invoices"), h("td", {}, `${home.contract_invoices.total} (${home.contract_invoices.ready} ready)`)))),
     h("h2", {}, "Import a book"),
     h("div", { class: "row" }, h("label", { for: "book-file" }, "File (JSON or CSV)"), file, upload),
+    err,
     h("h2", {}, "Set Flags"),
-    h("p", { class: "muted" }, "Sets both Ready-for-Invoice flags of a job or contract invoice (or a customer's integration flag) so the next sync includes it."),
-    h("div", { class: "row" }, record, recordId,
+    h("p", { class: "muted" }, "Tick closed jobs or contract invoices and Set Flags: both Ready-for-Invoice flags are set, so the next sync includes them (Clear Flags keeps them out)."),
+    flagsArea,
+    h("h2", {}, "Customer integration flag"),
+    h("div", { class: "row" }, customerId,
+      h("button", { type: "button", class: "secondary", id: "set-customer-flag", onclick: () => customerFlag(true) }, "Set flag"),
+      h("button", { type: "button", class: "secondary", id: "clear-customer-flag", onclick: () => customerFlag(false) }, "Clear flag")),
+    h("p", {}, h("a", { href: "/api/v1/home/export?format=csv", download: "home-book-csv.zip" }, "Export the book (CSV files)")));
+  await flagTable(flagsArea);
+}
+
+// The closed jobs or contract invoices a page at a time, each with its two flags; tick
+// rows, then Set Flags / Clear Flags.
+async function flagTable(area) {
+  const kinds = [
+    { id: "jobs", label: "Closed Jobs", status: "closed" },
+    { id: "contract-invoices", label: "Contract Invoices", status: "generated" },
+  ];
+  let kind = kinds[0];
+  let cursor = null;
+  const cursors = [];
+  const ticked = new Set();
+  const body = h("tbody");
+  const status = h("p", { id: "flag-status", "aria-live": "polite" });
+  const err = h("p", { class: "error", role: "alert" });
+  const prev = h("button", { type: "button", class: "secondary", id: "flags-prev" }, "Previous");
+  const next = h("button", { type: "button", class: "secondary", id: "flags-next" }, "Next");
+  const tabs = h("div", { class: "tabs", role: "tablist" });
+  let page = null;
+  const yesNo = (on) => h("span", { class: on ? "flag flag-add" : "flag flag-unchanged" }, on ? "Yes" : "No");
+  const load = async () => {
+    const q = new URLSearchParams({ limit: "50", status: kind.status });
+    if (cursor) q.set("cursor", cursor);
+    page = await api("GET", `/api/v1/home/${kind.id}?${q}`);
+    tabs.replaceChildren(...kinds.map((k) => h("button", { type: "button", role: "tab", id: `flags-tab-${k.id}`, "aria-selected": String(k === kind),
+      onclick: () => { kind = k; cursor = null; cursors.length = 0; ticked.clear(); load().catch((e) => { err.textContent = e.message; }); } }, k.label)));
+    body.replaceChildren(...(page.items.length ? page.items.map((r) => {
+      const box = h("input", { type: "checkbox", "aria-label": `Select ${r.number}`, "data-id": r.id, checked: ticked.has(r.id) });
+      box.addEventListener("change", () => { box.checked ? ticked.add(r.id) : ticked.delete(r.id); status.textContent = `${ticked.size} selected`; });
+      return h("tr", { "data-id": r.id },
+        h("td", {}, box), h("td", {}, r.number), h("td", {}, r.customer_id), h("td", {}, r.invoice_date), h("td", {}, r.total),
+        h("td", { "data-flag": "1" }, yesNo(r.ready_for_invoice_1)), h("td", { "data-flag": "2" }, yesNo(r.ready_for_invoice_2)),
+        h("td", {}, r.due ? "in the next sync" : "not in the next sync"));
+    }) : [h("tr", {}, h("td", { colspan: 8, class: "muted" }, `No ${kind.label.toLowerCase()}.`))]));
+    prev.disabled = cursors.length === 0;
+    next.disabled = !page.next_cursor;
+    status.textContent = `${page.matching} ${kind.label.toLowerCase()}; ${ticked.size} selected`;
+  };
+  next.addEventListener("click", () => { cursors.push(cursor); cursor = page.next_cursor; load().catch((e) => { err.textContent = e.message; }); });
+  prev.addEventListener("click", () => { cursor = cursors.pop() || null; load().catch((e) => { err.textContent = e.message; }); });
+  const setFlags = async (on) => {
+    err.textContent = "";
+    if (!ticked.size) { err.textContent = "Tick the rows to flag first."; return; }
+    try {
+      for (const id of ticked) await api("PUT", `/api/v1/home/${kind.id}/${encodeURIComponent(id)}/flags`, { ready: on });
+      notice(`${on ? "Set" : "Cleared"} the flags of ${ticked.size} record(s).`);
+      ticked.clear();
+      await load();
+    } catch (e) { err.textContent = e.message; }
+  };
+  area.replaceChildren(tabs,
+    h("table", { id: "flag-table" },
+      h("thead", {}, h("tr", {}, ["", "Number", "Customer", "Date", "Total", "Ready for Invoice 1", "Ready for Invoice 2", "Next sync"].map((t) => h("th", { scope: "col" }, t)))),
+      body),
+    h("div", { class: "row" }, prev, next,
       h("button", { type: "button", id: "set-flags", onclick: () => setFlags(true) }, "Set Flags"),
       h("button", { type: "button", class: "secondary", id: "clear-flags", onclick: () => setFlags(false) }, "Clear Flags")),
-    h("p", {}, h("a", { href: "/api/v1/home/export?format=csv", download: "home-book-csv.zip" }, "Export the book (CSV files)")),
-    err);
+    status, err);
+  await load();
 }
 
 async function activityPage() {
@@ -472,14 +571,57 @@ async function activityPage() {
       h("tbody", {}, audit.items.map((a) => h("tr", {}, h("td", {}, when(a.at)), h("td", {}, a.actor || "(cli)"), h("td", {}, a.action), h("td", {}, a.detail))))));
   }
   const schedules = await api("GET", "/api/v1/schedules");
+  const admin = session.role === "admin";
+  const toggle = (s) => h("button", { type: "button", class: "secondary", "data-action": s.paused ? "resume" : "pause", onclick: async () => {
+    try { await api("PATCH", `/api/v1/schedules/${s.id}`, { paused: !s.paused }); await activityPage(); } catch (e) { notice(e.message); }
+  } }, s.paused ? "Resume" : "Pause");
+  const rows = schedules.items.map((s) => h("tr", { "data-schedule": String(s.id) },
+    h("td", {}, String(s.id)), h("td", {}, s.connection), h("td", {}, s.transfer),
+    h("td", {}, `${s.cron} (${s.timezone})`), h("td", { class: "next-run" }, s.paused ? "paused" : when(s.next_run_at)),
+    h("td", {}, admin ? toggle(s) : null)));
   parts.push(h("h2", {}, "Schedules"), h("table", { id: "schedules" },
     h("thead", {}, h("tr", {}, ["Id", "Connection", "Transfer", "Cron", "Next run", ""].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, schedules.items.map((s) => h("tr", {}, h("td", {}, String(s.id)), h("td", {}, s.connection), h("td", {}, s.transfer),
-      h("td", {}, `${s.cron} (${s.timezone})`), h("td", {}, s.paused ? "paused" : when(s.next_run_at)),
-      h("td", {}, h("button", { type: "button", class: "secondary", onclick: async () => {
-        try { await api("PATCH", `/api/v1/schedules/${s.id}`, { paused: !s.paused }); await activityPage(); } catch (e) { notice(e.message); }
-      } }, s.paused ? "Resume" : "Pause")))))));
+    h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No schedules.")))));
+  if (admin) parts.push(h("h2", {}, "Add a schedule"), await scheduleForm());
   show("Activity", ...parts);
+}
+
+const TRANSFERS = [
+  ["customers", "Customers: Tracker Pro → accounts"],
+  ["customers-pull", "Customers: accounts → Tracker Pro"],
+  ["customers-pull-delta", "Customers: accounts → Tracker Pro, changes only"],
+  ["job-invoices", "Invoice Jobs"],
+  ["contract-invoices", "Service Contracts"],
+  ["push-job-invoices", "Invoice Jobs, every due one (no compare)"],
+  ["push-contract-invoices", "Service Contracts, every due one (no compare)"],
+];
+
+// The server checks the cron expression, time zone and connection; its message is shown.
+async function scheduleForm() {
+  const conns = await api("GET", "/api/v1/connections?limit=500");
+  const err = h("p", { class: "error", role: "alert", id: "schedule-error" });
+  const connection = h("select", { id: "schedule-connection" }, conns.items.map((c) => h("option", { value: c.name }, c.name)));
+  const transfer = h("select", { id: "schedule-transfer" }, TRANSFERS.map(([v, label]) => h("option", { value: v }, label)));
+  const cron = h("input", { type: "text", id: "schedule-cron", required: true, placeholder: "0 2 * * *" });
+  const timezone = h("input", { type: "text", id: "schedule-timezone", placeholder: "UTC" });
+  const form = h("form", { class: "form", id: "add-schedule" },
+    h("label", { for: "schedule-connection" }, "Connection"), connection,
+    h("label", { for: "schedule-transfer" }, "What to run"), transfer,
+    h("label", { for: "schedule-cron" }, "When (cron: minute hour day month weekday)"), cron,
+    h("label", { for: "schedule-timezone" }, "Time zone (optional, IANA name; UTC when empty)"), timezone,
+    h("div", { class: "row" }, h("button", { type: "submit", id: "add-schedule-button" }, "Add schedule")), err);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    err.textContent = "";
+    const body = { connection: connection.value, transfer: transfer.value, cron: cron.value };
+    if (timezone.value.trim()) body.timezone = timezone.value.trim();
+    try {
+      const made = await api("POST", "/api/v1/schedules", body);
+      notice(`Added schedule ${made.id}: next run ${when(made.next_run_at)}.`);
+      await activityPage();
+    } catch (e) { err.textContent = e.message; }
+  });
+  return form;
 }
 
 // ---------- routing ----------
