@@ -1507,3 +1507,96 @@ async fn review_items_are_listed_and_decided_over_the_api_as_the_cli_does() {
         ]
     );
 }
+
+/// `quickstart --serve`: the whole quickstart, then the web admin and the sandbox stay up on
+/// its data — an admin signs in with the printed password and finds the runs it made, the
+/// connection still connected to the sandbox (its tokens live in that process's memory
+/// vault), and the pages behind sign-in.
+#[tokio::test(flavor = "multi_thread")]
+async fn quickstart_serve_leaves_the_web_admin_and_the_sandbox_running_on_its_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cmd = bare(tmp.path());
+    let mut child = cmd()
+        .args([
+            "quickstart",
+            "--target",
+            "xero",
+            "--serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let base = loop {
+        let Some(line) = lines.next() else {
+            let _ = child.kill();
+            panic!(
+                "quickstart --serve ended before serving:\n{}",
+                printed.join("\n")
+            );
+        };
+        let line = line.unwrap();
+        if let Some(base) = line.split("listening on ").nth(1) {
+            break base.trim().to_owned();
+        }
+        printed.push(line);
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let mut server = Server { child, base };
+    let text = printed.join("\n");
+    assert!(
+        text.contains("Done: every customer and invoice is in the sandbox Xero"),
+        "{text}"
+    );
+    let password = text
+        .split("Sign in as admin with the password ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no password printed:\n{text}"))
+        .to_owned();
+
+    let mut api = Api::new(&server.base).await;
+    // The pages are behind sign-in.
+    let page = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/runs", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(api.sign_in("admin", "not the password").await.status, 401);
+    assert_eq!(api.sign_in("admin", &password).await.status, 200);
+    let runs = api
+        .call(Method::GET, "/api/v1/runs", "/api/v1/runs", None, &[])
+        .await
+        .json();
+    let entities: Vec<&str> = runs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["entity"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        entities,
+        ["contract-invoices", "job-invoices", "customers"],
+        "newest first: {runs}"
+    );
+    let check = api
+        .call(
+            Method::POST,
+            "/api/v1/connections/{name}/check",
+            "/api/v1/connections/xero/check",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(check.status, 200, "{}", check.text);
+    assert_eq!(check.json()["ok"], true, "{}", check.text);
+    assert!(server.terminate().success() || cfg!(not(unix)));
+}

@@ -78,6 +78,14 @@ pub enum Command {
         /// The accounting system (sandbox) to transfer to; `csv` writes files instead.
         #[arg(long, value_enum, default_value_t = QuickstartTarget::Xero)]
         target: QuickstartTarget,
+        /// Then leave the sandbox and the web admin running on the quickstart's data (until
+        /// Ctrl-C), with an admin user whose password is printed, to look at what was
+        /// transferred in a browser.
+        #[arg(long)]
+        serve: bool,
+        /// Where --serve listens.
+        #[arg(long, requires = "serve", default_value = ledgerlink::server::listen::DEFAULT_LISTEN, value_name = "ADDR:PORT")]
+        listen: std::net::SocketAddr,
     },
     /// List and inspect connector plugins.
     Plugins {

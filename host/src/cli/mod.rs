@@ -152,7 +152,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let env = Env::new(&cli)?;
     match cli.command {
-        Command::Quickstart { target } => quickstart::run(&env, target).await,
+        Command::Quickstart {
+            target,
+            serve,
+            listen,
+        } => quickstart::run(&env, target, serve.then_some(listen)).await,
         Command::Connections { command } => connections::run(&env, command).await,
         Command::Connect(args) => connections::connect(&env, args).await,
         Command::Sandbox { port, command } => sandbox(port, command).await,

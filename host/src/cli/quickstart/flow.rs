@@ -13,6 +13,7 @@
 //! 6. print the report.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,9 @@ use ledgerlink::home::import::{Format, SourceText, parse};
 use ledgerlink::model::InvoiceKind;
 use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::SystemClock;
+use ledgerlink::server::{self, ServeOptions, passwords};
 use ledgerlink::store::DataDir;
+use ledgerlink::store::accounts::{Accounts, Role, SessionLimits};
 use ledgerlink::store::connections::ConnectionStore;
 use ledgerlink::store::home::HomeStore;
 use ledgerlink::sync::apply::Summary;
@@ -121,7 +124,10 @@ impl Target {
     }
 }
 
-pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
+/// Run the quickstart for `target`; with `serve`, then leave the sandbox and the web admin
+/// running on the quickstart's data (until Ctrl-C) so a newcomer can look at what was
+/// transferred in a browser.
+pub async fn run(env: &Env, target: Target, serve: Option<SocketAddr>) -> anyhow::Result<()> {
     let root = env.data.root().join("quickstart");
     if root.exists() {
         std::fs::remove_dir_all(&root)
@@ -373,25 +379,82 @@ pub async fn run(env: &Env, target: Target) -> anyhow::Result<()> {
         }
     }
     let failed: usize = runs.iter().map(|(_, s)| s.failed).sum();
-    if let Some(sandbox) = sandbox {
-        sandbox.shutdown().await;
-    }
-    if failed > 0 {
+    let outcome = if failed > 0 {
         let worst = runs
             .iter()
             .find(|(_, s)| s.failed > 0)
             .map(|(_, s)| s.run_id)
             .unwrap_or_default();
-        bail!(
+        Err(anyhow::anyhow!(
             "{failed} record(s) failed; `ledgerlink --data-dir {} runs show {worst}` says which and why",
             root.display()
+        ))
+    } else {
+        println!(
+            "Done: every customer and invoice is in {}{}, and every invoice's totals read back equal to the cent.",
+            if sandbox_used { "the sandbox " } else { "" },
+            plugin.manifest().display_name
         );
+        Ok(())
+    };
+    // The web admin on what was just transferred (failures included: that is when a look
+    // helps most), with the sandbox still answering for the connection.
+    if let Some(listen) = serve {
+        drop(transfers);
+        serve_web_admin(&qs, services, listen, sandbox_used).await?;
     }
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    outcome
+}
+
+/// `quickstart --serve`: an admin user with a fresh password for the quickstart's throwaway
+/// data, then `ledgerlink serve` on it in this process — the same services, so the
+/// connection's tokens (in this process's memory vault) keep working — until Ctrl-C.
+async fn serve_web_admin(
+    qs: &Env,
+    services: Services,
+    listen: SocketAddr,
+    sandbox: bool,
+) -> anyhow::Result<()> {
+    let accounts = Accounts::open(&qs.data.database())?;
+    let password = passwords::random_secret("")?;
+    accounts.add_user(
+        "admin",
+        Role::Admin,
+        &passwords::hash(&password)?,
+        "quickstart",
+    )?;
+    println!();
     println!(
-        "Done: every customer and invoice is in {}{}, and every invoice's totals read back equal to the cent.",
-        if sandbox_used { "the sandbox " } else { "" },
-        plugin.manifest().display_name
+        "The web admin runs on this quickstart's data at the address below (open it in a browser)."
     );
+    println!(
+        "Sign in as admin with the password {password} (made for this run's throwaway data; a new one every run)."
+    );
+    println!(
+        "Ctrl-C stops the server{}.",
+        if sandbox { " and the sandbox" } else { "" }
+    );
+    server::serve(
+        services,
+        qs.runtime.clone(),
+        ServeOptions {
+            listen,
+            tls: None,
+            insecure_http: false,
+            job_lease: Duration::from_secs(30),
+            sessions: SessionLimits {
+                idle_secs: 30 * 60,
+                absolute_secs: 12 * 3600,
+            },
+            public_url: None,
+            run_jobs: true,
+            retention: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 

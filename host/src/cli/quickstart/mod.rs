@@ -9,12 +9,17 @@ mod ordertrac;
 use super::Env;
 use super::args::QuickstartTarget;
 
-pub async fn run(env: &Env, target: QuickstartTarget) -> anyhow::Result<()> {
-    match target {
-        QuickstartTarget::Csv => flow::run(env, flow::Target::Csv).await,
-        QuickstartTarget::Salesorder => flow::run(env, flow::Target::Salesorder).await,
-        QuickstartTarget::Ordertrac => flow::run(env, flow::Target::OrderTrac).await,
-        QuickstartTarget::Xero => flow::run(env, flow::Target::Xero).await,
-        QuickstartTarget::Quickbooks => flow::run(env, flow::Target::QuickBooks).await,
-    }
+pub async fn run(
+    env: &Env,
+    target: QuickstartTarget,
+    serve: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
+    let target = match target {
+        QuickstartTarget::Csv => flow::Target::Csv,
+        QuickstartTarget::Salesorder => flow::Target::Salesorder,
+        QuickstartTarget::Ordertrac => flow::Target::OrderTrac,
+        QuickstartTarget::Xero => flow::Target::Xero,
+        QuickstartTarget::Quickbooks => flow::Target::QuickBooks,
+    };
+    flow::run(env, target, serve).await
 }

@@ -91,7 +91,7 @@ impl From<RunItem> for RunItemView {
 /// A page of runs.
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RunPage {
-    /// The runs, oldest first.
+    /// The runs, newest first.
     pub items: Vec<RunView>,
     /// The next page's cursor, if there is one.
     pub next_cursor: Option<String>,
