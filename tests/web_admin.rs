@@ -247,6 +247,8 @@ struct NewConnection<'a> {
     client: (&'a str, &'a str),
     /// The sandbox's base URL.
     sandbox: &'a str,
+    /// Connector settings to fill in the form (key, value).
+    settings: &'a [(&'a str, &'a str)],
 }
 
 impl Page<'_> {
@@ -267,6 +269,9 @@ impl Page<'_> {
         self.fill("#client_id", new.client.0).await;
         self.fill("#client_secret", new.client.1).await;
         self.fill("#sandbox", new.sandbox).await;
+        for (key, value) in new.settings {
+            self.fill(&format!("#setting-{key}"), value).await;
+        }
         if let Some((add, _)) = shots {
             self.shot(add).await;
         }
@@ -395,6 +400,7 @@ async fn admin_connects_xero_and_an_operator_imports_compares_syncs_reports_and_
             connector: "xero",
             client: (XERO_CLIENT_ID, XERO_CLIENT_SECRET),
             sandbox: &world.sandbox.base_url(),
+            settings: &[],
         },
         Some(("02-add-connection", "03-consent")),
     )
@@ -649,11 +655,9 @@ async fn admin_connects_xero_and_an_operator_imports_compares_syncs_reports_and_
         .await
         .unwrap()
         .unwrap();
+    // It lists the records someone must act on (skipped, failed, review, conflict): none.
     let csv = page.api_text(&href).await;
-    assert!(
-        csv.starts_with("home_key,remote_id,name,outcome,reason"),
-        "{csv}"
-    );
+    assert_eq!(csv, "home_key,remote_id,name,outcome,reason\n");
 
     // Invoice Jobs: compare and sync all adds; the six invoices are in Xero.
     page.open("/connections/xero?option=jobs").await;
@@ -966,10 +970,12 @@ async fn a_ten_thousand_row_plan_pages_filters_and_searches_with_one_page_in_the
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn admin_connects_quickbooks_and_an_operator_syncs_two_customers_in_chromium() {
+async fn admin_connects_quickbooks_and_an_operator_syncs_customers_and_invoice_jobs_and_rolls_back_in_chromium()
+ {
+    // The operator imports the book in the browser (below); the world starts empty.
     let world = World::with_book(
         Vendor::QuickBooks,
-        &crate::vendor_world::book_json(Vendor::QuickBooks, 4, 0),
+        &crate::vendor_world::book_json(Vendor::QuickBooks, 0, 0),
         &[],
     )
     .await;
@@ -992,6 +998,8 @@ async fn admin_connects_quickbooks_and_an_operator_syncs_two_customers_in_chromi
             connector: "quickbooks",
             client: (QBO_CLIENT_ID, QBO_CLIENT_SECRET),
             sandbox: &world.sandbox.base_url(),
+            // The book's lines carry no item: bill them as item 1; its tax code as is.
+            settings: &[("default-item", "1"), ("tax-codes", "TAX=TAX")],
         },
         Some(("18-add-quickbooks", "19-quickbooks-consent")),
     )
@@ -1003,6 +1011,26 @@ async fn admin_connects_quickbooks_and_an_operator_syncs_two_customers_in_chromi
     // The operator compares customers over it, ticks two, Start Sync: both are in the
     // sandbox company.
     page.sign_in("olive", OPERATOR_PASSWORD).await;
+    page.open("/data").await;
+    let book = tmp.join("book-upload.json");
+    std::fs::write(
+        &book,
+        crate::vendor_world::book_json(Vendor::QuickBooks, 4, 3),
+    )
+    .unwrap();
+    page.wait_for("#book-file")
+        .await
+        .send_keys(book.to_str().unwrap())
+        .await
+        .unwrap();
+    page.click("#import").await;
+    let counts = page
+        .wait_text("#home-counts", "closed and ready for invoice")
+        .await;
+    assert!(
+        counts.contains("3 closed and ready for invoice"),
+        "{counts}"
+    );
     page.open("/connections/qbo").await;
     page.click("#compare").await;
     assert_eq!(page.wait_text("#plan-counts", "add").await, "4 add");
@@ -1039,5 +1067,73 @@ async fn admin_connects_quickbooks_and_an_operator_syncs_two_customers_in_chromi
     after.sort();
     picked.sort();
     assert_eq!(after, picked);
+
+    // The report's CSV export lists the records someone must act on (skipped, failed, for
+    // review, in conflict): none here. The JSON export has every record: the two customers,
+    // created, with their QuickBooks ids.
+    let href = page
+        .wait_for("#export-csv")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        page.api_text(&href).await,
+        "home_key,remote_id,name,outcome,reason\n"
+    );
+    let all: serde_json::Value = serde_json::from_str(
+        &page
+            .api_text(&href.replace("format=csv", "format=json"))
+            .await,
+    )
+    .unwrap();
+    let mut exported: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["outcome"] == "created")
+        .map(|i| {
+            assert!(
+                i["remote_id"].as_str().is_some_and(|r| !r.is_empty()),
+                "{i}"
+            );
+            i["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    exported.sort();
+    assert_eq!(exported, picked, "{all}");
+
+    // Invoice Jobs: compare and sync all adds; the customers they bill that were not sent yet
+    // are created first, and the three invoices are in the QuickBooks company.
+    page.open("/connections/qbo?option=jobs").await;
+    page.click("#compare").await;
+    let counts = page.wait_text("#plan-counts", "add").await;
+    assert!(counts.contains("3 add"), "{counts}");
+    page.click("#select-adds").await;
+    page.wait_text("#job-status", "succeeded").await;
+    page.click("#report-link").await;
+    let summary = page.wait_text("#run-summary", "created").await;
+    // The run counts the customers its invoices needed created first, too.
+    let customers_created = world.customer_names().await.len() - before.len() - 2;
+    assert!(
+        summary.contains(&format!("{} created", 3 + customers_created)),
+        "{summary}"
+    );
+    let live = |records: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
+        records
+            .into_iter()
+            .filter(|i| i["status"] != "Deleted" && i["PrivateNote"] != "Voided")
+            .collect()
+    };
+    let invoices = live(world.invoice_records().await);
+    assert_eq!(invoices.len(), 3, "{invoices:?}");
+
+    // Roll the invoice run back: confirmed, then the invoices are gone from QuickBooks.
+    page.click("#rollback").await;
+    client.accept_alert().await.unwrap();
+    page.wait_text("#job-status", "succeeded").await;
+    let left = live(world.invoice_records().await);
+    assert!(left.is_empty(), "{left:?}");
     client.close().await.unwrap();
 }
