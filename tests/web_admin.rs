@@ -252,6 +252,16 @@ struct NewConnection<'a> {
 }
 
 impl Page<'_> {
+    /// On Tracker Pro data: choose the book file at `path` and press Import.
+    async fn upload_book(&self, path: &Path) {
+        self.wait_for("#book-file")
+            .await
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+        self.click("#import").await;
+    }
+
     /// On Integrations: add `new`, Connect it through the sandbox's consent page (choosing
     /// the first organisation when the grant offers several) until its badge says connected.
     /// `shots`: the add form's and the consent page's screenshot names.
@@ -499,12 +509,7 @@ async fn admin_connects_xero_and_an_operator_imports_compares_syncs_reports_and_
 "#,
     )
     .unwrap();
-    page.wait_for("#book-file")
-        .await
-        .send_keys(bad.to_str().unwrap())
-        .await
-        .unwrap();
-    page.click("#import").await;
+    page.upload_book(&bad).await;
     let said = page
         .wait_text("#import-errors", "Nothing was imported")
         .await;
@@ -548,12 +553,7 @@ async fn admin_connects_xero_and_an_operator_imports_compares_syncs_reports_and_
     page.open("/data").await;
     let book = tmp.join("book-upload.json");
     std::fs::write(&book, job_book(10, 6)).unwrap();
-    page.wait_for("#book-file")
-        .await
-        .send_keys(book.to_str().unwrap())
-        .await
-        .unwrap();
-    page.click("#import").await;
+    page.upload_book(&book).await;
     page.wait_text("#home-counts", "6 closed and ready for invoice")
         .await;
     page.shot("05-tracker-pro-data").await;
@@ -1018,12 +1018,7 @@ async fn admin_connects_quickbooks_and_an_operator_syncs_customers_and_invoice_j
         crate::vendor_world::book_json(Vendor::QuickBooks, 4, 3),
     )
     .unwrap();
-    page.wait_for("#book-file")
-        .await
-        .send_keys(book.to_str().unwrap())
-        .await
-        .unwrap();
-    page.click("#import").await;
+    page.upload_book(&book).await;
     let counts = page
         .wait_text("#home-counts", "closed and ready for invoice")
         .await;
