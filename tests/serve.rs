@@ -819,6 +819,32 @@ async fn sign_in_import_compare_apply_two_rows_follow_events_export_and_roll_bac
         "{}",
         csv.text
     );
+    // records=all: every record, as the report shows them; an unknown choice is refused.
+    let all = api
+        .call(
+            Method::GET,
+            "/api/v1/runs/{id}/export",
+            &format!("/api/v1/runs/{run}/export?format=csv&records=all"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(all.text.lines().count(), records.len() + 1, "{}", all.text);
+    let bad = api
+        .call(
+            Method::GET,
+            "/api/v1/runs/{id}/export",
+            &format!("/api/v1/runs/{run}/export?format=csv&records=some"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        bad.json()["detail"],
+        "records \"some\" is not one this export knows; use problems (the default: the records to act on) or all"
+    );
     let export_json = format!("/api/v1/runs/{run}/export?format=json");
     let j = api
         .call(

@@ -211,9 +211,12 @@ pub struct RunExport {
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `csv` (default: the skipped, failed, review and conflict records, for whoever fixes
-    /// the data, as `ledgerlink runs show --csv`) or `json` (the run and every record).
+    /// `csv` (default) or `json` (the run and every record).
     pub format: Option<String>,
+    /// For CSV: `problems` (default: the skipped, failed, review and conflict records, for
+    /// whoever fixes the data, as `ledgerlink runs show --csv`) or `all` (every record, as
+    /// the report shows them).
+    pub records: Option<String>,
 }
 
 /// A run as a download (CSV or JSON).
@@ -246,6 +249,15 @@ pub async fn export(
             format!("run-{id}.json"),
         ),
         "csv" => {
+            let all = match query.records.as_deref().unwrap_or("problems") {
+                "problems" => false,
+                "all" => true,
+                other => {
+                    return Err(Problem::bad_request(format!(
+                        "records {other:?} is not one this export knows; use problems (the default: the records to act on) or all"
+                    )));
+                }
+            };
             let mut w = csv::Writer::from_writer(Vec::new());
             let write = |w: &mut csv::Writer<Vec<u8>>, row: [&str; 5]| {
                 w.write_record(row)
@@ -256,7 +268,7 @@ pub async fn export(
                 ["home_key", "remote_id", "name", "outcome", "reason"],
             )?;
             for i in items.iter().filter(|i| {
-                matches!(
+                all || matches!(
                     i.outcome.as_str(),
                     "skipped" | "failed" | "review" | "conflict"
                 )

@@ -437,7 +437,7 @@ async function runPage(id) {
     h("p", { id: "run-summary" }, `${run.status}${run.dry_run ? " (dry run)" : ""}, started ${when(run.started_at)}. `,
       Object.entries(tally).map(([k, v]) => `${v} ${k}`).join(", ") || "No records."),
     h("div", { class: "row" }, outcome,
-      h("a", { class: "button secondary", id: "export-csv", href: `/api/v1/runs/${id}/export?format=csv`, download: `run-${id}.csv` }, "Export CSV"),
+      h("a", { class: "button secondary", id: "export-csv", href: `/api/v1/runs/${id}/export?format=csv&records=all`, download: `run-${id}.csv` }, "Export CSV"),
       rollback),
     h("table", { id: "run-items" }, h("thead", {}, h("tr", {}, ["Tracker Pro", "Target id", "Name", "Outcome", "Why"].map((t) => h("th", { scope: "col" }, t)))), body),
     err);
