@@ -273,6 +273,20 @@ fn exported_created(csv: &str) -> Vec<(String, String)> {
 }
 
 impl Page<'_> {
+    /// On a report: the CSV its Export CSV link gives, and [`exported_created`] of it.
+    async fn exported_csv(&self) -> (String, Vec<(String, String)>) {
+        let href = self
+            .wait_for("#export-csv")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let csv = self.api_text(&href).await;
+        let rows = exported_created(&csv);
+        (csv, rows)
+    }
+
     /// On Tracker Pro data: choose the book file at `path` and press Import.
     async fn upload_book(&self, path: &Path) {
         self.wait_for("#book-file")
@@ -668,17 +682,10 @@ async fn admin_connects_xero_and_an_operator_imports_compares_syncs_reports_and_
     let names = world.customer_names().await;
     assert_eq!(names.len(), before + 2, "{names:?}");
 
-    // The report's CSV export, fetched as the browser would.
-    let href = page
-        .wait_for("#export-csv")
-        .await
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
-    // Every record of the report: the two customers, created, with their Xero ids.
-    let csv = page.api_text(&href).await;
-    let mut keys: Vec<String> = exported_created(&csv).into_iter().map(|(k, _)| k).collect();
+    // The report's CSV export, fetched as the browser would: every record of the report,
+    // the two customers, created, with their Xero ids.
+    let (csv, rows) = page.exported_csv().await;
+    let mut keys: Vec<String> = rows.into_iter().map(|(k, _)| k).collect();
     keys.sort();
     let mut want = picked.clone();
     want.sort();
@@ -1086,15 +1093,8 @@ async fn admin_connects_quickbooks_and_an_operator_syncs_customers_and_invoice_j
 
     // The report's CSV export: every record, the two customers created with their
     // QuickBooks ids.
-    let href = page
-        .wait_for("#export-csv")
-        .await
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
-    let csv = page.api_text(&href).await;
-    let mut names: Vec<String> = exported_created(&csv).into_iter().map(|(_, n)| n).collect();
+    let (csv, rows) = page.exported_csv().await;
+    let mut names: Vec<String> = rows.into_iter().map(|(_, n)| n).collect();
     names.sort();
     assert_eq!(names, picked, "{csv}");
 
