@@ -38,13 +38,25 @@ pub enum DbError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A statement through the engine-neutral facade ([`super::sql`]) failed, or its
+    /// PostgreSQL connection could not be made.
+    #[error("database error: {0}")]
+    Sql(#[from] super::sql::Error),
+    /// A PostgreSQL schema migration failed; the schema is as it was before it.
+    #[error("the ledgerlink database {database} could not be brought up to date: {source}")]
+    MigratePostgres {
+        /// user@host:port/database.
+        database: String,
+        /// The cause.
+        source: super::sql::Error,
+    },
     /// The database was written by a newer ledgerlink.
     #[error(
-        "the database {path} has schema version {found}, newer than this ledgerlink understands ({known}); upgrade ledgerlink"
+        "the database {database} has schema version {found}, newer than this ledgerlink understands ({known}); upgrade ledgerlink"
     )]
     TooNew {
-        /// The file.
-        path: PathBuf,
+        /// The file, or user@host:port/database.
+        database: String,
         /// Its version.
         found: i64,
         /// Ours.

@@ -4,8 +4,12 @@
 //! A claim is ONE conditional `UPDATE ... RETURNING`: the oldest job that is queued, or
 //! running under a lease that has expired, on a connection with no other live job. SQLite
 //! runs that statement under its write lock, so two processes never claim the same job.
-//! On PostgreSQL the same statement's inner `SELECT` gains `FOR UPDATE SKIP LOCKED`
-//! (docs/architecture.md, "Jobs"); nothing else changes. The claimer renews `lease_until`
+//! On PostgreSQL (docs/architecture.md, "Jobs") the same statement's inner `SELECT` gains
+//! `FOR UPDATE SKIP LOCKED`, and it runs in a transaction that first takes a
+//! transaction-scoped advisory lock ([`CLAIM_LOCK`]): `SKIP LOCKED` alone keeps two claimers
+//! off one row, but each would still see the other's job as queued and could start a second
+//! job on the same connection. Claims are one short statement each, so taking them in turn
+//! costs little; the rest of the module is the same SQL on both engines. The claimer renews `lease_until`
 //! (heartbeat); a process that dies stops renewing and the job is claimed again after the
 //! lease, and re-run: the outbox makes the re-run finish what was started without writing
 //! anything twice.
@@ -13,10 +17,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use rusqlite::{OptionalExtension, params};
-
 use super::connections::unix;
 use super::db::{self, DbError};
+use super::sql::{self, Db, Engine, Row, Tx, Value};
 
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -87,14 +90,14 @@ pub struct ProgressRecord {
 /// Handle on the jobs table. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Jobs {
-    db: Arc<Mutex<rusqlite::Connection>>,
+    db: Db,
 }
 
 const COLUMNS: &str = "id, kind, connection, request, status, created_by, created_at, attempts, started_at, finished_at, progress_what, progress_done, progress_total, run_id, result, error, progress_created, progress_updated, progress_failed, progress_wait_ms, progress_wait_vendor";
 
 /// The next job to run at time `?1`: the oldest queued job, or running one whose lease ran
 /// out, on a connection with no other live job. On PostgreSQL this gains
-/// `FOR UPDATE SKIP LOCKED`.
+/// `FOR UPDATE OF j SKIP LOCKED` ([`claim_sql`]).
 const RUNNABLE: &str = "SELECT j.id FROM jobs j
     WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < ?1))
       AND NOT EXISTS (
@@ -103,53 +106,67 @@ const RUNNABLE: &str = "SELECT j.id FROM jobs j
             AND o.status = 'running' AND o.lease_until >= ?1)
     ORDER BY j.id LIMIT 1";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+/// The PostgreSQL advisory lock claims are taken under, one at a time ("ll_jobs!" as ASCII).
+pub const CLAIM_LOCK: i64 = 0x6c6c_5f6a_6f62_7321;
+
+/// The claim statement on `engine`.
+fn claim_sql(engine: Engine) -> String {
+    let lock = match engine {
+        Engine::Sqlite => "",
+        Engine::Postgres => " FOR UPDATE OF j SKIP LOCKED",
+    };
+    format!(
+        "UPDATE jobs SET status = 'running', owner = ?2, lease_until = ?1 + ?3,
+             attempts = attempts + 1, started_at = coalesce(started_at, ?1)
+         WHERE id = ({RUNNABLE}{lock})
+         RETURNING {COLUMNS}"
+    )
+}
+
+fn row(r: &Row) -> Result<Job, sql::Error> {
     Ok(Job {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        connection: r.get(2)?,
-        request: r.get(3)?,
-        status: r.get(4)?,
-        created_by: r.get(5)?,
-        created_at: r.get(6)?,
-        attempts: r.get(7)?,
-        started_at: r.get(8)?,
-        finished_at: r.get(9)?,
-        progress_what: r.get(10)?,
-        progress_done: r.get(11)?,
-        progress_total: r.get(12)?,
-        run_id: r.get(13)?,
-        result: r.get(14)?,
-        error: r.get(15)?,
-        progress_created: r.get(16)?,
-        progress_updated: r.get(17)?,
-        progress_failed: r.get(18)?,
-        progress_wait_ms: r.get(19)?,
-        progress_wait_vendor: r.get(20)?,
+        id: r.i64(0)?,
+        kind: r.text(1)?,
+        connection: r.text(2)?,
+        request: r.text(3)?,
+        status: r.text(4)?,
+        created_by: r.text(5)?,
+        created_at: r.i64(6)?,
+        attempts: r.i64(7)?,
+        started_at: r.opt_i64(8)?,
+        finished_at: r.opt_i64(9)?,
+        progress_what: r.opt_text(10)?,
+        progress_done: r.i64(11)?,
+        progress_total: r.i64(12)?,
+        run_id: r.opt_i64(13)?,
+        result: r.opt_text(14)?,
+        error: r.opt_text(15)?,
+        progress_created: r.i64(16)?,
+        progress_updated: r.i64(17)?,
+        progress_failed: r.i64(18)?,
+        progress_wait_ms: r.opt_i64(19)?,
+        progress_wait_vendor: r.opt_text(20)?,
     })
 }
 
+fn one(r: Option<Row>) -> Result<Option<Job>, sql::Error> {
+    r.as_ref().map(row).transpose()
+}
+
 impl Jobs {
-    /// Open the database at `path`.
+    /// Open the SQLite database at `path`.
     pub fn open(path: &std::path::Path) -> Result<Self, DbError> {
         Ok(Self::from_shared(Arc::new(Mutex::new(db::open(path)?))))
     }
 
-    /// Over a connection shared with the other stores.
+    /// Over a SQLite connection shared with the other stores.
     pub fn from_shared(db: Arc<Mutex<rusqlite::Connection>>) -> Self {
-        Self { db }
+        Self { db: Db::sqlite(db) }
     }
 
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, DbError> {
-        // SQLite keeps its own consistency; a poisoned mutex only means a panic elsewhere.
-        let mut guard = self
-            .db
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(f(&mut guard)?)
+    /// Over a database on either engine ([`super::engine::open`]).
+    pub fn from_db(db: Db) -> Self {
+        Self { db }
     }
 
     /// Queue a job; with an idempotency key already used by `created_by`, the job that key
@@ -162,77 +179,74 @@ impl Jobs {
         created_by: &str,
         idempotency_key: Option<&str>,
     ) -> Result<(Job, bool), DbError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        self.db.transaction(|tx| {
             if let Some(key) = idempotency_key {
-                let found = tx
-                    .query_row(
-                        &format!("SELECT {COLUMNS} FROM jobs WHERE created_by = ?1 AND idempotency_key = ?2"),
-                        params![created_by, key],
-                        row,
-                    )
-                    .optional()?;
-                if let Some(job) = found {
+                let found = tx.query_opt(
+                    &format!(
+                        "SELECT {COLUMNS} FROM jobs WHERE created_by = ?1 AND idempotency_key = ?2"
+                    ),
+                    &[created_by.into(), key.into()],
+                )?;
+                if let Some(job) = one(found)? {
                     return Ok((job, false));
                 }
             }
-            let id = insert(&tx, kind, connection, request, created_by, idempotency_key)?;
-            let job = tx.query_row(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"), params![id], row)?;
-            tx.commit()?;
+            let id = insert(tx, kind, connection, request, created_by, idempotency_key)?;
+            let job = row(&tx.query_one(
+                &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
+                &[Value::Int(id)],
+            )?)?;
             Ok((job, true))
         })
     }
 
     /// Job `id`.
     pub fn get(&self, id: i64) -> Result<Option<Job>, DbError> {
-        self.with(|db| {
-            db.query_row(
-                &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
-                params![id],
-                row,
-            )
-            .optional()
-        })
+        let found = self.db.query_opt(
+            &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
+            &[Value::Int(id)],
+        )?;
+        Ok(one(found)?)
     }
 
     /// Jobs newest first, below id `before` when given, at most `limit`.
     pub fn page(&self, before: Option<i64>, limit: i64) -> Result<Vec<Job>, DbError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(&format!(
-                "SELECT {COLUMNS} FROM jobs WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2"
-            ))?;
-            stmt.query_map(params![before, limit], row)?
-                .collect::<Result<Vec<_>, _>>()
-        })
+        let rows = self.db.query(
+            &format!(
+                "SELECT {COLUMNS} FROM jobs WHERE CAST(?1 AS BIGINT) IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2"
+            ),
+            &[before.into(), Value::Int(limit)],
+        )?;
+        Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
     }
 
     /// Claim the next runnable job for `owner`, leased for `lease_secs`: the single
     /// conditional UPDATE described at the top of this module.
     pub fn claim(&self, owner: &str, lease_secs: i64) -> Result<Option<Job>, DbError> {
-        self.with(|db| {
-            let t = now();
-            // Look before writing: an idle process polls with reads only, so it never
-            // invalidates the snapshot of another process's transaction (SQLite answers a
-            // stale read-then-write with "database is locked", without waiting).
-            let any: bool =
-                db.query_row(&format!("SELECT EXISTS ({RUNNABLE})"), params![t], |r| {
-                    r.get(0)
-                })?;
-            if !any {
-                return Ok(None);
-            }
-            db.query_row(
-                &format!(
-                    "UPDATE jobs SET status = 'running', owner = ?2, lease_until = ?1 + ?3,
-                         attempts = attempts + 1, started_at = coalesce(started_at, ?1)
-                     WHERE id = ({RUNNABLE})
-                     RETURNING {COLUMNS}"
-                ),
-                params![t, owner, lease_secs],
-                row,
-            )
-            .optional()
-        })
+        let t = now();
+        // Look before writing: an idle process polls with reads only, so it never
+        // invalidates the snapshot of another process's transaction (SQLite answers a
+        // stale read-then-write with "database is locked", without waiting), nor waits for
+        // the claim lock on PostgreSQL.
+        let any = self
+            .db
+            .query_one(&format!("SELECT EXISTS ({RUNNABLE})"), &[Value::Int(t)])?
+            .i64(0)?;
+        if any == 0 {
+            return Ok(None);
+        }
+        let params = [Value::Int(t), owner.into(), Value::Int(lease_secs)];
+        let claimed = match self.db.engine() {
+            Engine::Sqlite => self.db.query_opt(&claim_sql(Engine::Sqlite), &params)?,
+            Engine::Postgres => self.db.transaction(|tx| {
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(?1)",
+                    &[Value::Int(CLAIM_LOCK)],
+                )?;
+                tx.query_opt(&claim_sql(Engine::Postgres), &params)
+            })?,
+        };
+        Ok(one(claimed)?)
     }
 
     /// Renew `owner`'s lease on job `id` and record progress; false when the lease was lost
@@ -248,29 +262,27 @@ impl Jobs {
             Some((ms, vendor)) => (Some(*ms), Some(vendor.as_str())),
             None => (None, None),
         };
-        self.with(|db| {
-            let n = db.execute(
-                "UPDATE jobs SET lease_until = ?3 + ?4, progress_what = ?5, progress_done = ?6, progress_total = ?7,
-                        progress_created = ?8, progress_updated = ?9, progress_failed = ?10,
-                        progress_wait_ms = ?11, progress_wait_vendor = ?12
-                 WHERE id = ?1 AND owner = ?2 AND status = 'running'",
-                params![
-                    id,
-                    owner,
-                    now(),
-                    lease_secs,
-                    progress.what,
-                    progress.done,
-                    progress.total,
-                    progress.created,
-                    progress.updated,
-                    progress.failed,
-                    wait_ms,
-                    wait_vendor
-                ],
-            )?;
-            Ok(n == 1)
-        })
+        let n = self.db.execute(
+            "UPDATE jobs SET lease_until = ?3 + ?4, progress_what = ?5, progress_done = ?6, progress_total = ?7,
+                    progress_created = ?8, progress_updated = ?9, progress_failed = ?10,
+                    progress_wait_ms = ?11, progress_wait_vendor = ?12
+             WHERE id = ?1 AND owner = ?2 AND status = 'running'",
+            &[
+                Value::Int(id),
+                owner.into(),
+                Value::Int(now()),
+                Value::Int(lease_secs),
+                progress.what.as_str().into(),
+                Value::Int(progress.done),
+                Value::Int(progress.total),
+                Value::Int(progress.created),
+                Value::Int(progress.updated),
+                Value::Int(progress.failed),
+                wait_ms.into(),
+                wait_vendor.into(),
+            ],
+        )?;
+        Ok(n == 1)
     }
 
     /// `owner` finished job `id`: it made run `run_id` (when it got that far), with the
@@ -284,21 +296,31 @@ impl Jobs {
         result: Option<&str>,
         error: Option<&str>,
     ) -> Result<bool, DbError> {
-        self.with(|db| {
-            let status = if error.is_none() { "succeeded" } else { "failed" };
-            let tx = db.transaction()?;
+        let status = if error.is_none() {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        self.db.transaction(|tx| {
             let n = tx.execute(
                 "UPDATE jobs SET status = ?3, finished_at = ?4, run_id = coalesce(?5, run_id), result = ?6, error = ?7, lease_until = NULL, progress_wait_ms = NULL, progress_wait_vendor = NULL
                  WHERE id = ?1 AND owner = ?2 AND status = 'running'",
-                params![id, owner, status, now(), run_id, result, error],
+                &[
+                    Value::Int(id),
+                    owner.into(),
+                    status.into(),
+                    Value::Int(now()),
+                    run_id.into(),
+                    result.into(),
+                    error.into(),
+                ],
             )?;
             if n == 1 {
                 tx.execute(
                     "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, 'job', ?2, NULL)",
-                    params![now(), format!("job {id} {status}")],
+                    &[Value::Int(now()), format!("job {id} {status}").into()],
                 )?;
             }
-            tx.commit()?;
             Ok(n == 1)
         })
     }
@@ -306,38 +328,45 @@ impl Jobs {
     /// `owner` stops job `id` without finishing it (a graceful shutdown): it is queued
     /// again, to be resumed by the next process at once rather than after its lease.
     pub fn release(&self, id: i64, owner: &str) -> Result<(), DbError> {
-        self.with(|db| {
-            db.execute(
-                "UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND owner = ?2 AND status = 'running'",
-                params![id, owner],
-            )?;
-            Ok(())
-        })
+        self.db.execute(
+            "UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL
+             WHERE id = ?1 AND owner = ?2 AND status = 'running'",
+            &[Value::Int(id), owner.into()],
+        )?;
+        Ok(())
     }
 }
 
 /// Queue a job inside the caller's transaction, with its audit line; its id.
 pub(super) fn insert(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Tx<'_>,
     kind: &str,
     connection: &str,
     request: &str,
     created_by: &str,
     idempotency_key: Option<&str>,
-) -> rusqlite::Result<i64> {
-    tx.execute(
-        "INSERT INTO jobs (kind, connection, request, status, created_by, idempotency_key, created_at)
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)",
-        params![kind, connection, request, created_by, idempotency_key, now()],
-    )?;
-    let id = tx.last_insert_rowid();
+) -> Result<i64, sql::Error> {
+    let id = tx
+        .query_one(
+            "INSERT INTO jobs (kind, connection, request, status, created_by, idempotency_key, created_at)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)
+             RETURNING id",
+            &[
+                kind.into(),
+                connection.into(),
+                request.into(),
+                created_by.into(),
+                idempotency_key.into(),
+                Value::Int(now()),
+            ],
+        )?
+        .i64(0)?;
     tx.execute(
         "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, 'job', ?2, ?3)",
-        params![
-            now(),
-            format!("job {id} queued: {kind} on {connection}"),
-            created_by
+        &[
+            Value::Int(now()),
+            format!("job {id} queued: {kind} on {connection}").into(),
+            created_by.into(),
         ],
     )?;
     Ok(id)
@@ -349,7 +378,11 @@ fn now() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
     use super::*;
+    use crate::store::engine::{self, DatabaseUrl};
+    use crate::store::sql::testing;
 
     fn progress(what: &str, done: i64, total: i64) -> ProgressRecord {
         ProgressRecord {
@@ -360,15 +393,41 @@ mod tests {
         }
     }
 
-    fn jobs() -> (tempfile::TempDir, Jobs) {
+    /// What keeps a test's database alive: its folder, or its PostgreSQL database (held
+    /// only to be dropped at the test's end).
+    #[allow(dead_code)]
+    enum Keep {
+        Folder(tempfile::TempDir),
+        Postgres(testing::TestDatabase),
+    }
+
+    fn open(url: &str) -> Jobs {
+        Jobs::from_db(engine::open(&DatabaseUrl::parse(url).expect("a URL")).expect("opens"))
+    }
+
+    /// A fresh jobs store on SQLite, and on PostgreSQL when the test cluster is set.
+    fn each_engine() -> Vec<(Keep, Jobs)> {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let j = Jobs::open(&tmp.path().join("ledgerlink.db")).expect("opens");
-        (tmp, j)
+        let sqlite = Jobs::open(&tmp.path().join("ledgerlink.db")).expect("opens");
+        let mut all = vec![(Keep::Folder(tmp), sqlite)];
+        match testing::fresh_postgres() {
+            Some(pg) => {
+                let j = open(pg.url());
+                all.push((Keep::Postgres(pg), j));
+            }
+            None => testing::sqlite_only(),
+        }
+        all
     }
 
     #[test]
     fn one_live_job_per_connection_and_the_same_key_is_the_same_job() {
-        let (_tmp, j) = jobs();
+        for (_keep, j) in each_engine() {
+            one_live_job_per_connection(&j);
+        }
+    }
+
+    fn one_live_job_per_connection(j: &Jobs) {
         let (a, new) = j
             .enqueue("apply", "xero", "{}", "ann", Some("k1"))
             .expect("queues");
@@ -390,7 +449,12 @@ mod tests {
 
     #[test]
     fn an_expired_lease_is_taken_over_and_the_old_owner_is_told() {
-        let (_tmp, j) = jobs();
+        for (_keep, j) in each_engine() {
+            an_expired_lease_is_taken_over(&j);
+        }
+    }
+
+    fn an_expired_lease_is_taken_over(j: &Jobs) {
         let (a, _) = j.enqueue("apply", "xero", "{}", "ann", None).expect("q");
         // A lease that has already run out: the process "died".
         let first = j.claim("dead", -10).expect("claims").expect("a job");
@@ -408,5 +472,140 @@ mod tests {
         );
         assert!(j.finish(a.id, "alive", None, Some("{}"), None).expect("f"));
         assert_eq!(j.get(a.id).expect("get").expect("job").status, "succeeded");
+    }
+
+    #[test]
+    fn pages_newest_first_and_progress_is_kept() {
+        for (_keep, j) in each_engine() {
+            let ids: Vec<i64> = (0..5)
+                .map(|i| {
+                    j.enqueue("apply", &format!("c{i}"), "{}", "ann", None)
+                        .expect("q")
+                        .0
+                        .id
+                })
+                .collect();
+            let page = |before| -> Vec<i64> {
+                j.page(before, 2)
+                    .expect("page")
+                    .iter()
+                    .map(|x| x.id)
+                    .collect()
+            };
+            assert_eq!(page(None), vec![ids[4], ids[3]]);
+            assert_eq!(page(Some(ids[3])), vec![ids[2], ids[1]]);
+            let job = j.claim("p", 30).expect("claims").expect("a job");
+            let record = ProgressRecord {
+                what: "sending invoices".into(),
+                done: 3,
+                total: 9,
+                created: 2,
+                updated: 1,
+                failed: 0,
+                wait: Some((1500, "xero".into())),
+            };
+            assert!(j.heartbeat(job.id, "p", 30, &record).expect("hb"));
+            let seen = j.get(job.id).expect("get").expect("there");
+            assert_eq!(
+                (
+                    seen.progress_what.as_deref(),
+                    seen.progress_done,
+                    seen.progress_total,
+                    seen.progress_created,
+                    seen.progress_updated,
+                    seen.progress_wait_ms,
+                    seen.progress_wait_vendor.as_deref()
+                ),
+                (
+                    Some("sending invoices"),
+                    3,
+                    9,
+                    2,
+                    1,
+                    Some(1500),
+                    Some("xero")
+                )
+            );
+            assert!(
+                j.finish(job.id, "p", None, None, Some("vendor said no"))
+                    .expect("f")
+            );
+            let done = j.get(job.id).expect("get").expect("there");
+            assert_eq!(
+                (
+                    done.status.as_str(),
+                    done.error.as_deref(),
+                    done.progress_wait_ms
+                ),
+                ("failed", Some("vendor said no"), None)
+            );
+            assert_eq!(j.get(-1).expect("get"), None);
+        }
+    }
+
+    /// Four workers, each with its own connection to PostgreSQL, claim from 40 jobs on 10
+    /// connections until none is left: every job is claimed exactly once, and no connection
+    /// ever has two live jobs.
+    #[test]
+    fn workers_on_postgres_claim_every_job_once_and_one_per_connection() {
+        let Some(pg) = testing::fresh_postgres() else {
+            return testing::sqlite_only();
+        };
+        let setup = open(pg.url());
+        // Four jobs in a row per connection: the oldest runnable job is then, most of the
+        // time, on the connection another worker is claiming at that moment, where a claim
+        // that only skipped locked rows would start a second job.
+        for i in 0..40 {
+            setup
+                .enqueue("apply", &format!("conn-{}", i / 4), "{}", "ann", None)
+                .expect("queues");
+        }
+        let start = std::sync::Barrier::new(4);
+        // Who holds each connection now; a second holder is the failure this test looks for.
+        let holders: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+        let claimed: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for w in 0..4 {
+                let (holders, claimed, start) = (&holders, &claimed, &start);
+                let url = pg.url().to_owned();
+                s.spawn(move || {
+                    let jobs = open(&url);
+                    let me = format!("worker-{w}");
+                    start.wait();
+                    let mut idle = 0;
+                    while idle < 20 {
+                        let Some(job) = jobs.claim(&me, 60).expect("claims") else {
+                            idle += 1;
+                            std::thread::sleep(std::time::Duration::from_millis(5));
+                            continue;
+                        };
+                        idle = 0;
+                        {
+                            let mut h = holders.lock().expect("lock");
+                            if let Some(other) = h.insert(job.connection.clone(), me.clone()) {
+                                panic!("{} has two live jobs ({other} and {me})", job.connection);
+                            }
+                        }
+                        claimed.lock().expect("lock").push(job.id);
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        holders.lock().expect("lock").remove(&job.connection);
+                        assert!(
+                            jobs.finish(job.id, &me, None, Some("{}"), None)
+                                .expect("finishes")
+                        );
+                    }
+                });
+            }
+        });
+        let claimed = claimed.into_inner().expect("lock");
+        let distinct: BTreeSet<i64> = claimed.iter().copied().collect();
+        assert_eq!((claimed.len(), distinct.len()), (40, 40));
+        let all = setup.page(None, 100).expect("page");
+        assert_eq!(all.len(), 40);
+        assert!(
+            all.iter()
+                .all(|j| j.status == "succeeded" && j.attempts == 1),
+            "{all:?}"
+        );
     }
 }

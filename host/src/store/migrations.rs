@@ -9,6 +9,8 @@
 //! Never edit or reorder a released step: append one. The `released_steps_are_unchanged`
 //! test pins the text of every released step.
 
+pub(super) mod postgres;
+
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -62,7 +64,7 @@ fn to_latest(db: &mut Connection, path: &Path) -> Result<(), DbError> {
         let before = version(db)?;
         if before > LATEST {
             return Err(DbError::TooNew {
-                path: path.to_path_buf(),
+                database: path.display().to_string(),
                 found: before,
                 known: LATEST,
             });

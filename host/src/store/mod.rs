@@ -23,6 +23,7 @@ pub mod audit;
 pub mod connections;
 pub mod db;
 pub mod directory;
+pub mod engine;
 pub mod home;
 pub mod id_map;
 pub mod jobs;
@@ -34,6 +35,7 @@ pub mod retention;
 pub mod reviews;
 pub mod runs;
 pub mod schedules;
+pub mod sql;
 pub mod sync_state;
 pub mod watermarks;
 

@@ -253,7 +253,13 @@ impl Schedules {
         next_run_at: i64,
         now: i64,
     ) -> Result<Fired, DbError> {
-        self.with(|db| {
+        // Not `with`: the job is queued by `jobs::insert`, already on the engine-neutral
+        // facade (store/sql.rs), whose errors are not rusqlite's.
+        let mut db = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        {
             let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let claimed = tx.execute(
                 "UPDATE schedules SET next_run_at = ?3
@@ -275,8 +281,14 @@ impl Schedules {
                 Some(job) => Fired::StillRunning { job },
                 None => {
                     let by = format!("schedule {}", due.id);
-                    let job =
-                        super::jobs::insert(&tx, kind, &due.connection, &due.transfer, &by, None)?;
+                    let job = super::jobs::insert(
+                        &super::sql::Tx::Sqlite(&tx),
+                        kind,
+                        &due.connection,
+                        &due.transfer,
+                        &by,
+                        None,
+                    )?;
                     tx.execute(
                         "UPDATE schedules SET last_run_at = ?2, last_job_id = ?3 WHERE id = ?1",
                         params![due.id, now, job],
@@ -286,6 +298,6 @@ impl Schedules {
             };
             tx.commit()?;
             Ok(fired)
-        })
+        }
     }
 }

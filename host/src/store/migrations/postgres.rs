@@ -1,0 +1,276 @@
+//! The same schema steps on PostgreSQL: one SQL file per step in `postgres/`, numbered as its
+//! SQLite step, with PostgreSQL's types (BIGINT for INTEGER, identity columns for SQLite's
+//! `INTEGER PRIMARY KEY`) and the same table, column and index names. The
+//! `the_two_schemas_do_not_drift` test compares the schemas both engines end at.
+//!
+//! The version is the one row of `ledgerlink_schema`. Every pending step runs in one
+//! transaction that first takes a transaction-scoped advisory lock, so processes starting
+//! together on a new database queue behind the first, then find its work done.
+
+use super::super::db::DbError;
+use super::super::sql::{Db, Value};
+use super::LATEST;
+
+/// The steps, in order, as [`super::STEPS`].
+pub(crate) const STEPS: [&str; 13] = [
+    include_str!("postgres/001-connections.sql"),
+    include_str!("postgres/002-sync-engine.sql"),
+    include_str!("postgres/003-home-book.sql"),
+    include_str!("postgres/004-watermarks.sql"),
+    include_str!("postgres/005-target-directory.sql"),
+    include_str!("postgres/006-plugin-components.sql"),
+    include_str!("postgres/007-paid-and-line-tax-rate.sql"),
+    include_str!("postgres/008-outbox-indexes.sql"),
+    include_str!("postgres/009-server.sql"),
+    include_str!("postgres/010-schedules.sql"),
+    include_str!("postgres/011-support-and-retention.sql"),
+    include_str!("postgres/012-plan-bodies-by-blob.sql"),
+    include_str!("postgres/013-job-progress-detail.sql"),
+];
+
+// A step added on one engine only does not compile.
+const _: () = assert!(STEPS.len() == super::STEPS.len());
+
+/// The advisory lock migrations take: a fixed key ("ll_schem" as ASCII), distinct from the
+/// other advisory locks of the store.
+const LOCK: i64 = 0x6c6c_5f73_6368_656d;
+
+/// Bring the PostgreSQL database `db` to [`LATEST`].
+pub(crate) fn run(db: &Db) -> Result<(), DbError> {
+    let database = db.describe();
+    db.transaction(|tx| {
+        tx.execute("SELECT pg_advisory_xact_lock(?1)", &[Value::Int(LOCK)])?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS ledgerlink_schema (version BIGINT NOT NULL)")?;
+        let version = match tx.query_opt("SELECT version FROM ledgerlink_schema", &[])? {
+            Some(row) => row.i64(0)?,
+            None => {
+                tx.execute("INSERT INTO ledgerlink_schema (version) VALUES (0)", &[])?;
+                0
+            }
+        };
+        if version > LATEST {
+            return Err(DbError::TooNew {
+                database: database.clone(),
+                found: version,
+                known: LATEST,
+            });
+        }
+        let done = usize::try_from(version).unwrap_or(0);
+        for sql in &STEPS[done..] {
+            tx.execute_batch(sql)
+                .map_err(|source| DbError::MigratePostgres {
+                    database: database.clone(),
+                    source,
+                })?;
+        }
+        tx.execute(
+            "UPDATE ledgerlink_schema SET version = ?1",
+            &[Value::Int(LATEST)],
+        )?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::store::engine::{self, DatabaseUrl};
+    use crate::store::sql::testing;
+
+    /// Per table: each column and whether it is NOT NULL, and the indexes made by name
+    /// (not those behind a PRIMARY KEY or UNIQUE constraint, which each engine names itself).
+    type Schema = BTreeMap<String, (BTreeMap<String, bool>, BTreeSet<String>)>;
+
+    fn texts(db: &Db, sql: &str, params: &[Value]) -> Vec<String> {
+        db.query(sql, params)
+            .expect("reads the catalogue")
+            .iter()
+            .map(|r| r.text(0).expect("a name"))
+            .collect()
+    }
+
+    fn sqlite_schema(db: &Db) -> Schema {
+        let mut schema = Schema::new();
+        for table in texts(
+            db,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            &[],
+        ) {
+            let columns = db
+                .query(
+                    "SELECT name, \"notnull\", pk FROM pragma_table_info(?1)",
+                    &[table.as_str().into()],
+                )
+                .expect("columns")
+                .iter()
+                // A primary key column is NOT NULL in a STRICT table, whatever `notnull` says.
+                .map(|r| {
+                    let not_null = r.i64(1).expect("notnull") != 0 || r.i64(2).expect("pk") > 0;
+                    (r.text(0).expect("name"), not_null)
+                })
+                .collect();
+            let indexes = texts(
+                db,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+                &[table.as_str().into()],
+            )
+            .into_iter()
+            .collect();
+            schema.insert(table, (columns, indexes));
+        }
+        schema
+    }
+
+    fn postgres_schema(db: &Db) -> Schema {
+        let mut schema = Schema::new();
+        for table in texts(
+            db,
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+               AND table_name <> 'ledgerlink_schema'",
+            &[],
+        ) {
+            let columns = db
+                .query(
+                    "SELECT CAST(column_name AS TEXT), CAST(is_nullable AS TEXT)
+                     FROM information_schema.columns
+                     WHERE table_schema = 'public' AND table_name = ?1",
+                    &[table.as_str().into()],
+                )
+                .expect("columns")
+                .iter()
+                .map(|r| {
+                    (
+                        r.text(0).expect("name"),
+                        r.text(1).expect("nullable") == "NO",
+                    )
+                })
+                .collect();
+            let indexes = texts(
+                db,
+                "SELECT CAST(i.indexname AS TEXT) FROM pg_indexes i
+                 WHERE i.schemaname = 'public' AND i.tablename = ?1
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                &[table.as_str().into()],
+            )
+            .into_iter()
+            .collect();
+            schema.insert(table, (columns, indexes));
+        }
+        schema
+    }
+
+    fn fresh(pg: &testing::TestDatabase) -> Db {
+        engine::open(&DatabaseUrl::parse(pg.url()).expect("a URL")).expect("opens and migrates")
+    }
+
+    #[test]
+    fn the_two_schemas_do_not_drift() {
+        let Some(pg) = testing::fresh_postgres() else {
+            return testing::sqlite_only();
+        };
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let sqlite =
+            engine::open(&DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db"))).expect("opens");
+        let on_sqlite = sqlite_schema(&sqlite);
+        let on_postgres = postgres_schema(&fresh(&pg));
+        assert_eq!(on_sqlite.len(), 26, "{:?}", on_sqlite.keys());
+        for (table, sqlite_side) in &on_sqlite {
+            assert_eq!(on_postgres.get(table), Some(sqlite_side), "table {table}");
+        }
+        assert_eq!(
+            on_postgres.keys().collect::<Vec<_>>(),
+            on_sqlite.keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn migrating_again_changes_nothing_and_a_newer_schema_is_refused() {
+        let Some(pg) = testing::fresh_postgres() else {
+            return testing::sqlite_only();
+        };
+        let db = fresh(&pg);
+        run(&db).expect("again: nothing to do");
+        let version = db
+            .query_one("SELECT version FROM ledgerlink_schema", &[])
+            .expect("one row");
+        assert_eq!(version.i64(0).expect("version"), LATEST);
+        db.execute("UPDATE ledgerlink_schema SET version = 99", &[])
+            .expect("bump");
+        let err = run(&db).expect_err("too new");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the database {} has schema version 99, newer than this ledgerlink understands ({LATEST}); upgrade ledgerlink",
+                db.describe()
+            )
+        );
+    }
+
+    #[test]
+    fn processes_migrating_a_new_database_together_all_succeed() {
+        let Some(pg) = testing::fresh_postgres() else {
+            return testing::sqlite_only();
+        };
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        let db = Db::connect_postgres(pg.url()).expect("connects");
+                        barrier.wait();
+                        run(&db)
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join()
+                    .expect("no panic")
+                    .expect("migrates or finds it done");
+            }
+        });
+        let db = fresh(&pg);
+        let rows = db
+            .query_one("SELECT COUNT(*), MAX(version) FROM ledgerlink_schema", &[])
+            .expect("reads");
+        assert_eq!(
+            (rows.i64(0).expect("n"), rows.i64(1).expect("v")),
+            (1, LATEST)
+        );
+    }
+
+    #[test]
+    fn a_support_grant_stays_while_its_user_exists() {
+        let Some(pg) = testing::fresh_postgres() else {
+            return testing::sqlite_only();
+        };
+        let db = fresh(&pg);
+        db.execute_batch(
+            "INSERT INTO users (id, name, role, password_hash, created_at) VALUES (1, 'sam', 'operator', 'h', 1);
+             INSERT INTO users (id, name, role, password_hash, created_at) VALUES (2, 'kim', 'operator', 'h', 1);
+             INSERT INTO support_grants (user_id, name, granted_by, created_at, expires_at) VALUES (1, 'sam', 'ann', 1, 2);",
+        )
+        .expect("rows");
+        for (sql, refusal) in [
+            (
+                "DELETE FROM support_grants",
+                "ERROR: a support grant cannot be deleted while its user exists; revoke it instead",
+            ),
+            (
+                "UPDATE support_grants SET user_id = 2",
+                "ERROR: a support grant cannot move to another user",
+            ),
+        ] {
+            let err = db.execute(sql, &[]).expect_err("refused");
+            assert_eq!(err.to_string(), refusal);
+        }
+        db.execute("DELETE FROM users WHERE id = 1", &[])
+            .expect("the grant goes with its user");
+        let left = db
+            .query_one("SELECT COUNT(*) FROM support_grants", &[])
+            .expect("count");
+        assert_eq!(left.i64(0).expect("n"), 0);
+    }
+}

@@ -1,0 +1,563 @@
+//! The store's engine-neutral SQL facade: one [`Db`] over SQLite (rusqlite) or PostgreSQL
+//! (the synchronous `postgres` client, on a thread of its own: [`pg`]), so a store module
+//! writes each statement once and runs it on either (docs/architecture.md, "Store engines").
+//!
+//! Statements are written in SQLite's dialect with numbered placeholders (`?1`, `?2`), which
+//! become `$1`, `$2` on PostgreSQL ([`placeholders`]). Parameters are [`Value`]s; rows come
+//! back as [`Row`]s with typed getters. Integers are `BIGINT` on PostgreSQL (a `bool` a
+//! PostgreSQL expression yields reads as 0 or 1, as SQLite's would); decimals are `TEXT` on
+//! both, never floating point.
+//!
+//! PostgreSQL infers each parameter's type from where it is used. A parameter that may be NULL
+//! and is only compared with `IS NULL` gives it nothing to infer from: write that use as
+//! `CAST(?N AS BIGINT)` (or `TEXT`), which SQLite reads the same way.
+
+mod pg;
+mod placeholders;
+#[cfg(test)]
+pub mod testing;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+pub(crate) use pg::redact;
+pub(crate) use placeholders::numbered_to_dollar;
+
+/// A parameter or a column's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// An integer (`INTEGER` on SQLite, `BIGINT` on PostgreSQL).
+    Int(i64),
+    /// Text, decimals included.
+    Text(String),
+    /// Bytes (`BLOB` / `BYTEA`).
+    Blob(Vec<u8>),
+}
+
+impl Value {
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "NULL",
+            Value::Int(_) => "an integer",
+            Value::Text(_) => "text",
+            Value::Blob(_) => "bytes",
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Blob(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(*i),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// One row of a result, its columns named for errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    fn value(&self, idx: usize) -> Result<&Value, Error> {
+        self.values.get(idx).ok_or(Error::NoColumn {
+            index: idx,
+            count: self.values.len(),
+        })
+    }
+
+    fn mismatch(&self, idx: usize, expected: &'static str, found: &Value) -> Error {
+        Error::Type {
+            column: self.columns.get(idx).cloned().unwrap_or_default(),
+            expected,
+            found: found.kind(),
+        }
+    }
+
+    /// Column `idx` as an integer; NULL is an error.
+    pub fn i64(&self, idx: usize) -> Result<i64, Error> {
+        match self.value(idx)? {
+            Value::Int(i) => Ok(*i),
+            other => Err(self.mismatch(idx, "an integer", other)),
+        }
+    }
+
+    /// Column `idx` as an integer or NULL.
+    pub fn opt_i64(&self, idx: usize) -> Result<Option<i64>, Error> {
+        match self.value(idx)? {
+            Value::Null => Ok(None),
+            Value::Int(i) => Ok(Some(*i)),
+            other => Err(self.mismatch(idx, "an integer or NULL", other)),
+        }
+    }
+
+    /// Column `idx` as text; NULL is an error.
+    pub fn text(&self, idx: usize) -> Result<String, Error> {
+        match self.value(idx)? {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(self.mismatch(idx, "text", other)),
+        }
+    }
+
+    /// Column `idx` as text or NULL.
+    pub fn opt_text(&self, idx: usize) -> Result<Option<String>, Error> {
+        match self.value(idx)? {
+            Value::Null => Ok(None),
+            Value::Text(s) => Ok(Some(s.clone())),
+            other => Err(self.mismatch(idx, "text or NULL", other)),
+        }
+    }
+
+    /// Column `idx` as bytes; NULL is an error.
+    pub fn blob(&self, idx: usize) -> Result<Vec<u8>, Error> {
+        match self.value(idx)? {
+            Value::Blob(b) => Ok(b.clone()),
+            other => Err(self.mismatch(idx, "bytes", other)),
+        }
+    }
+}
+
+/// Why a statement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite refused or failed the statement.
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused or failed the statement.
+    #[error("{}", pg::describe(.0))]
+    Postgres(#[source] postgres::Error),
+    /// No PostgreSQL connection could be made. `target` names the server and database,
+    /// never the password.
+    #[error("could not connect to PostgreSQL at {target}: {}", pg::describe(.source))]
+    Connect {
+        /// user@host:port/database.
+        target: String,
+        /// The cause.
+        source: postgres::Error,
+    },
+    /// The PostgreSQL URL could not be read; `url` has its password removed.
+    #[error("the PostgreSQL URL {url} could not be read: {}", pg::describe(.source))]
+    Url {
+        /// The URL as given, password removed.
+        url: String,
+        /// The cause.
+        source: postgres::Error,
+    },
+    /// The thread holding the PostgreSQL connection could not be started.
+    #[error("could not start the PostgreSQL connection's thread: {0}")]
+    Thread(#[source] std::io::Error),
+    /// The thread holding the PostgreSQL connection has stopped (it panicked).
+    #[error("the PostgreSQL connection to {target} is gone (its thread stopped)")]
+    Gone {
+        /// user@host:port/database.
+        target: String,
+    },
+    /// A column held another type than the code reading it expects.
+    #[error("the column {column} holds {found} where {expected} was expected")]
+    Type {
+        /// The column's name.
+        column: String,
+        /// What the reader asked for.
+        expected: &'static str,
+        /// What the row holds.
+        found: &'static str,
+    },
+    /// A column index past the row's end.
+    #[error("no column {index} in a row of {count} columns")]
+    NoColumn {
+        /// Asked for.
+        index: usize,
+        /// There are.
+        count: usize,
+    },
+    /// A PostgreSQL column of a type the facade does not read.
+    #[error("the column {column} has PostgreSQL type {ty}, which the store does not read")]
+    Unsupported {
+        /// The column's name.
+        column: String,
+        /// Its type.
+        ty: String,
+    },
+    /// A statement that must return a row returned none.
+    #[error("the statement returned no row: {sql}")]
+    NoRow {
+        /// The statement.
+        sql: String,
+    },
+    /// SQLite returned a floating-point value; the store keeps none (decimals are text).
+    #[error("the column {column} holds a floating-point value; the store keeps decimals as text")]
+    Real {
+        /// The column's name.
+        column: String,
+    },
+}
+
+/// Which engine a [`Db`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite, in the data folder.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The store's database on either engine. Cheap to clone; clones share the connection, and
+/// each call (or transaction) has it to itself until it returns.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// A SQLite connection, shared with the stores not yet ported to this facade.
+    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    /// A PostgreSQL connection on its own thread.
+    Postgres(Arc<Mutex<pg::Connection>>),
+}
+
+// A poisoned mutex only means a panic elsewhere while the connection was held: SQLite keeps
+// its own consistency, and a PostgreSQL transaction left open by that panic was rolled back
+// by `pg::Open`'s drop.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Db {
+    /// Over a SQLite connection opened by [`super::db::open`] (and maybe shared).
+    pub fn sqlite(shared: Arc<Mutex<rusqlite::Connection>>) -> Self {
+        Db::Sqlite(shared)
+    }
+
+    /// Connect to PostgreSQL at `url` (`postgres://user[:password]@host:port/database`).
+    /// The schema is not touched: [`super::engine::open`] migrates.
+    pub fn connect_postgres(url: &str) -> Result<Self, Error> {
+        Ok(Db::Postgres(Arc::new(Mutex::new(pg::Connection::open(
+            url,
+        )?))))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> Engine {
+        match self {
+            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// The database, for messages: the SQLite file or user@host:port/database.
+    pub fn describe(&self) -> String {
+        match self {
+            Db::Sqlite(c) => lock(c).path().unwrap_or("(in memory)").to_owned(),
+            Db::Postgres(c) => lock(c).target().to_owned(),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        match self {
+            Db::Sqlite(c) => f(&Tx::Sqlite(&lock(c))),
+            Db::Postgres(c) => f(&Tx::Postgres(&lock(c))),
+        }
+    }
+
+    /// Run one statement; the rows it changed.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        self.with(|tx| tx.execute(sql, params))
+    }
+
+    /// Run one query; every row.
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, Error> {
+        self.with(|tx| tx.query(sql, params))
+    }
+
+    /// Run one query; its first row, if any.
+    pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, Error> {
+        self.with(|tx| tx.query_opt(sql, params))
+    }
+
+    /// Run one query that returns a row; that row.
+    pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row, Error> {
+        self.with(|tx| tx.query_one(sql, params))
+    }
+
+    /// Run several statements without parameters.
+    pub fn execute_batch(&self, sql: &str) -> Result<(), Error> {
+        self.with(|tx| tx.execute_batch(sql))
+    }
+
+    /// Run `f` in one transaction: committed when it returns `Ok`, rolled back when it returns
+    /// `Err` (or panics). On SQLite the transaction takes the write lock when it begins (see
+    /// `db::open`); on PostgreSQL it is `BEGIN` ... `COMMIT` at READ COMMITTED.
+    pub fn transaction<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut guard = lock(c);
+                let tx = guard.transaction().map_err(Error::from)?;
+                let out = f(&Tx::Sqlite(&tx))?;
+                tx.commit().map_err(Error::from)?;
+                Ok(out)
+            }
+            Db::Postgres(c) => {
+                let guard = lock(c);
+                let open = pg::Open::begin(&guard)?;
+                let out = f(&Tx::Postgres(&guard))?;
+                open.commit()?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// A connection in use: inside [`Db::transaction`], or for one call.
+pub enum Tx<'a> {
+    /// SQLite.
+    Sqlite(&'a rusqlite::Connection),
+    /// PostgreSQL.
+    Postgres(&'a pg::Connection),
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Tx::Sqlite(_) => "Tx::Sqlite",
+            Tx::Postgres(_) => "Tx::Postgres",
+        })
+    }
+}
+
+impl Tx<'_> {
+    /// The engine.
+    pub fn engine(&self) -> Engine {
+        match self {
+            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Run one statement; the rows it changed.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        match self {
+            Tx::Sqlite(c) => {
+                let n = c
+                    .prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(params))?;
+                Ok(n as u64)
+            }
+            Tx::Postgres(c) => c.execute(sql, params),
+        }
+    }
+
+    /// Run one query; every row.
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, Error> {
+        match self {
+            Tx::Sqlite(c) => sqlite_query(c, sql, params),
+            Tx::Postgres(c) => c.query(sql, params),
+        }
+    }
+
+    /// Run one query; its first row, if any. The statement runs to its end (an
+    /// `UPDATE ... RETURNING` changes every row it matches).
+    pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, Error> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Run one query that returns a row; that row.
+    pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row, Error> {
+        self.query_opt(sql, params)?.ok_or_else(|| Error::NoRow {
+            sql: sql.to_owned(),
+        })
+    }
+
+    /// Run several statements without parameters.
+    pub fn execute_batch(&self, sql: &str) -> Result<(), Error> {
+        match self {
+            Tx::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Tx::Postgres(c) => c.batch(sql),
+        }
+    }
+}
+
+fn sqlite_query(c: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, Error> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let columns: Arc<[String]> = stmt
+        .column_names()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut values = Vec::with_capacity(columns.len());
+        for (i, column) in columns.iter().enumerate() {
+            values.push(match r.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::Int(v),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                ValueRef::Real(_) => {
+                    return Err(Error::Real {
+                        column: column.clone(),
+                    });
+                }
+            });
+        }
+        out.push(Row {
+            columns: Arc::clone(&columns),
+            values,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite() -> Db {
+        let c = rusqlite::Connection::open_in_memory().expect("opens");
+        Db::sqlite(Arc::new(Mutex::new(c)))
+    }
+
+    /// Every engine to test on: SQLite always, PostgreSQL when the test database is set.
+    fn engines() -> Vec<(Db, Option<testing::TestDatabase>)> {
+        let mut all = vec![(sqlite(), None)];
+        match testing::fresh_postgres() {
+            Some(pg) => all.push((Db::connect_postgres(pg.url()).expect("connects"), Some(pg))),
+            None => testing::sqlite_only(),
+        }
+        all
+    }
+
+    #[test]
+    fn values_go_in_and_come_back_typed_on_both_engines() {
+        for (db, _pg) in engines() {
+            let blob = if db.engine() == Engine::Postgres {
+                "BYTEA"
+            } else {
+                "BLOB"
+            };
+            db.execute_batch(&format!(
+                "CREATE TABLE t (n BIGINT, s TEXT, b {blob}, m TEXT)"
+            ))
+            .expect("table");
+            let n = db
+                .execute(
+                    "INSERT INTO t (n, s, b, m) VALUES (?1, ?2, ?3, ?4), (?5, NULL, NULL, ?2)",
+                    &[
+                        Value::Int(i64::MAX),
+                        "it's \"quoted\" ?1".into(),
+                        Value::Blob(vec![0, 255, 7]),
+                        "1234.5600".into(),
+                        Value::Null,
+                    ],
+                )
+                .expect("inserts");
+            assert_eq!(n, 2);
+            let rows = db
+                .query("SELECT n, s, b, m FROM t ORDER BY n NULLS LAST", &[])
+                .expect("reads");
+            assert_eq!(rows.len(), 2);
+            assert_eq!(rows[0].i64(0).expect("n"), i64::MAX);
+            assert_eq!(rows[0].text(1).expect("s"), "it's \"quoted\" ?1");
+            assert_eq!(rows[0].blob(2).expect("b"), vec![0, 255, 7]);
+            // A decimal keeps its scale: it is text on both engines.
+            assert_eq!(rows[0].text(3).expect("m"), "1234.5600");
+            assert_eq!(rows[1].opt_i64(0).expect("n"), None);
+            assert_eq!(rows[1].opt_text(1).expect("s"), None);
+            assert_eq!(
+                rows[1].i64(1).expect_err("NULL is no integer").to_string(),
+                "the column s holds NULL where an integer was expected"
+            );
+            assert_eq!(
+                rows[0]
+                    .text(0)
+                    .expect_err("a number is no text")
+                    .to_string(),
+                "the column n holds an integer where text was expected"
+            );
+            let exists = db
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM t WHERE n = ?1)",
+                    &[Value::Int(i64::MAX)],
+                )
+                .expect("exists");
+            assert_eq!(exists.i64(0).expect("a bool reads as 0/1"), 1);
+            let none = db
+                .query_opt(
+                    "SELECT n FROM t WHERE CAST(?1 AS BIGINT) IS NULL OR n < ?1",
+                    &[Value::Int(0)],
+                )
+                .expect("reads");
+            assert_eq!(none, None);
+        }
+    }
+
+    #[test]
+    fn a_transaction_commits_on_ok_and_rolls_back_on_err() {
+        for (db, _pg) in engines() {
+            db.execute_batch("CREATE TABLE t (n BIGINT NOT NULL)")
+                .expect("table");
+            db.transaction(|tx| tx.execute("INSERT INTO t (n) VALUES (?1)", &[Value::Int(1)]))
+                .expect("commits");
+            let err = db
+                .transaction(|tx| {
+                    tx.execute("INSERT INTO t (n) VALUES (?1)", &[Value::Int(2)])?;
+                    tx.execute("INSERT INTO t (n) VALUES (?1)", &[Value::Null])
+                })
+                .expect_err("the NULL is refused");
+            let expected = match db.engine() {
+                Engine::Sqlite => "NOT NULL constraint failed: t.n",
+                Engine::Postgres => {
+                    "ERROR: null value in column \"n\" of relation \"t\" violates not-null constraint (Failing row contains (null).)"
+                }
+            };
+            assert_eq!(err.to_string(), expected);
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = db.transaction(|tx| -> Result<(), Error> {
+                    tx.execute("INSERT INTO t (n) VALUES (?1)", &[Value::Int(3)])?;
+                    panic!("mid-transaction");
+                });
+            }));
+            assert!(panicked.is_err());
+            let rows = db.query("SELECT n FROM t ORDER BY n", &[]).expect("reads");
+            let ns: Vec<i64> = rows.iter().map(|r| r.i64(0).expect("n")).collect();
+            assert_eq!(ns, vec![1], "{:?}", db.engine());
+        }
+    }
+}
