@@ -10,7 +10,8 @@
 //! - `cache/components/`: compiled plugins, keyed by content hash and wasmtime version;
 //! - `connections/<name>/files/`: each connection's own folder (the `files` import);
 //! - `ledgerlink.db`: the SQLite database ([`db`] opens it, [`migrations`] holds every
-//!   schema step): connections ([`connections`]) and their plugin components ([`plugins`]);
+//!   schema step; [`engine`] opens it or a PostgreSQL database by URL, and [`sql`] is the
+//!   facade the ported modules — so far [`jobs`] — run the same SQL through on either): connections ([`connections`]) and their plugin components ([`plugins`]);
 //!   the home book ([`home`]); the sync engine's state through the [`sync_state::SyncState`]
 //!   handle, one module per concern — [`id_map`], [`plans`], [`runs`], [`outbox`],
 //!   [`watermarks`], [`audit`], [`directory`] (what is known of each target) and

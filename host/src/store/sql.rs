@@ -560,4 +560,25 @@ mod tests {
             assert_eq!(ns, vec![1], "{:?}", db.engine());
         }
     }
+
+    /// The reason the PostgreSQL client has a thread of its own: called straight from a
+    /// thread driving tokio, `postgres::Client` panics; through `Db` it answers.
+    #[tokio::test]
+    async fn postgres_answers_from_inside_a_tokio_runtime() {
+        let Some(pg) = testing::fresh_postgres() else {
+            return testing::sqlite_only();
+        };
+        let db = Db::connect_postgres(pg.url()).expect("connects");
+        let sum = db
+            .query_one("SELECT ?1 + ?2 AS sum", &[Value::Int(2), Value::Int(40)])
+            .expect("answers");
+        assert_eq!(sum.i64(0).expect("sum"), 42);
+        let on_a_worker = tokio::task::spawn_blocking(move || {
+            db.transaction(|tx| tx.query_one("SELECT CAST(?1 AS TEXT) AS t", &["x".into()]))
+        })
+        .await
+        .expect("joins")
+        .expect("answers");
+        assert_eq!(on_a_worker.text(0).expect("t"), "x");
+    }
 }
