@@ -180,23 +180,27 @@ impl Jobs {
         idempotency_key: Option<&str>,
     ) -> Result<(Job, bool), DbError> {
         self.db.transaction(|tx| {
-            if let Some(key) = idempotency_key {
-                let found = tx.query_opt(
-                    &format!(
-                        "SELECT {COLUMNS} FROM jobs WHERE created_by = ?1 AND idempotency_key = ?2"
-                    ),
-                    &[created_by.into(), key.into()],
-                )?;
-                if let Some(job) = one(found)? {
-                    return Ok((job, false));
+            match queue(tx, kind, connection, request, created_by, idempotency_key)? {
+                Some(id) => {
+                    let job = tx.query_one(
+                        &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
+                        &[Value::Int(id)],
+                    )?;
+                    Ok((row(&job)?, true))
+                }
+                // The key was used before, or by another process a moment ago: on
+                // PostgreSQL the insert waited for that one to commit, and this statement
+                // reads it (a new snapshot each statement, at READ COMMITTED).
+                None => {
+                    let job = tx.query_one(
+                        &format!(
+                            "SELECT {COLUMNS} FROM jobs WHERE created_by = ?1 AND idempotency_key = ?2"
+                        ),
+                        &[created_by.into(), idempotency_key.into()],
+                    )?;
+                    Ok((row(&job)?, false))
                 }
             }
-            let id = insert(tx, kind, connection, request, created_by, idempotency_key)?;
-            let job = row(&tx.query_one(
-                &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
-                &[Value::Int(id)],
-            )?)?;
-            Ok((job, true))
         })
     }
 
@@ -337,30 +341,49 @@ impl Jobs {
     }
 }
 
-/// Queue a job inside the caller's transaction, with its audit line; its id.
+/// Queue a job without an idempotency key inside the caller's transaction, with its audit
+/// line; its id.
 pub(super) fn insert(
     tx: &Tx<'_>,
     kind: &str,
     connection: &str,
     request: &str,
     created_by: &str,
-    idempotency_key: Option<&str>,
 ) -> Result<i64, sql::Error> {
-    let id = tx
-        .query_one(
-            "INSERT INTO jobs (kind, connection, request, status, created_by, idempotency_key, created_at)
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)
-             RETURNING id",
-            &[
-                kind.into(),
-                connection.into(),
-                request.into(),
-                created_by.into(),
-                idempotency_key.into(),
-                Value::Int(now()),
-            ],
-        )?
-        .i64(0)?;
+    queue(tx, kind, connection, request, created_by, None)?.ok_or_else(|| sql::Error::NoRow {
+        // Cannot happen: without a key, no unique index can turn the insert down.
+        sql: "INSERT INTO jobs".into(),
+    })
+}
+
+/// Queue a job inside `tx`, with its audit line: its id, or `None` when `created_by`
+/// already used `idempotency_key`. The insert itself settles a race between two requests
+/// with one key (`ON CONFLICT` on the `jobs_idempotency` index), on both engines.
+fn queue(
+    tx: &Tx<'_>,
+    kind: &str,
+    connection: &str,
+    request: &str,
+    created_by: &str,
+    idempotency_key: Option<&str>,
+) -> Result<Option<i64>, sql::Error> {
+    let inserted = tx.query_opt(
+        "INSERT INTO jobs (kind, connection, request, status, created_by, idempotency_key, created_at)
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)
+         ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id",
+        &[
+            kind.into(),
+            connection.into(),
+            request.into(),
+            created_by.into(),
+            idempotency_key.into(),
+            Value::Int(now()),
+        ],
+    )?;
+    let Some(id) = inserted.map(|r| r.i64(0)).transpose()? else {
+        return Ok(None);
+    };
     tx.execute(
         "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, 'job', ?2, ?3)",
         &[
@@ -369,7 +392,7 @@ pub(super) fn insert(
             created_by.into(),
         ],
     )?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 fn now() -> i64 {
@@ -607,5 +630,42 @@ mod tests {
                 .all(|j| j.status == "succeeded" && j.attempts == 1),
             "{all:?}"
         );
+    }
+
+    /// The same Idempotency-Key sent by four clients at once makes one job, on both engines.
+    #[test]
+    fn the_same_key_at_once_is_one_job() {
+        for (keep, j) in each_engine() {
+            let url = match &keep {
+                Keep::Postgres(pg) => Some(pg.url().to_owned()),
+                Keep::Folder(_) => None,
+            };
+            let start = std::sync::Barrier::new(4);
+            let outcomes: Vec<(i64, bool)> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..4)
+                    .map(|_| {
+                        let (start, url, j) = (&start, url.clone(), j.clone());
+                        s.spawn(move || {
+                            // Each client its own connection on PostgreSQL, as separate
+                            // processes would have.
+                            let jobs = url.as_deref().map_or(j, open);
+                            start.wait();
+                            let (job, new) = jobs
+                                .enqueue("apply", "xero", "{}", "ann", Some("same"))
+                                .expect("queues or finds");
+                            (job.id, new)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("no panic"))
+                    .collect()
+            });
+            let ids: BTreeSet<i64> = outcomes.iter().map(|o| o.0).collect();
+            let new = outcomes.iter().filter(|o| o.1).count();
+            assert_eq!((ids.len(), new), (1, 1), "{outcomes:?}");
+            assert_eq!(j.page(None, 10).expect("page").len(), 1);
+        }
     }
 }

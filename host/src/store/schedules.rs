@@ -287,7 +287,6 @@ impl Schedules {
                         &due.connection,
                         &due.transfer,
                         &by,
-                        None,
                     )?;
                     tx.execute(
                         "UPDATE schedules SET last_run_at = ?2, last_job_id = ?3 WHERE id = ?1",
