@@ -121,12 +121,16 @@ mod tests {
             "30afd9b8634843d387c6a5a203e54d2c5c4e15bca034940b4ca6a22d22441086",
             "f221561849e7e0cd5866fced7160608f8bdbfc1599f30070ef8947ab1c6bde29",
         ];
-        let found: Vec<String> = STEPS
+        assert_eq!(step_hashes(&STEPS), RELEASED);
+    }
+
+    /// The SHA-256 (hex) of each step's text.
+    pub(super) fn step_hashes(steps: &[&str]) -> Vec<String> {
+        steps
             .iter()
             // A checkout with CRLF line ends holds the same step.
             .map(|sql| format!("{:x}", Sha256::digest(sql.replace("\r\n", "\n"))))
-            .collect();
-        assert_eq!(found, RELEASED);
+            .collect()
     }
 
     /// The runner ledgerlink used before this module (store/db.rs, schema versions 1 to 6):

@@ -162,6 +162,28 @@ mod tests {
         schema
     }
 
+    /// The SHA-256 of each PostgreSQL step, as `released_steps_are_unchanged` pins SQLite's:
+    /// a failure means a released step was edited; undo that and append a step instead.
+    #[test]
+    fn released_steps_are_unchanged() {
+        const RELEASED: [&str; 13] = [
+            "5ad6d6bf49eb5b3ebfe954996a4075405acf2910ae703a1434b0dac5a257c960",
+            "87f8659bb88d7b574f0ef45787f3a261fcd6a047a6cd75092de5e262c76997df",
+            "146df91d2f6de6df1119391e486ea247c9b5d71f32baaa8cde3e22b375b47311",
+            "0398eae69f3d69eca93ddbdb75a348ff2640a3cdce5ec7bec7ecb5ab83582fde",
+            "5c1f6482314f4baecad4cdcf912da1974cbc188f7d43b023060c23ba2dc4622c",
+            "f81059dc0c364a0aea4722828f35f0b336acb95ce7649ec66fc1fc57778c4d61",
+            "5ab27c16c3934d8a9a80f061620c637363fea1d8ef5a22144ed0f52059915f2e",
+            "1dbe77ad56e629b78f7b1484dfed043eff8b56070d7432acb895a44e573be5d5",
+            "26ed84ade94814d71d663d53bcefaae0cfe4c28d47f645d16de968171166c983",
+            "5402e4bf9b9983795db11e82bb26cb1bb14a9c8d85d3af1c90b2d9eb8f8cf407",
+            "1a35d7bdd3b9023f08404c5acf4e79a3e93590e426d44d92726a4d10feb0fe59",
+            "b94a9cf6f82b2d328e20120a97b878c0195b9c7cc0f2650e465365a80558ad14",
+            "1199fa17b7312e9e8e27d1b6b0c4a3ad543f4ae7a41bc684b4f55914265be939",
+        ];
+        assert_eq!(super::super::tests::step_hashes(&STEPS), RELEASED);
+    }
+
     fn fresh(pg: &testing::TestDatabase) -> Db {
         engine::open(&DatabaseUrl::parse(pg.url()).expect("a URL")).expect("opens and migrates")
     }
