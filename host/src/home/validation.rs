@@ -32,6 +32,22 @@ pub mod limits {
 /// Parse a decimal string strictly: an optional leading `-`, digits, and optionally `.`
 /// followed by digits. The scale is kept ("10.50" stays 10.50).
 pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
+    check_digits(s)?;
+    Decimal::from_str(s).map_err(|_| too_long(s))
+}
+
+/// Whether [`parse_decimal`] takes `s`, without building the number when it need not: a
+/// well-formed decimal of at most 28 digits in all is always held exactly, so only a longer
+/// one (leading zeros) is parsed. The same errors, word for word.
+pub fn check_decimal(s: &str) -> Result<(), String> {
+    if check_digits(s)? <= 28 {
+        return Ok(());
+    }
+    parse_decimal(s).map(|_| ())
+}
+
+/// The shape and digit-count checks of [`parse_decimal`]; the digits `s` has in all.
+fn check_digits(s: &str) -> Result<usize, String> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = match digits.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -53,13 +69,14 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
         .chain(frac.unwrap_or("").bytes())
         .skip_while(|b| *b == b'0')
         .count();
-    let too_long = || {
-        format!("{s:?} has more digits than ledgerlink can hold (28 significant digits at most)")
-    };
     if significant > 28 || frac.is_some_and(|f| f.len() > 28) {
-        return Err(too_long());
+        return Err(too_long(s));
     }
-    Decimal::from_str(s).map_err(|_| too_long())
+    Ok(int.len() + frac.map_or(0, str::len))
+}
+
+fn too_long(s: &str) -> String {
+    format!("{s:?} has more digits than ledgerlink can hold (28 significant digits at most)")
 }
 
 /// A calendar date written `YYYY-MM-DD`.
@@ -486,5 +503,33 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![TotalField::TaxTotal]
         );
+    }
+
+    #[test]
+    fn check_decimal_takes_and_refuses_what_parse_decimal_does_with_its_words() {
+        let leading = format!("{}1.5", "0".repeat(40));
+        for s in [
+            "0",
+            "-0.00",
+            "1000.00",
+            "-12.345",
+            "1234567890123456789012345678",
+            "0.1234567890123456789012345678",
+            leading.as_str(),
+            "12345678901234567890123456789",
+            "79228162514264337593543950335",
+            "0.12345678901234567890123456789",
+            "1,000.00",
+            "1e5",
+            " 1",
+            "",
+            "-",
+            ".5",
+            "5.",
+            "+5",
+        ] {
+            assert_eq!(check_decimal(s), parse_decimal(s).map(|_| ()), "{s:?}");
+        }
+        assert_eq!(check_decimal(&leading), Ok(()));
     }
 }

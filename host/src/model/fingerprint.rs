@@ -12,7 +12,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Address, Customer, Invoice};
+use crate::model::{Address, Customer, Invoice, InvoiceKind, TaxMode};
 
 /// Hex SHA-256 of a customer's content.
 pub fn customer(c: &Customer) -> String {
@@ -34,13 +34,13 @@ pub fn customer(c: &Customer) -> String {
 /// Payment state (`amount_paid`, `amount_due`) is not content and is left out.
 pub fn invoice(i: &Invoice) -> String {
     let mut h = Fields::default();
-    h.text("kind", Some(&format!("{:?}", i.kind)));
+    h.text("kind", Some(kind_name(i.kind)));
     h.text("number", Some(&i.number));
     h.text("customer", Some(&i.customer.name));
     h.text("issue-date", Some(&i.issue_date));
     h.text("due-date", i.due_date.as_deref());
     h.text("currency", Some(&i.currency));
-    h.text("tax-mode", Some(&format!("{:?}", i.tax_mode)));
+    h.text("tax-mode", Some(tax_mode_name(i.tax_mode)));
     for (n, l) in i.lines.iter().enumerate() {
         h.line(n, "description", Kind::Text, Some(&l.description));
         h.line(n, "quantity", Kind::Amount, Some(&l.quantity));
@@ -104,6 +104,9 @@ fn put(hasher: &mut Sha256, name: &str, value: Option<&str>) {
 /// `value` normalised into `buffer` (`10.50` → `10.5`), or `value` itself when it is not
 /// a decimal: an unparsable amount is hashed as written, so it differs from every valid one.
 fn normalised<'a>(buffer: &'a mut String, value: &'a str) -> &'a str {
+    if let Some(plain) = plain_normalised(value) {
+        return plain;
+    }
     match Decimal::from_str(value) {
         Ok(d) => {
             buffer.clear();
@@ -112,6 +115,60 @@ fn normalised<'a>(buffer: &'a mut String, value: &'a str) -> &'a str {
             buffer
         }
         Err(_) => value,
+    }
+}
+
+/// The most digits a plain decimal may have for [`plain_normalised`]: every such number is
+/// held by a `Decimal` exactly (its 96-bit mantissa holds any 28 digits), so trimming its
+/// text gives what parsing and `normalize` give.
+const PLAIN_DIGITS: usize = 28;
+
+/// What `Decimal::from_str(value)?.normalize()` writes, without parsing, for the form
+/// amounts nearly always have: `-?D+(.D+)?`, at most [`PLAIN_DIGITS`] digits, no leading
+/// zero before another integer digit. The fraction's trailing zeros (and then a bare point)
+/// are dropped, and a zero is `0` whatever its sign. `None` for any other text (a `+`,
+/// `_`, a leading zero, an exponent, too many digits...), which takes the full path.
+fn plain_normalised(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    let unsigned = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    let (int, frac) = match unsigned.iter().position(|&b| b == b'.') {
+        Some(dot) => (&unsigned[..dot], Some(&unsigned[dot + 1..])),
+        None => (unsigned, None),
+    };
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    if !digits(int)
+        || (int.len() > 1 && int[0] == b'0')
+        || frac.is_some_and(|f| !digits(f))
+        || int.len() + frac.map_or(0, <[u8]>::len) > PLAIN_DIGITS
+    {
+        return None;
+    }
+    let mut end = value.len();
+    if frac.is_some() {
+        end = value.trim_end_matches('0').len();
+        if value.as_bytes()[end - 1] == b'.' {
+            end -= 1;
+        }
+    }
+    let trimmed = &value[..end];
+    Some(if trimmed == "-0" { "0" } else { trimmed })
+}
+
+/// The name `{:?}` gives each variant, without formatting.
+fn kind_name(kind: InvoiceKind) -> &'static str {
+    match kind {
+        InvoiceKind::Job => "Job",
+        InvoiceKind::Contract => "Contract",
+        InvoiceKind::Order => "Order",
+    }
+}
+
+/// The name `{:?}` gives each variant, without formatting.
+fn tax_mode_name(mode: TaxMode) -> &'static str {
+    match mode {
+        TaxMode::Exclusive => "Exclusive",
+        TaxMode::Inclusive => "Inclusive",
+        TaxMode::None => "None",
     }
 }
 
@@ -202,5 +259,84 @@ pub(crate) mod tests {
         let mut c = a.clone();
         c.phone = Some(String::new());
         assert_ne!(customer(&a), customer(&c));
+    }
+
+    /// The full path: what every amount was hashed as before the plain fast path.
+    fn slow(value: &str) -> String {
+        match Decimal::from_str(value) {
+            Ok(d) => d.normalize().to_string(),
+            Err(_) => value.to_owned(),
+        }
+    }
+
+    #[test]
+    fn plain_amounts_normalise_as_decimal_does() {
+        for (given, want) in [
+            ("10.50", Some("10.5")),
+            ("10.00", Some("10")),
+            ("10", Some("10")),
+            ("0", Some("0")),
+            ("0.000", Some("0")),
+            ("-0", Some("0")),
+            ("-0.00", Some("0")),
+            ("-12.340", Some("-12.34")),
+            ("100", Some("100")),
+            ("0.0500", Some("0.05")),
+            (
+                "1234567890123456789012345678",
+                Some("1234567890123456789012345678"),
+            ),
+            ("12345678901234567890123456789", None),
+            ("007.5", None),
+            ("+7.5", None),
+            ("1_000.00", None),
+            (".5", None),
+            ("5.", None),
+            ("-", None),
+            ("", None),
+            ("1e5", None),
+            (" 1.0", None),
+        ] {
+            assert_eq!(plain_normalised(given), want, "{given:?}");
+            if let Some(want) = want {
+                assert_eq!(slow(given), want, "{given:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn variant_names_are_their_debug_names() {
+        for k in [InvoiceKind::Job, InvoiceKind::Contract, InvoiceKind::Order] {
+            assert_eq!(kind_name(k), format!("{k:?}"));
+        }
+        for m in [TaxMode::Exclusive, TaxMode::Inclusive, TaxMode::None] {
+            assert_eq!(tax_mode_name(m), format!("{m:?}"));
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the fast path (when it answers) gives exactly what parsing and
+        /// `normalize` give, so no stored fingerprint changes.
+        #[test]
+        fn the_fast_path_never_differs_from_decimal(
+            sign in proptest::option::of(proptest::sample::select(vec!["-", "+"])),
+            int in "[0-9]{0,30}",
+            frac in proptest::option::of("[0-9_]{0,30}"),
+            noise in "[0-9e._ -]{0,8}",
+            use_noise in proptest::bool::weighted(0.1),
+        ) {
+            let mut text = String::from(sign.unwrap_or(""));
+            text += &int;
+            if let Some(f) = frac {
+                text.push('.');
+                text += &f;
+            }
+            if use_noise {
+                text += &noise;
+            }
+            let mut buffer = String::new();
+            let want = slow(&text);
+            proptest::prop_assert_eq!(normalised(&mut buffer, &text), want.as_str());
+        }
     }
 }

@@ -70,6 +70,13 @@ fn text_fault(value: &str, multiline: bool) -> Option<Fault> {
     if value.len() > MAX_TEXT_BYTES {
         return Some(Fault::TooLong(value.len()));
     }
+    if value.is_ascii() {
+        // No bidi control is ASCII, and an ASCII control is a byte below 0x20 or DEL.
+        return value
+            .bytes()
+            .find(|&b| (b < 0x20 || b == 0x7f) && !(multiline && (b == b'\n' || b == b'\t')))
+            .map(|b| Fault::Control(char::from(b)));
+    }
     value
         .chars()
         .find(|c| forbidden(*c, multiline))
@@ -77,7 +84,7 @@ fn text_fault(value: &str, multiline: bool) -> Option<Fault> {
 }
 
 fn decimal_fault(value: &str) -> Option<Fault> {
-    crate::home::validation::parse_decimal(value)
+    crate::home::validation::check_decimal(value)
         .err()
         .map(Fault::Decimal)
 }
@@ -358,5 +365,26 @@ mod tests {
             refused[0].reason,
             "refused from connector evil: locked contains the control character U+202E, which could disturb a terminal or reverse text; correct it in the target"
         );
+    }
+
+    #[test]
+    fn the_ascii_path_refuses_exactly_the_characters_the_full_path_does() {
+        for b in 0u8..0x80 {
+            let c = char::from(b);
+            for multiline in [false, true] {
+                let value = format!("ab{c}cd");
+                let got = text_fault(&value, multiline).map(|f| match f {
+                    Fault::Control(c) => c,
+                    _ => panic!("not a control fault"),
+                });
+                let want = forbidden(c, multiline).then_some(c);
+                assert_eq!(got, want, "U+{b:04X} multiline={multiline}");
+            }
+        }
+        // Past ASCII the full path still runs: a bidi override is refused.
+        assert!(matches!(
+            text_fault("ab\u{202E}cd", false),
+            Some(Fault::Control('\u{202E}'))
+        ));
     }
 }

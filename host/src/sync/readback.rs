@@ -124,12 +124,13 @@ pub fn describe(differences: &[Difference]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::model::{CustomerRef, InvoiceKind, InvoiceLine, InvoiceStatus, TaxMode};
 
-    fn invoice(currency: &str, total: &str, customer: &str) -> Invoice {
+    /// A one-line invoice of `total` in `currency` for the customer `customer` (remote id).
+    pub(crate) fn invoice(currency: &str, total: &str, customer: &str) -> Invoice {
         Invoice {
             key: "J1".into(),
             remote_id: None,

@@ -16,7 +16,7 @@ use crate::model::fingerprint;
 use crate::model::{Customer, Invoice, InvoiceKind, InvoiceStatus};
 use crate::runtime::{CallContext, Plugin};
 use crate::store::home::HomeStore;
-use crate::store::sync_state::{RunItem, SyncState};
+use crate::store::sync_state::{MapEntry, RunItem, SyncState};
 use crate::sync::apply::Summary;
 use crate::sync::diff::{self, FieldDiff};
 use crate::sync::inspect::Refused;
@@ -56,22 +56,36 @@ pub struct InvoiceRow {
     /// The classification.
     pub action: InvoiceAction,
     /// The document in the target, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_id: Option<String>,
     /// Why, in a sentence.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
     /// For Update: Tracker Pro now vs what was sent; for Conflict: what was sent vs the
     /// target now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<FieldDiff>,
     /// The customer is not linked yet: it is matched or created first.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub creates_customer: bool,
     /// Why a rollback could not undo this row, if it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_undoable: Option<String>,
     /// The invoice and customer to send (Add, Update, Conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<Invoice>,
     /// Its customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_record: Option<Customer>,
     /// For a Conflict: the fingerprint of the target's version, which applying overwrites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_version: Option<String>,
+}
+
+// A stored row leaves out what is empty (most rows are Unchanged, with nothing but their
+// identity); reading fills it back, so plans stored with every field read the same.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A stored invoice compare.
@@ -143,7 +157,7 @@ pub async fn compare(
     let entity = entity(kind);
     let target = plugin.manifest().display_name.clone();
     let ready = super::due::ready_invoices(home, state, connection, kind, numbering)?;
-    let map: HashMap<String, crate::store::sync_state::MapEntry> = state
+    let map: HashMap<String, MapEntry> = state
         .id_map(connection, entity)?
         .into_iter()
         .map(|e| (e.home_key.clone(), e))
@@ -153,19 +167,16 @@ pub async fn compare(
         .into_iter()
         .map(|e| e.home_key)
         .collect();
-    let (there, refused) = if map.is_empty() || !plugin.can("pull-invoices") {
-        (HashMap::new(), Vec::new())
+    let mut there = TargetIndex::default();
+    let refused = if map.is_empty() || !plugin.can("pull-invoices") {
+        Vec::new()
     } else {
-        let (pulled, refused) = crate::sync::paging::invoices(plugin, ctx, kind, None)
-            .await
-            .map_err(|e| TransferError::Apply(e.into()))?;
-        (
-            pulled
-                .into_iter()
-                .filter_map(|i| i.remote_id.clone().map(|id| (id, i)))
-                .collect::<HashMap<String, Invoice>>(),
-            refused,
-        )
+        let read_back = TargetIndex::read_backs(&map);
+        crate::sync::paging::invoices_each(plugin, ctx, kind, None, |page| {
+            there.add(&read_back, page);
+        })
+        .await
+        .map_err(|e| TransferError::Apply(e.into()))?
     };
     let known = Known {
         target: &target,
@@ -201,16 +212,118 @@ pub struct Known<'a> {
     /// The target's display name, for reasons.
     pub target: &'a str,
     /// The id map of the invoices' entity, by home key.
-    pub map: HashMap<String, crate::store::sync_state::MapEntry>,
+    pub map: HashMap<String, MapEntry>,
     /// The home customers linked in the target.
     pub linked: HashSet<String>,
-    /// The target's documents of this kind, by remote id.
-    pub there: HashMap<String, Invoice>,
+    /// The target's documents of this kind, by remote id, as much of each as classifying
+    /// needs.
+    pub there: TargetIndex,
     /// Whether the connector lists invoices (else a document sent before is judged on
     /// Tracker Pro's side only).
     pub can_pull: bool,
     /// Whether the connector deletes (so a rollback can undo an Add).
     pub can_delete: bool,
+}
+
+/// What a compare keeps of one target document: whether the target will take a change,
+/// and — only when the document is no longer what ledgerlink read back after writing it —
+/// the document and its fingerprint (a Conflict shows both sides and records the version it
+/// overwrites). An unchanged document is reduced to a few bytes as it is read, so a compare
+/// never holds the target's documents whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetDoc {
+    status: InvoiceStatus,
+    locked: Option<String>,
+    edited: Option<Box<(String, Invoice)>>,
+}
+
+/// The target's documents of one kind, by remote id, each reduced to a [`TargetDoc`] as its
+/// page arrives ([`TargetIndex::add`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetIndex {
+    docs: HashMap<String, TargetDoc>,
+}
+
+impl TargetIndex {
+    /// The fingerprint ledgerlink read back after it last wrote each document, by remote
+    /// id, from the id map (entries without a read-back are left out: a document they name
+    /// is judged on Tracker Pro's side only).
+    pub fn read_backs(map: &HashMap<String, MapEntry>) -> HashMap<&str, &str> {
+        map.values()
+            .filter_map(|e| {
+                e.remote_fingerprint
+                    .strip_prefix(READ_BACK_MARK)
+                    .map(|fp| (e.remote_id.as_str(), fp))
+            })
+            .collect()
+    }
+
+    /// Take in one page of the target's documents (already inspected); `read_back` is
+    /// [`TargetIndex::read_backs`]. A document without a remote id is not one ledgerlink can
+    /// have written and is left out.
+    pub fn add(&mut self, read_back: &HashMap<&str, &str>, page: Vec<Invoice>) {
+        self.docs.reserve(page.len());
+        for mut doc in page {
+            let Some(id) = doc.remote_id.take() else {
+                continue;
+            };
+            let status = doc.status;
+            let locked = doc.locked.take();
+            let open =
+                !matches!(status, InvoiceStatus::Paid | InvoiceStatus::Voided) && locked.is_none();
+            let edited = match read_back.get(id.as_str()) {
+                Some(read_back) if open => {
+                    let now = fingerprint::invoice(&doc);
+                    (now != *read_back).then(|| {
+                        doc.remote_id = Some(id.clone());
+                        Box::new((now, doc))
+                    })
+                }
+                _ => None,
+            };
+            self.docs.insert(
+                id,
+                TargetDoc {
+                    status,
+                    locked,
+                    edited,
+                },
+            );
+        }
+    }
+
+    /// Documents held.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    fn get(&self, remote_id: &str) -> Option<&TargetDoc> {
+        self.docs.get(remote_id)
+    }
+}
+
+/// A row's verdict, before the row is built.
+struct Verdict {
+    action: InvoiceAction,
+    reason: String,
+    diffs: Vec<FieldDiff>,
+    target_version: Option<String>,
+}
+
+impl Verdict {
+    fn new(action: InvoiceAction, reason: String) -> Self {
+        Self {
+            action,
+            reason,
+            diffs: Vec::new(),
+            target_version: None,
+        }
+    }
 }
 
 /// The rows of a compare: each ready invoice (with whether it changed since it was last
@@ -223,156 +336,178 @@ pub fn classify(
     known: &Known<'_>,
     mut last_sent: impl FnMut(&str) -> Result<Option<Invoice>, TransferError>,
 ) -> Result<Vec<InvoiceRow>, TransferError> {
-    let Known {
-        target,
-        map,
-        linked,
-        there,
-        can_pull,
-        can_delete,
-    } = known;
     let mut rows = Vec::with_capacity(ready.len());
     for (job, changed) in ready {
         let InvoiceJob {
             invoice, customer, ..
         } = job;
-        let entry = map.get(&invoice.key);
-        let creates_customer = !linked.contains(&customer.key);
-        let mut row = InvoiceRow {
-            home_key: invoice.key.clone(),
-            number: label(&invoice),
-            customer: customer.name.clone(),
-            total: invoice.total.clone(),
-            action: InvoiceAction::Unchanged,
-            remote_id: entry.map(|e| e.remote_id.clone()),
-            reason: String::new(),
-            diffs: Vec::new(),
+        let entry = known.map.get(&invoice.key);
+        let creates_customer = !known.linked.contains(&customer.key);
+        let verdict = judge(
+            known,
+            &invoice,
+            &customer,
+            entry,
+            changed,
             creates_customer,
-            not_undoable: None,
-            invoice: None,
-            customer_record: None,
-            target_version: None,
-        };
-        match (entry, changed) {
-            (None, _) | (_, None) => {
-                row.action = InvoiceAction::Add;
-                row.reason = format!("not in {target} yet");
-                if creates_customer {
-                    row.reason += &format!(
-                        "; its customer {:?} is matched or created first",
-                        customer.name
-                    );
-                }
-            }
-            (Some(e), Some(changed)) => match there.get(&e.remote_id) {
-                None if *can_pull => {
-                    row.action = InvoiceAction::Add;
-                    row.reason = format!(
-                        "sent before as {}, but {target} no longer has it (deleted there?); it is created again",
-                        e.remote_id
-                    );
-                }
-                None => {
-                    // The connector cannot list invoices: judge on Tracker Pro's side only.
-                    row.action = if changed {
-                        InvoiceAction::Update
-                    } else {
-                        InvoiceAction::Unchanged
-                    };
-                    row.reason = if changed {
-                        "changed in Tracker Pro since it was sent".into()
-                    } else {
-                        String::new()
-                    };
-                }
-                Some(doc) if matches!(doc.status, InvoiceStatus::Paid | InvoiceStatus::Voided) => {
-                    row.action = InvoiceAction::Locked;
-                    row.reason = format!(
-                        "{} in {target}, which will not accept a change; it is not sent{}",
-                        if doc.status == InvoiceStatus::Paid {
-                            "paid"
-                        } else {
-                            "voided"
-                        },
-                        if changed {
-                            " (it changed in Tracker Pro: raise a credit note or adjust it there)"
-                        } else {
-                            ""
-                        }
-                    );
-                }
-                Some(doc) if doc.locked.is_some() => {
-                    // The target's own read-only state (a Historical invoice in Salesorder):
-                    // only an edit in Tracker Pro is worth a row's attention.
-                    row.action = if changed {
-                        InvoiceAction::Locked
-                    } else {
-                        InvoiceAction::Unchanged
-                    };
-                    if changed {
-                        row.reason = format!(
-                            "changed in Tracker Pro, but {target} will not accept a change ({}); it is not sent",
-                            doc.locked.as_deref().unwrap_or_default()
-                        );
-                    }
-                }
-                Some(doc) => {
-                    // The target's fingerprint, computed once (a Conflict keeps it as the
-                    // version it overwrites).
-                    let theirs = e
-                        .remote_fingerprint
-                        .strip_prefix(READ_BACK_MARK)
-                        .map(|read_back| (read_back, fingerprint::invoice(doc)));
-                    let edited_there = theirs
-                        .as_ref()
-                        .is_some_and(|(read_back, now)| read_back != now);
-                    match (changed, edited_there) {
-                        (false, false) => {}
-                        (true, false) => {
-                            row.action = InvoiceAction::Update;
-                            row.reason = "changed in Tracker Pro since it was sent".into();
-                            if let Some(prev) = last_sent(&invoice.key)? {
-                                row.diffs = diff::invoices(&invoice, &prev);
-                            }
-                        }
-                        (_, true) => {
-                            row.action = InvoiceAction::Conflict;
-                            row.target_version = theirs.map(|(_, now)| now);
-                            row.reason = format!(
-                                "changed in {target} since ledgerlink wrote it{}; select it by key to overwrite it with Tracker Pro's version",
-                                if changed {
-                                    ", and in Tracker Pro too"
-                                } else {
-                                    ""
-                                }
-                            );
-                            if let Some(prev) = last_sent(&invoice.key)? {
-                                let mut theirs = doc.clone();
-                                theirs.customer.name = prev.customer.name.clone();
-                                row.diffs = diff::invoices(&prev, &theirs);
-                            }
-                        }
-                    }
-                }
-            },
-        }
-        if matches!(
-            row.action,
+            &mut last_sent,
+        )?;
+        let sends = matches!(
+            verdict.action,
             InvoiceAction::Add | InvoiceAction::Update | InvoiceAction::Conflict
-        ) {
-            row.not_undoable = match row.action {
-                InvoiceAction::Add if *can_delete => None,
-                InvoiceAction::Add => Some(
-                    "the connector cannot delete records, so a rollback cannot remove it".into(),
-                ),
-                _ => Some("an update is not undone by a rollback".into()),
-            };
-            row.invoice = Some(invoice);
-            row.customer_record = Some(customer);
-        }
-        rows.push(row);
+        );
+        let not_undoable = match verdict.action {
+            InvoiceAction::Add if known.can_delete => None,
+            InvoiceAction::Add => {
+                Some("the connector cannot delete records, so a rollback cannot remove it".into())
+            }
+            InvoiceAction::Update | InvoiceAction::Conflict => {
+                Some("an update is not undone by a rollback".into())
+            }
+            InvoiceAction::Unchanged | InvoiceAction::Locked => None,
+        };
+        let number = label(&invoice);
+        let remote_id = entry.map(|e| e.remote_id.clone());
+        // A row that sends keeps the records; any other takes what it shows from them.
+        let (home_key, customer_name, total, invoice, customer_record) = if sends {
+            (
+                invoice.key.clone(),
+                customer.name.clone(),
+                invoice.total.clone(),
+                Some(invoice),
+                Some(customer),
+            )
+        } else {
+            (invoice.key, customer.name, invoice.total, None, None)
+        };
+        rows.push(InvoiceRow {
+            home_key,
+            number,
+            customer: customer_name,
+            total,
+            action: verdict.action,
+            remote_id,
+            reason: verdict.reason,
+            diffs: verdict.diffs,
+            creates_customer,
+            not_undoable,
+            invoice,
+            customer_record,
+            target_version: verdict.target_version,
+        });
     }
     Ok(rows)
+}
+
+/// One ready invoice's classification.
+fn judge(
+    known: &Known<'_>,
+    invoice: &Invoice,
+    customer: &Customer,
+    entry: Option<&MapEntry>,
+    changed: Option<bool>,
+    creates_customer: bool,
+    last_sent: &mut impl FnMut(&str) -> Result<Option<Invoice>, TransferError>,
+) -> Result<Verdict, TransferError> {
+    let target = known.target;
+    let (e, changed) = match (entry, changed) {
+        (Some(e), Some(changed)) => (e, changed),
+        (None, _) | (_, None) => {
+            let mut reason = format!("not in {target} yet");
+            if creates_customer {
+                reason += &format!(
+                    "; its customer {:?} is matched or created first",
+                    customer.name
+                );
+            }
+            return Ok(Verdict::new(InvoiceAction::Add, reason));
+        }
+    };
+    let Some(doc) = known.there.get(&e.remote_id) else {
+        return Ok(if known.can_pull {
+            Verdict::new(
+                InvoiceAction::Add,
+                format!(
+                    "sent before as {}, but {target} no longer has it (deleted there?); it is created again",
+                    e.remote_id
+                ),
+            )
+        } else if changed {
+            // The connector cannot list invoices: judge on Tracker Pro's side only.
+            Verdict::new(
+                InvoiceAction::Update,
+                "changed in Tracker Pro since it was sent".into(),
+            )
+        } else {
+            Verdict::new(InvoiceAction::Unchanged, String::new())
+        });
+    };
+    if matches!(doc.status, InvoiceStatus::Paid | InvoiceStatus::Voided) {
+        return Ok(Verdict::new(
+            InvoiceAction::Locked,
+            format!(
+                "{} in {target}, which will not accept a change; it is not sent{}",
+                if doc.status == InvoiceStatus::Paid {
+                    "paid"
+                } else {
+                    "voided"
+                },
+                if changed {
+                    " (it changed in Tracker Pro: raise a credit note or adjust it there)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    if let Some(locked) = &doc.locked {
+        // The target's own read-only state (a Historical invoice in Salesorder): only an
+        // edit in Tracker Pro is worth a row's attention.
+        return Ok(if changed {
+            Verdict::new(
+                InvoiceAction::Locked,
+                format!(
+                    "changed in Tracker Pro, but {target} will not accept a change ({locked}); it is not sent"
+                ),
+            )
+        } else {
+            Verdict::new(InvoiceAction::Unchanged, String::new())
+        });
+    }
+    match (&doc.edited, changed) {
+        (None, false) => Ok(Verdict::new(InvoiceAction::Unchanged, String::new())),
+        (None, true) => {
+            let mut v = Verdict::new(
+                InvoiceAction::Update,
+                "changed in Tracker Pro since it was sent".into(),
+            );
+            if let Some(prev) = last_sent(&invoice.key)? {
+                v.diffs = diff::invoices(invoice, &prev);
+            }
+            Ok(v)
+        }
+        (Some(edited), changed) => {
+            let (now, theirs) = &**edited;
+            let mut v = Verdict::new(
+                InvoiceAction::Conflict,
+                format!(
+                    "changed in {target} since ledgerlink wrote it{}; select it by key to overwrite it with Tracker Pro's version",
+                    if changed {
+                        ", and in Tracker Pro too"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            v.target_version = Some(now.clone());
+            if let Some(prev) = last_sent(&invoice.key)? {
+                let mut theirs = theirs.clone();
+                theirs.customer.name = prev.customer.name.clone();
+                v.diffs = diff::invoices(&prev, &theirs);
+            }
+            Ok(v)
+        }
+    }
 }
 
 /// Why a plan cannot be applied as asked.
@@ -519,4 +654,200 @@ pub async fn apply(
         notes,
     )
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::model::CustomerRef;
+
+    fn customer(key: &str) -> Customer {
+        let mut c = crate::model::fingerprint::tests::customer_named(&format!("Customer {key}"));
+        c.key = key.into();
+        c
+    }
+
+    fn invoice(n: usize) -> Invoice {
+        let mut i = crate::sync::readback::tests::invoice("NZD", "115.00", "");
+        i.key = format!("job-{n}");
+        i.number = format!("INV-{n}");
+        i.customer = CustomerRef {
+            remote_id: None,
+            name: format!("Customer c{n}"),
+        };
+        i
+    }
+
+    /// Six invoices, all sent before (read back as sent) except the last: 0 unchanged,
+    /// 1 changed in Tracker Pro, 2 edited in the target, 3 paid there, 4 read-only there,
+    /// 5 gone from the target, 6 never sent.
+    #[test]
+    fn each_invoice_is_classified_and_the_index_keeps_only_edited_documents() {
+        let mut map = HashMap::new();
+        let mut page = Vec::new();
+        let mut ready = Vec::new();
+        for n in 0..7 {
+            let home = invoice(n);
+            if n < 6 {
+                let mut sent = home.clone();
+                sent.remote_id = Some(format!("R-{n}"));
+                map.insert(
+                    home.key.clone(),
+                    MapEntry {
+                        home_key: home.key.clone(),
+                        remote_id: format!("R-{n}"),
+                        home_fingerprint: fingerprint::invoice(&home),
+                        remote_fingerprint: format!(
+                            "{READ_BACK_MARK}{}",
+                            fingerprint::invoice(&sent)
+                        ),
+                        synced_at: 1,
+                    },
+                );
+                let mut there = sent;
+                match n {
+                    2 => there.due_date = Some("2027-01-31".into()),
+                    3 => there.status = InvoiceStatus::Paid,
+                    4 => there.locked = Some("a Historical invoice".into()),
+                    _ => {}
+                }
+                if n != 5 {
+                    page.push(there);
+                }
+            }
+            let mut home = home;
+            if n == 1 {
+                home.memo = Some("Re-issued".into());
+            }
+            ready.push((
+                InvoiceJob {
+                    invoice: home,
+                    customer: customer(&format!("c{n}")),
+                    overwrite: None,
+                },
+                (n < 6).then_some(n == 1),
+            ));
+        }
+        let mut there = TargetIndex::default();
+        there.add(&TargetIndex::read_backs(&map), page);
+        assert_eq!(there.len(), 5);
+        let kept: Vec<&str> = there
+            .docs
+            .iter()
+            .filter(|(_, d)| d.edited.is_some())
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(kept, ["R-2"]);
+        let edited_fp = there.get("R-2").unwrap().edited.as_ref().unwrap().0.clone();
+
+        let linked = HashSet::from(["c0".to_owned(), "c1".to_owned()]);
+        let known = Known {
+            target: "Xero",
+            map,
+            linked,
+            there,
+            can_pull: true,
+            can_delete: true,
+        };
+        let rows = classify(ready, &known, |key| {
+            let n: usize = key.trim_start_matches("job-").parse().unwrap();
+            Ok(Some(invoice(n)))
+        })
+        .unwrap();
+        let got: Vec<(&str, InvoiceAction, &str)> = rows
+            .iter()
+            .map(|r| (r.home_key.as_str(), r.action, r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("job-0", InvoiceAction::Unchanged, ""),
+                (
+                    "job-1",
+                    InvoiceAction::Update,
+                    "changed in Tracker Pro since it was sent"
+                ),
+                (
+                    "job-2",
+                    InvoiceAction::Conflict,
+                    "changed in Xero since ledgerlink wrote it; select it by key to overwrite it with Tracker Pro's version"
+                ),
+                (
+                    "job-3",
+                    InvoiceAction::Locked,
+                    "paid in Xero, which will not accept a change; it is not sent"
+                ),
+                ("job-4", InvoiceAction::Unchanged, ""),
+                (
+                    "job-5",
+                    InvoiceAction::Add,
+                    "sent before as R-5, but Xero no longer has it (deleted there?); it is created again"
+                ),
+                (
+                    "job-6",
+                    InvoiceAction::Add,
+                    "not in Xero yet; its customer \"Customer c6\" is matched or created first"
+                ),
+            ]
+        );
+        // Update: Tracker Pro now against what was sent.
+        assert_eq!(rows[1].diffs.len(), 1);
+        assert_eq!(rows[1].diffs[0].field, "memo");
+        assert_eq!(rows[1].diffs[0].home.as_deref(), Some("Re-issued"));
+        // Conflict: what was sent against the target now, and the version it overwrites.
+        assert_eq!(rows[2].diffs.len(), 1);
+        assert_eq!(rows[2].diffs[0].field, "due-date");
+        assert_eq!(rows[2].diffs[0].remote.as_deref(), Some("2027-01-31"));
+        assert_eq!(rows[2].target_version.as_deref(), Some(edited_fp.as_str()));
+        // Rows that send keep their records; the others hold only what they show.
+        for r in &rows {
+            let sends = matches!(
+                r.action,
+                InvoiceAction::Add | InvoiceAction::Update | InvoiceAction::Conflict
+            );
+            assert_eq!(r.invoice.is_some(), sends, "{}", r.home_key);
+            assert_eq!(r.customer_record.is_some(), sends, "{}", r.home_key);
+        }
+        assert_eq!(rows[0].number, "INV-0");
+        assert_eq!(rows[0].customer, "Customer c0");
+        assert_eq!(rows[0].total, "115.00");
+        assert_eq!(rows[0].remote_id.as_deref(), Some("R-0"));
+        assert!(!rows[0].creates_customer);
+        assert!(rows[6].creates_customer);
+        assert_eq!(
+            rows[1].not_undoable.as_deref(),
+            Some("an update is not undone by a rollback")
+        );
+        assert_eq!(rows[6].not_undoable, None);
+    }
+
+    #[test]
+    fn a_stored_row_leaves_out_what_is_empty_and_reads_back_the_same() {
+        let row = InvoiceRow {
+            home_key: "job-1".into(),
+            number: "INV-1".into(),
+            customer: "Acme".into(),
+            total: "115.00".into(),
+            action: InvoiceAction::Unchanged,
+            remote_id: Some("R-1".into()),
+            reason: String::new(),
+            diffs: Vec::new(),
+            creates_customer: false,
+            not_undoable: None,
+            invoice: None,
+            customer_record: None,
+            target_version: None,
+        };
+        let text = serde_json::to_string(&row).unwrap();
+        assert_eq!(
+            text,
+            r#"{"home_key":"job-1","number":"INV-1","customer":"Acme","total":"115.00","action":"unchanged","remote_id":"R-1"}"#
+        );
+        assert_eq!(serde_json::from_str::<InvoiceRow>(&text).unwrap(), row);
+        // A row as stored before (every field written) reads the same.
+        let full = r#"{"home_key":"job-1","number":"INV-1","customer":"Acme","total":"115.00","action":"unchanged","remote_id":"R-1","reason":"","diffs":[],"creates_customer":false,"not_undoable":null,"invoice":null,"customer_record":null,"target_version":null}"#;
+        assert_eq!(serde_json::from_str::<InvoiceRow>(full).unwrap(), row);
+    }
 }
