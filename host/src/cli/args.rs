@@ -196,6 +196,15 @@ pub enum VaultCommand {
     /// Print a new random key for the encrypted file vault (for LEDGERLINK_VAULT_KEY or a
     /// 0600 key file named by LEDGERLINK_VAULT_KEY_FILE).
     InitKey,
+    /// Re-encrypt every vault entry under a new key, all or nothing (the file vault, or the
+    /// vault in the database with LEDGERLINK_VAULT=database). The current key is the one
+    /// configured as usual; afterwards give every ledgerlink process the new one.
+    RotateKey {
+        /// A 0600 file holding the new key (from `ledgerlink vault init-key`); without it
+        /// the new key is read from LEDGERLINK_NEW_VAULT_KEY.
+        #[arg(long, value_name = "PATH")]
+        new_key_file: Option<std::path::PathBuf>,
+    },
 }
 
 /// `ledgerlink connect <name>`

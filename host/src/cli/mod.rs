@@ -184,6 +184,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", vault::generate_key()?);
             Ok(())
         }
+        Command::Vault {
+            command: VaultCommand::RotateKey { new_key_file },
+        } => rotate_vault_key(&env, new_key_file.as_deref()),
         Command::Plugins { command } => match command {
             PluginsCommand::List { json } => plugins::list(&env, json).await,
             PluginsCommand::Install { file } => plugins::install(&env, &file).await,
@@ -251,5 +254,36 @@ async fn sandbox(port: u16, command: Option<args::SandboxCommand>) -> anyhow::Re
         handle.base_url()
     );
     handle.wait().await.context("the sandbox stopped")?;
+    Ok(())
+}
+
+/// The variable `vault rotate-key` reads the new key from when no file is named.
+const ENV_NEW_VAULT_KEY: &str = "LEDGERLINK_NEW_VAULT_KEY";
+
+/// `ledgerlink vault rotate-key`: every entry re-sealed under the new key, or none.
+fn rotate_vault_key(env: &Env, new_key_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let new = match new_key_file {
+        Some(path) => vault::VaultKey::from_file(path)?,
+        None => {
+            let text = zeroize::Zeroizing::new(
+                std::env::var(ENV_NEW_VAULT_KEY)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "no new vault key: pass --new-key-file PATH (a 0600 file holding the output of `ledgerlink vault init-key`) or set {ENV_NEW_VAULT_KEY}; nothing was changed"
+                        )
+                    })?,
+            );
+            vault::VaultKey::from_base64(&text, vault::KeySource::Supplied)?
+        }
+    };
+    let vault = vault::open(env.data.root(), VaultPreference::from_env()?)?;
+    let count = vault.rotate_key(&new)?;
+    println!(
+        "re-encrypted {count} {} ({}); give every ledgerlink process the new key now: the old one no longer opens the vault",
+        if count == 1 { "entry" } else { "entries" },
+        vault.describe()
+    );
     Ok(())
 }

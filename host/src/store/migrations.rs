@@ -19,7 +19,7 @@ use rusqlite_migration::{M, Migrations};
 use super::db::DbError;
 
 /// The steps, in order; step N (1-based) moves the schema from version N - 1 to N.
-pub(super) const STEPS: [&str; 13] = [
+pub(super) const STEPS: [&str; 14] = [
     include_str!("migrations/001-connections.sql"),
     include_str!("migrations/002-sync-engine.sql"),
     include_str!("migrations/003-home-book.sql"),
@@ -33,6 +33,7 @@ pub(super) const STEPS: [&str; 13] = [
     include_str!("migrations/011-support-and-retention.sql"),
     include_str!("migrations/012-plan-bodies-by-blob.sql"),
     include_str!("migrations/013-job-progress-detail.sql"),
+    include_str!("migrations/014-vault-entries.sql"),
 ];
 
 /// The schema version this ledgerlink writes.
@@ -106,7 +107,7 @@ mod tests {
     /// edited: undo that and append a new step instead (then add its hash here).
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 13] = [
+        const RELEASED: [&str; 14] = [
             "d2c0a198b560c7c153ce3decf394f572259760b03df810a1d177e94e063d8819",
             "488d47428ae2da68a10c5424af0e563170e8103b9477671fbd77424de74cdce2",
             "bb7d215d5fefa969ad89eacf28b512e1f35da1b9a980ef2c9d5c298d94c54150",
@@ -120,6 +121,7 @@ mod tests {
             "6f16f42c4757e4c3ff3dff4a7b0d3e1c986dd8ac34e3f675c66cf784e4746fa9",
             "30afd9b8634843d387c6a5a203e54d2c5c4e15bca034940b4ca6a22d22441086",
             "f221561849e7e0cd5866fced7160608f8bdbfc1599f30070ef8947ab1c6bde29",
+            "e832e9371f9a8dd904a1750a488198a372054d408aa2d025541fc4168db26d71",
         ];
         assert_eq!(step_hashes(&STEPS), RELEASED);
     }

@@ -153,6 +153,15 @@ impl Row {
             other => Err(self.mismatch(idx, "bytes", other)),
         }
     }
+
+    /// Column `idx` as bytes or NULL.
+    pub fn opt_blob(&self, idx: usize) -> Result<Option<Vec<u8>>, Error> {
+        match self.value(idx)? {
+            Value::Null => Ok(None),
+            Value::Blob(b) => Ok(Some(b.clone())),
+            other => Err(self.mismatch(idx, "bytes or NULL", other)),
+        }
+    }
 }
 
 /// Why a statement failed.

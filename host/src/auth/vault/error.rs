@@ -22,8 +22,8 @@ pub enum VaultError {
         problem: String,
     },
 
-    /// `LEDGERLINK_VAULT` holds something other than auto, keyring or file.
-    #[error("{ENV_VAULT}={value:?} is not a vault choice; use auto, keyring or file")]
+    /// `LEDGERLINK_VAULT` holds something other than auto, keyring, file or database.
+    #[error("{ENV_VAULT}={value:?} is not a vault choice; use auto, keyring, file or database")]
     InvalidPreference {
         /// The rejected value.
         value: String,
@@ -40,6 +40,12 @@ pub enum VaultError {
         "{ENV_VAULT}=file but no vault key is set; set {ENV_VAULT_KEY} to the output of `ledgerlink vault init-key`, or {ENV_VAULT_KEY_FILE} to a 0600 file holding it"
     )]
     NoVaultKey,
+
+    /// `LEDGERLINK_VAULT=database` but no key was given.
+    #[error(
+        "{ENV_VAULT}=database but no vault key is set; give every ledgerlink process sharing the database the same key: {ENV_VAULT_KEY} set to the output of `ledgerlink vault init-key`, or {ENV_VAULT_KEY_FILE} naming a 0600 file holding it"
+    )]
+    NoDatabaseVaultKey,
 
     /// The key material is not base64 of 32 bytes.
     #[error(
@@ -95,6 +101,52 @@ pub enum VaultError {
         path: PathBuf,
         /// The entry, as "connection/item".
         key: String,
+    },
+
+    /// The configured key is not the key the database vault was sealed with.
+    #[error(
+        "the vault key does not decrypt the vault in the database {database}: {origin} is not the key its entries were sealed with; give every ledgerlink process the fleet's vault key (nothing was changed)"
+    )]
+    DatabaseWrongKey {
+        /// user@host:port/database, or the SQLite file.
+        database: String,
+        /// Where the key came from, e.g. "LEDGERLINK_VAULT_KEY".
+        origin: String,
+    },
+
+    /// The key is right but one entry in the database does not authenticate.
+    #[error(
+        "the entry {key} in the vault in the database {database} does not decrypt although the vault key is right: its row was modified or moved from another entry; set this secret again"
+    )]
+    DatabaseEntryTampered {
+        /// user@host:port/database, or the SQLite file.
+        database: String,
+        /// The entry, as "connection/item".
+        key: String,
+    },
+
+    /// The database holding the vault failed.
+    #[error("the vault in the database {database} could not be used: {detail}")]
+    Database {
+        /// user@host:port/database, or the SQLite file.
+        database: String,
+        /// The database's error (never a password: see `store::sql`).
+        detail: String,
+    },
+
+    /// `vault rotate-key` was given the key already in use.
+    #[error(
+        "the new vault key is the key already in use; make one with `ledgerlink vault init-key`"
+    )]
+    SameKey,
+
+    /// `vault rotate-key` on a vault that has no key of ledgerlink's.
+    #[error(
+        "the {kind} vault has no ledgerlink key to rotate (the OS keychain protects its own entries); rotate-key works on the file vault and the vault in the database"
+    )]
+    NothingToRotate {
+        /// "keyring" or "memory".
+        kind: &'static str,
     },
 
     /// The vault file is not a vault this version can read.

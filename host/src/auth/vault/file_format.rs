@@ -125,7 +125,6 @@ impl VaultDocument {
     }
 
     /// The entry names, sorted.
-    #[cfg(test)]
     pub fn entry_names(&self) -> Vec<String> {
         self.entries.keys().cloned().collect()
     }

@@ -11,8 +11,6 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroize;
-
 use super::atomic_file::replace_private;
 use super::file_format::VaultDocument;
 use super::sealing::Sealer;
@@ -70,6 +68,39 @@ impl FileVault {
     /// The vault file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Re-seal every entry and the key check under `new` and replace the file once
+    /// (atomically, under the exclusive lock): every entry moves to the new key or none
+    /// does. Returns how many entries were re-sealed. A vault with no file yet is given
+    /// one under `new`, so the next process with the old key is refused at once.
+    pub fn rotate_key(&self, new: &VaultKey) -> Result<usize, VaultError> {
+        let next = Sealer::new(new);
+        if next.verify_key_check(&self.sealer.seal_key_check()?) {
+            return Err(VaultError::SameKey);
+        }
+        let _lock = self.lock(Lock::Exclusive)?;
+        let old = self.load()?;
+        let mut doc = VaultDocument::new(&next.seal_key_check()?);
+        let mut count = 0;
+        if let Some(old) = old {
+            for name in old.entry_names() {
+                let Some(sealed) = old.entry(&self.path, &name)? else {
+                    continue;
+                };
+                let plain = self.sealer.open_entry(&name, &sealed).ok_or_else(|| {
+                    VaultError::EntryTampered {
+                        path: self.path.clone(),
+                        key: name.clone(),
+                    }
+                })?;
+                let resealed = next.seal_entry(&name, &plain)?;
+                doc.insert(name, &resealed);
+                count += 1;
+            }
+        }
+        self.store(&doc)?;
+        Ok(count)
     }
 
     /// Takes the lock; it is released when the returned file is dropped.
@@ -146,24 +177,14 @@ impl Vault for FileVault {
         let Some(sealed) = doc.entry(&self.path, &name)? else {
             return Ok(None);
         };
-        let mut plain =
+        let plain =
             self.sealer
                 .open_entry(&name, &sealed)
                 .ok_or_else(|| VaultError::EntryTampered {
                     path: self.path.clone(),
                     key: name.clone(),
                 })?;
-        // Move the bytes out rather than copy them, so the only copy ends up in the Secret.
-        match String::from_utf8(std::mem::take(&mut *plain)) {
-            Ok(text) => Ok(Some(Secret::new(text))),
-            Err(err) => {
-                err.into_bytes().zeroize();
-                Err(VaultError::NotText {
-                    key: name,
-                    location: self.path.display().to_string(),
-                })
-            }
-        }
+        Secret::from_plaintext(plain, name, || self.path.display().to_string()).map(Some)
     }
 
     fn set(&self, key: &SecretKey, value: &Secret) -> Result<(), VaultError> {
@@ -187,6 +208,10 @@ impl Vault for FileVault {
             self.store(&doc)?;
         }
         Ok(())
+    }
+
+    fn rotate_key(&self, new: &VaultKey) -> Result<usize, VaultError> {
+        FileVault::rotate_key(self, new)
     }
 
     fn describe(&self) -> VaultInfo {
@@ -560,5 +585,48 @@ mod tests {
                 )
                 .expect("set");
         }
+    }
+
+    #[test]
+    fn rotating_the_key_reseals_every_entry_and_the_old_key_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = new_key();
+        let vault = open(dir.path(), &old);
+        vault
+            .set(&key("acme-xero", "tokens"), &Secret::new("t-acme"))
+            .expect("set");
+        vault
+            .set(&key("kea-qbo", "client-secret"), &Secret::new("cs-kea"))
+            .expect("set");
+        let before = std::fs::read(vault.path()).expect("read");
+        let new = new_key();
+        assert_eq!(vault.rotate_key(&new).expect("rotates"), 2);
+        assert_ne!(std::fs::read(vault.path()).expect("read"), before);
+        let rotated = open(dir.path(), &new);
+        assert_eq!(
+            rotated
+                .get(&key("kea-qbo", "client-secret"))
+                .expect("get")
+                .expect("present")
+                .expose(),
+            "cs-kea"
+        );
+        let err = FileVault::open(dir.path(), &old, "test")
+            .err()
+            .expect("old key refused");
+        assert!(matches!(err, VaultError::WrongKey { .. }), "{err}");
+        assert!(matches!(
+            rotated.rotate_key(
+                &VaultKey::from_base64(
+                    &base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        new.bytes()
+                    ),
+                    KeySource::Supplied
+                )
+                .expect("valid")
+            ),
+            Err(VaultError::SameKey)
+        ));
     }
 }

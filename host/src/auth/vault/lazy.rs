@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use super::{Secret, SecretKey, Vault, VaultError, VaultInfo, VaultKind, VaultPreference, open};
+use super::{
+    Secret, SecretKey, Vault, VaultError, VaultInfo, VaultKey, VaultKind, VaultPreference, open,
+};
 
 /// Opens the vault `preference` chooses the first time a secret is read, written or deleted.
 /// A failed open is not remembered: the next use tries again and reports the same error.
@@ -48,12 +50,17 @@ impl Vault for LazyVault {
         self.vault()?.delete(key)
     }
 
+    fn rotate_key(&self, new: &VaultKey) -> Result<usize, VaultError> {
+        self.vault()?.rotate_key(new)
+    }
+
     fn describe(&self) -> VaultInfo {
         match self.vault() {
             Ok(v) => v.describe(),
             Err(e) => VaultInfo {
                 kind: match self.preference {
                     VaultPreference::Keyring => VaultKind::Keyring,
+                    VaultPreference::Database => VaultKind::Database,
                     _ => VaultKind::File,
                 },
                 location: "(not opened)".to_owned(),

@@ -9,6 +9,10 @@
 //!   and CI. Each entry is XChaCha20-Poly1305 ciphertext bound to its name; the 256-bit key
 //!   comes from `LEDGERLINK_VAULT_KEY` or a 0600 file named by `LEDGERLINK_VAULT_KEY_FILE`.
 //!
+//! - [`DatabaseVault`]: the same sealed entries in the store's database (`vault_entries`),
+//!   for several ledgerlink processes on several hosts sharing one PostgreSQL database; each
+//!   host is given the key as for the file vault.
+//!
 //! [`open`] picks one (`LEDGERLINK_VAULT` = auto | keyring | file) and says why, in a
 //! [`VaultInfo`] that `ledgerlink doctor` prints. [`MemoryVault`] is for tests.
 //!
@@ -16,6 +20,7 @@
 //! locks): call them from async code through `tokio::task::spawn_blocking`.
 
 mod atomic_file;
+mod database_vault;
 mod error;
 mod file_format;
 mod file_vault;
@@ -30,6 +35,7 @@ mod select;
 
 use std::fmt;
 
+pub use database_vault::DatabaseVault;
 pub use error::VaultError;
 pub use file_vault::FileVault;
 pub use key::{MAX_KEY_PART_LEN, SecretKey};
@@ -53,6 +59,16 @@ pub trait Vault: Send + Sync {
 
     /// Which vault this is, where it keeps secrets, and why it was chosen.
     fn describe(&self) -> VaultInfo;
+
+    /// Re-seal every entry under `new`, all or nothing (`ledgerlink vault rotate-key`);
+    /// how many entries were re-sealed. Only the vaults that hold ledgerlink's own key
+    /// (file, database) can.
+    fn rotate_key(&self, new: &VaultKey) -> Result<usize, VaultError> {
+        let _ = new;
+        Err(VaultError::NothingToRotate {
+            kind: self.describe().kind.as_str(),
+        })
+    }
 }
 
 /// The kind of a [`Vault`].
@@ -62,6 +78,8 @@ pub enum VaultKind {
     Keyring,
     /// The encrypted file vault.
     File,
+    /// The store's database (entries sealed as in the file vault).
+    Database,
     /// Process memory (tests only).
     Memory,
 }
@@ -72,6 +90,7 @@ impl VaultKind {
         match self {
             VaultKind::Keyring => "keyring",
             VaultKind::File => "file",
+            VaultKind::Database => "database",
             VaultKind::Memory => "memory",
         }
     }

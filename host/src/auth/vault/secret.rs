@@ -25,6 +25,26 @@ impl Secret {
         }
     }
 
+    /// The secret decrypted into `plain` (wiped), or [`super::VaultError::NotText`] naming
+    /// the entry `key` in `location` when it is not UTF-8 (its bytes wiped too). The bytes
+    /// are moved, not copied, so the only copy ends up in the `Secret`.
+    pub(super) fn from_plaintext(
+        mut plain: zeroize::Zeroizing<Vec<u8>>,
+        key: String,
+        location: impl FnOnce() -> String,
+    ) -> Result<Self, super::VaultError> {
+        match String::from_utf8(std::mem::take(&mut *plain)) {
+            Ok(text) => Ok(Self::new(text)),
+            Err(err) => {
+                err.into_bytes().zeroize();
+                Err(super::VaultError::NotText {
+                    key,
+                    location: location(),
+                })
+            }
+        }
+    }
+
     /// The secret value. Do not log it, format it into errors, or keep copies of it.
     pub fn expose(&self) -> &str {
         &self.value

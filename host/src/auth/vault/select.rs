@@ -1,17 +1,20 @@
-//! Choosing the vault: `LEDGERLINK_VAULT` = auto (default) | keyring | file.
+//! Choosing the vault: `LEDGERLINK_VAULT` = auto (default) | keyring | file | database.
 //!
 //! In auto mode an explicitly configured vault key wins (whoever set it meant the file
 //! vault); otherwise the OS keychain is used if a probe (write, read back, delete) succeeds;
-//! otherwise the host refuses to start rather than keep secrets somewhere unsafe.
+//! otherwise the host refuses to start rather than keep secrets somewhere unsafe. `database`
+//! keeps the sealed entries in the store's database, for several processes sharing it; it
+//! is never chosen automatically (moving secrets between vaults is the admin's decision).
 
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use super::master_key::{ENV_VAULT_KEY, ENV_VAULT_KEY_FILE};
-use super::{FileVault, KeyringVault, Vault, VaultError, VaultKey};
+use super::{DatabaseVault, FileVault, KeyringVault, Vault, VaultError, VaultKey};
+use crate::store::engine::{self, DatabaseUrl};
 
-/// Environment variable choosing the vault: auto, keyring or file.
+/// Environment variable choosing the vault: auto, keyring, file or database.
 pub const ENV_VAULT: &str = "LEDGERLINK_VAULT";
 
 /// Which vault the administrator asked for.
@@ -24,6 +27,8 @@ pub enum VaultPreference {
     Keyring,
     /// The encrypted file vault, or an error if no vault key is set.
     File,
+    /// The sealed entries in the store's database, or an error if no vault key is set.
+    Database,
 }
 
 impl VaultPreference {
@@ -49,6 +54,7 @@ impl FromStr for VaultPreference {
             "auto" => Ok(Self::Auto),
             "keyring" => Ok(Self::Keyring),
             "file" => Ok(Self::File),
+            "database" => Ok(Self::Database),
             _ => Err(VaultError::InvalidPreference {
                 value: text.to_owned(),
             }),
@@ -96,6 +102,16 @@ fn choose(
             let key = VaultKey::from_env(env)?.ok_or(VaultError::NoVaultKey)?;
             let reason = format!("{ENV_VAULT}=file and {}", key.source().reason());
             Arc::new(FileVault::open(data_dir, &key, reason)?)
+        }
+        VaultPreference::Database => {
+            let key = VaultKey::from_env(env)?.ok_or(VaultError::NoDatabaseVaultKey)?;
+            let reason = format!("{ENV_VAULT}=database and {}", key.source().reason());
+            let url = DatabaseUrl::Sqlite(crate::store::DataDir::new(data_dir).database());
+            let db = engine::open(&url).map_err(|e| VaultError::Database {
+                database: url.redacted(),
+                detail: e.to_string(),
+            })?;
+            Arc::new(DatabaseVault::open(db, &key, reason)?)
         }
         VaultPreference::Auto => match VaultKey::from_env(env)? {
             Some(key) => {
@@ -179,7 +195,7 @@ mod tests {
         let err = VaultPreference::parse(Some("vault")).expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "LEDGERLINK_VAULT=\"vault\" is not a vault choice; use auto, keyring or file"
+            "LEDGERLINK_VAULT=\"vault\" is not a vault choice; use auto, keyring, file or database"
         );
     }
 

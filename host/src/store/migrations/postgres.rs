@@ -12,7 +12,7 @@ use super::super::sql::{Db, Value};
 use super::LATEST;
 
 /// The steps, in order, as [`super::STEPS`].
-pub(crate) const STEPS: [&str; 13] = [
+pub(crate) const STEPS: [&str; 14] = [
     include_str!("postgres/001-connections.sql"),
     include_str!("postgres/002-sync-engine.sql"),
     include_str!("postgres/003-home-book.sql"),
@@ -26,6 +26,7 @@ pub(crate) const STEPS: [&str; 13] = [
     include_str!("postgres/011-support-and-retention.sql"),
     include_str!("postgres/012-plan-bodies-by-blob.sql"),
     include_str!("postgres/013-job-progress-detail.sql"),
+    include_str!("postgres/014-vault-entries.sql"),
 ];
 
 // A step added on one engine only does not compile.
@@ -166,7 +167,7 @@ mod tests {
     /// a failure means a released step was edited; undo that and append a step instead.
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 13] = [
+        const RELEASED: [&str; 14] = [
             "5ad6d6bf49eb5b3ebfe954996a4075405acf2910ae703a1434b0dac5a257c960",
             "87f8659bb88d7b574f0ef45787f3a261fcd6a047a6cd75092de5e262c76997df",
             "146df91d2f6de6df1119391e486ea247c9b5d71f32baaa8cde3e22b375b47311",
@@ -180,6 +181,7 @@ mod tests {
             "1a35d7bdd3b9023f08404c5acf4e79a3e93590e426d44d92726a4d10feb0fe59",
             "b94a9cf6f82b2d328e20120a97b878c0195b9c7cc0f2650e465365a80558ad14",
             "1199fa17b7312e9e8e27d1b6b0c4a3ad543f4ae7a41bc684b4f55914265be939",
+            "e74b4411787db159cf0791a9c86a68d446185835c10ce0161ff766aca6aecd45",
         ];
         assert_eq!(super::super::tests::step_hashes(&STEPS), RELEASED);
     }
@@ -198,7 +200,7 @@ mod tests {
             engine::open(&DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db"))).expect("opens");
         let on_sqlite = sqlite_schema(&sqlite);
         let on_postgres = postgres_schema(&fresh(&pg));
-        assert_eq!(on_sqlite.len(), 26, "{:?}", on_sqlite.keys());
+        assert_eq!(on_sqlite.len(), 28, "{:?}", on_sqlite.keys());
         for (table, sqlite_side) in &on_sqlite {
             assert_eq!(on_postgres.get(table), Some(sqlite_side), "table {table}");
         }
