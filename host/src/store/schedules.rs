@@ -276,51 +276,18 @@ impl Schedules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::engine::{self, DatabaseUrl};
     use crate::store::jobs::Jobs;
-    use crate::store::sql::testing;
+    use crate::store::sql::each_engine::{TestDb, each_engine};
 
-    /// One test database on one engine; each [`TestStore::open`] is a connection of its own
-    /// (another process, as far as the database can tell).
-    struct TestStore {
-        url: String,
-        _keep: Keep,
-    }
-
-    /// What keeps a test's database alive (held only to be dropped at the test's end).
-    #[allow(dead_code)]
-    enum Keep {
-        Folder(tempfile::TempDir),
-        Postgres(testing::TestDatabase),
-    }
-
-    impl TestStore {
-        fn open(&self) -> (Schedules, Jobs, Db) {
-            let db = engine::open(&DatabaseUrl::parse(&self.url).expect("a URL")).expect("opens");
-            (
-                Schedules::from_db(db.clone()),
-                Jobs::from_db(db.clone()),
-                db,
-            )
-        }
-    }
-
-    /// A fresh database on SQLite, and on PostgreSQL when the test cluster is set.
-    fn each_engine() -> Vec<TestStore> {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite:{}", tmp.path().join("ledgerlink.db").display());
-        let mut all = vec![TestStore {
-            url,
-            _keep: Keep::Folder(tmp),
-        }];
-        match testing::fresh_postgres() {
-            Some(pg) => all.push(TestStore {
-                url: pg.url().to_owned(),
-                _keep: Keep::Postgres(pg),
-            }),
-            None => testing::sqlite_only(),
-        }
-        all
+    /// The stores on a new connection to `store` (another process, as far as the database
+    /// can tell).
+    fn open(store: &TestDb) -> (Schedules, Jobs, Db) {
+        let db = store.open();
+        (
+            Schedules::from_db(db.clone()),
+            Jobs::from_db(db.clone()),
+            db,
+        )
     }
 
     fn new<'a>(connection: &'a str, next_run_at: i64) -> NewSchedule<'a> {
@@ -348,7 +315,7 @@ mod tests {
     #[test]
     fn add_pause_resume_remove_with_their_audit_lines() {
         for store in each_engine() {
-            let (s, _j, db) = store.open();
+            let (s, _j, db) = open(&store);
             let a = s.add(&new("xero", 900), 100).expect("adds");
             let b = s.add(&new("qbo", 1800), 101).expect("adds");
             assert_eq!(
@@ -400,7 +367,7 @@ mod tests {
     #[test]
     fn fires_once_and_skips_while_its_job_is_live() {
         for store in each_engine() {
-            let (s, j, _db) = store.open();
+            let (s, j, _db) = open(&store);
             let sched = s.add(&new("xero", 900), 100).expect("adds");
             assert_eq!(s.due(899).expect("due"), vec![]);
             let due = s.due(900).expect("due");
@@ -443,10 +410,10 @@ mod tests {
     #[test]
     fn four_processes_firing_one_tick_at_once_queue_one_job() {
         for store in each_engine() {
-            let (s, j, _db) = store.open();
+            let (s, j, _db) = open(&store);
             let sched = s.add(&new("xero", 900), 100).expect("adds");
             let due = s.due(900).expect("due");
-            let others: Vec<Schedules> = (0..4).map(|_| store.open().0).collect();
+            let others: Vec<Schedules> = (0..4).map(|_| open(&store).0).collect();
             let barrier = std::sync::Barrier::new(others.len());
             let fired: Vec<Fired> = std::thread::scope(|scope| {
                 let handles: Vec<_> = others
@@ -465,7 +432,7 @@ mod tests {
                     .collect()
             });
             let jobs = j.page(None, 10).expect("jobs");
-            assert_eq!(jobs.len(), 1, "{}", store.url);
+            assert_eq!(jobs.len(), 1, "{:?}", store.engine());
             let queued: Vec<_> = fired
                 .iter()
                 .filter(|f| matches!(f, Fired::Queued { .. }))

@@ -12,6 +12,8 @@
 //! and is only compared with `IS NULL` gives it nothing to infer from: write that use as
 //! `CAST(?N AS BIGINT)` (or `TEXT`), which SQLite reads the same way.
 
+#[cfg(test)]
+pub mod each_engine;
 mod pg;
 mod placeholders;
 #[cfg(test)]
@@ -237,6 +239,19 @@ pub enum Engine {
     Sqlite,
     /// PostgreSQL.
     Postgres,
+}
+
+impl Engine {
+    /// What follows a text expression in `ORDER BY` to order it by its bytes, as SQLite
+    /// does by default (BINARY): ` COLLATE "C"` on PostgreSQL, which otherwise orders text by
+    /// the database's collation (a linguistic one, such as en_US's "b" before "C", unless the
+    /// cluster was made in the C locale); nothing on SQLite, which has no collation "C".
+    pub fn bytewise(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "",
+            Engine::Postgres => " COLLATE \"C\"",
+        }
+    }
 }
 
 /// The store's database on either engine. Cheap to clone; clones share the connection, and
@@ -580,5 +595,42 @@ mod tests {
         .expect("joins")
         .expect("answers");
         assert_eq!(on_a_worker.text(0).expect("t"), "x");
+    }
+
+    #[test]
+    fn bytewise_orders_text_by_bytes_on_both_engines() {
+        for (db, _pg) in engines() {
+            // A column with a linguistic collation stands for a database made in such a
+            // locale (the test cluster is in C, which would hide the difference).
+            let collate = match db.engine() {
+                Engine::Sqlite => "",
+                Engine::Postgres => " COLLATE \"und-x-icu\"",
+            };
+            db.execute_batch(&format!("CREATE TABLE t (s TEXT{collate})"))
+                .expect("table");
+            for s in ["b", "C", "a-c", "ab", "A", "é", "Z"] {
+                db.execute("INSERT INTO t (s) VALUES (?1)", &[s.into()])
+                    .expect("inserts");
+            }
+            let order = |sql: &str| -> Vec<String> {
+                db.query(sql, &[])
+                    .expect("reads")
+                    .iter()
+                    .map(|r| r.text(0).expect("s"))
+                    .collect()
+            };
+            let bytewise = order(&format!(
+                "SELECT s FROM t ORDER BY s{}",
+                db.engine().bytewise()
+            ));
+            assert_eq!(bytewise, ["A", "C", "Z", "a-c", "ab", "b", "é"]);
+            if db.engine() == Engine::Postgres {
+                // Without it, PostgreSQL orders by the collation: what the clause is for.
+                assert_eq!(
+                    order("SELECT s FROM t ORDER BY s"),
+                    ["A", "a-c", "ab", "b", "C", "é", "Z"]
+                );
+            }
+        }
     }
 }
