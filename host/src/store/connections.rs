@@ -208,7 +208,7 @@ impl ConnectionStore {
 
     /// The plugin registry's tables, on the same database.
     pub fn plugins(&self) -> PluginStore {
-        PluginStore::new(self.shared_db())
+        PluginStore::from_db(self.db.clone())
     }
 
     /// Pin `name` to `pin`'s component, if it still runs `was` (`None`: not pinned yet).
