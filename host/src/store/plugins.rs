@@ -336,7 +336,6 @@ fn component_row(r: &Row) -> Result<ComponentRecord, sql::Error> {
 mod tests {
     use super::*;
     use crate::store::connections::ConnectionStore;
-    use crate::store::sql::Engine;
     use crate::store::sql::each_engine::each_engine;
 
     fn facts(name: &str) -> ComponentFacts {
@@ -401,15 +400,8 @@ mod tests {
     #[test]
     fn components_and_installed_plugins_order_by_bytes() {
         for t in each_engine() {
-            let db = t.open();
-            if t.engine() == Engine::Postgres {
-                // Stands for a database made in a linguistic locale (the test cluster's is C).
-                db.execute_batch(
-                    "ALTER TABLE plugin_components ALTER COLUMN name TYPE TEXT COLLATE \"und-x-icu\";
-                     ALTER TABLE installed_plugins ALTER COLUMN name TYPE TEXT COLLATE \"und-x-icu\"",
-                )
-                .expect("collation");
-            }
+            let db =
+                t.open_linguistic(&[("plugin_components", "name"), ("installed_plugins", "name")]);
             let p = ConnectionStore::from_db(db).plugins();
             for (sha, name, at) in [
                 ("01", "acme", 5),

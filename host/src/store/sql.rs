@@ -155,6 +155,12 @@ impl Row {
             other => Err(self.mismatch(idx, "bytes", other)),
         }
     }
+
+    /// The name of column `idx` (empty past the row's end), for a caller's own errors about
+    /// a value it read.
+    pub fn column_name(&self, idx: usize) -> &str {
+        self.columns.get(idx).map_or("", String::as_str)
+    }
 }
 
 /// Why a statement failed.
@@ -513,6 +519,7 @@ mod tests {
             assert_eq!(rows[0].blob(2).expect("b"), vec![0, 255, 7]);
             // A decimal keeps its scale: it is text on both engines.
             assert_eq!(rows[0].text(3).expect("m"), "1234.5600");
+            assert_eq!((rows[0].column_name(3), rows[0].column_name(4)), ("m", ""));
             assert_eq!(rows[1].opt_i64(0).expect("n"), None);
             assert_eq!(rows[1].opt_text(1).expect("s"), None);
             assert_eq!(

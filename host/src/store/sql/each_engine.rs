@@ -34,6 +34,23 @@ impl TestDb {
     pub fn engine(&self) -> Engine {
         self.engine
     }
+
+    /// A new connection, with each of `columns` ((table, column)) given ICU's linguistic
+    /// collation on PostgreSQL: it stands for a database made in a locale other than C (the
+    /// test cluster's is C, where text already orders by bytes), for order tests. SQLite's
+    /// are left as they are.
+    pub fn open_linguistic(&self, columns: &[(&str, &str)]) -> Db {
+        let db = self.open();
+        if self.engine == Engine::Postgres {
+            for (table, column) in columns {
+                db.execute_batch(&format!(
+                    "ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT COLLATE \"und-x-icu\""
+                ))
+                .expect("an ICU collation");
+            }
+        }
+        db
+    }
 }
 
 /// A fresh database on SQLite, and on PostgreSQL when the test cluster is set.
