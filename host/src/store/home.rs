@@ -15,9 +15,8 @@
 //! engine), so the sync engine can include home-book writes in its own transactions.
 //!
 //! On both engines every list is ordered by id bytewise (`Engine::bytewise`), as Rust
-//! orders `str`. Reads of several statements run in one transaction that sees one snapshot
-//! (SQLite's read transaction; REPEATABLE READ on PostgreSQL, whose READ COMMITTED would
-//! let each statement see another). One difference remains: SQLite defers the foreign keys
+//! orders `str`. Reads run in one transaction that sees one snapshot and takes no write
+//! lock ([`Db::read`]). One difference remains: SQLite defers the foreign keys
 //! of [`HomeStore::import_each`] to the commit, so records may come in any order; the
 //! PostgreSQL schema's foreign keys are not DEFERRABLE (that needs a migration), so there a
 //! record must come after the records it refers to, or the import fails whole.
@@ -117,18 +116,6 @@ impl<E: From<HomeStoreError>> Either<E> {
     }
 }
 
-/// Make `tx` see one snapshot for all its statements: PostgreSQL's default, READ
-/// COMMITTED, gives each statement its own. Must be its first statement.
-fn one_snapshot(tx: &Tx<'_>) -> Result<(), sql::Error> {
-    match tx.engine() {
-        // A SQLite transaction reads one snapshot from its first read.
-        Engine::Sqlite => Ok(()),
-        Engine::Postgres => {
-            tx.execute_batch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        }
-    }
-}
-
 /// The home book in the database. Cheap to clone; safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct HomeStore {
@@ -151,15 +138,12 @@ impl HomeStore {
         Self { db }
     }
 
-    /// Run the reads of `f` in one transaction that sees one snapshot.
+    /// Run the reads of `f` in one transaction that sees one snapshot ([`Db::read`]).
     fn read<T>(
         &self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, HomeStoreError>,
     ) -> Result<T, HomeStoreError> {
-        self.db.transaction(|tx| {
-            one_snapshot(tx)?;
-            f(tx)
-        })
+        self.db.read(f)
     }
 
     /// The customer and contract ids in the book.
@@ -292,8 +276,7 @@ impl HomeStore {
     ) -> Result<(), E> {
         // One read transaction: the jobs and their lines are read from the same snapshot.
         self.db
-            .transaction(|tx| -> Result<(), Either<E>> {
-                one_snapshot(tx)?;
+            .read(|tx| -> Result<(), Either<E>> {
                 each_job(tx, range, |job| f(job).map_err(Either::Caller))
             })
             .map_err(Either::into_caller)

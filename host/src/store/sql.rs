@@ -347,13 +347,7 @@ impl Db {
         f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         match self {
-            Db::Sqlite(c) => {
-                let mut guard = lock(c);
-                let tx = guard.transaction().map_err(Error::from)?;
-                let out = f(&Tx::Sqlite(&tx))?;
-                tx.commit().map_err(Error::from)?;
-                Ok(out)
-            }
+            Db::Sqlite(c) => sqlite_transaction(c, None, f),
             Db::Postgres(c) => {
                 let guard = lock(c);
                 let open = pg::Open::begin(&guard)?;
@@ -363,6 +357,45 @@ impl Db {
             }
         }
     }
+
+    /// Run the reads of `f` in one transaction that sees one snapshot and takes no write
+    /// lock: a deferred transaction on SQLite (not `transaction`'s immediate one, which
+    /// would queue readers behind writers), `REPEATABLE READ, READ ONLY` on PostgreSQL
+    /// (whose default, READ COMMITTED, gives each statement a snapshot of its own).
+    pub fn read<T, E: From<Error>>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        match self {
+            Db::Sqlite(c) => {
+                sqlite_transaction(c, Some(rusqlite::TransactionBehavior::Deferred), f)
+            }
+            Db::Postgres(c) => {
+                let guard = lock(c);
+                let open = pg::Open::begin(&guard)?;
+                let tx = Tx::Postgres(&guard);
+                tx.execute_batch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                let out = f(&tx)?;
+                open.commit()?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Run `f` in a SQLite transaction on `c`, of the connection's default behaviour or of
+/// `behavior`: committed on `Ok`, rolled back on `Err` or panic (by the transaction's drop).
+fn sqlite_transaction<T, E: From<Error>>(
+    c: &Mutex<rusqlite::Connection>,
+    behavior: Option<rusqlite::TransactionBehavior>,
+    f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut guard = lock(c);
+    let tx = match behavior {
+        Some(b) => guard.transaction_with_behavior(b),
+        None => guard.transaction(),
+    }
+    .map_err(Error::from)?;
+    let out = f(&Tx::Sqlite(&tx))?;
+    tx.commit().map_err(Error::from)?;
+    Ok(out)
 }
 
 /// A connection in use: inside [`Db::transaction`], or for one call.
@@ -638,6 +671,35 @@ mod tests {
                     ["A", "a-c", "ab", "b", "C", "é", "Z"]
                 );
             }
+        }
+    }
+
+    /// A read sees one snapshot on both engines, and on SQLite does not stop another
+    /// connection from writing meanwhile.
+    #[test]
+    fn a_read_sees_one_snapshot_while_another_connection_writes() {
+        for t in each_engine::each_engine() {
+            let (reader, writer) = (t.open(), t.open());
+            writer
+                .execute_batch("CREATE TABLE t (n BIGINT NOT NULL)")
+                .expect("table");
+            writer
+                .execute("INSERT INTO t (n) VALUES (?1)", &[Value::Int(1)])
+                .expect("inserts");
+            let count = |tx: &Tx<'_>| -> Result<i64, Error> {
+                tx.query_one("SELECT COUNT(*) FROM t", &[])?.i64(0)
+            };
+            let (before, after) = reader
+                .read(|tx| -> Result<_, Error> {
+                    let before = count(tx)?;
+                    writer
+                        .execute("INSERT INTO t (n) VALUES (?1)", &[Value::Int(2)])
+                        .expect("another connection writes during the read");
+                    Ok((before, count(tx)?))
+                })
+                .expect("reads");
+            assert_eq!((before, after), (1, 1), "{:?}", t.engine());
+            assert_eq!(reader.read(count).expect("reads"), 2);
         }
     }
 }
