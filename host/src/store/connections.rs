@@ -9,11 +9,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::db::{self, DbError};
 use super::plugins::{Pin, PluginStore, facts_json, parse_facts};
+use super::sql::{self, Db, Row, Tx, Value};
 
 /// Where a connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -141,6 +141,12 @@ impl From<rusqlite::Error> for ConnectionError {
     }
 }
 
+impl From<sql::Error> for ConnectionError {
+    fn from(e: sql::Error) -> Self {
+        ConnectionError::Db(DbError::Sql(e))
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
@@ -150,7 +156,7 @@ pub fn unix(t: SystemTime) -> i64 {
 /// The connections table. Cheap to clone; safe to share between threads and processes.
 #[derive(Debug, Clone)]
 pub struct ConnectionStore {
-    db: Arc<Mutex<rusqlite::Connection>>,
+    db: Db,
 }
 
 /// The fields a token refresh updates.
@@ -163,49 +169,65 @@ pub struct TokenHealth {
 }
 
 impl ConnectionStore {
-    /// Open the store in `db_path`.
+    /// Open the store in the SQLite database `db_path`.
     pub fn open(db_path: &Path) -> Result<Self, ConnectionError> {
-        Ok(Self {
-            db: Arc::new(Mutex::new(db::open(db_path)?)),
-        })
+        Ok(Self::from_db(Db::sqlite(Arc::new(Mutex::new(db::open(
+            db_path,
+        )?)))))
     }
 
-    /// The database handle, for the other stores of the same process to share
-    /// ([`crate::store::sync_state::SyncState::from_shared`], [`crate::store::home::HomeStore::from_shared`]).
+    /// Over a database on either engine ([`super::engine::open`]).
+    pub fn from_db(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// The database, for the other stores of the same process to share, on either engine.
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+
+    /// The SQLite connection, for the other stores of the same process that are not on the
+    /// engine-neutral facade yet ([`crate::store::sync_state::SyncState::from_shared`]).
     /// Every store locks it for one statement or one transaction at a time and never calls
     /// another store while holding it.
+    ///
+    /// # Panics
+    ///
+    /// On a store made by [`ConnectionStore::from_db`] over PostgreSQL: there is no SQLite
+    /// connection to share, and the stores that take one have no PostgreSQL path yet. Every
+    /// caller outside `store/` makes its store with [`ConnectionStore::open`] (SQLite);
+    /// callers that may be on PostgreSQL use [`ConnectionStore::db`].
     pub fn shared_db(&self) -> Arc<Mutex<rusqlite::Connection>> {
-        Arc::clone(&self.db)
-    }
-
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection) -> Result<T, ConnectionError>,
-    ) -> Result<T, ConnectionError> {
-        // A poisoned lock means a panic mid-query elsewhere; SQLite's own transaction kept the
-        // data consistent, so carrying on with the connection is safe.
-        let guard = self
-            .db
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&guard)
+        match &self.db {
+            Db::Sqlite(c) => Arc::clone(c),
+            Db::Postgres(_) => panic!(
+                "ConnectionStore::shared_db is SQLite-only; on PostgreSQL use ConnectionStore::db"
+            ),
+        }
     }
 
     /// The plugin registry's tables, on the same database.
     pub fn plugins(&self) -> PluginStore {
-        PluginStore::new(self.db.clone())
+        PluginStore::from_db(self.db.clone())
     }
 
     /// Pin `name` to `pin`'s component, if it still runs `was` (`None`: not pinned yet).
     /// Returns whether it changed: `false` when another process pinned or upgraded it first.
     pub fn pin(&self, name: &str, pin: &Pin, was: Option<&str>) -> Result<bool, ConnectionError> {
         let facts = facts_json(&pin.facts);
-        self.with(|db| {
-            let changed = db.execute(
+        let now = unix(SystemTime::now());
+        self.db.transaction(|tx| {
+            let changed = tx.execute(
                 "UPDATE connections SET component_sha256 = ?2, component_facts = ?3,
-                     updated_at = unixepoch()
-                 WHERE name = ?1 AND component_sha256 IS ?4",
-                params![name, pin.sha256, facts, was],
+                     updated_at = ?5
+                 WHERE name = ?1 AND component_sha256 IS NOT DISTINCT FROM ?4",
+                &[
+                    name.into(),
+                    pin.sha256.as_str().into(),
+                    facts.into(),
+                    was.into(),
+                    Value::Int(now),
+                ],
             )?;
             if changed == 0 {
                 return Ok(false);
@@ -220,7 +242,7 @@ impl ConnectionStore {
                     pin.facts.name, pin.facts.version, pin.sha256
                 ),
             };
-            audit(db, "connection", &detail)?;
+            audit(tx, "connection", &detail)?;
             Ok(true)
         })
     }
@@ -258,19 +280,26 @@ impl ConnectionStore {
         let settings_json = serde_json::to_string(settings).unwrap_or_else(|_| "{}".to_owned());
         let sha256 = pin.map(|p| p.sha256.as_str());
         let facts = pin.map(|p| facts_json(&p.facts));
-        self.with(|db| {
-            let inserted = db.execute(
+        self.db.transaction(|tx| {
+            let inserted = tx.execute(
                 "INSERT INTO connections (name, connector, settings, created_at, updated_at,
                      component_sha256, component_facts)
                  VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT(name) DO NOTHING",
-                params![name, connector, settings_json, now, sha256, facts],
+                &[
+                    name.into(),
+                    connector.into(),
+                    settings_json.into(),
+                    Value::Int(now),
+                    sha256.into(),
+                    facts.into(),
+                ],
             )?;
             if inserted == 0 {
                 return Err(ConnectionError::Exists(name.to_owned()));
             }
             let keys: Vec<&str> = settings.keys().map(String::as_str).collect();
             audit(
-                db,
+                tx,
                 "connection",
                 &format!(
                     "connection {name} added (connector {connector}; settings: {})",
@@ -288,28 +317,30 @@ impl ConnectionStore {
 
     /// One connection.
     pub fn get(&self, name: &str) -> Result<Connection, ConnectionError> {
-        self.with(|db| {
-            db.query_row(&format!("{SELECT} WHERE name = ?1"), params![name], row)
-                .optional()?
-                .ok_or_else(|| ConnectionError::NotFound(name.to_owned()))
-        })
+        match self
+            .db
+            .query_opt(&format!("{SELECT} WHERE name = ?1"), &[name.into()])?
+        {
+            Some(r) => Ok(row(&r)?),
+            None => Err(ConnectionError::NotFound(name.to_owned())),
+        }
     }
 
-    /// Every connection, by name.
+    /// Every connection, by name (bytewise, on both engines).
     pub fn list(&self) -> Result<Vec<Connection>, ConnectionError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(&format!("{SELECT} ORDER BY name"))?;
-            let rows = stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+        let rows = self.db.query(
+            &format!("{SELECT} ORDER BY name{}", self.db.engine().bytewise()),
+            &[],
+        )?;
+        Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
     }
 
     /// Remove a connection.
     pub fn remove(&self, name: &str) -> Result<(), ConnectionError> {
-        self.with(|db| {
-            match db.execute("DELETE FROM connections WHERE name = ?1", params![name])? {
+        self.db.transaction(|tx| {
+            match tx.execute("DELETE FROM connections WHERE name = ?1", &[name.into()])? {
                 0 => Err(ConnectionError::NotFound(name.to_owned())),
-                _ => audit(db, "connection", &format!("connection {name} removed")),
+                _ => audit(tx, "connection", &format!("connection {name} removed")),
             }
         })
     }
@@ -327,13 +358,13 @@ impl ConnectionStore {
             None => c.settings.remove(key),
         };
         let json = serde_json::to_string(&c.settings).unwrap_or_else(|_| "{}".to_owned());
-        self.update(name, "settings = ?2", params![name, json])?;
+        self.update(name, "settings = ?2", vec![name.into(), json.into()])?;
         // Settings are not secret (secrets live in the vault), so the value is recorded.
         let detail = match value {
             Some(v) => format!("connection {name}: setting {key} set to {v:?}"),
             None => format!("connection {name}: setting {key} cleared"),
         };
-        self.with(|db| audit(db, "connection", &detail))
+        self.audit("connection", &detail)
     }
 
     /// Replace the routes.
@@ -344,7 +375,7 @@ impl ConnectionStore {
     ) -> Result<(), ConnectionError> {
         let before = self.get(name)?.routes;
         let json = serde_json::to_string(routes).unwrap_or_else(|_| "{}".to_owned());
-        self.update(name, "routes = ?2", params![name, json])?;
+        self.update(name, "routes = ?2", vec![name.into(), json.into()])?;
         if &before == routes {
             return Ok(());
         }
@@ -357,7 +388,7 @@ impl ConnectionStore {
                 .collect();
             format!("connection {name}: routes set: {}", list.join(", "))
         };
-        self.with(|db| audit(db, "connection", &detail))
+        self.audit("connection", &detail)
     }
 
     /// Record a successful connect or refresh.
@@ -369,24 +400,21 @@ impl ConnectionStore {
     ) -> Result<(), ConnectionError> {
         let was = self.get(name)?.status;
         if was != Status::Connected {
-            self.with(|db| {
-                audit(
-                    db,
-                    "connection",
-                    &format!("connection {name}: connected (was {})", was.as_str()),
-                )
-            })?;
+            self.audit(
+                "connection",
+                &format!("connection {name}: connected (was {})", was.as_str()),
+            )?;
         }
         self.update(
             name,
             "status = 'connected', status_message = NULL, access_expires_at = ?2,
              refresh_expires_at = COALESCE(?3, refresh_expires_at), last_refresh_at = ?4,
              last_refresh_outcome = 'ok'",
-            params![
-                name,
-                health.access_expires_at,
-                health.refresh_expires_at,
-                unix(now)
+            vec![
+                name.into(),
+                health.access_expires_at.into(),
+                health.refresh_expires_at.into(),
+                Value::Int(unix(now)),
             ],
         )
     }
@@ -402,22 +430,25 @@ impl ConnectionStore {
     ) -> Result<(), ConnectionError> {
         let was = self.get(name)?.status;
         if was != status {
-            self.with(|db| {
-                audit(
-                    db,
-                    "connection",
-                    &format!(
-                        "connection {name}: {} (was {}): {message}",
-                        status.as_str(),
-                        was.as_str()
-                    ),
-                )
-            })?;
+            self.audit(
+                "connection",
+                &format!(
+                    "connection {name}: {} (was {}): {message}",
+                    status.as_str(),
+                    was.as_str()
+                ),
+            )?;
         }
         self.update(
             name,
             "status = ?2, status_message = ?3, last_refresh_at = ?4, last_refresh_outcome = ?5",
-            params![name, status.as_str(), message, unix(now), outcome],
+            vec![
+                name.into(),
+                status.as_str().into(),
+                message.into(),
+                Value::Int(unix(now)),
+                outcome.into(),
+            ],
         )
     }
 
@@ -427,28 +458,30 @@ impl ConnectionStore {
             name,
             "status = 'not-connected', status_message = NULL, access_expires_at = NULL,
              refresh_expires_at = NULL",
-            params![name],
+            vec![name.into()],
         )?;
-        self.with(|db| {
-            audit(
-                db,
-                "connection",
-                &format!("connection {name}: credentials removed"),
-            )
-        })
+        self.audit(
+            "connection",
+            &format!("connection {name}: credentials removed"),
+        )
     }
 
-    fn update(
-        &self,
-        name: &str,
-        set: &str,
-        params: impl rusqlite::Params,
-    ) -> Result<(), ConnectionError> {
-        let sql = format!("UPDATE connections SET {set}, updated_at = unixepoch() WHERE name = ?1");
-        self.with(|db| match db.execute(&sql, params)? {
+    /// Set `set` (whose placeholders are `?2`... after the name's `?1`) on connection `name`,
+    /// and its `updated_at` to now.
+    fn update(&self, name: &str, set: &str, mut params: Vec<Value>) -> Result<(), ConnectionError> {
+        params.push(Value::Int(unix(SystemTime::now())));
+        let sql = format!(
+            "UPDATE connections SET {set}, updated_at = ?{} WHERE name = ?1",
+            params.len()
+        );
+        match self.db.execute(&sql, &params)? {
             0 => Err(ConnectionError::NotFound(name.to_owned())),
             _ => Ok(()),
-        })
+        }
+    }
+
+    fn audit(&self, action: &str, detail: &str) -> Result<(), ConnectionError> {
+        self.db.transaction(|tx| audit(tx, action, detail))
     }
 }
 
@@ -456,22 +489,19 @@ const SELECT: &str = "SELECT name, connector, settings, routes, status, status_m
     access_expires_at, refresh_expires_at, last_refresh_at, last_refresh_outcome,
     component_sha256, component_facts FROM connections";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Connection> {
-    let settings: String = r.get(2)?;
-    let routes: String = r.get(3)?;
-    let status: String = r.get(4)?;
+fn row(r: &Row) -> Result<Connection, sql::Error> {
     Ok(Connection {
-        name: r.get(0)?,
-        connector: r.get(1)?,
-        settings: serde_json::from_str(&settings).unwrap_or_default(),
-        routes: serde_json::from_str(&routes).unwrap_or_default(),
-        status: Status::parse(&status),
-        status_message: r.get(5)?,
-        access_expires_at: r.get(6)?,
-        refresh_expires_at: r.get(7)?,
-        last_refresh_at: r.get(8)?,
-        last_refresh_outcome: r.get(9)?,
-        component: match (r.get::<_, Option<String>>(10)?, parse_facts(r.get(11)?)) {
+        name: r.text(0)?,
+        connector: r.text(1)?,
+        settings: serde_json::from_str(&r.text(2)?).unwrap_or_default(),
+        routes: serde_json::from_str(&r.text(3)?).unwrap_or_default(),
+        status: Status::parse(&r.text(4)?),
+        status_message: r.opt_text(5)?,
+        access_expires_at: r.opt_i64(6)?,
+        refresh_expires_at: r.opt_i64(7)?,
+        last_refresh_at: r.opt_i64(8)?,
+        last_refresh_outcome: r.opt_text(9)?,
+        component: match (r.opt_text(10)?, parse_facts(r.opt_text(11)?)) {
             (Some(sha256), Some(facts)) => Some(Pin { sha256, facts }),
             _ => None,
         },
@@ -492,99 +522,273 @@ fn validate_name(name: &str) -> Result<(), ConnectionError> {
     }
 }
 
-/// Append to the audit log ([`super::audit`], the same table runs are recorded in).
-fn audit(db: &rusqlite::Connection, action: &str, detail: &str) -> Result<(), ConnectionError> {
-    Ok(super::audit::append(db, action, detail)?)
+/// Append to the audit log (table `audit_log`, which [`super::audit`] reads), inside `tx`.
+pub(super) fn audit(tx: &Tx<'_>, action: &str, detail: &str) -> Result<(), ConnectionError> {
+    tx.execute(
+        "INSERT INTO audit_log (at, action, detail) VALUES (?1, ?2, ?3)",
+        &[
+            Value::Int(unix(SystemTime::now())),
+            action.into(),
+            detail.into(),
+        ],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::plugins::{AuthFacts, ComponentFacts};
+    use crate::store::sql::each_engine::each_engine;
 
-    fn store() -> (tempfile::TempDir, ConnectionStore) {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let s = ConnectionStore::open(&tmp.path().join("ledgerlink.db")).expect("open");
-        (tmp, s)
+    fn facts(version: &str) -> ComponentFacts {
+        ComponentFacts {
+            name: "xero".to_owned(),
+            display_name: "Xero".to_owned(),
+            version: version.to_owned(),
+            contract: "0.1.0".to_owned(),
+            capabilities: vec!["push-invoices".to_owned()],
+            auth: AuthFacts::None,
+            allowed_hosts: vec!["https://api.xero.com:443".to_owned()],
+        }
+    }
+
+    fn names(s: &ConnectionStore) -> Vec<String> {
+        s.list()
+            .expect("list")
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    }
+
+    fn audit_lines(db: &Db) -> Vec<String> {
+        db.query(
+            "SELECT detail FROM audit_log WHERE action = 'connection' ORDER BY id",
+            &[],
+        )
+        .expect("reads")
+        .iter()
+        .map(|r| r.text(0).expect("detail"))
+        .collect()
     }
 
     #[test]
     fn add_get_list_remove() {
-        let (_tmp, s) = store();
-        let settings = BTreeMap::from([("tenant-id".to_owned(), "abc".to_owned())]);
-        let c = s.add("acme-xero", "xero", &settings).expect("add");
-        assert_eq!(c.status, Status::NotConnected);
-        assert_eq!(c.settings, settings);
-        assert!(matches!(
-            s.add("acme-xero", "xero", &settings),
-            Err(ConnectionError::Exists(_))
-        ));
-        s.add("beta", "csv", &BTreeMap::new()).expect("add");
-        let names: Vec<_> = s
-            .list()
-            .expect("list")
-            .into_iter()
-            .map(|c| c.name)
-            .collect();
-        assert_eq!(names, ["acme-xero", "beta"]);
-        s.remove("beta").expect("remove");
-        assert_eq!(
-            s.get("beta").expect_err("gone").to_string(),
-            "there is no connection called \"beta\"; `ledgerlink connections list` shows them"
-        );
+        for t in each_engine() {
+            let s = ConnectionStore::from_db(t.open());
+            let settings = BTreeMap::from([("tenant-id".to_owned(), "abc".to_owned())]);
+            let c = s.add("acme-xero", "xero", &settings).expect("add");
+            assert_eq!(c.status, Status::NotConnected);
+            assert_eq!(c.settings, settings);
+            assert!(matches!(
+                s.add("acme-xero", "xero", &settings),
+                Err(ConnectionError::Exists(_))
+            ));
+            s.add("beta", "csv", &BTreeMap::new()).expect("add");
+            assert_eq!(names(&s), ["acme-xero", "beta"]);
+            s.remove("beta").expect("remove");
+            assert_eq!(
+                s.get("beta").expect_err("gone").to_string(),
+                "there is no connection called \"beta\"; `ledgerlink connections list` shows them"
+            );
+        }
     }
 
     #[test]
     fn health_follows_tokens_and_failures() {
-        let (_tmp, s) = store();
-        s.add("a", "xero", &BTreeMap::new()).expect("add");
-        let now = SystemTime::now();
-        let in_days = |d: i64| unix(now) + d * 86_400;
-        s.record_tokens(
-            "a",
-            &TokenHealth {
-                access_expires_at: Some(in_days(0) + 1800),
-                refresh_expires_at: Some(in_days(60)),
-            },
-            now,
-        )
-        .expect("record");
-        let c = s.get("a").expect("get");
-        assert_eq!(c.health(now), Health::Connected);
-        assert_eq!(c.last_refresh_outcome.as_deref(), Some("ok"));
-        s.record_tokens(
-            "a",
-            &TokenHealth {
-                access_expires_at: Some(in_days(0)),
-                refresh_expires_at: Some(in_days(3)),
-            },
-            now,
-        )
-        .expect("record");
-        assert_eq!(s.get("a").expect("get").health(now), Health::Expiring);
-        s.record_failure(
-            "a",
-            Status::NeedsReconnect,
-            "invalid_grant",
-            "run `ledgerlink connect a`",
-            now,
-        )
-        .expect("fail");
-        let c = s.get("a").expect("get");
-        assert_eq!(c.health(now), Health::NeedsReconnect);
-        assert_eq!(
-            c.status_message.as_deref(),
-            Some("run `ledgerlink connect a`")
-        );
+        for t in each_engine() {
+            let s = ConnectionStore::from_db(t.open());
+            s.add("a", "xero", &BTreeMap::new()).expect("add");
+            let now = SystemTime::now();
+            let in_days = |d: i64| unix(now) + d * 86_400;
+            s.record_tokens(
+                "a",
+                &TokenHealth {
+                    access_expires_at: Some(in_days(0) + 1800),
+                    refresh_expires_at: Some(in_days(60)),
+                },
+                now,
+            )
+            .expect("record");
+            let c = s.get("a").expect("get");
+            assert_eq!(c.health(now), Health::Connected);
+            assert_eq!(c.last_refresh_outcome.as_deref(), Some("ok"));
+            s.record_tokens(
+                "a",
+                &TokenHealth {
+                    access_expires_at: Some(in_days(0)),
+                    refresh_expires_at: Some(in_days(3)),
+                },
+                now,
+            )
+            .expect("record");
+            assert_eq!(s.get("a").expect("get").health(now), Health::Expiring);
+            s.record_failure(
+                "a",
+                Status::NeedsReconnect,
+                "invalid_grant",
+                "run `ledgerlink connect a`",
+                now,
+            )
+            .expect("fail");
+            let c = s.get("a").expect("get");
+            assert_eq!(c.health(now), Health::NeedsReconnect);
+            assert_eq!(
+                c.status_message.as_deref(),
+                Some("run `ledgerlink connect a`")
+            );
+        }
     }
 
     #[test]
     fn names_are_validated() {
-        let (_tmp, s) = store();
-        assert_eq!(
-            s.add("Acme Xero", "xero", &BTreeMap::new())
-                .expect_err("bad")
-                .to_string(),
-            "\"Acme Xero\" is not a valid connection name: use 1-64 lowercase letters, digits and '-', starting with a letter"
-        );
+        for t in each_engine() {
+            let s = ConnectionStore::from_db(t.open());
+            assert_eq!(
+                s.add("Acme Xero", "xero", &BTreeMap::new())
+                    .expect_err("bad")
+                    .to_string(),
+                "\"Acme Xero\" is not a valid connection name: use 1-64 lowercase letters, digits and '-', starting with a letter"
+            );
+        }
+    }
+
+    #[test]
+    fn settings_routes_and_credentials_are_kept_and_audited() {
+        for t in each_engine() {
+            let db = t.open();
+            let s = ConnectionStore::from_db(db.clone());
+            s.add("a", "xero", &BTreeMap::new()).expect("add");
+            s.set_setting("a", "tenant-id", Some("t-1")).expect("set");
+            s.set_setting("a", "region", Some("eu")).expect("set");
+            s.set_setting("a", "region", None).expect("clear");
+            let routes = BTreeMap::from([(
+                "https://api.xero.com:443".to_owned(),
+                "http://127.0.0.1:9000".to_owned(),
+            )]);
+            s.set_routes("a", &routes).expect("routes");
+            s.set_routes("a", &routes)
+                .expect("the same routes, not audited again");
+            s.record_tokens("a", &TokenHealth::default(), SystemTime::now())
+                .expect("tokens");
+            s.clear_tokens("a").expect("clear");
+            let c = s.get("a").expect("get");
+            assert_eq!(
+                c.settings,
+                BTreeMap::from([("tenant-id".to_owned(), "t-1".to_owned())])
+            );
+            assert_eq!(c.routes, routes);
+            assert_eq!(
+                (c.status, c.access_expires_at, c.last_refresh_outcome),
+                (Status::NotConnected, None, Some("ok".to_owned()))
+            );
+            assert_eq!(
+                s.set_setting("nope", "k", Some("v"))
+                    .expect_err("no such connection")
+                    .to_string(),
+                "there is no connection called \"nope\"; `ledgerlink connections list` shows them"
+            );
+            assert_eq!(
+                audit_lines(&db),
+                [
+                    "connection a added (connector xero; settings: none)",
+                    "connection a: setting tenant-id set to \"t-1\"",
+                    "connection a: setting region set to \"eu\"",
+                    "connection a: setting region cleared",
+                    "connection a: routes set: https://api.xero.com:443 → http://127.0.0.1:9000",
+                    "connection a: connected (was not-connected)",
+                    "connection a: credentials removed",
+                ]
+            );
+        }
+    }
+
+    /// `list` orders names by their bytes on both engines (PostgreSQL's own collation
+    /// would not, in another locale than C).
+    #[test]
+    fn list_orders_names_bytewise() {
+        for t in each_engine() {
+            let s = ConnectionStore::from_db(t.open());
+            for name in ["b", "ab", "a-c", "a1", "a"] {
+                s.add(name, "csv", &BTreeMap::new()).expect("add");
+            }
+            assert_eq!(names(&s), ["a", "a-c", "a1", "ab", "b"], "{:?}", t.engine());
+        }
+    }
+
+    #[test]
+    fn a_pin_changes_only_what_it_was_read_as() {
+        for t in each_engine() {
+            let db = t.open();
+            let s = ConnectionStore::from_db(db.clone());
+            s.add("a", "xero", &BTreeMap::new()).expect("add");
+            let v1 = Pin {
+                sha256: "11".repeat(32),
+                facts: facts("1.0.0"),
+            };
+            let v2 = Pin {
+                sha256: "22".repeat(32),
+                facts: facts("2.0.0"),
+            };
+            // Not pinned yet: only a pin from "not pinned" takes.
+            assert!(!s.pin("a", &v1, Some(&v2.sha256)).expect("pin"));
+            assert!(s.pin("a", &v1, None).expect("pin"));
+            assert!(!s.pin("a", &v2, None).expect("pinned by another first"));
+            assert!(s.pin("a", &v2, Some(&v1.sha256)).expect("upgrade"));
+            assert_eq!(s.get("a").expect("get").component, Some(v2.clone()));
+            let pinned = s
+                .add_pinned("b", "xero", &BTreeMap::new(), &v1)
+                .expect("add pinned");
+            assert_eq!(pinned.component, Some(v1.clone()));
+            assert_eq!(
+                audit_lines(&db)[1..3],
+                [
+                    format!(
+                        "connection a: pinned to component xero 1.0.0 (sha256 {})",
+                        v1.sha256
+                    ),
+                    format!(
+                        "connection a: upgraded from component sha256 {} to xero 2.0.0 (sha256 {})",
+                        v1.sha256, v2.sha256
+                    ),
+                ]
+            );
+        }
+    }
+
+    /// Engine-dependent: four processes adding one name at once; the insert's `ON CONFLICT`
+    /// makes one the winner and the others told the name is taken, on both engines.
+    #[test]
+    fn one_name_added_at_once_by_four_is_added_once() {
+        for t in each_engine() {
+            let stores: Vec<ConnectionStore> =
+                (0..4).map(|_| ConnectionStore::from_db(t.open())).collect();
+            let barrier = std::sync::Barrier::new(stores.len());
+            let results: Vec<Result<Connection, String>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = stores
+                    .iter()
+                    .map(|s| {
+                        let barrier = &barrier;
+                        scope.spawn(move || {
+                            barrier.wait();
+                            s.add("acme", "xero", &BTreeMap::new())
+                                .map_err(|e| e.to_string())
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("joins"))
+                    .collect()
+            });
+            assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+            for err in results.iter().filter_map(|r| r.as_ref().err()) {
+                assert_eq!(
+                    err,
+                    "a connection called \"acme\" already exists; pick another name or remove it first"
+                );
+            }
+            assert_eq!(stores[0].list().expect("list").len(), 1);
+        }
     }
 }

@@ -14,14 +14,12 @@
 //! themselves are files in the data folder's content-addressed store (`DataDir::component`),
 //! not rows here.
 
-use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::audit;
-use super::connections::{ConnectionError, unix};
+use super::connections::{ConnectionError, audit, unix};
+use super::sql::{self, Db, Row, Value};
 
 /// The manifest facts that decide what a connection's credentials may reach and what it
 /// may do, as the host's own type (stored as JSON; never the contract's generated types).
@@ -183,82 +181,63 @@ pub struct ComponentRecord {
     pub recorded_at: i64,
 }
 
-/// The plugin registry's tables. Shares the database handle of a
+/// The plugin registry's tables. Shares the database of a
 /// [`ConnectionStore`](super::connections::ConnectionStore).
 #[derive(Debug, Clone)]
 pub struct PluginStore {
-    db: Arc<Mutex<rusqlite::Connection>>,
+    db: Db,
 }
 
 impl PluginStore {
-    pub(super) fn new(db: Arc<Mutex<rusqlite::Connection>>) -> Self {
+    /// Over a database on either engine ([`super::engine::open`]).
+    pub fn from_db(db: Db) -> Self {
         Self { db }
-    }
-
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection) -> Result<T, ConnectionError>,
-    ) -> Result<T, ConnectionError> {
-        // As in ConnectionStore::with: SQLite's transactions keep the data consistent after a
-        // panic elsewhere, so a poisoned lock still guards a usable connection.
-        let guard = self
-            .db
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&guard)
     }
 
     /// Record (or replace what is known of) a component.
     pub fn record(&self, c: &ComponentRecord) -> Result<(), ConnectionError> {
         let facts = c.facts.as_ref().map(facts_json);
-        self.with(|db| {
-            db.execute(
-                "INSERT INTO plugin_components
-                     (sha256, origin, source, size, name, facts, problem_kind, problem,
-                      recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(sha256) DO UPDATE SET
-                     source = excluded.source, name = excluded.name, facts = excluded.facts,
-                     problem_kind = excluded.problem_kind, problem = excluded.problem,
-                     recorded_at = excluded.recorded_at",
-                params![
-                    c.sha256,
-                    c.origin.as_str(),
-                    c.source,
-                    i64::try_from(c.size).unwrap_or(i64::MAX),
-                    c.name,
-                    facts,
-                    c.problem.as_ref().map(|p| p.kind.as_str()),
-                    c.problem.as_ref().map(|p| p.message.as_str()),
-                    c.recorded_at
-                ],
-            )?;
-            Ok(())
-        })
+        self.db.execute(
+            "INSERT INTO plugin_components
+                 (sha256, origin, source, size, name, facts, problem_kind, problem,
+                  recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(sha256) DO UPDATE SET
+                 source = excluded.source, name = excluded.name, facts = excluded.facts,
+                 problem_kind = excluded.problem_kind, problem = excluded.problem,
+                 recorded_at = excluded.recorded_at",
+            &[
+                c.sha256.as_str().into(),
+                c.origin.as_str().into(),
+                c.source.as_str().into(),
+                Value::Int(i64::try_from(c.size).unwrap_or(i64::MAX)),
+                c.name.as_str().into(),
+                facts.into(),
+                c.problem.as_ref().map(|p| p.kind.as_str()).into(),
+                c.problem.as_ref().map(|p| p.message.as_str()).into(),
+                Value::Int(c.recorded_at),
+            ],
+        )?;
+        Ok(())
     }
 
     /// The component with this SHA-256, if it was ever recorded.
     pub fn component(&self, sha256: &str) -> Result<Option<ComponentRecord>, ConnectionError> {
-        self.with(|db| {
-            Ok(db
-                .query_row(
-                    &format!("{SELECT} WHERE sha256 = ?1"),
-                    params![sha256],
-                    component_row,
-                )
-                .optional()?)
-        })
+        let found = self
+            .db
+            .query_opt(&format!("{SELECT} WHERE sha256 = ?1"), &[sha256.into()])?;
+        Ok(found.as_ref().map(component_row).transpose()?)
     }
 
-    /// Every recorded component, by name then time recorded.
+    /// Every recorded component, by name then time recorded (names by their bytes, on both
+    /// engines).
     pub fn components(&self) -> Result<Vec<ComponentRecord>, ConnectionError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(&format!("{SELECT} ORDER BY name, recorded_at, sha256"))?;
-            let rows = stmt
-                .query_map([], component_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+        let bytewise = self.db.engine().bytewise();
+        let rows = self.db.query(
+            &format!("{SELECT} ORDER BY name{bytewise}, recorded_at, sha256{bytewise}"),
+            &[],
+        )?;
+        Ok(rows.iter().map(component_row).collect::<Result<_, _>>()?)
     }
 
     /// Make `sha256` the current installed version of plugin `name` (audited).
@@ -269,55 +248,50 @@ impl PluginStore {
         version: &str,
     ) -> Result<(), ConnectionError> {
         let now = unix(SystemTime::now());
-        self.with(|db| {
-            let before: Option<String> = db
-                .query_row(
-                    "SELECT sha256 FROM installed_plugins WHERE name = ?1",
-                    params![name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if before.as_deref() == Some(sha256) {
+        self.db.transaction(|tx| {
+            let before = tx.query_opt(
+                "SELECT sha256 FROM installed_plugins WHERE name = ?1",
+                &[name.into()],
+            )?;
+            if before.map(|r| r.text(0)).transpose()?.as_deref() == Some(sha256) {
                 return Ok(());
             }
-            db.execute(
+            tx.execute(
                 "INSERT INTO installed_plugins (name, sha256, installed_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(name) DO UPDATE SET sha256 = excluded.sha256,
                      installed_at = excluded.installed_at",
-                params![name, sha256, now],
+                &[name.into(), sha256.into(), Value::Int(now)],
             )?;
-            audit::append(
-                db,
+            audit(
+                tx,
                 "plugin",
                 &format!("plugin {name} {version} installed (sha256 {sha256})"),
-            )?;
-            Ok(())
+            )
         })
     }
 
     /// The current installed version of plugin `name`.
     pub fn installed(&self, name: &str) -> Result<Option<String>, ConnectionError> {
-        self.with(|db| {
-            Ok(db
-                .query_row(
-                    "SELECT sha256 FROM installed_plugins WHERE name = ?1",
-                    params![name],
-                    |r| r.get(0),
-                )
-                .optional()?)
-        })
+        let found = self.db.query_opt(
+            "SELECT sha256 FROM installed_plugins WHERE name = ?1",
+            &[name.into()],
+        )?;
+        Ok(found.map(|r| r.text(0)).transpose()?)
     }
 
-    /// Every installed plugin name and the SHA-256 of its current version.
+    /// Every installed plugin name and the SHA-256 of its current version, by name (bytes).
     pub fn installed_all(&self) -> Result<Vec<(String, String)>, ConnectionError> {
-        self.with(|db| {
-            let mut stmt =
-                db.prepare("SELECT name, sha256 FROM installed_plugins ORDER BY name")?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+        let rows = self.db.query(
+            &format!(
+                "SELECT name, sha256 FROM installed_plugins ORDER BY name{}",
+                self.db.engine().bytewise()
+            ),
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .collect::<Result<_, sql::Error>>()?)
     }
 }
 
@@ -335,20 +309,15 @@ pub(super) fn parse_facts(json: Option<String>) -> Option<ComponentFacts> {
 const SELECT: &str = "SELECT sha256, origin, source, size, name, facts, problem_kind, problem,
     recorded_at FROM plugin_components";
 
-fn component_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRecord> {
-    let origin: String = r.get(1)?;
-    let size: i64 = r.get(3)?;
+fn component_row(r: &Row) -> Result<ComponentRecord, sql::Error> {
     Ok(ComponentRecord {
-        sha256: r.get(0)?,
-        origin: ComponentOrigin::parse(&origin),
-        source: r.get(2)?,
-        size: u64::try_from(size).unwrap_or(0),
-        name: r.get(4)?,
-        facts: parse_facts(r.get(5)?),
-        problem: match (
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, Option<String>>(7)?,
-        ) {
+        sha256: r.text(0)?,
+        origin: ComponentOrigin::parse(&r.text(1)?),
+        source: r.text(2)?,
+        size: u64::try_from(r.i64(3)?).unwrap_or(0),
+        name: r.text(4)?,
+        facts: parse_facts(r.opt_text(5)?),
+        problem: match (r.opt_text(6)?, r.opt_text(7)?) {
             (Some(kind), Some(message)) => Some(Problem {
                 kind: if kind == "refused" {
                     ProblemKind::Refused
@@ -359,6 +328,156 @@ fn component_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComponentRecord> {
             }),
             _ => None,
         },
-        recorded_at: r.get(8)?,
+        recorded_at: r.i64(8)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::connections::ConnectionStore;
+    use crate::store::sql::each_engine::each_engine;
+
+    fn facts(name: &str) -> ComponentFacts {
+        ComponentFacts {
+            name: name.to_owned(),
+            display_name: name.to_uppercase(),
+            version: "1.2.0".to_owned(),
+            contract: "0.1.0".to_owned(),
+            capabilities: vec!["pull-customers".to_owned()],
+            auth: AuthFacts::ApiKey {
+                header: "Authorization".to_owned(),
+                prefix: Some("Bearer ".to_owned()),
+            },
+            allowed_hosts: vec!["https://api.example.com:443".to_owned()],
+        }
+    }
+
+    fn component(sha: &str, name: &str, recorded_at: i64) -> ComponentRecord {
+        ComponentRecord {
+            sha256: sha.repeat(32),
+            origin: ComponentOrigin::Installed,
+            source: format!("/plugins/{name}.wasm"),
+            size: 4096,
+            name: name.to_owned(),
+            facts: Some(facts(name)),
+            problem: None,
+            recorded_at,
+        }
+    }
+
+    #[test]
+    fn a_component_is_recorded_replaced_and_read_back() {
+        for t in each_engine() {
+            let p = ConnectionStore::from_db(t.open()).plugins();
+            let mut c = component("ab", "acme", 100);
+            p.record(&c).expect("records");
+            assert_eq!(p.component(&c.sha256).expect("reads"), Some(c.clone()));
+            assert_eq!(p.component(&"00".repeat(32)).expect("reads"), None);
+            // Seen again, now broken: what is known of it is replaced, its origin kept.
+            let again = ComponentRecord {
+                origin: ComponentOrigin::BuiltIn,
+                source: "/elsewhere/acme.wasm".to_owned(),
+                facts: None,
+                problem: Some(Problem {
+                    kind: ProblemKind::Broken,
+                    message: "its manifest call timed out".to_owned(),
+                }),
+                recorded_at: 200,
+                ..c.clone()
+            };
+            p.record(&again).expect("records");
+            c = ComponentRecord {
+                origin: ComponentOrigin::Installed,
+                ..again
+            };
+            assert_eq!(p.components().expect("reads"), vec![c]);
+        }
+    }
+
+    /// Component names come from manifests and files, in any case: ordered by their bytes
+    /// on both engines, also where PostgreSQL's collation is a linguistic one.
+    #[test]
+    fn components_and_installed_plugins_order_by_bytes() {
+        for t in each_engine() {
+            let db =
+                t.open_linguistic(&[("plugin_components", "name"), ("installed_plugins", "name")]);
+            let p = ConnectionStore::from_db(db).plugins();
+            for (sha, name, at) in [
+                ("01", "acme", 5),
+                ("02", "Zeta", 5),
+                ("03", "Acme", 5),
+                ("04", "acme", 1),
+                ("05", "beta", 5),
+            ] {
+                p.record(&component(sha, name, at)).expect("records");
+                p.set_installed(name, &sha.repeat(32), "1.2.0")
+                    .expect("installs");
+            }
+            let order: Vec<(String, i64)> = p
+                .components()
+                .expect("reads")
+                .into_iter()
+                .map(|c| (c.name, c.recorded_at))
+                .collect();
+            assert_eq!(
+                order,
+                [
+                    ("Acme".to_owned(), 5),
+                    ("Zeta".to_owned(), 5),
+                    ("acme".to_owned(), 1),
+                    ("acme".to_owned(), 5),
+                    ("beta".to_owned(), 5),
+                ],
+                "{:?}",
+                t.engine()
+            );
+            let installed: Vec<String> = p
+                .installed_all()
+                .expect("reads")
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            assert_eq!(installed, ["Acme", "Zeta", "acme", "beta"]);
+        }
+    }
+
+    #[test]
+    fn installing_a_version_changes_the_current_one_and_is_audited_once() {
+        for t in each_engine() {
+            let db = t.open();
+            let p = ConnectionStore::from_db(db.clone()).plugins();
+            let (v1, v2) = (component("11", "acme", 1), component("22", "acme", 2));
+            p.record(&v1).expect("records");
+            p.record(&v2).expect("records");
+            assert_eq!(p.installed("acme").expect("reads"), None);
+            p.set_installed("acme", &v1.sha256, "1.0.0")
+                .expect("installs");
+            p.set_installed("acme", &v1.sha256, "1.0.0")
+                .expect("already current");
+            p.set_installed("acme", &v2.sha256, "2.0.0")
+                .expect("installs");
+            assert_eq!(p.installed("acme").expect("reads"), Some(v2.sha256.clone()));
+            assert_eq!(
+                p.installed_all().expect("reads"),
+                vec![("acme".to_owned(), v2.sha256.clone())]
+            );
+            let audit: Vec<String> = db
+                .query(
+                    "SELECT detail FROM audit_log WHERE action = 'plugin' ORDER BY id",
+                    &[],
+                )
+                .expect("reads")
+                .iter()
+                .map(|r| r.text(0).expect("detail"))
+                .collect();
+            assert_eq!(
+                audit,
+                [
+                    format!("plugin acme 1.0.0 installed (sha256 {})", v1.sha256),
+                    format!("plugin acme 2.0.0 installed (sha256 {})", v2.sha256),
+                ]
+            );
+        }
+    }
 }

@@ -12,6 +12,8 @@
 //! and is only compared with `IS NULL` gives it nothing to infer from: write that use as
 //! `CAST(?N AS BIGINT)` (or `TEXT`), which SQLite reads the same way.
 
+#[cfg(test)]
+pub mod each_engine;
 mod pg;
 mod placeholders;
 #[cfg(test)]
@@ -162,6 +164,12 @@ impl Row {
             other => Err(self.mismatch(idx, "bytes or NULL", other)),
         }
     }
+
+    /// The name of column `idx` (empty past the row's end), for a caller's own errors about
+    /// a value it read.
+    pub fn column_name(&self, idx: usize) -> &str {
+        self.columns.get(idx).map_or("", String::as_str)
+    }
 }
 
 /// Why a statement failed.
@@ -246,6 +254,19 @@ pub enum Engine {
     Sqlite,
     /// PostgreSQL.
     Postgres,
+}
+
+impl Engine {
+    /// What follows a text expression in `ORDER BY` to order it by its bytes, as SQLite
+    /// does by default (BINARY): ` COLLATE "C"` on PostgreSQL, which otherwise orders text by
+    /// the database's collation (a linguistic one, such as en_US's "b" before "C", unless the
+    /// cluster was made in the C locale); nothing on SQLite, which has no collation "C".
+    pub fn bytewise(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "",
+            Engine::Postgres => " COLLATE \"C\"",
+        }
+    }
 }
 
 /// The store's database on either engine. Cheap to clone; clones share the connection, and
@@ -335,13 +356,7 @@ impl Db {
         f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         match self {
-            Db::Sqlite(c) => {
-                let mut guard = lock(c);
-                let tx = guard.transaction().map_err(Error::from)?;
-                let out = f(&Tx::Sqlite(&tx))?;
-                tx.commit().map_err(Error::from)?;
-                Ok(out)
-            }
+            Db::Sqlite(c) => sqlite_transaction(c, None, f),
             Db::Postgres(c) => {
                 let guard = lock(c);
                 let open = pg::Open::begin(&guard)?;
@@ -351,6 +366,45 @@ impl Db {
             }
         }
     }
+
+    /// Run the reads of `f` in one transaction that sees one snapshot and takes no write
+    /// lock: a deferred transaction on SQLite (not `transaction`'s immediate one, which
+    /// would queue readers behind writers), `REPEATABLE READ, READ ONLY` on PostgreSQL
+    /// (whose default, READ COMMITTED, gives each statement a snapshot of its own).
+    pub fn read<T, E: From<Error>>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        match self {
+            Db::Sqlite(c) => {
+                sqlite_transaction(c, Some(rusqlite::TransactionBehavior::Deferred), f)
+            }
+            Db::Postgres(c) => {
+                let guard = lock(c);
+                let open = pg::Open::begin(&guard)?;
+                let tx = Tx::Postgres(&guard);
+                tx.execute_batch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                let out = f(&tx)?;
+                open.commit()?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Run `f` in a SQLite transaction on `c`, of the connection's default behaviour or of
+/// `behavior`: committed on `Ok`, rolled back on `Err` or panic (by the transaction's drop).
+fn sqlite_transaction<T, E: From<Error>>(
+    c: &Mutex<rusqlite::Connection>,
+    behavior: Option<rusqlite::TransactionBehavior>,
+    f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut guard = lock(c);
+    let tx = match behavior {
+        Some(b) => guard.transaction_with_behavior(b),
+        None => guard.transaction(),
+    }
+    .map_err(Error::from)?;
+    let out = f(&Tx::Sqlite(&tx))?;
+    tx.commit().map_err(Error::from)?;
+    Ok(out)
 }
 
 /// A connection in use: inside [`Db::transaction`], or for one call.
@@ -507,6 +561,7 @@ mod tests {
             assert_eq!(rows[0].blob(2).expect("b"), vec![0, 255, 7]);
             // A decimal keeps its scale: it is text on both engines.
             assert_eq!(rows[0].text(3).expect("m"), "1234.5600");
+            assert_eq!((rows[0].column_name(3), rows[0].column_name(4)), ("m", ""));
             assert_eq!(rows[1].opt_i64(0).expect("n"), None);
             assert_eq!(rows[1].opt_text(1).expect("s"), None);
             assert_eq!(
@@ -589,5 +644,71 @@ mod tests {
         .expect("joins")
         .expect("answers");
         assert_eq!(on_a_worker.text(0).expect("t"), "x");
+    }
+
+    #[test]
+    fn bytewise_orders_text_by_bytes_on_both_engines() {
+        for (db, _pg) in engines() {
+            // A column with a linguistic collation stands for a database made in such a
+            // locale (the test cluster is in C, which would hide the difference).
+            let collate = match db.engine() {
+                Engine::Sqlite => "",
+                Engine::Postgres => " COLLATE \"und-x-icu\"",
+            };
+            db.execute_batch(&format!("CREATE TABLE t (s TEXT{collate})"))
+                .expect("table");
+            for s in ["b", "C", "a-c", "ab", "A", "é", "Z"] {
+                db.execute("INSERT INTO t (s) VALUES (?1)", &[s.into()])
+                    .expect("inserts");
+            }
+            let order = |sql: &str| -> Vec<String> {
+                db.query(sql, &[])
+                    .expect("reads")
+                    .iter()
+                    .map(|r| r.text(0).expect("s"))
+                    .collect()
+            };
+            let bytewise = order(&format!(
+                "SELECT s FROM t ORDER BY s{}",
+                db.engine().bytewise()
+            ));
+            assert_eq!(bytewise, ["A", "C", "Z", "a-c", "ab", "b", "é"]);
+            if db.engine() == Engine::Postgres {
+                // Without it, PostgreSQL orders by the collation: what the clause is for.
+                assert_eq!(
+                    order("SELECT s FROM t ORDER BY s"),
+                    ["A", "a-c", "ab", "b", "C", "é", "Z"]
+                );
+            }
+        }
+    }
+
+    /// A read sees one snapshot on both engines, and on SQLite does not stop another
+    /// connection from writing meanwhile.
+    #[test]
+    fn a_read_sees_one_snapshot_while_another_connection_writes() {
+        for t in each_engine::each_engine() {
+            let (reader, writer) = (t.open(), t.open());
+            writer
+                .execute_batch("CREATE TABLE t (n BIGINT NOT NULL)")
+                .expect("table");
+            writer
+                .execute("INSERT INTO t (n) VALUES (?1)", &[Value::Int(1)])
+                .expect("inserts");
+            let count = |tx: &Tx<'_>| -> Result<i64, Error> {
+                tx.query_one("SELECT COUNT(*) FROM t", &[])?.i64(0)
+            };
+            let (before, after) = reader
+                .read(|tx| -> Result<_, Error> {
+                    let before = count(tx)?;
+                    writer
+                        .execute("INSERT INTO t (n) VALUES (?1)", &[Value::Int(2)])
+                        .expect("another connection writes during the read");
+                    Ok((before, count(tx)?))
+                })
+                .expect("reads");
+            assert_eq!((before, after), (1, 1), "{:?}", t.engine());
+            assert_eq!(reader.read(count).expect("reads"), 2);
+        }
     }
 }

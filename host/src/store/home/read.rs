@@ -1,85 +1,93 @@
 //! Reading home-book records back into the model; a stored value the model cannot hold
-//! (edited by hand) is a conversion error naming its column, never a panic.
+//! (edited by hand) is [`HomeStoreError::Unreadable`] naming its column, never a panic.
+//! Every list is ordered by id bytewise ([`Engine::bytewise`]), on both engines.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-use rusqlite::types::Type;
-use rusqlite::{Connection, Row, params};
 use rust_decimal::Decimal;
 
-use super::{BODY_COLUMNS, LINE_COLUMNS, Lines};
+use super::{BODY_COLUMNS, HomeStoreError, LINE_COLUMNS, Lines};
 use crate::home::import::{KnownIds, NumberHolder};
 use crate::home::model::{
     HomeAddress, HomeContract, HomeContractInvoice, HomeCustomer, HomeJob, HomeLine, InvoiceBody,
     Named,
 };
+use crate::store::sql::{Engine, Row, Tx, Value};
+
+/// How many jobs [`each_job`] reads at a time (3 in tests, so they walk several pages).
+const JOB_PAGE: i64 = if cfg!(test) { 3 } else { 256 };
 
 /// The customer and contract ids in the book.
-pub fn read_known_ids(db: &Connection) -> rusqlite::Result<KnownIds> {
-    let ids = |sql: &str| -> rusqlite::Result<HashSet<String>> {
-        let mut stmt = db.prepare(sql)?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect()
+pub fn read_known_ids(tx: &Tx<'_>) -> Result<KnownIds, HomeStoreError> {
+    let ids = |sql: &str| -> Result<HashSet<String>, HomeStoreError> {
+        tx.query(sql, &[])?.iter().map(|r| Ok(r.text(0)?)).collect()
     };
+    let numbers = tx.query(
+        "SELECT number, 'job', id FROM home_jobs \
+         UNION ALL SELECT number, 'contract invoice', id FROM home_contract_invoices",
+        &[],
+    )?;
     Ok(KnownIds {
         customers: ids("SELECT id FROM home_customers")?,
         contracts: ids("SELECT id FROM home_contracts")?,
-        invoice_numbers: {
-            let mut stmt = db.prepare(
-                "SELECT number, 'job', id FROM home_jobs \
-                 UNION ALL SELECT number, 'contract invoice', id FROM home_contract_invoices",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                let kind: String = r.get(1)?;
+        invoice_numbers: numbers
+            .iter()
+            .map(|r| {
                 Ok(NumberHolder {
-                    number: r.get(0)?,
-                    kind: if kind == "job" {
+                    number: r.text(0)?,
+                    kind: if r.text(1)? == "job" {
                         "job"
                     } else {
                         "contract invoice"
                     },
-                    id: r.get(2)?,
+                    id: r.text(2)?,
                 })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
-        },
+            })
+            .collect::<Result<Vec<_>, HomeStoreError>>()?,
     })
 }
 
-fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e))
+fn unreadable(r: &Row, i: usize, value: String, reason: String) -> HomeStoreError {
+    HomeStoreError::Unreadable {
+        column: r.column_name(i).to_owned(),
+        value,
+        reason,
+    }
 }
 
-fn decimal(r: &Row<'_>, i: usize) -> rusqlite::Result<Decimal> {
-    let s: String = r.get(i)?;
-    Decimal::from_str(&s).map_err(|e| conversion(i, e))
+fn decimal(r: &Row, i: usize) -> Result<Decimal, HomeStoreError> {
+    let s = r.text(i)?;
+    Decimal::from_str(&s).map_err(|e| unreadable(r, i, s, e.to_string()))
 }
 
-fn opt_decimal(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Decimal>> {
-    let s: Option<String> = r.get(i)?;
-    s.map(|s| Decimal::from_str(&s).map_err(|e| conversion(i, e)))
-        .transpose()
+fn opt_decimal(r: &Row, i: usize) -> Result<Option<Decimal>, HomeStoreError> {
+    match r.opt_text(i)? {
+        None => Ok(None),
+        Some(s) => Decimal::from_str(&s)
+            .map(Some)
+            .map_err(|e| unreadable(r, i, s, e.to_string())),
+    }
 }
 
-/// A stored value outside an enumeration (written by something other than this module).
-#[derive(Debug, thiserror::Error)]
-#[error("{0:?} is not a known value")]
-struct UnknownValue(String);
-
-fn named<T: Named>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
-    let s: String = r.get(i)?;
-    T::from_name(&s).ok_or_else(|| conversion(i, UnknownValue(s)))
+fn named<T: Named>(r: &Row, i: usize) -> Result<T, HomeStoreError> {
+    let s = r.text(i)?;
+    T::from_name(&s).ok_or_else(|| unreadable(r, i, s, "not a known value".to_owned()))
 }
 
-fn read_address(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<HomeAddress>> {
+/// A 0/1 flag.
+fn flag(r: &Row, i: usize) -> Result<bool, HomeStoreError> {
+    Ok(r.i64(i)? != 0)
+}
+
+fn read_address(r: &Row, at: usize) -> Result<Option<HomeAddress>, HomeStoreError> {
     let a = HomeAddress {
-        line1: r.get(at)?,
-        line2: r.get(at + 1)?,
-        city: r.get(at + 2)?,
-        region: r.get(at + 3)?,
-        postal_code: r.get(at + 4)?,
-        country: r.get(at + 5)?,
+        line1: r.opt_text(at)?,
+        line2: r.opt_text(at + 1)?,
+        city: r.opt_text(at + 2)?,
+        region: r.opt_text(at + 3)?,
+        postal_code: r.opt_text(at + 4)?,
+        country: r.opt_text(at + 5)?,
     };
     Ok((!a.is_empty()).then_some(a))
 }
@@ -90,117 +98,145 @@ const CUSTOMER_COLUMNS: &str = "id, name, account_number, contact_name, email, p
     shipping_line1, shipping_line2, shipping_city, shipping_region, shipping_postal_code, shipping_country,
     currency, active, flagged_for_integration, updated_at";
 
-fn customer_row(r: &Row<'_>) -> rusqlite::Result<HomeCustomer> {
+fn customer_row(r: &Row) -> Result<HomeCustomer, HomeStoreError> {
     Ok(HomeCustomer {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        account_number: r.get(2)?,
-        contact_name: r.get(3)?,
-        email: r.get(4)?,
-        phone: r.get(5)?,
-        tax_number: r.get(6)?,
+        id: r.text(0)?,
+        name: r.text(1)?,
+        account_number: r.opt_text(2)?,
+        contact_name: r.opt_text(3)?,
+        email: r.opt_text(4)?,
+        phone: r.opt_text(5)?,
+        tax_number: r.opt_text(6)?,
         billing_address: read_address(r, 7)?,
         shipping_address: read_address(r, 13)?,
-        currency: r.get(19)?,
-        active: r.get(20)?,
-        flagged_for_integration: r.get(21)?,
-        updated_at: r.get(22)?,
+        currency: r.opt_text(19)?,
+        active: flag(r, 20)?,
+        flagged_for_integration: flag(r, 21)?,
+        updated_at: r.opt_text(22)?,
     })
 }
 
-/// Customers (one when `id` is given), by id.
-pub fn read_customers(db: &Connection, id: Option<&str>) -> rusqlite::Result<Vec<HomeCustomer>> {
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM home_customers WHERE ?1 IS NULL OR id = ?1 ORDER BY id"
-    ))?;
-    let rows = stmt.query_map(params![id], customer_row)?;
-    rows.collect()
+/// ` WHERE id = ?1` when one record is asked for, and the order by id (bytewise).
+fn one_or_all(engine: Engine, id: Option<&str>) -> (String, Vec<Value>) {
+    let order = format!(" ORDER BY id{}", engine.bytewise());
+    match id {
+        Some(id) => (format!(" WHERE id = ?1{order}"), vec![id.into()]),
+        None => (order, Vec::new()),
+    }
 }
 
-/// The customers of `ids` the book holds, each looked up by its primary key (a statement of
-/// its own: `?1 IS NULL OR id = ?1` would walk the whole table), in the order of `ids`.
-pub fn read_customers_among(db: &Connection, ids: &[&str]) -> rusqlite::Result<Vec<HomeCustomer>> {
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM home_customers WHERE id = ?1"
-    ))?;
+/// Customers (one when `id` is given), by id.
+pub fn read_customers(tx: &Tx<'_>, id: Option<&str>) -> Result<Vec<HomeCustomer>, HomeStoreError> {
+    let (rest, params) = one_or_all(tx.engine(), id);
+    tx.query(
+        &format!("SELECT {CUSTOMER_COLUMNS} FROM home_customers{rest}"),
+        &params,
+    )?
+    .iter()
+    .map(customer_row)
+    .collect()
+}
+
+/// The customers of `ids` the book holds, each looked up by its primary key, in the order
+/// of `ids`.
+pub fn read_customers_among(
+    tx: &Tx<'_>,
+    ids: &[&str],
+) -> Result<Vec<HomeCustomer>, HomeStoreError> {
+    let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM home_customers WHERE id = ?1");
     let mut found = Vec::with_capacity(ids.len());
     for id in ids {
-        for c in stmt.query_map(params![id], customer_row)? {
-            found.push(c?);
+        if let Some(r) = tx.query_opt(&sql, &[(*id).into()])? {
+            found.push(customer_row(&r)?);
         }
     }
     Ok(found)
 }
 
 /// Service contracts (one when `id` is given), by id.
-pub fn read_contracts(db: &Connection, id: Option<&str>) -> rusqlite::Result<Vec<HomeContract>> {
-    let mut stmt = db.prepare_cached(
-        "SELECT id, number, customer_id, description, updated_at FROM home_contracts
-         WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![id], |r| {
+pub fn read_contracts(tx: &Tx<'_>, id: Option<&str>) -> Result<Vec<HomeContract>, HomeStoreError> {
+    let (rest, params) = one_or_all(tx.engine(), id);
+    tx.query(
+        &format!(
+            "SELECT id, number, customer_id, description, updated_at FROM home_contracts{rest}"
+        ),
+        &params,
+    )?
+    .iter()
+    .map(|r| {
         Ok(HomeContract {
-            id: r.get(0)?,
-            number: r.get(1)?,
-            customer_id: r.get(2)?,
-            description: r.get(3)?,
-            updated_at: r.get(4)?,
+            id: r.text(0)?,
+            number: r.text(1)?,
+            customer_id: r.text(2)?,
+            description: r.opt_text(3)?,
+            updated_at: r.opt_text(4)?,
         })
-    })?;
-    rows.collect()
+    })
+    .collect()
 }
 
 /// The invoice body from `BODY_COLUMNS` starting at column `at` (lines added later).
-fn read_body(r: &Row<'_>, at: usize) -> rusqlite::Result<InvoiceBody> {
+fn read_body(r: &Row, at: usize) -> Result<InvoiceBody, HomeStoreError> {
     Ok(InvoiceBody {
-        invoice_date: r.get(at)?,
-        due_date: r.get(at + 1)?,
-        currency: r.get(at + 2)?,
+        invoice_date: r.text(at)?,
+        due_date: r.opt_text(at + 1)?,
+        currency: r.text(at + 2)?,
         tax_mode: named(r, at + 3)?,
         subtotal: decimal(r, at + 4)?,
         tax_total: decimal(r, at + 5)?,
         total: decimal(r, at + 6)?,
-        memo: r.get(at + 7)?,
+        memo: r.opt_text(at + 7)?,
         amount_paid: decimal(r, at + 8)?,
         lines: Vec::new(),
     })
 }
 
 /// One line row: its owner's id and the line.
-fn line_row(r: &Row<'_>) -> rusqlite::Result<(String, HomeLine)> {
+fn line_row(r: &Row) -> Result<(String, HomeLine), HomeStoreError> {
     Ok((
-        r.get::<_, String>(0)?,
+        r.text(0)?,
         HomeLine {
-            description: r.get(1)?,
+            description: r.text(1)?,
             quantity: decimal(r, 2)?,
             unit_price: decimal(r, 3)?,
             discount_percent: opt_decimal(r, 4)?,
             amount: decimal(r, 5)?,
-            item_code: r.get(6)?,
-            account_code: r.get(7)?,
-            tax_code: r.get(8)?,
+            item_code: r.opt_text(6)?,
+            account_code: r.opt_text(7)?,
+            tax_code: r.opt_text(8)?,
             tax_amount: opt_decimal(r, 9)?,
             tax_rate: opt_decimal(r, 10)?,
         },
     ))
 }
 
-/// Lines of every owner (or of one), in order.
+/// Lines by owner: of one owner, of the owners from `range.0` to `range.1` (both included),
+/// or of every owner; each owner's in order.
 fn read_lines(
-    db: &Connection,
+    tx: &Tx<'_>,
     t: Lines,
     owner: Option<&str>,
-) -> rusqlite::Result<HashMap<String, Vec<HomeLine>>> {
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT {owner_col}, {LINE_COLUMNS} FROM {table} WHERE ?1 IS NULL OR {owner_col} = ?1
-         ORDER BY {owner_col}, position",
-        owner_col = t.owner,
-        table = t.table
-    ))?;
-    let rows = stmt.query_map(params![owner], line_row)?;
+    range: Option<(&str, &str)>,
+) -> Result<HashMap<String, Vec<HomeLine>>, HomeStoreError> {
+    let c = tx.engine().bytewise();
+    let (owner_col, table) = (t.owner, t.table);
+    let (filter, params): (String, Vec<Value>) = match (owner, range) {
+        (Some(o), _) => (format!("WHERE {owner_col} = ?1"), vec![o.into()]),
+        (None, Some((first, last))) => (
+            format!("WHERE {owner_col}{c} BETWEEN ?1 AND ?2"),
+            vec![first.into(), last.into()],
+        ),
+        (None, None) => (String::new(), Vec::new()),
+    };
+    let rows = tx.query(
+        &format!(
+            "SELECT {owner_col}, {LINE_COLUMNS} FROM {table} {filter} ORDER BY {owner_col}{c}, position"
+        ),
+        &params,
+    )?;
     let mut by_owner: HashMap<String, Vec<HomeLine>> = HashMap::new();
-    for row in rows {
-        let (owner, line) = row?;
+    for r in &rows {
+        let (owner, line) = line_row(r)?;
         by_owner.entry(owner).or_default().push(line);
     }
     Ok(by_owner)
@@ -212,28 +248,32 @@ const JOB_SELECT: &str =
     closed_at, updated_at, ";
 
 /// One job row (its lines added later).
-fn job_row(r: &Row<'_>) -> rusqlite::Result<HomeJob> {
+fn job_row(r: &Row) -> Result<HomeJob, HomeStoreError> {
     Ok(HomeJob {
-        id: r.get(0)?,
-        number: r.get(1)?,
-        customer_id: r.get(2)?,
+        id: r.text(0)?,
+        number: r.text(1)?,
+        customer_id: r.text(2)?,
         status: named(r, 3)?,
-        ready_for_invoice_1: r.get(4)?,
-        ready_for_invoice_2: r.get(5)?,
-        closed_at: r.get(6)?,
-        updated_at: r.get(7)?,
+        ready_for_invoice_1: flag(r, 4)?,
+        ready_for_invoice_2: flag(r, 5)?,
+        closed_at: r.opt_text(6)?,
+        updated_at: r.opt_text(7)?,
         body: read_body(r, 8)?,
     })
 }
 
 /// Jobs with their lines (one when `id` is given), by id.
-pub fn read_jobs(db: &Connection, id: Option<&str>) -> rusqlite::Result<Vec<HomeJob>> {
-    let mut lines = read_lines(db, Lines::JOB, id)?;
-    let mut stmt = db.prepare_cached(&format!(
-        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs WHERE ?1 IS NULL OR id = ?1 ORDER BY id"
-    ))?;
-    let rows = stmt.query_map(params![id], job_row)?;
-    let mut jobs = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+pub fn read_jobs(tx: &Tx<'_>, id: Option<&str>) -> Result<Vec<HomeJob>, HomeStoreError> {
+    let mut lines = read_lines(tx, Lines::JOB, id, None)?;
+    let (rest, params) = one_or_all(tx.engine(), id);
+    let mut jobs = tx
+        .query(
+            &format!("{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs{rest}"),
+            &params,
+        )?
+        .iter()
+        .map(job_row)
+        .collect::<Result<Vec<_>, _>>()?;
     for j in &mut jobs {
         j.body.lines = lines.remove(&j.id).unwrap_or_default();
     }
@@ -241,87 +281,94 @@ pub fn read_jobs(db: &Connection, id: Option<&str>) -> rusqlite::Result<Vec<Home
 }
 
 /// Every job with its lines, by id, handed to `f` one at a time: what [`read_jobs`] returns,
-/// without holding the book. The jobs and their lines are read side by side, both ordered by
-/// job id (SQLite's `BINARY` order of text is byte order, as `str`'s), so each job's lines
-/// are the run of line rows with its id. `range` (first and last id, both included) limits
-/// the walk to the jobs between them: a push reads its due invoices back a batch at a time.
-pub fn each_job<E: From<rusqlite::Error>>(
-    db: &Connection,
+/// without holding the book. Jobs are read [`JOB_PAGE`] at a time, each page after the last
+/// id of the one before (bytewise, on both engines), with the lines of that page's ids.
+/// `range` (first and last id, both included) limits the walk to the jobs between them: a
+/// push reads its due invoices back a batch at a time. Run it in one transaction that reads
+/// one snapshot (see `HomeStore::each_job_between`).
+pub fn each_job<E: From<HomeStoreError>>(
+    tx: &Tx<'_>,
     range: Option<(&str, &str)>,
     mut f: impl FnMut(HomeJob) -> Result<(), E>,
 ) -> Result<(), E> {
-    // Two statements, not `?1 IS NULL OR ...`: a range must be able to use the primary keys
-    // (a scan and a sort of every line per batch otherwise).
-    let (job_where, line_where) = match range {
-        Some(_) => (
-            "WHERE id BETWEEN ?1 AND ?2",
-            "WHERE job_id BETWEEN ?1 AND ?2",
-        ),
-        None => ("", ""),
+    let c = tx.engine().bytewise();
+    // The bounds as separate statements, not `?2 IS NULL OR ...`: a range must be able to
+    // stop at its last id (a scan to the table's end per batch otherwise).
+    let upper = match range {
+        Some(_) => format!(" AND id{c} <= ?2"),
+        None => String::new(),
     };
-    let bounds = || rusqlite::params_from_iter(range.into_iter().flat_map(|(a, b)| [a, b]));
-    let mut line_stmt = db.prepare_cached(&format!(
-        "SELECT job_id, {LINE_COLUMNS} FROM home_job_lines {line_where} ORDER BY job_id, position"
-    ))?;
-    let mut lines = line_stmt.query_map(bounds(), line_row)?.peekable();
-    let mut job_stmt = db.prepare_cached(&format!(
-        "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs {job_where} ORDER BY id"
-    ))?;
-    for job in job_stmt.query_map(bounds(), job_row)? {
-        let mut job = job?;
-        loop {
-            let owner = match lines.peek() {
-                None => break,
-                Some(Ok((owner, _))) => owner.as_str(),
-                Some(Err(_)) => match lines.next() {
-                    Some(Err(e)) => return Err(e.into()),
-                    _ => continue,
-                },
-            };
-            match owner.cmp(job.id.as_str()) {
-                // A line of no job read here (the foreign key makes it impossible): left out,
-                // as `read_jobs` leaves it out.
-                std::cmp::Ordering::Less => {
-                    lines.next();
-                }
-                std::cmp::Ordering::Equal => {
-                    if let Some(Ok((_, line))) = lines.next() {
-                        job.body.lines.push(line);
-                    }
-                }
-                std::cmp::Ordering::Greater => break,
-            }
+    let last = range.map_or("", |(_, last)| last);
+    let mut after: Option<String> = None;
+    loop {
+        let (op, from) = match &after {
+            Some(id) => (">", id.as_str()),
+            None => (">=", range.map_or("", |(first, _)| first)),
+        };
+        let mut params = vec![Value::from(from), Value::from(last), Value::Int(JOB_PAGE)];
+        if range.is_none() {
+            params.remove(1);
         }
-        f(job)?;
+        let limit = params.len();
+        let page = tx
+            .query(
+                &format!(
+                    "{JOB_SELECT}{BODY_COLUMNS} FROM home_jobs WHERE id{c} {op} ?1{upper}
+                     ORDER BY id{c} LIMIT ?{limit}"
+                ),
+                &params,
+            )
+            .map_err(HomeStoreError::from)?
+            .iter()
+            .map(job_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (Some(first), Some(end)) = (page.first(), page.last()) else {
+            return Ok(());
+        };
+        let mut lines = read_lines(tx, Lines::JOB, None, Some((&first.id, &end.id)))?;
+        after = Some(end.id.clone());
+        let full = page.len() as i64 == JOB_PAGE;
+        for mut job in page {
+            job.body.lines = lines.remove(&job.id).unwrap_or_default();
+            f(job)?;
+        }
+        if !full {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 /// Contract invoices with their lines (one when `id` is given), by id.
 pub fn read_contract_invoices(
-    db: &Connection,
+    tx: &Tx<'_>,
     id: Option<&str>,
-) -> rusqlite::Result<Vec<HomeContractInvoice>> {
-    let mut lines = read_lines(db, Lines::CONTRACT_INVOICE, id)?;
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT id, number, contract_id, customer_id, status, ready_for_invoice_1, ready_for_invoice_2,
-            updated_at, {BODY_COLUMNS}
-         FROM home_contract_invoices WHERE ?1 IS NULL OR id = ?1 ORDER BY id"
-    ))?;
-    let rows = stmt.query_map(params![id], |r| {
-        Ok(HomeContractInvoice {
-            id: r.get(0)?,
-            number: r.get(1)?,
-            contract_id: r.get(2)?,
-            customer_id: r.get(3)?,
-            status: named(r, 4)?,
-            ready_for_invoice_1: r.get(5)?,
-            ready_for_invoice_2: r.get(6)?,
-            updated_at: r.get(7)?,
-            body: read_body(r, 8)?,
+) -> Result<Vec<HomeContractInvoice>, HomeStoreError> {
+    let mut lines = read_lines(tx, Lines::CONTRACT_INVOICE, id, None)?;
+    let (rest, params) = one_or_all(tx.engine(), id);
+    let mut invoices = tx
+        .query(
+            &format!(
+                "SELECT id, number, contract_id, customer_id, status, ready_for_invoice_1,
+                    ready_for_invoice_2, updated_at, {BODY_COLUMNS}
+                 FROM home_contract_invoices{rest}"
+            ),
+            &params,
+        )?
+        .iter()
+        .map(|r| {
+            Ok(HomeContractInvoice {
+                id: r.text(0)?,
+                number: r.text(1)?,
+                contract_id: r.text(2)?,
+                customer_id: r.text(3)?,
+                status: named(r, 4)?,
+                ready_for_invoice_1: flag(r, 5)?,
+                ready_for_invoice_2: flag(r, 6)?,
+                updated_at: r.opt_text(7)?,
+                body: read_body(r, 8)?,
+            })
         })
-    })?;
-    let mut invoices = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, HomeStoreError>>()?;
     for i in &mut invoices {
         i.body.lines = lines.remove(&i.id).unwrap_or_default();
     }
