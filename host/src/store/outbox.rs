@@ -13,6 +13,7 @@ use rusqlite::{OptionalExtension, params};
 use super::connections::unix;
 use super::id_map::{self, MapEntry};
 use super::runs::{ItemWriter, RunItem, insert_item};
+use super::sql::Tx;
 use super::sync_state::{SyncState, SyncStateError};
 
 /// A pending outbox intent.
@@ -229,12 +230,13 @@ impl SyncState {
                 )?;
                 let mut marked =
                     tx.prepare_cached("UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1")?;
-                let mut items = ItemWriter::new(&tx, run_id)?;
+                let sqlite = Tx::Sqlite(&tx);
+                let mut items = ItemWriter::new(&sqlite, run_id)?;
                 for s in settlements {
                     match s {
                         Settlement::Written { key, entry, item } => {
                             settled.execute(params![key, entry.remote_id, entry.synced_at])?;
-                            id_map::upsert(&tx, connection, entity, entry)?;
+                            id_map::upsert(&sqlite, connection, entity, entry)?;
                             items.push(item)?;
                         }
                         Settlement::Failed { key, item } => {
@@ -414,12 +416,12 @@ impl SyncState {
     ) -> Result<(), SyncStateError> {
         self.with(|db| {
             let tx = db.transaction()?;
-            id_map::remove(&tx, connection, entity, remote_id)?;
+            id_map::remove(&Tx::Sqlite(&tx), connection, entity, remote_id)?;
             tx.execute(
                 "UPDATE outbox SET state = 'rolled-back' WHERE connection = ?1 AND entity = ?2 AND remote_id = ?3",
                 params![connection, entity, remote_id],
             )?;
-            insert_item(&tx, run_id, item)?;
+            insert_item(&Tx::Sqlite(&tx), run_id, item)?;
             tx.commit()?;
             Ok(())
         })

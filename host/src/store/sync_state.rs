@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::db::{self, DbError};
-use super::sql::{self, Db};
+use super::sql::{self, Db, Tx};
 
 pub use super::id_map::MapEntry;
 pub use super::outbox::{Intent, NewIntent, Settlement, WrittenDocument};
@@ -97,6 +97,24 @@ impl SyncState {
     /// The database; the concern modules run their single statements on it.
     pub(super) fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Run `f` in one transaction on either engine: committed when it returns `Ok`, rolled
+    /// back when it returns `Err` or panics.
+    pub(super) fn transaction<T>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, SyncStateError>,
+    ) -> Result<T, SyncStateError> {
+        self.db.transaction(f)
+    }
+
+    /// `column` for an `ORDER BY` that sorts text byte by byte on either engine, as SQLite
+    /// does; PostgreSQL would otherwise follow the database's collation.
+    pub(super) fn bytewise(&self, column: &str) -> String {
+        match self.db.engine() {
+            sql::Engine::Sqlite => column.to_owned(),
+            sql::Engine::Postgres => format!("{column} COLLATE \"C\""),
+        }
     }
 
     /// Run `f` on the SQLite connection itself, for [`super::retention`], which is not yet
