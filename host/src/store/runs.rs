@@ -369,7 +369,7 @@ impl<'t, 'c> ItemWriter<'t, 'c> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sync_state::testing::each_engine;
+    use super::super::sync_state::testing::{audit_details, each_engine};
     use super::*;
 
     fn item(i: usize) -> RunItem {
@@ -479,14 +479,8 @@ mod tests {
                     (run, "finished", None)
                 ]
             );
-            let log: Vec<String> = s
-                .audit_log()
-                .expect("reads")
-                .into_iter()
-                .map(|(_, _, d)| d)
-                .collect();
             assert_eq!(
-                log,
+                audit_details(&s),
                 [
                     format!(
                         "run {run}: push customers on books (dry run): 2 created, 1 failed, 1 skipped"

@@ -108,6 +108,17 @@ impl SyncState {
         self.db.transaction(f)
     }
 
+    /// Every row of one query, each read by `row`.
+    pub(super) fn query_all<T>(
+        &self,
+        sql: &str,
+        params: &[sql::Value],
+        row: impl Fn(&sql::Row) -> Result<T, sql::Error>,
+    ) -> Result<Vec<T>, SyncStateError> {
+        let rows = self.db.query(sql, params)?;
+        Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+    }
+
     /// `column` for an `ORDER BY` that sorts text byte by byte on either engine, as SQLite
     /// does; PostgreSQL would otherwise follow the database's collation.
     pub(super) fn bytewise(&self, column: &str) -> String {
@@ -153,6 +164,15 @@ pub(super) mod testing {
         Folder(tempfile::TempDir),
         /// The PostgreSQL database.
         Postgres(testing::TestDatabase),
+    }
+
+    /// The audit log's details, oldest first.
+    pub fn audit_details(s: &SyncState) -> Vec<String> {
+        s.audit_log()
+            .expect("reads the audit log")
+            .into_iter()
+            .map(|(_, _, detail)| detail)
+            .collect()
     }
 
     /// A fresh, migrated sync state on each engine under test.
