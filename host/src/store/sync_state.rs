@@ -128,8 +128,9 @@ impl SyncState {
         }
     }
 
-    /// Run `f` on the SQLite connection itself, for [`super::retention`], which is not yet
-    /// ported to [`super::sql`]; on PostgreSQL, [`SyncStateError::SqliteOnly`].
+    /// Run `f` on the SQLite connection itself: for [`super::retention`], which is not yet
+    /// ported to [`super::sql`], and for [`super::plans`]' incremental blob I/O, which only
+    /// SQLite has. On PostgreSQL, [`SyncStateError::SqliteOnly`].
     pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, SyncStateError>,
