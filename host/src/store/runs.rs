@@ -147,7 +147,9 @@ impl SyncState {
 
     /// Record a run item that involves no write (skipped, unchanged, failed before sending).
     pub fn record_item(&self, run_id: i64, item: &RunItem) -> Result<(), SyncStateError> {
-        self.transaction(|tx| Ok(insert_item(tx, run_id, item)?))
+        self.db()
+            .execute(INSERT_ITEM, &item_params(run_id, None, item))?;
+        Ok(())
     }
 
     /// [`Self::record_item`] for many items, in order, in one transaction.
@@ -325,13 +327,13 @@ fn item_params(run_id: i64, seq: Option<i64>, item: &RunItem) -> Vec<Value> {
     params
 }
 
+/// Appends one item after the run's last (parameters: [`item_params`] without a `seq`).
+const INSERT_ITEM: &str = "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
+     VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_items WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6)";
+
 /// Append `item` to run `run_id` (inside the caller's transaction).
 pub(super) fn insert_item(tx: &Tx<'_>, run_id: i64, item: &RunItem) -> Result<(), sql::Error> {
-    tx.execute(
-        "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
-         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_items WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6)",
-        &item_params(run_id, None, item),
-    )?;
+    tx.execute(INSERT_ITEM, &item_params(run_id, None, item))?;
     Ok(())
 }
 
