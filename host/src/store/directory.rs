@@ -6,9 +6,9 @@
 //! The directory is a cache: losing it costs one full read of the target, never a wrong
 //! link — every link is still checked against the id map when it is made.
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use super::sql::Value;
 use super::sync_state::{SyncState, SyncStateError};
 
 // Review items live in `reviews`; the sync engine and the CLI name them here too.
@@ -48,24 +48,23 @@ impl SyncState {
         &self,
         connection: &str,
     ) -> Result<Vec<TargetCustomer>, SyncStateError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(
+        self.query_all(
+            &format!(
                 "SELECT remote_id, name, email, tax_number, active FROM target_customers
-                 WHERE connection = ?1 ORDER BY remote_id",
-            )?;
-            let rows = stmt
-                .query_map(params![connection], |r| {
-                    Ok(TargetCustomer {
-                        remote_id: r.get(0)?,
-                        name: r.get(1)?,
-                        email: r.get(2)?,
-                        tax_number: r.get(3)?,
-                        active: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+                 WHERE connection = ?1 ORDER BY {}",
+                self.bytewise("remote_id")
+            ),
+            &[connection.into()],
+            |r| {
+                Ok(TargetCustomer {
+                    remote_id: r.text(0)?,
+                    name: r.text(1)?,
+                    email: r.opt_text(2)?,
+                    tax_number: r.opt_text(3)?,
+                    active: r.i64(4)? != 0,
+                })
+            },
+        )
     }
 
     /// Record target customers read (or created) over `connection`, in one transaction.
@@ -74,27 +73,23 @@ impl SyncState {
         connection: &str,
         customers: &[TargetCustomer],
     ) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
-            {
-                let mut stmt = tx.prepare(
+        self.transaction(|tx| {
+            for c in customers {
+                tx.execute(
                     "INSERT INTO target_customers (connection, remote_id, name, email, tax_number, active)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (connection, remote_id) DO UPDATE SET name = excluded.name,
                        email = excluded.email, tax_number = excluded.tax_number, active = excluded.active",
+                    &[
+                        connection.into(),
+                        c.remote_id.as_str().into(),
+                        c.name.as_str().into(),
+                        c.email.clone().into(),
+                        c.tax_number.clone().into(),
+                        Value::Int(i64::from(c.active)),
+                    ],
                 )?;
-                for c in customers {
-                    stmt.execute(params![
-                        connection,
-                        c.remote_id,
-                        c.name,
-                        c.email,
-                        c.tax_number,
-                        c.active
-                    ])?;
-                }
             }
-            tx.commit()?;
             Ok(())
         })
     }
@@ -104,23 +99,23 @@ impl SyncState {
         &self,
         connection: &str,
     ) -> Result<Vec<TargetDocument>, SyncStateError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(
+        self.query_all(
+            &format!(
                 "SELECT entity, remote_id, number, customer_id FROM target_documents
-                 WHERE connection = ?1 ORDER BY entity, remote_id",
-            )?;
-            let rows = stmt
-                .query_map(params![connection], |r| {
-                    Ok(TargetDocument {
-                        entity: r.get(0)?,
-                        remote_id: r.get(1)?,
-                        number: r.get(2)?,
-                        customer_id: r.get(3)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+                 WHERE connection = ?1 ORDER BY {}, {}",
+                self.bytewise("entity"),
+                self.bytewise("remote_id")
+            ),
+            &[connection.into()],
+            |r| {
+                Ok(TargetDocument {
+                    entity: r.text(0)?,
+                    remote_id: r.text(1)?,
+                    number: r.text(2)?,
+                    customer_id: r.opt_text(3)?,
+                })
+            },
+        )
     }
 
     /// Record target documents read (or written) over `connection`, in one transaction.
@@ -129,27 +124,94 @@ impl SyncState {
         connection: &str,
         documents: &[TargetDocument],
     ) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
-            {
-                let mut stmt = tx.prepare(
+        self.transaction(|tx| {
+            for d in documents {
+                tx.execute(
                     "INSERT INTO target_documents (connection, entity, remote_id, number, customer_id)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (connection, entity, remote_id) DO UPDATE SET
                        number = excluded.number, customer_id = excluded.customer_id",
+                    &[
+                        connection.into(),
+                        d.entity.as_str().into(),
+                        d.remote_id.as_str().into(),
+                        d.number.as_str().into(),
+                        d.customer_id.clone().into(),
+                    ],
                 )?;
-                for d in documents {
-                    stmt.execute(params![
-                        connection,
-                        d.entity,
-                        d.remote_id,
-                        d.number,
-                        d.customer_id
-                    ])?;
-                }
             }
-            tx.commit()?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sync_state::testing::each_engine;
+    use super::*;
+
+    fn customer(remote_id: &str, name: &str, active: bool) -> TargetCustomer {
+        TargetCustomer {
+            remote_id: remote_id.to_owned(),
+            name: name.to_owned(),
+            email: Some(format!("{name}@example.com")),
+            tax_number: None,
+            active,
+        }
+    }
+
+    fn document(entity: &str, remote_id: &str, number: &str) -> TargetDocument {
+        TargetDocument {
+            entity: entity.to_owned(),
+            remote_id: remote_id.to_owned(),
+            number: number.to_owned(),
+            customer_id: Some("c-1".to_owned()),
+        }
+    }
+
+    #[test]
+    fn customers_and_documents_upsert_and_read_back_in_byte_order() {
+        for (_keep, s) in each_engine() {
+            s.upsert_target_customers(
+                "books",
+                &[customer("c-2", "Beta", true), customer("C-9", "Zed", false)],
+            )
+            .expect("records");
+            // Read again later: the row changes, not the count.
+            s.upsert_target_customers("books", &[customer("c-2", "Beta Ltd", false)])
+                .expect("records");
+            s.upsert_target_customers("other", &[customer("x", "Elsewhere", true)])
+                .expect("records");
+            assert_eq!(
+                s.target_customers("books").expect("reads"),
+                [
+                    customer("C-9", "Zed", false),
+                    customer("c-2", "Beta Ltd", false)
+                ]
+            );
+
+            s.upsert_target_documents(
+                "books",
+                &[
+                    document("job-invoices", "r-1", "INV-1"),
+                    document("contract-invoices", "R-2", "CI-2"),
+                    document("job-invoices", "R-3", "INV-3"),
+                ],
+            )
+            .expect("records");
+            let mut renumbered = document("job-invoices", "r-1", "INV-1b");
+            renumbered.customer_id = None;
+            s.upsert_target_documents("books", std::slice::from_ref(&renumbered))
+                .expect("records");
+            assert_eq!(
+                s.target_documents("books").expect("reads"),
+                [
+                    document("contract-invoices", "R-2", "CI-2"),
+                    document("job-invoices", "R-3", "INV-3"),
+                    renumbered,
+                ]
+            );
+            assert_eq!(s.target_documents("other").expect("reads"), []);
+        }
     }
 }

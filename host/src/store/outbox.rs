@@ -5,14 +5,21 @@
 //! resolves it (looks the record up in the target, or replays it) before anything new is
 //! sent. Settled intents are also the rollback journal:
 //! what a run created, and what was last sent for a record. Table `outbox` (migration 2).
+//!
+//! The same SQL runs on SQLite and PostgreSQL (docs/architecture.md, "Store engines"), and
+//! each batch is one transaction on both: a settle that fails half-way leaves nothing
+//! written. Recording an intent is an `INSERT ... ON CONFLICT DO NOTHING` followed, for a
+//! key already there, by an `UPDATE` that skips a settled one: two processes recording
+//! one key at once both succeed on PostgreSQL (the second waits for the first's row)
+//! instead of one failing on the primary key. The one place the engines differ is
+//! reading whether a settled write created its record (`created`).
 
 use std::time::SystemTime;
-
-use rusqlite::{OptionalExtension, params};
 
 use super::connections::unix;
 use super::id_map::{self, MapEntry};
 use super::runs::{ItemWriter, RunItem, insert_item};
+use super::sql::{self, Engine, Row, Value};
 use super::sync_state::{SyncState, SyncStateError};
 
 /// A pending outbox intent.
@@ -95,6 +102,17 @@ const WRITTEN: &str = "SELECT ri.seq, ri.home_key, ri.remote_id, ri.outcome, o.p
      WHERE ri.run_id = ?1 AND ri.seq > ?4 AND ri.outcome IN ('created', 'updated')
      ORDER BY ri.seq LIMIT ?5";
 
+/// Whether a settled intent's payload had no remote id (the write created the record):
+/// SQLite's `json_extract` or PostgreSQL's `jsonb` (`->>` is NULL for a JSON null and for
+/// no key, as `json_extract` is). Kept in the database so a large run's payloads never
+/// leave it.
+fn created(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "json_extract(o.payload, '$.remote_id') IS NULL",
+        Engine::Postgres => "(CAST(o.payload AS jsonb) ->> 'remote_id') IS NULL",
+    }
+}
+
 impl SyncState {
     /// Record an intent before sending. Returns `false` when an intent with this key was
     /// already settled (the write happened in an earlier run: do not send again).
@@ -129,43 +147,37 @@ impl SyncState {
         entity: &str,
         intents: &[NewIntent<'_>],
     ) -> Result<Vec<bool>, SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        let now = unix(SystemTime::now());
+        self.transaction(|tx| {
             let mut fresh = Vec::with_capacity(intents.len());
-            {
-                let mut state_of =
-                    tx.prepare_cached("SELECT state FROM outbox WHERE idempotency_key = ?1")?;
-                // A failed or rolled-back intent sent again carries this payload (its old one
-                // may have been removed by retention).
-                let mut again = tx.prepare_cached(
-                    "UPDATE outbox SET run_id = ?2, state = 'pending', payload = ?3, payload_purged_at = NULL
-                     WHERE idempotency_key = ?1",
-                )?;
-                let mut insert = tx.prepare_cached(
+            for i in intents {
+                let inserted = tx.execute(
                     "INSERT INTO outbox (idempotency_key, run_id, connection, entity, home_key, payload, state, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)
+                     ON CONFLICT (idempotency_key) DO NOTHING",
+                    &[
+                        i.key.into(),
+                        Value::Int(run_id),
+                        connection.into(),
+                        entity.into(),
+                        i.home_key.into(),
+                        i.payload.as_str().into(),
+                        Value::Int(now),
+                    ],
                 )?;
-                let now = unix(SystemTime::now());
-                for i in intents {
-                    let state: Option<String> = state_of
-                        .query_row(params![i.key], |r| r.get(0))
-                        .optional()?;
-                    fresh.push(match state.as_deref() {
-                        Some("settled") => false,
-                        Some(_) => {
-                            again.execute(params![i.key, run_id, i.payload])?;
-                            true
-                        }
-                        None => {
-                            insert.execute(params![
-                                i.key, run_id, connection, entity, i.home_key, i.payload, now
-                            ])?;
-                            true
-                        }
-                    });
+                if inserted == 1 {
+                    fresh.push(true);
+                    continue;
                 }
+                // A failed or rolled-back intent sent again carries this payload (its old
+                // one may have been removed by retention); a settled one is never sent again.
+                let again = tx.execute(
+                    "UPDATE outbox SET run_id = ?2, state = 'pending', payload = ?3, payload_purged_at = NULL
+                     WHERE idempotency_key = ?1 AND state <> 'settled'",
+                    &[i.key.into(), Value::Int(run_id), i.payload.as_str().into()],
+                )?;
+                fresh.push(again == 1);
             }
-            tx.commit()?;
             Ok(fresh)
         })
     }
@@ -221,34 +233,32 @@ impl SyncState {
         entity: &str,
         settlements: &[Settlement<'_>],
     ) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
-            {
-                let mut settled = tx.prepare_cached(
-                    "UPDATE outbox SET state = 'settled', remote_id = ?2, settled_at = ?3 WHERE idempotency_key = ?1",
-                )?;
-                let mut marked =
-                    tx.prepare_cached("UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1")?;
-                let mut items = ItemWriter::new(&tx, run_id)?;
-                for s in settlements {
-                    match s {
-                        Settlement::Written { key, entry, item } => {
-                            settled.execute(params![key, entry.remote_id, entry.synced_at])?;
-                            id_map::upsert(&tx, connection, entity, entry)?;
-                            items.push(item)?;
-                        }
-                        Settlement::Failed { key, item } => {
-                            marked.execute(params![key, "failed"])?;
-                            items.push(item)?;
-                        }
-                        Settlement::Unknown { key, item } => {
-                            marked.execute(params![key, "unknown"])?;
-                            items.push(item)?;
-                        }
+        self.transaction(|tx| {
+            let mut items = ItemWriter::new(tx, run_id)?;
+            for s in settlements {
+                let (key, state, item) = match s {
+                    Settlement::Written { key, entry, item } => {
+                        tx.execute(
+                            "UPDATE outbox SET state = 'settled', remote_id = ?2, settled_at = ?3 WHERE idempotency_key = ?1",
+                            &[
+                                (*key).into(),
+                                entry.remote_id.as_str().into(),
+                                Value::Int(entry.synced_at),
+                            ],
+                        )?;
+                        id_map::upsert(tx, connection, entity, entry)?;
+                        items.push(item)?;
+                        continue;
                     }
-                }
+                    Settlement::Failed { key, item } => (key, "failed", item),
+                    Settlement::Unknown { key, item } => (key, "unknown", item),
+                };
+                tx.execute(
+                    "UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1",
+                    &[(*key).into(), state.into()],
+                )?;
+                items.push(item)?;
             }
-            tx.commit()?;
             Ok(())
         })
     }
@@ -256,18 +266,24 @@ impl SyncState {
     /// Intents of this connection and entity whose outcome is not known: left pending by
     /// an interrupted run, or marked unknown when their answer was lost.
     pub fn pending(&self, connection: &str, entity: &str) -> Result<Vec<Intent>, SyncStateError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(
+        self.query_all(
+            &format!(
                 "SELECT idempotency_key, run_id, entity, home_key, payload FROM outbox
-                 WHERE connection = ?1 AND entity = ?2 AND state IN ('pending', 'unknown') ORDER BY created_at, idempotency_key",
-            )?;
-            let rows = stmt
-                .query_map(params![connection, entity], |r| {
-                    Ok(Intent { idempotency_key: r.get(0)?, run_id: r.get(1)?, entity: r.get(2)?, home_key: r.get(3)?, payload: r.get(4)? })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+                 WHERE connection = ?1 AND entity = ?2 AND state IN ('pending', 'unknown')
+                 ORDER BY created_at, {}",
+                self.bytewise("idempotency_key")
+            ),
+            &[connection.into(), entity.into()],
+            |r| {
+                Ok(Intent {
+                    idempotency_key: r.text(0)?,
+                    run_id: r.i64(1)?,
+                    entity: r.text(2)?,
+                    home_key: r.text(3)?,
+                    payload: r.text(4)?,
+                })
+            },
+        )
     }
 
     /// The record last sent for `home_key` (the payload of its newest settled write).
@@ -277,37 +293,38 @@ impl SyncState {
         entity: &str,
         home_key: &str,
     ) -> Result<Option<String>, SyncStateError> {
-        self.with(|db| {
-            Ok(db
-                .query_row(
-                    "SELECT payload FROM outbox WHERE connection = ?1 AND entity = ?2 AND home_key = ?3
-                     AND state = 'settled' ORDER BY settled_at DESC, created_at DESC LIMIT 1",
-                    params![connection, entity, home_key],
-                    |r| r.get(0),
-                )
-                .optional()?)
-        })
+        let row = self.db().query_opt(
+            "SELECT payload FROM outbox WHERE connection = ?1 AND entity = ?2 AND home_key = ?3
+             AND state = 'settled' ORDER BY settled_at DESC, created_at DESC LIMIT 1",
+            &[connection.into(), entity.into(), home_key.into()],
+        )?;
+        Ok(row.map(|r| r.text(0)).transpose()?)
     }
 
     /// Records a run created (not updated) in the target, newest first: (entity, home key,
     /// remote id). Read from the outbox: a creation is a settled intent whose payload had
-    /// no remote id.
+    /// no remote id. Writes settled in the same second are ordered by their run items
+    /// (the order they were settled in), then by key: the same order on both engines.
     pub fn created_in_run(
         &self,
         run_id: i64,
     ) -> Result<Vec<(String, String, String)>, SyncStateError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(
-                "SELECT entity, home_key, remote_id FROM outbox
-                 WHERE run_id = ?1 AND state = 'settled' AND remote_id IS NOT NULL
-                   AND json_extract(payload, '$.remote_id') IS NULL
-                 ORDER BY settled_at DESC, rowid DESC",
-            )?;
-            let rows = stmt
-                .query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+        self.query_all(
+            &format!(
+                "SELECT o.entity, o.home_key, o.remote_id,
+                   (SELECT MAX(ri.seq) FROM run_items ri
+                    WHERE ri.run_id = o.run_id AND ri.home_key = o.home_key
+                      AND (ri.remote_id = o.remote_id OR ri.remote_id IS NULL)) AS settled_as
+                 FROM outbox o
+                 WHERE o.run_id = ?1 AND o.state = 'settled' AND o.remote_id IS NOT NULL
+                   AND {}
+                 ORDER BY o.settled_at DESC, settled_as DESC NULLS LAST, {} DESC",
+                created(self.db().engine()),
+                self.bytewise("o.idempotency_key")
+            ),
+            &[Value::Int(run_id)],
+            |r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)),
+        )
     }
 
     /// The documents of `entity` run `run_id` wrote over `connection`, in the order written:
@@ -320,16 +337,17 @@ impl SyncState {
         after: i64,
         limit: usize,
     ) -> Result<Vec<WrittenDocument>, SyncStateError> {
-        self.with(|db| {
-            let mut stmt = db.prepare_cached(WRITTEN)?;
-            let rows = stmt
-                .query_map(
-                    params![run_id, connection, entity, after, limit as i64],
-                    written_row,
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+        self.query_all(
+            WRITTEN,
+            &[
+                Value::Int(run_id),
+                connection.into(),
+                entity.into(),
+                Value::Int(after),
+                Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+            written_row,
+        )
     }
 
     /// Of the target documents `remote_ids` (one page of a read-back), the ones `entity` run
@@ -342,62 +360,53 @@ impl SyncState {
         entity: &str,
         remote_ids: &[&str],
     ) -> Result<Vec<WrittenDocument>, SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        self.transaction(|tx| {
             // (home key, target id) → payload, for the page's documents this run settled.
             let mut sent: std::collections::HashMap<(String, String), String> =
                 std::collections::HashMap::new();
-            {
-                let mut find = tx.prepare_cached(
+            for id in remote_ids {
+                let rows = tx.query(
                     "SELECT o.home_key, o.payload FROM id_map m
                      JOIN outbox o ON o.connection = m.connection AND o.entity = m.entity
                       AND o.home_key = m.home_key
                      WHERE m.connection = ?1 AND m.entity = ?2 AND m.remote_id = ?3
                        AND o.run_id = ?4 AND o.state = 'settled' AND o.remote_id = ?3",
+                    &[
+                        connection.into(),
+                        entity.into(),
+                        (*id).into(),
+                        Value::Int(run_id),
+                    ],
                 )?;
-                for id in remote_ids {
-                    let rows = find.query_map(params![connection, entity, id, run_id], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                    })?;
-                    for row in rows {
-                        let (home_key, payload) = row?;
-                        sent.insert((home_key, (*id).to_owned()), payload);
-                    }
+                for r in &rows {
+                    sent.insert((r.text(0)?, (*id).to_owned()), r.text(1)?);
                 }
             }
             let mut found = Vec::with_capacity(sent.len());
-            if !sent.is_empty() {
-                let mut items = tx.prepare_cached(
-                    "SELECT seq, home_key, remote_id, outcome FROM run_items
-                     WHERE run_id = ?1 AND outcome IN ('created', 'updated') ORDER BY seq",
-                )?;
-                let rows = items.query_map(params![run_id], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })?;
-                for row in rows {
-                    let (seq, home_key, remote_id, outcome) = row?;
-                    let (Some(home_key), Some(remote_id)) = (home_key, remote_id) else {
-                        continue;
-                    };
-                    let key = (home_key, remote_id);
-                    if let Some(payload) = sent.remove(&key) {
-                        let (home_key, remote_id) = key;
-                        found.push(WrittenDocument {
-                            seq,
-                            home_key,
-                            remote_id,
-                            outcome,
-                            payload,
-                        });
-                    }
+            if sent.is_empty() {
+                return Ok(found);
+            }
+            let items = tx.query(
+                "SELECT seq, home_key, remote_id, outcome FROM run_items
+                 WHERE run_id = ?1 AND outcome IN ('created', 'updated') ORDER BY seq",
+                &[Value::Int(run_id)],
+            )?;
+            for r in &items {
+                let (Some(home_key), Some(remote_id)) = (r.opt_text(1)?, r.opt_text(2)?) else {
+                    continue;
+                };
+                let key = (home_key, remote_id);
+                if let Some(payload) = sent.remove(&key) {
+                    let (home_key, remote_id) = key;
+                    found.push(WrittenDocument {
+                        seq: r.i64(0)?,
+                        home_key,
+                        remote_id,
+                        outcome: r.text(3)?,
+                        payload,
+                    });
                 }
             }
-            tx.commit()?;
             Ok(found)
         })
     }
@@ -412,33 +421,32 @@ impl SyncState {
         remote_id: &str,
         item: &RunItem,
     ) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
-            id_map::remove(&tx, connection, entity, remote_id)?;
+        self.transaction(|tx| {
+            id_map::remove(tx, connection, entity, remote_id)?;
             tx.execute(
                 "UPDATE outbox SET state = 'rolled-back' WHERE connection = ?1 AND entity = ?2 AND remote_id = ?3",
-                params![connection, entity, remote_id],
+                &[connection.into(), entity.into(), remote_id.into()],
             )?;
-            insert_item(&tx, run_id, item)?;
-            tx.commit()?;
+            insert_item(tx, run_id, item)?;
             Ok(())
         })
     }
 }
 
-fn written_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WrittenDocument> {
+fn written_row(r: &Row) -> Result<WrittenDocument, sql::Error> {
     Ok(WrittenDocument {
-        seq: r.get(0)?,
-        home_key: r.get(1)?,
-        remote_id: r.get(2)?,
-        outcome: r.get(3)?,
-        payload: r.get(4)?,
+        seq: r.i64(0)?,
+        home_key: r.text(1)?,
+        remote_id: r.text(2)?,
+        outcome: r.text(3)?,
+        payload: r.text(4)?,
     })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use super::super::sync_state::testing::{Keep, each_engine};
     use super::*;
 
     fn entry(home_key: &str, remote_id: &str) -> MapEntry {
@@ -501,8 +509,12 @@ mod tests {
 
     #[test]
     fn what_a_run_wrote_is_its_created_and_updated_documents_of_the_entity() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = SyncState::open(&tmp.path().join("state.db")).unwrap();
+        for (_keep, state) in each_engine() {
+            what_a_run_wrote(&state);
+        }
+    }
+
+    fn what_a_run_wrote(state: &SyncState) {
         let run = state
             .start_run(None, "books", "job-invoices", "push", false)
             .unwrap();
@@ -510,20 +522,13 @@ mod tests {
             .start_run(None, "books", "job-invoices", "push", false)
             .unwrap();
         // A customer created for the invoices in the same run, under a key an invoice has too.
-        write(&state, run, "customers", "J9", "CUS-9", Some("created"));
-        write(&state, run, "job-invoices", "J1", "R-1", Some("created"));
-        write(&state, run, "job-invoices", "J2", "R-2", Some("updated"));
-        write(&state, run, "job-invoices", "J3", "R-3", Some("unchanged"));
-        write(&state, run, "job-invoices", "J4", "R-4", None);
-        write(
-            &state,
-            earlier,
-            "job-invoices",
-            "J5",
-            "R-5",
-            Some("created"),
-        );
-        write(&state, run, "job-invoices", "J9", "R-9", Some("created"));
+        write(state, run, "customers", "J9", "CUS-9", Some("created"));
+        write(state, run, "job-invoices", "J1", "R-1", Some("created"));
+        write(state, run, "job-invoices", "J2", "R-2", Some("updated"));
+        write(state, run, "job-invoices", "J3", "R-3", Some("unchanged"));
+        write(state, run, "job-invoices", "J4", "R-4", None);
+        write(state, earlier, "job-invoices", "J5", "R-5", Some("created"));
+        write(state, run, "job-invoices", "J9", "R-9", Some("created"));
 
         let all = state
             .written_after(run, "books", "job-invoices", 0, 100)
@@ -579,5 +584,278 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("J2", "sent J2"), ("J9", "sent J9")]
         );
+    }
+
+    fn intent<'a>(home_key: &'a str, key: &'a str, payload: &str) -> NewIntent<'a> {
+        NewIntent {
+            home_key,
+            key,
+            payload: payload.to_owned(),
+        }
+    }
+
+    /// Every intent as "key state", by key.
+    fn states(state: &SyncState) -> Vec<String> {
+        state
+            .query_all(
+                &format!(
+                    "SELECT idempotency_key, state FROM outbox ORDER BY {}",
+                    state.bytewise("idempotency_key")
+                ),
+                &[],
+                |r| Ok(format!("{} {}", r.text(0)?, r.text(1)?)),
+            )
+            .unwrap()
+    }
+
+    /// Settles one batch: k1 written as `e1`, then `k3`, then k2 written as `e2`.
+    fn settle_batch(
+        state: &SyncState,
+        run: i64,
+        (e1, e2): (&MapEntry, &MapEntry),
+        k3: Settlement<'_>,
+    ) -> Result<(), SyncStateError> {
+        let (i1, i2) = (
+            item("K1", &e1.remote_id, "created"),
+            item("K2", &e2.remote_id, "created"),
+        );
+        state.settle_all(
+            run,
+            "books",
+            "customers",
+            &[
+                Settlement::Written {
+                    key: "k1",
+                    entry: e1,
+                    item: &i1,
+                },
+                k3,
+                Settlement::Written {
+                    key: "k2",
+                    entry: e2,
+                    item: &i2,
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn a_settle_that_fails_half_way_leaves_nothing_written_on_either_engine() {
+        for (_keep, state) in each_engine() {
+            let run = state
+                .start_run(None, "books", "customers", "push", false)
+                .unwrap();
+            let fresh = state
+                .record_intents(
+                    run,
+                    "books",
+                    "customers",
+                    &[
+                        intent("K1", "k1", "{}"),
+                        intent("K2", "k2", "{}"),
+                        intent("K3", "k3", "{}"),
+                    ],
+                )
+                .unwrap();
+            assert_eq!(fresh, [true, true, true]);
+            let e1 = entry("K1", "R-1");
+            let i3 = item("K3", "", "failed");
+            // K2 claims K1's remote id: the id map's unique key refuses it after K1 was
+            // settled, K3 marked failed and two run items written in the same transaction.
+            let err = settle_batch(
+                &state,
+                run,
+                (&e1, &entry("K2", "R-1")),
+                Settlement::Failed {
+                    key: "k3",
+                    item: &i3,
+                },
+            )
+            .unwrap_err();
+            let expected = match state.db().engine() {
+                Engine::Sqlite => {
+                    "database error: UNIQUE constraint failed: id_map.connection, id_map.entity, id_map.remote_id"
+                }
+                Engine::Postgres => {
+                    "database error: ERROR: duplicate key value violates unique constraint \"id_map_connection_entity_remote_id_key\" (Key (connection, entity, remote_id)=(books, customers, R-1) already exists.)"
+                }
+            };
+            assert_eq!(err.to_string(), expected);
+            assert_eq!(states(&state), ["k1 pending", "k2 pending", "k3 pending"]);
+            assert_eq!(state.link_count("books").unwrap(), 0);
+            assert_eq!(state.run(run).unwrap().1, []);
+            assert_eq!(state.pending("books", "customers").unwrap().len(), 3);
+
+            // Settled again with K2's own id, the whole batch is recorded.
+            settle_batch(
+                &state,
+                run,
+                (&e1, &entry("K2", "R-2")),
+                Settlement::Unknown {
+                    key: "k3",
+                    item: &i3,
+                },
+            )
+            .unwrap();
+            assert_eq!(states(&state), ["k1 settled", "k2 settled", "k3 unknown"]);
+            assert_eq!(state.link_count("books").unwrap(), 2);
+            assert_eq!(state.run(run).unwrap().1.len(), 3);
+            let pending = state.pending("books", "customers").unwrap();
+            assert_eq!(
+                pending
+                    .iter()
+                    .map(|i| i.idempotency_key.as_str())
+                    .collect::<Vec<_>>(),
+                ["k3"]
+            );
+        }
+    }
+
+    #[test]
+    fn an_intent_is_sent_again_unless_settled_and_rollback_finds_what_a_run_created() {
+        for (_keep, state) in each_engine() {
+            let run = state
+                .start_run(None, "books", "mixed", "push", false)
+                .unwrap();
+            for (entity, home, key, payload) in [
+                ("customers", "C1", "c1", r#"{"remote_id":null}"#),
+                // Recorded again before it settled: sent again, with the new payload.
+                ("customers", "C1", "c1", r#"{"name":"C1"}"#),
+                ("job-invoices", "C1", "j1", r#"{"remote_id":null}"#),
+                ("job-invoices", "J2", "j2", r#"{"remote_id":"INV-2"}"#),
+                ("job-invoices", "J3", "j3", r#"{"remote_id":null}"#),
+            ] {
+                let fresh = state.record_intent(run, "books", entity, home, key, payload);
+                assert!(fresh.unwrap(), "{key}");
+            }
+            // The customer is settled before the invoices that bill it, all in one second.
+            state
+                .settle(
+                    run,
+                    "books",
+                    "customers",
+                    "c1",
+                    &entry("C1", "CUS-1"),
+                    &item("C1", "CUS-1", "created"),
+                )
+                .unwrap();
+            for (key, home, remote, outcome) in [
+                ("j1", "C1", "INV-1", "created"),
+                ("j2", "J2", "INV-2", "updated"),
+            ] {
+                state
+                    .settle(
+                        run,
+                        "books",
+                        "job-invoices",
+                        key,
+                        &entry(home, remote),
+                        &item(home, remote, outcome),
+                    )
+                    .unwrap();
+            }
+            state
+                .fail_intent(run, "j3", &item("J3", "", "failed"))
+                .unwrap();
+            assert_eq!(
+                state.last_sent("books", "customers", "C1").unwrap(),
+                Some(r#"{"name":"C1"}"#.to_owned())
+            );
+            // Newest first: the invoice before the customer it bills; the update is no
+            // creation, the refused write none at all.
+            assert_eq!(
+                state.created_in_run(run).unwrap(),
+                [
+                    (
+                        "job-invoices".to_owned(),
+                        "C1".to_owned(),
+                        "INV-1".to_owned()
+                    ),
+                    ("customers".to_owned(), "C1".to_owned(), "CUS-1".to_owned()),
+                ]
+            );
+            // Settled: never sent again. Refused: sent again.
+            assert!(
+                !state
+                    .record_intent(run, "books", "customers", "C1", "c1", "{}")
+                    .unwrap()
+            );
+            assert!(
+                state
+                    .record_intent(run, "books", "job-invoices", "J3", "j3", "{}")
+                    .unwrap()
+            );
+
+            // A rollback forgets the invoice: link gone, intent rolled back, item recorded.
+            let rollback = state
+                .start_run(None, "books", "mixed", "rollback", false)
+                .unwrap();
+            state
+                .forget(
+                    rollback,
+                    "books",
+                    "job-invoices",
+                    "INV-1",
+                    &item("C1", "INV-1", "deleted"),
+                )
+                .unwrap();
+            assert_eq!(
+                state
+                    .linked_home_key("books", "job-invoices", "INV-1")
+                    .unwrap(),
+                None
+            );
+            assert_eq!(
+                state.created_in_run(run).unwrap(),
+                [("customers".to_owned(), "C1".to_owned(), "CUS-1".to_owned())]
+            );
+            assert_eq!(state.run(rollback).unwrap().1.len(), 1);
+        }
+    }
+
+    /// Two processes recording one batch at once (a job taken over while its first owner
+    /// still runs): both succeed, and each key is one row. On PostgreSQL the second insert
+    /// waits for the first's row instead of failing on the primary key.
+    #[test]
+    fn two_processes_recording_the_same_intents_at_once_both_succeed() {
+        for (keep, state) in each_engine() {
+            let other = match &keep {
+                Keep::Folder(dir) => SyncState::open(&dir.path().join("ledgerlink.db")).unwrap(),
+                Keep::Postgres(pg) => {
+                    let url = crate::store::engine::DatabaseUrl::parse(pg.url()).unwrap();
+                    SyncState::from_db(crate::store::engine::open(&url).unwrap())
+                }
+            };
+            let run = state
+                .start_run(None, "books", "customers", "push", false)
+                .unwrap();
+            let keys: Vec<String> = (0..200).map(|i| format!("key-{i:03}")).collect();
+            let barrier = std::sync::Barrier::new(2);
+            let answers: Vec<Vec<bool>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = [&state, &other]
+                    .into_iter()
+                    .map(|s| {
+                        let (keys, barrier) = (&keys, &barrier);
+                        scope.spawn(move || {
+                            let intents: Vec<NewIntent<'_>> =
+                                keys.iter().map(|k| intent(k, k, "{}")).collect();
+                            barrier.wait();
+                            let mut answers = Vec::new();
+                            for batch in intents.chunks(20) {
+                                answers.extend(
+                                    s.record_intents(run, "books", "customers", batch).unwrap(),
+                                );
+                            }
+                            answers
+                        })
+                    })
+                    .collect();
+                workers.into_iter().map(|w| w.join().unwrap()).collect()
+            });
+            assert!(answers.iter().flatten().all(|fresh| *fresh));
+            let rows = states(&state);
+            assert_eq!(rows.len(), 200);
+            assert!(rows.iter().all(|r| r.ends_with(" pending")), "{rows:?}");
+        }
     }
 }

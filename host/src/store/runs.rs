@@ -5,11 +5,11 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::audit;
 use super::connections::unix;
+use super::sql::{self, Row, Tx, Value};
 use super::sync_state::{SyncState, SyncStateError};
 
 /// A stored run.
@@ -68,41 +68,53 @@ impl SyncState {
         direction: &str,
         dry_run: bool,
     ) -> Result<i64, SyncStateError> {
-        self.with(|db| {
-            db.execute(
-                "INSERT INTO runs (plan_id, connection, entity, direction, dry_run, started_at, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')",
-                params![plan_id, connection, entity, direction, dry_run, unix(SystemTime::now())],
-            )?;
-            Ok(db.last_insert_rowid())
-        })
+        let id = self.db().query_one(
+            "INSERT INTO runs (plan_id, connection, entity, direction, dry_run, started_at, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running') RETURNING id",
+            &[
+                plan_id.into(),
+                connection.into(),
+                entity.into(),
+                direction.into(),
+                Value::Int(i64::from(dry_run)),
+                Value::Int(unix(SystemTime::now())),
+            ],
+        )?;
+        Ok(id.i64(0)?)
     }
 
     /// Finish a run, and record it in the audit log with its outcome counts.
     pub fn finish_run(&self, run_id: i64) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        self.transaction(|tx| {
             tx.execute(
                 "UPDATE runs SET status = 'finished', finished_at = ?2 WHERE id = ?1",
-                params![run_id, unix(SystemTime::now())],
+                &[Value::Int(run_id), Value::Int(unix(SystemTime::now()))],
             )?;
-            let (connection, entity, direction, dry_run): (String, String, String, bool) = tx.query_row(
+            let run = tx.query_one(
                 "SELECT connection, entity, direction, dry_run FROM runs WHERE id = ?1",
-                params![run_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                &[Value::Int(run_id)],
             )?;
-            let mut stmt = tx.prepare("SELECT outcome, COUNT(*) FROM run_items WHERE run_id = ?1 GROUP BY outcome ORDER BY outcome")?;
-            let counts = stmt
-                .query_map(params![run_id], |r| Ok(format!("{} {}", r.get::<_, i64>(1)?, r.get::<_, String>(0)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            drop(stmt);
+            let (connection, entity, direction, dry_run) =
+                (run.text(0)?, run.text(1)?, run.text(2)?, run.i64(3)? != 0);
+            // Outcomes are ASCII words: any engine's text order is the same for them.
+            let counts = tx
+                .query(
+                    "SELECT outcome, COUNT(*) FROM run_items WHERE run_id = ?1 GROUP BY outcome ORDER BY outcome",
+                    &[Value::Int(run_id)],
+                )?
+                .iter()
+                .map(|r| Ok(format!("{} {}", r.i64(1)?, r.text(0)?)))
+                .collect::<Result<Vec<_>, sql::Error>>()?;
             let detail = format!(
                 "run {run_id}: {direction} {entity} on {connection}{}: {}",
                 if dry_run { " (dry run)" } else { "" },
-                if counts.is_empty() { "nothing to do".to_owned() } else { counts.join(", ") }
+                if counts.is_empty() {
+                    "nothing to do".to_owned()
+                } else {
+                    counts.join(", ")
+                }
             );
-            audit::append(&tx, "run", &detail)?;
-            tx.commit()?;
+            audit::record(tx, "run", &detail)?;
             Ok(())
         })
     }
@@ -110,35 +122,34 @@ impl SyncState {
     /// End a run that stopped on an error (the connector broke a rule, the database
     /// failed): it is `failed` with `reason`, never left `running`.
     pub fn fail_run(&self, run_id: i64, reason: &str) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        self.transaction(|tx| {
             tx.execute(
                 "UPDATE runs SET status = 'failed', failure = ?3, finished_at = ?2 WHERE id = ?1",
-                params![run_id, unix(SystemTime::now()), reason],
+                &[
+                    Value::Int(run_id),
+                    Value::Int(unix(SystemTime::now())),
+                    reason.into(),
+                ],
             )?;
-            audit::append(&tx, "run", &format!("run {run_id}: failed: {reason}"))?;
-            tx.commit()?;
+            audit::record(tx, "run", &format!("run {run_id}: failed: {reason}"))?;
             Ok(())
         })
     }
 
     /// Mark a run that stopped without finishing (its process died) as interrupted.
     pub fn mark_interrupted(&self, run_id: i64) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            db.execute(
-                "UPDATE runs SET status = 'interrupted' WHERE id = ?1 AND status = 'running'",
-                params![run_id],
-            )?;
-            Ok(())
-        })
+        self.db().execute(
+            "UPDATE runs SET status = 'interrupted' WHERE id = ?1 AND status = 'running'",
+            &[Value::Int(run_id)],
+        )?;
+        Ok(())
     }
 
     /// Record a run item that involves no write (skipped, unchanged, failed before sending).
     pub fn record_item(&self, run_id: i64, item: &RunItem) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            insert_item(db, run_id, item)?;
-            Ok(())
-        })
+        self.db()
+            .execute(INSERT_ITEM, &item_params(run_id, None, item))?;
+        Ok(())
     }
 
     /// [`Self::record_item`] for many items, in order, in one transaction.
@@ -146,15 +157,11 @@ impl SyncState {
         if items.is_empty() {
             return Ok(());
         }
-        self.with(|db| {
-            let tx = db.transaction()?;
-            {
-                let mut writer = ItemWriter::new(&tx, run_id)?;
-                for item in items {
-                    writer.push(item)?;
-                }
+        self.transaction(|tx| {
+            let mut writer = ItemWriter::new(tx, run_id)?;
+            for item in items {
+                writer.push(item)?;
             }
-            tx.commit()?;
             Ok(())
         })
     }
@@ -168,41 +175,43 @@ impl SyncState {
         outcome: &str,
         reason: &str,
     ) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            db.execute(
-                "UPDATE run_items SET outcome = ?3, reason = ?4 WHERE run_id = ?1 AND home_key = ?2",
-                params![run_id, home_key, outcome, reason],
-            )?;
-            Ok(())
-        })
+        self.db().execute(
+            "UPDATE run_items SET outcome = ?3, reason = ?4 WHERE run_id = ?1 AND home_key = ?2",
+            &[
+                Value::Int(run_id),
+                home_key.into(),
+                outcome.into(),
+                reason.into(),
+            ],
+        )?;
+        Ok(())
     }
 
     /// Runs, newest first.
     pub fn runs(&self) -> Result<Vec<Run>, SyncStateError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(&format!("{RUN_SELECT} ORDER BY id DESC"))?;
-            let rows = stmt
-                .query_map([], run_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+        let rows = self
+            .db()
+            .query(&format!("{RUN_SELECT} ORDER BY id DESC"), &[])?;
+        Ok(rows.iter().map(run_row).collect::<Result<_, _>>()?)
     }
 
     /// One run and its items, in order.
     pub fn run(&self, id: i64) -> Result<(Run, Vec<RunItem>), SyncStateError> {
-        self.with(|db| {
-            let run = db
-                .query_row(&format!("{RUN_SELECT} WHERE id = ?1"), params![id], run_row)
-                .optional()?
-                .ok_or(SyncStateError::NoRun(id))?;
-            let mut stmt = db.prepare("SELECT home_key, remote_id, name, outcome, reason FROM run_items WHERE run_id = ?1 ORDER BY seq")?;
-            let items = stmt
-                .query_map(params![id], |r| {
-                    Ok(RunItem { home_key: r.get(0)?, remote_id: r.get(1)?, name: r.get(2)?, outcome: r.get(3)?, reason: r.get(4)? })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((run, items))
-        })
+        let db = self.db();
+        let run = db
+            .query_opt(&format!("{RUN_SELECT} WHERE id = ?1"), &[Value::Int(id)])?
+            .ok_or(SyncStateError::NoRun(id))?;
+        let items = db.query(
+            "SELECT home_key, remote_id, name, outcome, reason FROM run_items WHERE run_id = ?1 ORDER BY seq",
+            &[Value::Int(id)],
+        )?;
+        Ok((
+            run_row(&run)?,
+            items
+                .iter()
+                .map(|r| item_row(r, 0))
+                .collect::<Result<_, _>>()?,
+        ))
     }
 
     /// One page of run `id`'s items, in order: those after the item numbered `after` (from
@@ -214,44 +223,38 @@ impl SyncState {
         after: Option<i64>,
         limit: usize,
     ) -> Result<(Vec<(i64, RunItem)>, bool), SyncStateError> {
-        self.with(|db| {
-            db.query_row("SELECT 1 FROM runs WHERE id = ?1", params![id], |_| Ok(()))
-                .optional()?
-                .ok_or(SyncStateError::NoRun(id))?;
-            let mut stmt = db.prepare_cached(
-                "SELECT seq, home_key, remote_id, name, outcome, reason FROM run_items
-                 WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )?;
-            let wanted = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-            let mut items = stmt
-                .query_map(params![id, after.unwrap_or(i64::MIN), wanted], |r| {
-                    Ok((
-                        r.get(0)?,
-                        RunItem {
-                            home_key: r.get(1)?,
-                            remote_id: r.get(2)?,
-                            name: r.get(3)?,
-                            outcome: r.get(4)?,
-                            reason: r.get(5)?,
-                        },
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            let more = items.len() > limit;
-            items.truncate(limit);
-            Ok((items, more))
-        })
+        let db = self.db();
+        db.query_opt("SELECT 1 FROM runs WHERE id = ?1", &[Value::Int(id)])?
+            .ok_or(SyncStateError::NoRun(id))?;
+        let wanted = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let rows = db.query(
+            "SELECT seq, home_key, remote_id, name, outcome, reason FROM run_items
+             WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            &[
+                Value::Int(id),
+                Value::Int(after.unwrap_or(i64::MIN)),
+                Value::Int(wanted),
+            ],
+        )?;
+        let mut items = rows
+            .iter()
+            .map(|r| Ok((r.i64(0)?, item_row(r, 1)?)))
+            .collect::<Result<Vec<_>, sql::Error>>()?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        Ok((items, more))
     }
 
     /// Record how many vendor API calls run `run_id` made.
     pub fn record_calls(&self, run_id: i64, calls: u64) -> Result<(), SyncStateError> {
-        self.with(|db| {
-            db.execute(
-                "UPDATE runs SET calls = ?2 WHERE id = ?1",
-                params![run_id, i64::try_from(calls).unwrap_or(i64::MAX)],
-            )?;
-            Ok(())
-        })
+        self.db().execute(
+            "UPDATE runs SET calls = ?2 WHERE id = ?1",
+            &[
+                Value::Int(run_id),
+                Value::Int(i64::try_from(calls).unwrap_or(i64::MAX)),
+            ],
+        )?;
+        Ok(())
     }
 
     /// Vendor API calls the runs of `connection` made since `since` (Unix seconds), and over
@@ -261,96 +264,106 @@ impl SyncState {
         connection: &str,
         since: i64,
     ) -> Result<(u64, u64, u64), SyncStateError> {
-        self.with(|db| {
-            let recent: i64 = db.query_row(
-                "SELECT COALESCE(SUM(calls), 0) FROM runs WHERE connection = ?1 AND started_at >= ?2",
-                params![connection, since],
-                |r| r.get(0),
-            )?;
-            let (records, calls): (i64, i64) = db.query_row(
-                "SELECT
-                   COALESCE((SELECT COUNT(*) FROM run_items i JOIN runs r ON r.id = i.run_id
-                     WHERE r.connection = ?1 AND r.calls > 0
-                       AND i.outcome IN ('created', 'updated', 'conflict', 'failed')), 0),
-                   COALESCE((SELECT SUM(calls) FROM runs WHERE connection = ?1 AND calls > 0), 0)",
-                params![connection],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let u = |n: i64| u64::try_from(n).unwrap_or(0);
-            Ok((u(recent), u(records), u(calls)))
-        })
+        // PostgreSQL's SUM of BIGINT is NUMERIC: cast back, so both engines answer integers.
+        let recent = self
+            .db()
+            .query_one(
+                "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT) FROM runs WHERE connection = ?1 AND started_at >= ?2",
+                &[connection.into(), Value::Int(since)],
+            )?
+            .i64(0)?;
+        let totals = self.db().query_one(
+            "SELECT
+               COALESCE((SELECT COUNT(*) FROM run_items i JOIN runs r ON r.id = i.run_id
+                 WHERE r.connection = ?1 AND r.calls > 0
+                   AND i.outcome IN ('created', 'updated', 'conflict', 'failed')), 0),
+               CAST(COALESCE((SELECT SUM(calls) FROM runs WHERE connection = ?1 AND calls > 0), 0) AS BIGINT)",
+            &[connection.into()],
+        )?;
+        let u = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok((u(recent), u(totals.i64(0)?), u(totals.i64(1)?)))
     }
 }
 
 const RUN_SELECT: &str = "SELECT id, plan_id, connection, entity, direction, dry_run, started_at, finished_at, status, failure, items_purged_at FROM runs";
 
-fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+fn run_row(r: &Row) -> Result<Run, sql::Error> {
     Ok(Run {
-        id: r.get(0)?,
-        plan_id: r.get(1)?,
-        connection: r.get(2)?,
-        entity: r.get(3)?,
-        direction: r.get(4)?,
-        dry_run: r.get(5)?,
-        started_at: r.get(6)?,
-        finished_at: r.get(7)?,
-        status: r.get(8)?,
-        failure: r.get(9)?,
-        items_purged_at: r.get(10)?,
+        id: r.i64(0)?,
+        plan_id: r.opt_i64(1)?,
+        connection: r.text(2)?,
+        entity: r.text(3)?,
+        direction: r.text(4)?,
+        dry_run: r.i64(5)? != 0,
+        started_at: r.i64(6)?,
+        finished_at: r.opt_i64(7)?,
+        status: r.text(8)?,
+        failure: r.opt_text(9)?,
+        items_purged_at: r.opt_i64(10)?,
     })
 }
 
-/// Append `item` to run `run_id` (inside the caller's transaction when it has one).
-pub(super) fn insert_item(
-    db: &rusqlite::Connection,
-    run_id: i64,
-    item: &RunItem,
-) -> rusqlite::Result<()> {
-    db.prepare_cached(
-        "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
-         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_items WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![run_id, item.home_key, item.remote_id, item.name, item.outcome, item.reason])?;
+/// The run item in columns `at`.. of `r`: home_key, remote_id, name, outcome, reason.
+fn item_row(r: &Row, at: usize) -> Result<RunItem, sql::Error> {
+    Ok(RunItem {
+        home_key: r.opt_text(at)?,
+        remote_id: r.opt_text(at + 1)?,
+        name: r.text(at + 2)?,
+        outcome: r.text(at + 3)?,
+        reason: r.text(at + 4)?,
+    })
+}
+
+fn item_params(run_id: i64, seq: Option<i64>, item: &RunItem) -> Vec<Value> {
+    let mut params = vec![Value::Int(run_id)];
+    params.extend(seq.map(Value::Int));
+    params.extend([
+        item.home_key.clone().into(),
+        item.remote_id.clone().into(),
+        item.name.as_str().into(),
+        item.outcome.as_str().into(),
+        item.reason.as_str().into(),
+    ]);
+    params
+}
+
+/// Appends one item after the run's last (parameters: [`item_params`] without a `seq`).
+const INSERT_ITEM: &str = "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
+     VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_items WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6)";
+
+/// Append `item` to run `run_id` (inside the caller's transaction).
+pub(super) fn insert_item(tx: &Tx<'_>, run_id: i64, item: &RunItem) -> Result<(), sql::Error> {
+    tx.execute(INSERT_ITEM, &item_params(run_id, None, item))?;
     Ok(())
 }
 
-/// Appends many items to one run inside the caller's transaction, with one prepared
-/// statement. The run's items are written only by the process running it, so the next
-/// sequence number is read once.
-pub(super) struct ItemWriter<'c> {
-    insert: rusqlite::CachedStatement<'c>,
+/// Appends many items to one run inside the caller's transaction. The run's items are
+/// written only by the process running it, so the next sequence number is read once.
+pub(super) struct ItemWriter<'t, 'c> {
+    tx: &'t Tx<'c>,
     run_id: i64,
     next: i64,
 }
 
-impl<'c> ItemWriter<'c> {
-    /// For run `run_id`, inside the transaction `db` is in.
-    pub(super) fn new(db: &'c rusqlite::Connection, run_id: i64) -> rusqlite::Result<Self> {
-        let next: i64 = db
-            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_items WHERE run_id = ?1")?
-            .query_row(params![run_id], |r| r.get(0))?;
-        let insert = db.prepare_cached(
-            "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        Ok(Self {
-            insert,
-            run_id,
-            next,
-        })
+impl<'t, 'c> ItemWriter<'t, 'c> {
+    /// For run `run_id`, inside the transaction `tx`.
+    pub(super) fn new(tx: &'t Tx<'c>, run_id: i64) -> Result<Self, sql::Error> {
+        let next = tx
+            .query_one(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM run_items WHERE run_id = ?1",
+                &[Value::Int(run_id)],
+            )?
+            .i64(0)?;
+        Ok(Self { tx, run_id, next })
     }
 
     /// Append `item`.
-    pub(super) fn push(&mut self, item: &RunItem) -> rusqlite::Result<()> {
-        self.insert.execute(params![
-            self.run_id,
-            self.next,
-            item.home_key,
-            item.remote_id,
-            item.name,
-            item.outcome,
-            item.reason
-        ])?;
+    pub(super) fn push(&mut self, item: &RunItem) -> Result<(), sql::Error> {
+        self.tx.execute(
+            "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            &item_params(self.run_id, Some(self.next), item),
+        )?;
         self.next += 1;
         Ok(())
     }
@@ -358,6 +371,7 @@ impl<'c> ItemWriter<'c> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::sync_state::testing::{audit_details, each_engine};
     use super::*;
 
     fn item(i: usize) -> RunItem {
@@ -372,8 +386,12 @@ mod tests {
 
     #[test]
     fn run_items_page_walks_a_run_by_key_without_gaps_or_repeats() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let state = SyncState::open(&tmp.path().join("state.db")).expect("store call");
+        for (_keep, state) in each_engine() {
+            run_items_page_walks_a_run(&state);
+        }
+    }
+
+    fn run_items_page_walks_a_run(state: &SyncState) {
         let run = state
             .start_run(None, "books", "customers", "push", false)
             .expect("store call");
@@ -410,5 +428,74 @@ mod tests {
             state.run_items_page(12345, None, 3),
             Err(SyncStateError::NoRun(12345))
         ));
+    }
+
+    #[test]
+    fn a_finished_run_is_audited_with_its_counts_and_calls_add_up_as_integers() {
+        for (_keep, s) in each_engine() {
+            let run = s
+                .start_run(Some(4), "books", "customers", "push", true)
+                .expect("starts");
+            let failed = s
+                .start_run(None, "books", "customers", "push", false)
+                .expect("starts");
+            assert!(failed > run, "ids are the database's, in order");
+            let mut skipped = item(1);
+            skipped.outcome = "skipped".to_owned();
+            s.record_items(run, &[item(0), skipped, item(2)])
+                .expect("records");
+            s.record_item(run, &item(3)).expect("records");
+            s.amend_item(run, "TP-3", "failed", "totals differ")
+                .expect("amends");
+            s.record_calls(run, 5).expect("counts");
+            s.record_calls(failed, 7).expect("counts");
+            s.finish_run(run).expect("finishes");
+            s.fail_run(failed, "the connector broke a rule")
+                .expect("fails");
+
+            let (back, items) = s.run(run).expect("reads");
+            assert_eq!(
+                (back.plan_id, back.dry_run, back.status.as_str()),
+                (Some(4), true, "finished")
+            );
+            assert!(back.finished_at.is_some());
+            assert_eq!(
+                items
+                    .iter()
+                    .map(|i| (i.name.as_str(), i.outcome.as_str(), i.reason.as_str()))
+                    .collect::<Vec<_>>(),
+                [
+                    ("Customer 0", "created", ""),
+                    ("Customer 1", "skipped", ""),
+                    ("Customer 2", "created", ""),
+                    ("Customer 3", "failed", "totals differ"),
+                ]
+            );
+            let runs = s.runs().expect("reads");
+            assert_eq!(
+                runs.iter()
+                    .map(|r| (r.id, r.status.as_str(), r.failure.as_deref()))
+                    .collect::<Vec<_>>(),
+                [
+                    (failed, "failed", Some("the connector broke a rule")),
+                    (run, "finished", None)
+                ]
+            );
+            assert_eq!(
+                audit_details(&s),
+                [
+                    format!(
+                        "run {run}: push customers on books (dry run): 2 created, 1 failed, 1 skipped"
+                    ),
+                    format!("run {failed}: failed: the connector broke a rule"),
+                ]
+            );
+            // 12 calls since the start; 3 records written or refused over 12 calls.
+            assert_eq!(s.call_usage("books", 0).expect("sums"), (12, 3, 12));
+            assert_eq!(s.call_usage("elsewhere", 0).expect("sums"), (0, 0, 0));
+            s.mark_interrupted(failed).expect("marks");
+            assert_eq!(s.run(failed).expect("reads").0.status, "failed");
+            assert!(matches!(s.run(999), Err(SyncStateError::NoRun(999))));
+        }
     }
 }
