@@ -35,20 +35,6 @@ pub(super) fn record(tx: &Tx<'_>, action: &str, detail: &str) -> Result<(), sql:
     Ok(())
 }
 
-/// [`record`] on a SQLite connection, for the stores not yet ported to [`super::sql`]
-/// (connections, plugins); goes when they are.
-pub(super) fn append(
-    db: &rusqlite::Connection,
-    action: &str,
-    detail: &str,
-) -> rusqlite::Result<()> {
-    record(&Tx::Sqlite(db), action, detail).map_err(|e| match e {
-        sql::Error::Sqlite(e) => e,
-        // A statement on SQLite fails with SQLite's own error; anything else is kept whole.
-        other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::sync_state::testing::each_engine;

@@ -522,16 +522,9 @@ fn validate_name(name: &str) -> Result<(), ConnectionError> {
     }
 }
 
-/// Append to the audit log (table `audit_log`, which [`super::audit`] reads), inside `tx`.
+/// Append to the audit log inside `tx` ([`super::audit::record`]).
 pub(super) fn audit(tx: &Tx<'_>, action: &str, detail: &str) -> Result<(), ConnectionError> {
-    tx.execute(
-        "INSERT INTO audit_log (at, action, detail) VALUES (?1, ?2, ?3)",
-        &[
-            Value::Int(unix(SystemTime::now())),
-            action.into(),
-            detail.into(),
-        ],
-    )?;
+    super::audit::record(tx, action, detail)?;
     Ok(())
 }
 
