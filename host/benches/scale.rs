@@ -19,6 +19,11 @@
 //! `CARGO_BIN_EXE_ledgerlink`, so the binary driven is always the one just built.
 #![allow(clippy::unwrap_used)]
 
+// The allocator the `ledgerlink` binary uses (src/main.rs), so the in-process part measures
+// what the binary does.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
