@@ -2,7 +2,7 @@
 //!
 //! The rules, each of which an integration has died of somewhere:
 //! - **Single flight.** A refresh runs under the connection's lock ([`super::lock`]), held
-//!   across processes until the new tokens are persisted. Whoever gets the lock next
+//!   across processes (and, on PostgreSQL, across hosts) until the new tokens are persisted. Whoever gets the lock next
 //!   re-reads the tokens first and does nothing if someone else already refreshed.
 //! - **Persist before use.** The new refresh token (with its access token, one vault entry)
 //!   is saved before the new access token is handed to anyone.
@@ -185,7 +185,7 @@ impl TokenManager {
         &self,
         still_needed: impl Fn(&TokenSet) -> bool,
     ) -> Result<TokenSet, AuthError> {
-        let _lock = super::lock::acquire(&self.locks, &self.connection)
+        let _lock = super::lock::acquire(&self.locks, &self.store.db(), &self.connection)
             .await
             .map_err(|e| AuthError::Unavailable {
                 connection: self.connection.clone(),

@@ -20,6 +20,7 @@
 //! - `vault/`: the encrypted file vault, when the OS keychain is not used.
 
 pub mod accounts;
+pub mod advisory;
 pub mod audit;
 pub mod connections;
 pub mod db;
