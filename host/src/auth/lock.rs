@@ -104,7 +104,10 @@ mod tests {
             std::time::Instant::now()
         });
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(!waiting.is_finished(), "the second host got the lock while the first held it");
+        assert!(
+            !waiting.is_finished(),
+            "the second host got the lock while the first held it"
+        );
         let released = std::time::Instant::now();
         drop(first);
         let got = tokio::time::timeout(Duration::from_secs(10), waiting)

@@ -86,6 +86,9 @@ struct Fields {
     hasher: Sha256,
     name: String,
     value: String,
+    /// The line whose "lines[n]." prefix `name` starts with, and that prefix's length.
+    line: Option<usize>,
+    prefix: usize,
 }
 
 fn put(hasher: &mut Sha256, name: &str, value: Option<&str>) {
@@ -182,11 +185,18 @@ impl Fields {
         put(&mut self.hasher, name, value);
     }
 
-    /// Field `field` of line `n`, named "lines[n].field".
+    /// Field `field` of line `n`, named "lines[n].field". The "lines[n]." prefix is written
+    /// once per line and kept while the line's fields follow.
     fn line(&mut self, n: usize, field: &str, kind: Kind, value: Option<&str>) {
-        self.name.clear();
-        // Writing to a String cannot fail.
-        let _ = write!(self.name, "lines[{n}].{field}");
+        if self.line != Some(n) {
+            self.name.clear();
+            // Writing to a String cannot fail.
+            let _ = write!(self.name, "lines[{n}].");
+            self.line = Some(n);
+            self.prefix = self.name.len();
+        }
+        self.name.truncate(self.prefix);
+        self.name.push_str(field);
         let value = match kind {
             Kind::Text => value,
             Kind::Amount => value.map(|v| normalised(&mut self.value, v)),
@@ -338,5 +348,22 @@ pub(crate) mod tests {
             let want = slow(&text);
             proptest::prop_assert_eq!(normalised(&mut buffer, &text), want.as_str());
         }
+    }
+
+    /// Stored fingerprints must never change: an invoice with two lines, hashed as every
+    /// released ledgerlink has hashed it.
+    #[test]
+    fn an_invoices_fingerprint_is_what_it_always_was() {
+        let mut i = crate::sync::readback::tests::invoice("NZD", "115.00", "C-1");
+        let mut second = i.lines[0].clone();
+        second.description = "Parts".into();
+        second.quantity = "3.50".into();
+        second.tax_rate = Some("15.000".into());
+        i.lines.push(second);
+        i.memo = Some("Thanks".into());
+        assert_eq!(
+            invoice(&i),
+            "635be7b410f848c2e3ebe129657bdd8ce4f785465e6cb41746abfc2632de0c24"
+        );
     }
 }
