@@ -32,10 +32,16 @@ struct World {
     data: PathBuf,
     key: String,
     sandbox: SandboxHandle,
+    /// `LEDGERLINK_VAULT`: file, or database.
+    vault: &'static str,
 }
 
 impl World {
     async fn new() -> Self {
+        Self::with_vault("file").await
+    }
+
+    async fn with_vault(vault: &'static str) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         std::fs::create_dir_all(data.join("plugins")).unwrap();
@@ -53,6 +59,7 @@ impl World {
             data,
             key,
             sandbox,
+            vault,
         }
     }
 
@@ -79,7 +86,7 @@ impl World {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
         cmd.env("LEDGERLINK_DATA_DIR", &self.data)
             .env(VAULT_KEY, &self.key)
-            .env("LEDGERLINK_VAULT", "file")
+            .env("LEDGERLINK_VAULT", self.vault)
             .env_remove("LEDGERLINK_LOG")
             .env_remove("LEDGERLINK_CLIENT_SECRET")
             .env_remove("LEDGERLINK_CLIENT_ID");
@@ -665,4 +672,100 @@ async fn the_sandbox_command_serves_and_prints_its_urls() {
     );
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// `ledgerlink vault rotate-key`, on the file vault and on the vault in the database: every
+/// entry re-sealed under the new key, the connection keeps working (a refresh included)
+/// with the new key, and the old key is refused without changing anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vault_key_rotates_and_the_old_key_is_refused() {
+    for kind in ["file", "database"] {
+        let world = World::with_vault(kind).await;
+        world.add_connection();
+        let (ok, stdout, stderr) = world
+            .connect_with_cli(&["--tenant", "Demo Company (NZ)"])
+            .await;
+        assert!(ok, "{kind}: connect failed: {stdout}\n{stderr}");
+        if kind == "database" {
+            assert!(
+                !world.data.join("vault/secrets.json").exists(),
+                "the database vault wrote a vault file"
+            );
+        }
+
+        // No new key: refused, nothing changed.
+        let (ok, _, stderr) = world.run(&["vault", "rotate-key"]);
+        assert!(!ok);
+        assert!(
+            stderr.contains("no new vault key: pass --new-key-file PATH (a 0600 file holding the output of `ledgerlink vault init-key`) or set LEDGERLINK_NEW_VAULT_KEY; nothing was changed"),
+            "{kind}: {stderr}"
+        );
+        // The same key: refused.
+        let out = world
+            .cli()
+            .args(["vault", "rotate-key"])
+            .env("LEDGERLINK_NEW_VAULT_KEY", &world.key)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("the new vault key is the key already in use"),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let new_key = vault::generate_key().unwrap();
+        let out = world
+            .cli()
+            .args(["vault", "rotate-key"])
+            .env("LEDGERLINK_NEW_VAULT_KEY", &new_key)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The client secret and the token set.
+        assert!(
+            stdout.starts_with(&format!("re-encrypted 2 entries ({kind} vault at ")),
+            "{kind}: {stdout}"
+        );
+        assert!(!stdout.contains(&new_key) && !stdout.contains(&world.key));
+
+        // The old key opens nothing now, and changes nothing.
+        let (ok, _, stderr) = world.run(&["connections", "check", "demo"]);
+        assert!(!ok, "{kind}: the old key still opened the vault");
+        assert!(
+            stderr.contains("the vault key does not decrypt"),
+            "{kind}: {stderr}"
+        );
+
+        // The new key: connected, and a refresh after expiry persists under it.
+        let with_new = |args: &[&str]| {
+            let out = world
+                .cli()
+                .env(VAULT_KEY, &new_key)
+                .args(args)
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let (ok, stdout, stderr) = with_new(&["connections", "check", "demo"]);
+        assert!(ok, "{kind}: {stderr}");
+        assert_eq!(stdout, "demo: Connected to Demo Company (NZ)\n");
+        world.sandbox.advance_clock(Duration::from_secs(31 * 60));
+        let (ok, _, stderr) = with_new(&["connections", "check", "demo"]);
+        assert!(ok, "{kind}: {stderr}");
+        assert_eq!(world.sandbox.refresh_count(Profile::Xero), 1);
+        let (ok, _, stderr) = with_new(&["connections", "check", "demo"]);
+        assert!(ok, "{kind}: {stderr}");
+        assert_eq!(world.sandbox.refresh_count(Profile::Xero), 1);
+    }
 }
