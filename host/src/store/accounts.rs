@@ -784,6 +784,32 @@ mod tests {
             assert!(a.revoke_token(id).expect("revokes"));
             assert_eq!(a.token_user("t-sha").expect("reads"), None);
             assert!(!a.revoke_token(id).expect("second revoke"));
+            let listed = a.tokens().expect("lists");
+            assert_eq!(
+                listed
+                    .iter()
+                    .map(|t| (t.id, t.user.as_str(), t.label.as_str(), t.revoked))
+                    .collect::<Vec<_>>(),
+                [(id, "bob", "laptop", true)]
+            );
+            // The audit log pages newest first, from the start or before an id.
+            let details = |page: Vec<AuditLine>| -> Vec<String> {
+                page.into_iter().map(|l| l.detail).collect()
+            };
+            let all = a.audit_page(None, 10).expect("reads");
+            let newest = all[0].id;
+            assert_eq!(
+                details(all),
+                [
+                    format!("API token {id} revoked"),
+                    format!("API token {id} (laptop) created for user bob"),
+                    "user bob added (admin)".to_owned(),
+                ]
+            );
+            assert_eq!(
+                details(a.audit_page(Some(newest), 1).expect("reads")),
+                [format!("API token {id} (laptop) created for user bob")]
+            );
         }
     }
 
