@@ -9,10 +9,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use rusqlite::{OptionalExtension, params};
-
 use super::connections::unix;
 use super::db::{self, DbError};
+use super::sql::{self, Db, Engine, Row, Tx, Value};
 
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -151,9 +150,9 @@ pub struct NewGrant<'a> {
 /// string, so no password verifies against it.
 const NO_PASSWORD: &str = "!no-password";
 
-impl From<rusqlite::Error> for AccountsError {
-    fn from(e: rusqlite::Error) -> Self {
-        AccountsError::Db(DbError::Query(e))
+impl From<sql::Error> for AccountsError {
+    fn from(e: sql::Error) -> Self {
+        AccountsError::Db(DbError::Sql(e))
     }
 }
 
@@ -169,35 +168,31 @@ pub struct SessionLimits {
 /// Handle on the account tables. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Accounts {
-    db: Arc<Mutex<rusqlite::Connection>>,
+    db: Db,
 }
 
 impl Accounts {
-    /// Open the database at `path`.
+    /// Open the SQLite database at `path`.
     pub fn open(path: &std::path::Path) -> Result<Self, AccountsError> {
         Ok(Self::from_shared(Arc::new(Mutex::new(db::open(path)?))))
     }
 
-    /// Over a connection shared with the other stores.
+    /// Over a SQLite connection shared with the other stores.
     pub fn from_shared(db: Arc<Mutex<rusqlite::Connection>>) -> Self {
-        Self { db }
+        Self { db: Db::sqlite(db) }
     }
 
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, AccountsError>,
-    ) -> Result<T, AccountsError> {
-        // SQLite keeps its own consistency; a poisoned mutex only means a panic elsewhere.
-        let mut guard = self
-            .db
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
+    /// Over a database on either engine ([`super::engine::open`]).
+    pub fn from_db(db: Db) -> Self {
+        Self { db }
     }
 
     /// How many users there are (none: the server serves only how to create one).
     pub fn user_count(&self) -> Result<i64, AccountsError> {
-        self.with(|db| Ok(db.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
+        Ok(self
+            .db
+            .query_one("SELECT count(*) FROM users", &[])?
+            .i64(0)?)
     }
 
     /// Add a user with this (already hashed) password.
@@ -208,28 +203,29 @@ impl Accounts {
         password_hash: &str,
         actor: &str,
     ) -> Result<User, AccountsError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
-                params![name],
-                |r| r.get(0),
-            )?;
-            if exists {
-                return Err(AccountsError::Exists(name.to_owned()));
-            }
-            tx.execute(
-                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![name, role.as_str(), password_hash, now()],
-            )?;
-            let id = tx.last_insert_rowid();
+        self.db.transaction(|tx| {
+            // ON CONFLICT rather than a check before the insert: on PostgreSQL two processes
+            // adding the same name at once would both pass the check, and the loser's
+            // transaction would end in a constraint error instead of `Exists`.
+            let id = tx
+                .query_opt(
+                    "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                    &[
+                        name.into(),
+                        role.as_str().into(),
+                        password_hash.into(),
+                        Value::Int(now()),
+                    ],
+                )?
+                .ok_or_else(|| AccountsError::Exists(name.to_owned()))?
+                .i64(0)?;
             audit_in(
-                &tx,
+                tx,
                 actor,
                 "user",
                 &format!("user {name} added ({})", role.as_str()),
             )?;
-            tx.commit()?;
             Ok(User {
                 id,
                 name: name.to_owned(),
@@ -240,19 +236,15 @@ impl Accounts {
 
     /// The user `name` and their password hash, if there is such a user.
     pub fn password_hash(&self, name: &str) -> Result<Option<(User, String)>, AccountsError> {
-        self.with(|db| {
-            let row = db
-                .query_row(
-                    &format!("SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, u.password_hash FROM users u {GRANT_JOIN} WHERE u.name = ?1"),
-                    params![name],
-                    |r| Ok((user_row(r)?, r.get::<_, String>(6)?)),
-                )
-                .optional()?;
-            let Some((found, hash)) = row else {
-                return Ok(None);
-            };
-            Ok(live(found)?.map(|u| (u, hash)))
-        })
+        let row = self.db.query_opt(
+            &format!("SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, u.password_hash FROM users u {GRANT_JOIN} WHERE u.name = ?1"),
+            &[name.into()],
+        )?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let hash = row.text(6)?;
+        Ok(live(user_row(&row)?)?.map(|u| (u, hash)))
     }
 
     /// The user `name`.
@@ -269,14 +261,16 @@ impl Accounts {
         user_id: i64,
         csrf_token: &str,
     ) -> Result<(), AccountsError> {
-        self.with(|db| {
-            let t = now();
-            db.execute(
-                "INSERT INTO sessions (id_sha256, user_id, csrf_token, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![id_sha256, user_id, csrf_token, t],
-            )?;
-            Ok(())
-        })
+        self.db.execute(
+            "INSERT INTO sessions (id_sha256, user_id, csrf_token, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            &[
+                id_sha256.into(),
+                Value::Int(user_id),
+                csrf_token.into(),
+                Value::Int(now()),
+            ],
+        )?;
+        Ok(())
     }
 
     /// The live session `id_sha256` (touching it), or `None` when there is none or it has
@@ -286,52 +280,40 @@ impl Accounts {
         id_sha256: &str,
         limits: SessionLimits,
     ) -> Result<Option<SessionUser>, AccountsError> {
-        self.with(|db| {
-            let t = now();
-            let row = db
-                .query_row(
-                    &format!("SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at
-                     FROM sessions s JOIN users u ON u.id = s.user_id {GRANT_JOIN} WHERE s.id_sha256 = ?1"),
-                    params![id_sha256],
-                    |r| {
-                        Ok((
-                            user_row(r)?,
-                            r.get::<_, String>(6)?,
-                            r.get::<_, i64>(7)?,
-                            r.get::<_, i64>(8)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((found, csrf_token, created, seen)) = row else {
-                return Ok(None);
-            };
-            let found = live(found)?;
-            if t - seen > limits.idle_secs || t - created > limits.absolute_secs || found.is_none()
-            {
-                db.execute(
-                    "DELETE FROM sessions WHERE id_sha256 = ?1",
-                    params![id_sha256],
-                )?;
-                return Ok(None);
-            }
-            db.execute(
-                "UPDATE sessions SET last_seen_at = ?2 WHERE id_sha256 = ?1",
-                params![id_sha256, t],
+        let t = now();
+        let row = self.db.query_opt(
+            &format!(
+                "SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id {GRANT_JOIN} WHERE s.id_sha256 = ?1"
+            ),
+            &[id_sha256.into()],
+        )?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let (csrf_token, created, seen) = (row.text(6)?, row.i64(7)?, row.i64(8)?);
+        let found = live(user_row(&row)?)?;
+        if t - seen > limits.idle_secs || t - created > limits.absolute_secs || found.is_none() {
+            self.db.execute(
+                "DELETE FROM sessions WHERE id_sha256 = ?1",
+                &[id_sha256.into()],
             )?;
-            Ok(found.map(|user| SessionUser { user, csrf_token }))
-        })
+            return Ok(None);
+        }
+        self.db.execute(
+            "UPDATE sessions SET last_seen_at = ?2 WHERE id_sha256 = ?1",
+            &[id_sha256.into(), Value::Int(t)],
+        )?;
+        Ok(found.map(|user| SessionUser { user, csrf_token }))
     }
 
     /// End session `id_sha256`.
     pub fn end_session(&self, id_sha256: &str) -> Result<(), AccountsError> {
-        self.with(|db| {
-            db.execute(
-                "DELETE FROM sessions WHERE id_sha256 = ?1",
-                params![id_sha256],
-            )?;
-            Ok(())
-        })
+        self.db.execute(
+            "DELETE FROM sessions WHERE id_sha256 = ?1",
+            &[id_sha256.into()],
+        )?;
+        Ok(())
     }
 
     /// Record a personal API token (its SHA-256) for `user`; returns its id.
@@ -341,88 +323,86 @@ impl Accounts {
         token_sha256: &str,
         label: &str,
     ) -> Result<i64, AccountsError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
-            tx.execute(
-                "INSERT INTO api_tokens (user_id, token_sha256, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![user.id, token_sha256, label, now()],
-            )?;
-            let id = tx.last_insert_rowid();
+        self.db.transaction(|tx| {
+            let id = tx
+                .query_one(
+                    "INSERT INTO api_tokens (user_id, token_sha256, label, created_at) VALUES (?1, ?2, ?3, ?4)
+                     RETURNING id",
+                    &[
+                        Value::Int(user.id),
+                        token_sha256.into(),
+                        label.into(),
+                        Value::Int(now()),
+                    ],
+                )?
+                .i64(0)?;
             audit_in(
-                &tx,
+                tx,
                 "cli",
                 "token",
                 &format!("API token {id} ({label}) created for user {}", user.name),
             )?;
-            tx.commit()?;
             Ok(id)
         })
     }
 
     /// The user of the unrevoked token whose SHA-256 is `token_sha256`.
     pub fn token_user(&self, token_sha256: &str) -> Result<Option<User>, AccountsError> {
-        self.with(|db| {
-            let row = db
-                .query_row(
-                    &format!(
-                        "SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, t.id FROM api_tokens t
-                     JOIN users u ON u.id = t.user_id {GRANT_JOIN}
-                     WHERE t.token_sha256 = ?1 AND t.revoked_at IS NULL"
-                    ),
-                    params![token_sha256],
-                    |r| Ok((user_row(r)?, r.get::<_, i64>(6)?)),
-                )
-                .optional()?;
-            let Some((found, token)) = row else {
-                return Ok(None);
-            };
-            let Some(user) = live(found)? else {
-                return Ok(None);
-            };
-            db.execute(
-                "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
-                params![token, now()],
-            )?;
-            Ok(Some(user))
-        })
+        let row = self.db.query_opt(
+            &format!(
+                "SELECT u.id, u.name, u.role, {GRANT_COLUMNS}, t.id FROM api_tokens t
+                 JOIN users u ON u.id = t.user_id {GRANT_JOIN}
+                 WHERE t.token_sha256 = ?1 AND t.revoked_at IS NULL"
+            ),
+            &[token_sha256.into()],
+        )?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let token = row.i64(6)?;
+        let Some(user) = live(user_row(&row)?)? else {
+            return Ok(None);
+        };
+        self.db.execute(
+            "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
+            &[Value::Int(token), Value::Int(now())],
+        )?;
+        Ok(Some(user))
     }
 
     /// Revoke token `id`; false when there is no such live token.
     pub fn revoke_token(&self, id: i64) -> Result<bool, AccountsError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        self.db.transaction(|tx| {
             let n = tx.execute(
                 "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, now()],
+                &[Value::Int(id), Value::Int(now())],
             )?;
             if n > 0 {
-                audit_in(&tx, "cli", "token", &format!("API token {id} revoked"))?;
+                audit_in(tx, "cli", "token", &format!("API token {id} revoked"))?;
             }
-            tx.commit()?;
             Ok(n > 0)
         })
     }
 
     /// Every token (never its value).
     pub fn tokens(&self) -> Result<Vec<TokenLine>, AccountsError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(
+        self.db
+            .query(
                 "SELECT t.id, u.name, t.label, t.created_at, t.revoked_at IS NOT NULL
                  FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id",
-            )?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(TokenLine {
-                        id: r.get(0)?,
-                        user: r.get(1)?,
-                        label: r.get(2)?,
-                        created_at: r.get(3)?,
-                        revoked: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(TokenLine {
+                    id: r.i64(0)?,
+                    user: r.text(1)?,
+                    label: r.text(2)?,
+                    created_at: r.i64(3)?,
+                    revoked: r.i64(4)? != 0,
+                })
+            })
+            .collect()
     }
 
     /// Grant time-limited support access: a support user, its API token, and (when
@@ -440,42 +420,57 @@ impl Accounts {
                 return Err(AccountsError::SupportName(name.to_owned()));
             }
         }
-        self.with(|db| {
-            let tx = db.transaction()?;
-            let next: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(id), 0) + 1 FROM support_grants",
-                [],
-                |r| r.get(0),
-            )?;
-            let name = new.name.map_or_else(|| format!("support-{next}"), str::to_owned);
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
-                params![name],
-                |r| r.get(0),
-            )?;
-            if exists {
-                return Err(AccountsError::Exists(name));
+        self.db.transaction(|tx| {
+            // The grant's id is chosen before its row exists (the default user name carries
+            // it). SQLite's transaction holds the write lock from its start, so no other grant
+            // can choose the same id meanwhile; a PostgreSQL one at READ COMMITTED does not,
+            // so it takes the table's lock first (other writers wait, readers do not).
+            if tx.engine() == Engine::Postgres {
+                tx.execute_batch("LOCK TABLE support_grants IN SHARE ROW EXCLUSIVE MODE")?;
             }
+            let next = tx
+                .query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM support_grants", &[])?
+                .i64(0)?;
+            let name = new.name.map_or_else(|| format!("support-{next}"), str::to_owned);
             let t = now();
             let expires_at = t + new.days * 86_400;
             // Stored as an operator (the CHECK allows no other); the grant row below makes
             // it a support user, and migration 11's triggers keep the grant from going away.
-            tx.execute(
-                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, 'operator', ?2, ?3)",
-                params![name, new.password_hash.unwrap_or(NO_PASSWORD), t],
-            )?;
-            let user_id = tx.last_insert_rowid();
+            let user_id = tx
+                .query_opt(
+                    "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, 'operator', ?2, ?3)
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                    &[
+                        name.as_str().into(),
+                        new.password_hash.unwrap_or(NO_PASSWORD).into(),
+                        Value::Int(t),
+                    ],
+                )?
+                .ok_or_else(|| AccountsError::Exists(name.clone()))?
+                .i64(0)?;
             tx.execute(
                 "INSERT INTO support_grants (id, user_id, name, granted_by, created_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![next, user_id, name, new.actor, t, expires_at],
+                &[
+                    Value::Int(next),
+                    Value::Int(user_id),
+                    name.as_str().into(),
+                    new.actor.into(),
+                    Value::Int(t),
+                    Value::Int(expires_at),
+                ],
             )?;
             tx.execute(
                 "INSERT INTO api_tokens (user_id, token_sha256, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![user_id, new.token_sha256, format!("support grant {next}"), t],
+                &[
+                    Value::Int(user_id),
+                    new.token_sha256.into(),
+                    format!("support grant {next}").into(),
+                    Value::Int(t),
+                ],
             )?;
             audit_in(
-                &tx,
+                tx,
                 new.actor,
                 "support",
                 &format!(
@@ -484,7 +479,6 @@ impl Accounts {
                     if new.password_hash.is_some() { ", with a sign-in password" } else { "" }
                 ),
             )?;
-            tx.commit()?;
             Ok(SupportGrant {
                 id: next,
                 name,
@@ -499,55 +493,49 @@ impl Accounts {
 
     /// Every support grant, newest first.
     pub fn support_grants(&self) -> Result<Vec<SupportGrant>, AccountsError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(
+        self.db
+            .query(
                 "SELECT id, name, granted_by, created_at, expires_at, revoked_at, revoked_by
                  FROM support_grants ORDER BY id DESC",
-            )?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(SupportGrant {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        granted_by: r.get(2)?,
-                        created_at: r.get(3)?,
-                        expires_at: r.get(4)?,
-                        revoked_at: r.get(5)?,
-                        revoked_by: r.get(6)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(SupportGrant {
+                    id: r.i64(0)?,
+                    name: r.text(1)?,
+                    granted_by: r.text(2)?,
+                    created_at: r.i64(3)?,
+                    expires_at: r.i64(4)?,
+                    revoked_at: r.opt_i64(5)?,
+                    revoked_by: r.opt_text(6)?,
+                })
+            })
+            .collect()
     }
 
     /// Revoke support grant `id` at once: its sessions end and its tokens are revoked.
     pub fn revoke_support(&self, id: i64, actor: &str) -> Result<SupportGrant, AccountsError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        self.db.transaction(|tx| {
             let t = now();
-            let user_id: Option<i64> = tx
-                .query_row(
+            let user_id = tx
+                .query_opt(
                     "UPDATE support_grants SET revoked_at = ?2, revoked_by = ?3
                      WHERE id = ?1 AND revoked_at IS NULL RETURNING user_id",
-                    params![id, t, actor],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let user_id = user_id.ok_or(AccountsError::NoGrant(id))?;
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![user_id])?;
+                    &[Value::Int(id), Value::Int(t), actor.into()],
+                )?
+                .ok_or(AccountsError::NoGrant(id))?
+                .i64(0)?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1",
+                &[Value::Int(user_id)],
+            )?;
             tx.execute(
                 "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-                params![user_id, t],
+                &[Value::Int(user_id), Value::Int(t)],
             )?;
-            audit_in(
-                &tx,
-                actor,
-                "support",
-                &format!("support grant {id} revoked"),
-            )?;
-            tx.commit()?;
-            Ok(())
+            audit_in(tx, actor, "support", &format!("support grant {id} revoked"))?;
+            Ok::<_, AccountsError>(())
         })?;
         self.support_grants()?
             .into_iter()
@@ -563,22 +551,20 @@ impl Accounts {
         expires_at: i64,
         actor: &str,
     ) -> Result<(), AccountsError> {
-        self.with(|db| {
-            let tx = db.transaction()?;
+        self.db.transaction(|tx| {
             let n = tx.execute(
                 "UPDATE support_grants SET expires_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, expires_at],
+                &[Value::Int(id), Value::Int(expires_at)],
             )?;
             if n == 0 {
                 return Err(AccountsError::NoGrant(id));
             }
             audit_in(
-                &tx,
+                tx,
                 actor,
                 "support",
                 &format!("support grant {id} now ends at {expires_at} (Unix seconds)"),
             )?;
-            tx.commit()?;
             Ok(())
         })
     }
@@ -591,57 +577,52 @@ impl Accounts {
         address: &str,
         window_secs: i64,
     ) -> Result<((i64, i64), Option<i64>), AccountsError> {
-        self.with(|db| {
-            let since = now() - window_secs;
-            db.execute(
-                "DELETE FROM sign_in_failures WHERE at < ?1",
-                params![since],
-            )?;
-            let count = |scope: &str, key: &str| -> rusqlite::Result<(i64, Option<i64>)> {
-                db.query_row(
-                    "SELECT count(*), min(at) FROM sign_in_failures WHERE scope = ?1 AND key = ?2 AND at >= ?3",
-                    params![scope, key, since],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-            };
-            let (a, a_first) = count("account", account)?;
-            let (b, b_first) = count("address", address)?;
-            Ok(((a, b), a_first.into_iter().chain(b_first).min()))
-        })
+        let since = now() - window_secs;
+        self.db.execute(
+            "DELETE FROM sign_in_failures WHERE at < ?1",
+            &[Value::Int(since)],
+        )?;
+        // Both counts in one statement: one round trip on PostgreSQL.
+        let r = self.db.query_one(
+            "SELECT count(*) FILTER (WHERE scope = 'account' AND key = ?1),
+                    min(at) FILTER (WHERE scope = 'account' AND key = ?1),
+                    count(*) FILTER (WHERE scope = 'address' AND key = ?2),
+                    min(at) FILTER (WHERE scope = 'address' AND key = ?2)
+             FROM sign_in_failures
+             WHERE at >= ?3 AND ((scope = 'account' AND key = ?1) OR (scope = 'address' AND key = ?2))",
+            &[account.into(), address.into(), Value::Int(since)],
+        )?;
+        let (a, a_first, b, b_first) = (r.i64(0)?, r.opt_i64(1)?, r.i64(2)?, r.opt_i64(3)?);
+        Ok(((a, b), a_first.into_iter().chain(b_first).min()))
     }
 
     /// Record a failed sign-in as `account` from `address`.
     pub fn record_failure(&self, account: &str, address: &str) -> Result<(), AccountsError> {
-        self.with(|db| {
-            let t = now();
-            db.execute(
-                "INSERT INTO sign_in_failures (scope, key, at) VALUES ('account', ?1, ?3), ('address', ?2, ?3)",
-                params![account, address, t],
-            )?;
-            audit_in(
-                db,
-                account,
-                "sign-in",
-                &format!("failed sign-in as {account} from {address}"),
-            )?;
-            Ok(())
-        })
+        self.db.execute(
+            "INSERT INTO sign_in_failures (scope, key, at) VALUES ('account', ?1, ?3), ('address', ?2, ?3)",
+            &[account.into(), address.into(), Value::Int(now())],
+        )?;
+        self.audit(
+            account,
+            "sign-in",
+            &format!("failed sign-in as {account} from {address}"),
+        )
     }
 
     /// A successful sign-in clears the account's failures.
     pub fn clear_failures(&self, account: &str) -> Result<(), AccountsError> {
-        self.with(|db| {
-            db.execute(
-                "DELETE FROM sign_in_failures WHERE scope = 'account' AND key = ?1",
-                params![account],
-            )?;
-            Ok(())
-        })
+        self.db.execute(
+            "DELETE FROM sign_in_failures WHERE scope = 'account' AND key = ?1",
+            &[account.into()],
+        )?;
+        Ok(())
     }
 
     /// Append to the audit log as `actor`.
     pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<(), AccountsError> {
-        self.with(|db| Ok(audit_in(db, actor, action, detail)?))
+        self.db
+            .execute(AUDIT_INSERT, &audit_params(actor, action, detail))?;
+        Ok(())
     }
 
     /// The audit log, newest first, after `before` (an id) when given: (id, at, actor,
@@ -651,24 +632,23 @@ impl Accounts {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditLine>, AccountsError> {
-        self.with(|db| {
-            let mut stmt = db.prepare(
+        self.db
+            .query(
                 "SELECT id, at, actor, action, detail FROM audit_log
-                 WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2",
-            )?;
-            let rows = stmt
-                .query_map(params![before, limit], |r| {
-                    Ok(AuditLine {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        actor: r.get(2)?,
-                        action: r.get(3)?,
-                        detail: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+                 WHERE CAST(?1 AS BIGINT) IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2",
+                &[before.into(), Value::Int(limit)],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(AuditLine {
+                    id: r.i64(0)?,
+                    at: r.i64(1)?,
+                    actor: r.opt_text(2)?,
+                    action: r.text(3)?,
+                    detail: r.text(4)?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -710,14 +690,14 @@ const GRANT_JOIN: &str = "LEFT JOIN support_grants g ON g.user_id = u.id";
 /// A user as read: (id, name, stored role, grant id, grant expiry, grant revocation).
 type UserRow = (i64, String, String, Option<i64>, Option<i64>, Option<i64>);
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+fn user_row(r: &Row) -> Result<UserRow, sql::Error> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
+        r.i64(0)?,
+        r.text(1)?,
+        r.text(2)?,
+        r.opt_i64(3)?,
+        r.opt_i64(4)?,
+        r.opt_i64(5)?,
     ))
 }
 
@@ -741,152 +721,250 @@ fn now() -> i64 {
     unix(SystemTime::now())
 }
 
-fn audit_in(
-    db: &rusqlite::Connection,
-    actor: &str,
-    action: &str,
-    detail: &str,
-) -> rusqlite::Result<()> {
-    db.execute(
-        "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, ?2, ?3, ?4)",
-        params![now(), action, detail, actor],
-    )?;
+const AUDIT_INSERT: &str =
+    "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, ?2, ?3, ?4)";
+
+fn audit_params(actor: &str, action: &str, detail: &str) -> [Value; 4] {
+    [
+        Value::Int(now()),
+        action.into(),
+        detail.into(),
+        actor.into(),
+    ]
+}
+
+fn audit_in(tx: &Tx<'_>, actor: &str, action: &str, detail: &str) -> Result<(), sql::Error> {
+    tx.execute(AUDIT_INSERT, &audit_params(actor, action, detail))?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn accounts() -> (tempfile::TempDir, Accounts) {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let a = Accounts::open(&tmp.path().join("ledgerlink.db")).expect("opens");
-        (tmp, a)
-    }
+    use crate::store::sql::each_engine::each_engine;
 
     #[test]
     fn a_session_ends_when_idle_or_too_old() {
-        let (_tmp, a) = accounts();
-        let u = a
-            .add_user("ann", Role::Operator, "$argon2id$x", "cli")
-            .expect("adds");
-        a.create_session("s1", u.id, "c1").expect("session");
-        let live = SessionLimits {
-            idle_secs: 60,
-            absolute_secs: 3600,
-        };
-        let found = a.session("s1", live).expect("reads").expect("live");
-        assert_eq!(found.user.name, "ann");
-        assert_eq!(found.csrf_token, "c1");
-        let dead = SessionLimits {
-            idle_secs: -1,
-            absolute_secs: 3600,
-        };
-        assert_eq!(a.session("s1", dead).expect("reads"), None);
-        // ...and it is gone for good.
-        assert_eq!(a.session("s1", live).expect("reads"), None);
+        for store in each_engine() {
+            let a = Accounts::from_db(store.open());
+            let u = a
+                .add_user("ann", Role::Operator, "$argon2id$x", "cli")
+                .expect("adds");
+            a.create_session("s1", u.id, "c1").expect("session");
+            let live = SessionLimits {
+                idle_secs: 60,
+                absolute_secs: 3600,
+            };
+            let found = a.session("s1", live).expect("reads").expect("live");
+            assert_eq!(found.user.name, "ann");
+            assert_eq!(found.csrf_token, "c1");
+            let dead = SessionLimits {
+                idle_secs: -1,
+                absolute_secs: 3600,
+            };
+            assert_eq!(a.session("s1", dead).expect("reads"), None);
+            // ...and it is gone for good.
+            assert_eq!(a.session("s1", live).expect("reads"), None);
+        }
     }
 
     #[test]
     fn revoked_tokens_sign_nobody_in_and_names_are_unique() {
-        let (_tmp, a) = accounts();
-        let u = a
-            .add_user("bob", Role::Admin, "$argon2id$x", "cli")
-            .expect("adds");
-        assert!(matches!(
-            a.add_user("bob", Role::Admin, "h", "cli"),
-            Err(AccountsError::Exists(_))
-        ));
-        let id = a.add_token(&u, "t-sha", "laptop").expect("token");
-        assert_eq!(a.token_user("t-sha").expect("reads"), Some(u));
-        assert!(a.revoke_token(id).expect("revokes"));
-        assert_eq!(a.token_user("t-sha").expect("reads"), None);
-        assert!(!a.revoke_token(id).expect("second revoke"));
+        for store in each_engine() {
+            let a = Accounts::from_db(store.open());
+            let u = a
+                .add_user("bob", Role::Admin, "$argon2id$x", "cli")
+                .expect("adds");
+            assert!(matches!(
+                a.add_user("bob", Role::Admin, "h", "cli"),
+                Err(AccountsError::Exists(_))
+            ));
+            let id = a.add_token(&u, "t-sha", "laptop").expect("token");
+            assert_eq!(a.token_user("t-sha").expect("reads"), Some(u));
+            assert!(a.revoke_token(id).expect("revokes"));
+            assert_eq!(a.token_user("t-sha").expect("reads"), None);
+            assert!(!a.revoke_token(id).expect("second revoke"));
+            let listed = a.tokens().expect("lists");
+            assert_eq!(
+                listed
+                    .iter()
+                    .map(|t| (t.id, t.user.as_str(), t.label.as_str(), t.revoked))
+                    .collect::<Vec<_>>(),
+                [(id, "bob", "laptop", true)]
+            );
+            // The audit log pages newest first, from the start or before an id.
+            let details = |page: Vec<AuditLine>| -> Vec<String> {
+                page.into_iter().map(|l| l.detail).collect()
+            };
+            let all = a.audit_page(None, 10).expect("reads");
+            let newest = all[0].id;
+            assert_eq!(
+                details(all),
+                [
+                    format!("API token {id} revoked"),
+                    format!("API token {id} (laptop) created for user bob"),
+                    "user bob added (admin)".to_owned(),
+                ]
+            );
+            assert_eq!(
+                details(a.audit_page(Some(newest), 1).expect("reads")),
+                [format!("API token {id} (laptop) created for user bob")]
+            );
+        }
     }
 
     #[test]
     fn failures_count_per_account_and_address() {
-        let (_tmp, a) = accounts();
-        for _ in 0..3 {
-            a.record_failure("ann", "10.0.0.1").expect("records");
+        for store in each_engine() {
+            let a = Accounts::from_db(store.open());
+            for _ in 0..3 {
+                a.record_failure("ann", "10.0.0.1").expect("records");
+            }
+            a.record_failure("bob", "10.0.0.1").expect("records");
+            let ((account, address), first) = a.recent_failures("ann", "10.0.0.1", 900).expect("n");
+            assert_eq!((account, address), (3, 4));
+            assert!(first.is_some());
+            a.clear_failures("ann").expect("clears");
+            let ((account, address), _) = a.recent_failures("ann", "10.0.0.1", 900).expect("n");
+            assert_eq!((account, address), (0, 4));
         }
-        a.record_failure("bob", "10.0.0.1").expect("records");
-        let ((account, address), first) = a.recent_failures("ann", "10.0.0.1", 900).expect("n");
-        assert_eq!((account, address), (3, 4));
-        assert!(first.is_some());
-        a.clear_failures("ann").expect("clears");
-        let ((account, address), _) = a.recent_failures("ann", "10.0.0.1", 900).expect("n");
-        assert_eq!((account, address), (0, 4));
     }
 
     #[test]
     fn a_support_grant_reads_as_support_until_it_expires_or_is_revoked_and_cannot_be_lost() {
-        let (_tmp, a) = accounts();
-        let grant = |name: Option<&'static str>, token: &'static str, days| NewGrant {
-            name,
-            days,
-            token_sha256: token,
-            password_hash: None,
-            actor: "admin",
-        };
-        assert_eq!(
-            a.grant_support(&grant(None, "t0", 91))
-                .expect_err("too long")
-                .to_string(),
-            "support access lasts 1 to 90 days, not 91; pass --days with a number in that range"
-        );
-        assert!(matches!(
-            a.grant_support(&grant(Some("a b"), "t0", 1)),
-            Err(AccountsError::SupportName(_))
-        ));
-        let g1 = a.grant_support(&grant(None, "t1", 3)).expect("grants");
-        assert_eq!((g1.id, g1.name.as_str()), (1, "support-1"));
-        assert_eq!(g1.expires_at - g1.created_at, 3 * 86_400);
-        let g2 = a
-            .grant_support(&grant(Some("vendor-ann"), "t2", 1))
-            .expect("grants");
-        let support = a.token_user("t1").expect("reads").expect("live");
-        assert_eq!(
-            (support.name.as_str(), support.role),
-            ("support-1", Role::Support)
-        );
-        // No password: nothing signs in with one.
-        let (_, hash) = a.password_hash("support-1").expect("reads").expect("user");
-        assert_eq!(hash, NO_PASSWORD);
-        a.create_session("s1", support.id, "c").expect("session");
-        let limits = SessionLimits {
-            idle_secs: 600,
-            absolute_secs: 3600,
-        };
-        assert!(a.session("s1", limits).expect("reads").is_some());
+        for store in each_engine() {
+            let a = Accounts::from_db(store.open());
+            let grant = |name: Option<&'static str>, token: &'static str, days| NewGrant {
+                name,
+                days,
+                token_sha256: token,
+                password_hash: None,
+                actor: "admin",
+            };
+            assert_eq!(
+                a.grant_support(&grant(None, "t0", 91))
+                    .expect_err("too long")
+                    .to_string(),
+                "support access lasts 1 to 90 days, not 91; pass --days with a number in that range"
+            );
+            assert!(matches!(
+                a.grant_support(&grant(Some("a b"), "t0", 1)),
+                Err(AccountsError::SupportName(_))
+            ));
+            let g1 = a.grant_support(&grant(None, "t1", 3)).expect("grants");
+            assert_eq!((g1.id, g1.name.as_str()), (1, "support-1"));
+            assert_eq!(g1.expires_at - g1.created_at, 3 * 86_400);
+            let g2 = a
+                .grant_support(&grant(Some("vendor-ann"), "t2", 1))
+                .expect("grants");
+            assert_eq!(g2.id, 2);
+            let g2_user = a.user("vendor-ann").expect("a user").id;
+            assert_eq!(
+                a.grant_support(&grant(Some("vendor-ann"), "t3", 1))
+                    .expect_err("the name is taken")
+                    .to_string(),
+                "there is already a user vendor-ann; choose another name"
+            );
+            let support = a.token_user("t1").expect("reads").expect("live");
+            assert_eq!(
+                (support.name.as_str(), support.role),
+                ("support-1", Role::Support)
+            );
+            // No password: nothing signs in with one.
+            let (_, hash) = a.password_hash("support-1").expect("reads").expect("user");
+            assert_eq!(hash, NO_PASSWORD);
+            a.create_session("s1", support.id, "c").expect("session");
+            let limits = SessionLimits {
+                idle_secs: 600,
+                absolute_secs: 3600,
+            };
+            assert!(a.session("s1", limits).expect("reads").is_some());
 
-        let revoked = a.revoke_support(1, "admin").expect("revokes");
-        assert_eq!(revoked.status(now()), "revoked");
-        assert_eq!(a.token_user("t1").expect("reads"), None);
-        assert_eq!(a.session("s1", limits).expect("reads"), None);
-        assert_eq!(a.password_hash("support-1").expect("reads"), None);
-        assert!(matches!(
-            a.revoke_support(1, "admin"),
-            Err(AccountsError::NoGrant(1))
-        ));
+            let revoked = a.revoke_support(1, "admin").expect("revokes");
+            assert_eq!(revoked.status(now()), "revoked");
+            assert_eq!(a.token_user("t1").expect("reads"), None);
+            assert_eq!(a.session("s1", limits).expect("reads"), None);
+            assert_eq!(a.password_hash("support-1").expect("reads"), None);
+            assert!(matches!(
+                a.revoke_support(1, "admin"),
+                Err(AccountsError::NoGrant(1))
+            ));
 
-        a.set_support_expiry(g2.id, now() - 1, "test")
-            .expect("moves");
-        assert_eq!(a.token_user("t2").expect("reads"), None);
-        assert_eq!(
-            a.support_grants().expect("lists")[0].status(now()),
-            "expired"
-        );
+            a.set_support_expiry(g2.id, now() - 1, "test")
+                .expect("moves");
+            assert_eq!(a.token_user("t2").expect("reads"), None);
+            assert_eq!(
+                a.support_grants().expect("lists")[0].status(now()),
+                "expired"
+            );
 
-        // The grant that makes a user support cannot be deleted or moved while the user
-        // exists, so a support user never turns into an operator.
-        a.with(|db| {
-            let deleted = db.execute("DELETE FROM support_grants WHERE id = 2", []);
-            assert!(deleted.is_err(), "{deleted:?}");
-            let moved = db.execute("UPDATE support_grants SET user_id = 1 WHERE id = 2", []);
-            assert!(moved.is_err(), "{moved:?}");
-            Ok(())
-        })
-        .expect("checked");
+            // The grant that makes a user support cannot be deleted or moved while the user
+            // exists, so a support user never turns into an operator: migration 11's triggers,
+            // on both engines.
+            let db = store.open();
+            let deleted = db
+                .execute("DELETE FROM support_grants WHERE id = 2", &[])
+                .expect_err("the grant stays");
+            let moved = db
+                .execute("UPDATE support_grants SET user_id = 1 WHERE id = 2", &[])
+                .expect_err("the grant is pinned");
+            let prefix = match store.engine() {
+                Engine::Sqlite => "",
+                Engine::Postgres => "ERROR: ",
+            };
+            assert_eq!(
+                deleted.to_string(),
+                format!(
+                    "{prefix}a support grant cannot be deleted while its user exists; revoke it instead"
+                )
+            );
+            assert_eq!(
+                moved.to_string(),
+                format!("{prefix}a support grant cannot move to another user")
+            );
+            let still = db
+                .query_one("SELECT user_id, name FROM support_grants WHERE id = 2", &[])
+                .expect("still there");
+            assert_eq!(
+                (still.i64(0).expect("user"), still.text(1).expect("name")),
+                (g2_user, "vendor-ann".to_owned())
+            );
+        }
+    }
+
+    /// Two processes granting at once each choose the next id; on PostgreSQL that needs the
+    /// table lock `grant_support` takes (without it both would read the same MAX).
+    #[test]
+    fn grants_made_at_once_by_two_processes_get_distinct_ids() {
+        for store in each_engine() {
+            let workers: Vec<_> = (0..2)
+                .map(|p| {
+                    let a = Accounts::from_db(store.open());
+                    std::thread::spawn(move || {
+                        (0..5)
+                            .map(|i| {
+                                let token = format!("t{p}-{i}");
+                                let new = NewGrant {
+                                    name: None,
+                                    days: 1,
+                                    token_sha256: &token,
+                                    password_hash: None,
+                                    actor: "admin",
+                                };
+                                a.grant_support(&new).expect("grants").id
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut ids: Vec<i64> = workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("joins"))
+                .collect();
+            ids.sort_unstable();
+            assert_eq!(ids, (1..=10).collect::<Vec<_>>(), "{:?}", store.engine());
+            let a = Accounts::from_db(store.open());
+            assert_eq!(a.user_count().expect("counts"), 10);
+        }
     }
 }

@@ -16,10 +16,10 @@
 //!
 //! On both engines every list is ordered by id bytewise (`Engine::bytewise`), as Rust
 //! orders `str`. Reads run in one transaction that sees one snapshot and takes no write
-//! lock ([`Db::read`]). One difference remains: SQLite defers the foreign keys
-//! of [`HomeStore::import_each`] to the commit, so records may come in any order; the
-//! PostgreSQL schema's foreign keys are not DEFERRABLE (that needs a migration), so there a
-//! record must come after the records it refers to, or the import fails whole.
+//! lock ([`Db::read`]). [`HomeStore::import_each`] checks the foreign keys at its commit on
+//! both engines (SQLite's `defer_foreign_keys`; on PostgreSQL `SET CONSTRAINTS ALL
+//! DEFERRED`, the home book's keys being DEFERRABLE INITIALLY IMMEDIATE since migration 15),
+//! so records may come in any order; every other write checks them at once.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -178,9 +178,9 @@ impl HomeStore {
     /// Upsert records as `read` hands them over, in one transaction, kept only when `read`
     /// returns `Ok`: all or nothing, with the book never held whole. `read` is given the
     /// book's ids and invoice numbers, read in the same transaction (no other writer can
-    /// change them before the commit). On SQLite references are checked by the foreign keys
-    /// at the commit, so records may come in any order (a job before its customer's file);
-    /// on PostgreSQL each record is checked as it is written (see the module's notes).
+    /// change them before the commit). References are checked by the foreign keys at the
+    /// commit, on both engines, so records may come in any order (a job before its
+    /// customer's file); a reference still missing then fails the import whole.
     /// The database is locked until `read` returns: it must not call a store.
     pub fn import_each<E: From<HomeStoreError>>(
         &self,
@@ -188,9 +188,13 @@ impl HomeStore {
     ) -> Result<ImportCounts, E> {
         self.db
             .transaction(|tx| -> Result<ImportCounts, Either<E>> {
-                if tx.engine() == Engine::Sqlite {
-                    tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
-                }
+                // References are checked at the commit, so records may come in any order:
+                // SQLite defers every foreign key on request; PostgreSQL defers the home
+                // book's, DEFERRABLE since migration 15.
+                tx.execute_batch(match tx.engine() {
+                    Engine::Sqlite => "PRAGMA defer_foreign_keys = ON",
+                    Engine::Postgres => "SET CONSTRAINTS ALL DEFERRED",
+                })?;
                 let known = read_known_ids(tx)?;
                 let now = unix(SystemTime::now());
                 let mut counts = ImportCounts::default();
@@ -627,41 +631,63 @@ mod tests {
         }
     }
 
-    /// Engine-dependent: SQLite checks the foreign keys of `import_each` at the commit, so
-    /// a job may come before its customer; PostgreSQL's are not deferrable (yet), so there
-    /// the import fails whole and writes nothing.
+    /// `import_each` checks the foreign keys at its commit on both engines (on PostgreSQL
+    /// the home book's keys are DEFERRABLE since migration 15): records may come in any
+    /// order, here every record before the ones it refers to.
     #[test]
-    fn import_each_takes_records_in_any_order_on_sqlite_only() {
+    fn import_each_takes_records_in_any_order_on_both_engines() {
         for t in each_engine() {
             let store = HomeStore::from_db(t.open());
             let book = sample_book();
-            let imported = store.import_each(|known, write| {
-                assert!(known.customers.is_empty());
-                for j in &book.jobs {
-                    write(ImportRecord::Job(j.clone()));
-                }
-                for c in &book.customers {
-                    write(ImportRecord::Customer(c.clone()));
-                }
-                Ok::<(), HomeStoreError>(())
-            });
-            match t.engine() {
-                Engine::Sqlite => {
-                    let counts = imported.expect("imports");
-                    assert_eq!((counts.jobs.added, counts.customers.added), (5, 4));
-                    assert_eq!(store.jobs().expect("reads"), book.jobs);
-                }
-                Engine::Postgres => {
-                    let err = imported.expect_err("the first job has no customer yet");
-                    assert!(
-                        err.to_string().starts_with(
-                            "database error: ERROR: insert or update on table \"home_jobs\" violates foreign key constraint"
-                        ),
-                        "{err}"
-                    );
-                    assert_eq!(store.load().expect("loads"), HomeBook::default());
-                }
-            }
+            let counts = store
+                .import_each(|known, write| {
+                    assert!(known.customers.is_empty());
+                    for i in &book.contract_invoices {
+                        write(ImportRecord::ContractInvoice(i.clone()));
+                    }
+                    for j in &book.jobs {
+                        write(ImportRecord::Job(j.clone()));
+                    }
+                    for c in &book.contracts {
+                        write(ImportRecord::Contract(c.clone()));
+                    }
+                    for c in &book.customers {
+                        write(ImportRecord::Customer(c.clone()));
+                    }
+                    Ok::<(), HomeStoreError>(())
+                })
+                .expect("imports in any order");
+            let added = (
+                counts.contract_invoices.added,
+                counts.jobs.added,
+                counts.contracts.added,
+                counts.customers.added,
+            );
+            assert_eq!(added, (2, 5, 1, 4), "{:?}", t.engine());
+            assert_eq!(store.load().expect("loads"), book);
+        }
+    }
+
+    #[test]
+    fn import_each_with_a_reference_that_never_comes_fails_at_the_commit_and_writes_nothing() {
+        for t in each_engine() {
+            let store = HomeStore::from_db(t.open());
+            let book = sample_book();
+            let err = store
+                .import_each(|_, write| {
+                    write(ImportRecord::Job(book.jobs[0].clone()));
+                    Ok::<(), HomeStoreError>(())
+                })
+                .expect_err("the job's customer never came");
+            let expected = match t.engine() {
+                Engine::Sqlite => "database error: FOREIGN KEY constraint failed".to_owned(),
+                Engine::Postgres => format!(
+                    "database error: ERROR: insert or update on table \"home_jobs\" violates foreign key constraint \"home_jobs_customer_id_fkey\" (Key (customer_id)=({}) is not present in table \"home_customers\".)",
+                    book.jobs[0].customer_id
+                ),
+            };
+            assert_eq!(err.to_string(), expected);
+            assert_eq!(store.load().expect("loads"), HomeBook::default());
         }
     }
 

@@ -19,7 +19,7 @@ use rusqlite_migration::{M, Migrations};
 use super::db::DbError;
 
 /// The steps, in order; step N (1-based) moves the schema from version N - 1 to N.
-pub(super) const STEPS: [&str; 14] = [
+pub(super) const STEPS: [&str; 15] = [
     include_str!("migrations/001-connections.sql"),
     include_str!("migrations/002-sync-engine.sql"),
     include_str!("migrations/003-home-book.sql"),
@@ -34,6 +34,7 @@ pub(super) const STEPS: [&str; 14] = [
     include_str!("migrations/012-plan-bodies-by-blob.sql"),
     include_str!("migrations/013-job-progress-detail.sql"),
     include_str!("migrations/014-vault-entries.sql"),
+    include_str!("migrations/015-deferrable-home-book-keys.sql"),
 ];
 
 /// The schema version this ledgerlink writes.
@@ -107,7 +108,7 @@ mod tests {
     /// edited: undo that and append a new step instead (then add its hash here).
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 14] = [
+        const RELEASED: [&str; 15] = [
             "d2c0a198b560c7c153ce3decf394f572259760b03df810a1d177e94e063d8819",
             "488d47428ae2da68a10c5424af0e563170e8103b9477671fbd77424de74cdce2",
             "bb7d215d5fefa969ad89eacf28b512e1f35da1b9a980ef2c9d5c298d94c54150",
@@ -122,6 +123,7 @@ mod tests {
             "30afd9b8634843d387c6a5a203e54d2c5c4e15bca034940b4ca6a22d22441086",
             "f221561849e7e0cd5866fced7160608f8bdbfc1599f30070ef8947ab1c6bde29",
             "e832e9371f9a8dd904a1750a488198a372054d408aa2d025541fc4168db26d71",
+            "e81354f11610143f0ecbf76f57b1156db5fc5e2f1f612bcf1046332e66960b97",
         ];
         assert_eq!(step_hashes(&STEPS), RELEASED);
     }

@@ -11,9 +11,8 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use rusqlite::params;
-
 use super::connections::unix;
+use super::sql::{Engine, Tx, Value};
 use super::sync_state::{SyncState, SyncStateError};
 
 /// When a run's items were purged (Unix seconds), and how many of each outcome it had.
@@ -113,35 +112,58 @@ impl std::fmt::Display for Purged {
     }
 }
 
-/// Runs whose items and outbox rows stay: in progress, interrupted (their next run resumes
-/// through the outbox), or named by or produced by a queued or running job.
-const BUSY_RUNS: &str = "
-    SELECT id FROM runs WHERE status IN ('running', 'interrupted')
-    UNION SELECT run_id FROM jobs WHERE status IN ('queued', 'running') AND run_id IS NOT NULL
-    UNION SELECT json_extract(request, '$.run') FROM jobs
-        WHERE status IN ('queued', 'running') AND json_extract(request, '$.kind') = 'rollback'";
+/// A job request's field: `$.run` / `$.plan` as an integer, `$.kind` as text. Requests are
+/// the host's own JSON, kept as text on both engines; PostgreSQL has no `json_extract`.
+fn request_field(engine: Engine, field: &str, integer: bool) -> String {
+    match (engine, integer) {
+        (Engine::Sqlite, _) => format!("json_extract(request, '$.{field}')"),
+        (Engine::Postgres, true) => format!("CAST(CAST(request AS jsonb) ->> '{field}' AS BIGINT)"),
+        (Engine::Postgres, false) => format!("(CAST(request AS jsonb) ->> '{field}')"),
+    }
+}
 
-/// Plans whose body stays: named by a queued or running job, or applied by a busy run.
-const BUSY_PLANS: &str = "
-    SELECT json_extract(request, '$.plan') FROM jobs
-        WHERE status IN ('queued', 'running') AND json_extract(request, '$.kind') = 'apply'
-    UNION SELECT plan_id FROM runs WHERE plan_id IS NOT NULL
-        AND id IN (SELECT id FROM runs WHERE status IN ('running', 'interrupted')
-                   UNION SELECT run_id FROM jobs WHERE status IN ('queued', 'running') AND run_id IS NOT NULL)";
+/// The purge's common table expressions: `busy_runs`, runs whose items and outbox rows stay
+/// (in progress, interrupted — their next run resumes through the outbox — or named by or
+/// produced by a queued or running job), and `busy_plans`, plans whose body stays (named by
+/// a queued or running job, or applied by a busy run).
+fn busy(engine: Engine) -> String {
+    let kind = request_field(engine, "kind", false);
+    let run = request_field(engine, "run", true);
+    let plan = request_field(engine, "plan", true);
+    format!(
+        "WITH busy_runs(id) AS (
+            SELECT id FROM runs WHERE status IN ('running', 'interrupted')
+            UNION SELECT run_id FROM jobs WHERE status IN ('queued', 'running') AND run_id IS NOT NULL
+            UNION SELECT {run} FROM jobs
+                WHERE status IN ('queued', 'running') AND {kind} = 'rollback'),
+         busy_plans(id) AS (
+            SELECT {plan} FROM jobs
+                WHERE status IN ('queued', 'running') AND {kind} = 'apply'
+            UNION SELECT plan_id FROM runs WHERE plan_id IS NOT NULL
+                AND id IN (SELECT id FROM runs WHERE status IN ('running', 'interrupted')
+                           UNION SELECT run_id FROM jobs
+                               WHERE status IN ('queued', 'running') AND run_id IS NOT NULL)) "
+    )
+}
 
 /// The outbox rows whose payload goes: settled, failed or rolled back (never pending or
 /// unknown), recorded before the cutoff (?1), of no busy run, and not the newest settled
-/// payload of their record.
-const OUTBOX_DUE: &str = "
-    SELECT o.rowid FROM outbox o
-    WHERE o.created_at < ?1 AND o.payload_purged_at IS NULL
-      AND o.state NOT IN ('pending', 'unknown')
-      AND o.run_id NOT IN (SELECT id FROM busy_runs WHERE id IS NOT NULL)
-      AND NOT (o.state = 'settled' AND o.rowid = (
-          SELECT n.rowid FROM outbox n
-          WHERE n.connection = o.connection AND n.entity = o.entity AND n.home_key = o.home_key
-            AND n.state = 'settled'
-          ORDER BY n.settled_at DESC, n.created_at DESC LIMIT 1))";
+/// payload of their record (ties broken by key, byte-wise, the same on both engines).
+fn outbox_due(engine: Engine) -> String {
+    let bytewise = engine.bytewise();
+    format!(
+        "SELECT o.idempotency_key FROM outbox o
+         WHERE o.created_at < ?1 AND o.payload_purged_at IS NULL
+           AND o.state NOT IN ('pending', 'unknown')
+           AND o.run_id NOT IN (SELECT id FROM busy_runs WHERE id IS NOT NULL)
+           AND NOT (o.state = 'settled' AND o.idempotency_key = (
+               SELECT n.idempotency_key FROM outbox n
+               WHERE n.connection = o.connection AND n.entity = o.entity AND n.home_key = o.home_key
+                 AND n.state = 'settled'
+               ORDER BY n.settled_at DESC, n.created_at DESC, n.idempotency_key{bytewise} DESC
+               LIMIT 1))"
+    )
+}
 
 /// The runs whose items go: ended before the cutoff (?1), not busy, not yet purged.
 const RUNS_DUE: &str = "
@@ -157,10 +179,33 @@ const PLANS_DUE: &str = "
     WHERE p.created_at < ?1 AND p.body_purged_at IS NULL
       AND p.id NOT IN (SELECT id FROM busy_plans WHERE id IS NOT NULL)";
 
+/// What a purged outbox payload becomes: `{"purged":1,"remote_id":...}`, keeping what
+/// rollback reads (a `remote_id` of null: the write created the record). A payload that is
+/// not JSON keeps a null one, as SQLite's `json_extract` of it would have.
+fn purged_marker(payload: &str) -> String {
+    let remote_id = serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v.get("remote_id").cloned())
+        .unwrap_or(serde_json::Value::Null);
+    serde_json::json!({ "purged": 1, "remote_id": remote_id }).to_string()
+}
+
+/// How many of each outcome run `run` has: what its summary keeps once its items go.
+fn outcome_counts(tx: &Tx<'_>, run: i64) -> Result<BTreeMap<String, u64>, SyncStateError> {
+    tx.query(
+        "SELECT outcome, COUNT(*) FROM run_items WHERE run_id = ?1 GROUP BY outcome",
+        &[Value::Int(run)],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, u64::try_from(r.i64(1)?).unwrap_or(0))))
+    .collect()
+}
+
 impl SyncState {
     /// Remove plan bodies, outbox payloads and run items older than `period` (see the
     /// module's documentation for what stays), in one transaction with its audit line as
-    /// `actor`; with `dry_run`, only count what would go.
+    /// `actor`; with `dry_run`, only count what would go. Each statement touches one outbox
+    /// row, one run's items or one plan, so none grows with the size of the history.
     pub fn purge(
         &self,
         period: Period,
@@ -169,103 +214,113 @@ impl SyncState {
     ) -> Result<Purged, SyncStateError> {
         let now = unix(SystemTime::now());
         let cutoff = now - period.secs();
-        self.with(|db| {
-            let tx = db.transaction()?;
-            let with = format!(
-                "WITH busy_runs(id) AS ({BUSY_RUNS}), busy_plans(id) AS ({BUSY_PLANS}) "
-            );
-            let ids = |select: &str| -> rusqlite::Result<Vec<i64>> {
-                let mut stmt = tx.prepare(&format!("{with}{select}"))?;
-                stmt.query_map(params![cutoff], |r| r.get(0))?.collect()
-            };
-            let outbox = ids(OUTBOX_DUE)?;
-            let runs = ids(RUNS_DUE)?;
-            let plans = ids(PLANS_DUE)?;
-            let mut run_items = 0u64;
-            for run in &runs {
-                let n: i64 = tx.query_row(
-                    "SELECT COUNT(*) FROM run_items WHERE run_id = ?1",
-                    params![run],
-                    |r| r.get(0),
-                )?;
-                run_items += u64::try_from(n).unwrap_or(0);
-            }
+        let engine = self.db().engine();
+        self.transaction(|tx| {
+            let with = busy(engine);
+            let due = |select: &str| tx.query(&format!("{with}{select}"), &[Value::Int(cutoff)]);
+            let outbox = due(&outbox_due(engine))?
+                .iter()
+                .map(|r| r.text(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let runs = due(RUNS_DUE)?
+                .iter()
+                .map(|r| r.i64(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let plans = due(PLANS_DUE)?
+                .iter()
+                .map(|r| r.i64(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let counts = runs
+                .iter()
+                .map(|run| outcome_counts(tx, *run))
+                .collect::<Result<Vec<_>, _>>()?;
             let purged = Purged {
                 plan_bodies: plans.len() as u64,
                 outbox_payloads: outbox.len() as u64,
-                run_items,
+                run_items: counts.iter().flat_map(BTreeMap::values).sum(),
                 runs: runs.len() as u64,
             };
             if dry_run {
                 return Ok(purged);
             }
-            for rowid in &outbox {
-                // What rollback reads stays: whether the write created the record.
+            // Read again under a row lock on PostgreSQL (whose READ COMMITTED transaction
+            // does not keep other writers out as SQLite's does): an intent recorded again
+            // meanwhile is pending with a new payload, and must keep it.
+            let read_payload = format!(
+                "SELECT payload FROM outbox WHERE idempotency_key = ?1
+                   AND payload_purged_at IS NULL AND state NOT IN ('pending', 'unknown'){}",
+                match engine {
+                    Engine::Sqlite => "",
+                    Engine::Postgres => " FOR UPDATE",
+                }
+            );
+            for key in &outbox {
+                let Some(row) = tx.query_opt(&read_payload, &[key.as_str().into()])? else {
+                    continue;
+                };
                 tx.execute(
-                    "UPDATE outbox SET payload = json_object('purged', 1, 'remote_id',
-                         CASE WHEN json_valid(payload) THEN json_extract(payload, '$.remote_id') END),
-                         payload_purged_at = ?2
-                     WHERE rowid = ?1",
-                    params![rowid, now],
+                    "UPDATE outbox SET payload = ?2, payload_purged_at = ?3 WHERE idempotency_key = ?1",
+                    &[
+                        key.as_str().into(),
+                        purged_marker(&row.text(0)?).into(),
+                        Value::Int(now),
+                    ],
                 )?;
             }
-            for run in &runs {
+            for (run, counts) in runs.iter().zip(&counts) {
+                let counts = serde_json::to_string(counts).map_err(|e| SyncStateError::Corrupt {
+                    what: "run",
+                    id: *run,
+                    reason: format!("its outcome counts could not be written as JSON: {e}"),
+                })?;
                 tx.execute(
-                    "UPDATE runs SET items_purged_at = ?2, item_counts = (
-                         SELECT json_group_object(outcome, n) FROM (
-                             SELECT outcome, COUNT(*) AS n FROM run_items WHERE run_id = ?1
-                             GROUP BY outcome ORDER BY outcome))
-                     WHERE id = ?1",
-                    params![run, now],
+                    "UPDATE runs SET items_purged_at = ?2, item_counts = ?3 WHERE id = ?1",
+                    &[Value::Int(*run), Value::Int(now), counts.into()],
                 )?;
-                tx.execute("DELETE FROM run_items WHERE run_id = ?1", params![run])?;
+                tx.execute(
+                    "DELETE FROM run_items WHERE run_id = ?1",
+                    &[Value::Int(*run)],
+                )?;
             }
             for plan in &plans {
                 tx.execute(
                     "UPDATE plans SET body = '', body_purged_at = ?2 WHERE id = ?1",
-                    params![plan, now],
+                    &[Value::Int(*plan), Value::Int(now)],
                 )?;
             }
             tx.execute(
                 "INSERT INTO audit_log (at, action, detail, actor) VALUES (?1, 'purge', ?2, ?3)",
-                params![
-                    now,
-                    format!("purged what is older than {period}: {purged}"),
-                    actor
+                &[
+                    Value::Int(now),
+                    format!("purged what is older than {period}: {purged}").into(),
+                    actor.into(),
                 ],
             )?;
-            tx.commit()?;
             Ok(purged)
         })
     }
 
     /// When run `id`'s items were purged, and how many of each outcome it had.
     pub fn purged_items(&self, id: i64) -> Result<Option<PurgedItems>, SyncStateError> {
-        self.with(|db| {
-            let row: Option<(Option<i64>, Option<String>)> = db
-                .query_row(
-                    "SELECT items_purged_at, item_counts FROM runs WHERE id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })?;
-            let Some((Some(at), counts)) = row else {
-                return Ok(None);
-            };
-            let counts = match counts {
-                Some(json) => serde_json::from_str(&json).map_err(|e| SyncStateError::Corrupt {
-                    what: "run",
-                    id,
-                    reason: e.to_string(),
-                })?,
-                None => BTreeMap::new(),
-            };
-            Ok(Some((at, counts)))
-        })
+        let row = self.db().query_opt(
+            "SELECT items_purged_at, item_counts FROM runs WHERE id = ?1",
+            &[Value::Int(id)],
+        )?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let Some(at) = row.opt_i64(0)? else {
+            return Ok(None);
+        };
+        let counts = match row.opt_text(1)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| SyncStateError::Corrupt {
+                what: "run",
+                id,
+                reason: e.to_string(),
+            })?,
+            None => BTreeMap::new(),
+        };
+        Ok(Some((at, counts)))
     }
 }
 
@@ -275,12 +330,7 @@ mod tests {
     use crate::store::id_map::MapEntry;
     use crate::store::outbox::{NewIntent, Settlement};
     use crate::store::runs::RunItem;
-
-    fn state() -> (tempfile::TempDir, SyncState) {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let s = SyncState::open(&tmp.path().join("ledgerlink.db")).expect("opens");
-        (tmp, s)
-    }
+    use crate::store::sync_state::testing::each_engine;
 
     fn item(key: &str, outcome: &str) -> RunItem {
         RunItem {
@@ -305,22 +355,15 @@ mod tests {
     /// Move every timestamp of run `run` (and its plan and outbox rows) `days` into the past.
     fn backdate(s: &SyncState, run: i64, days: i64) {
         let by = days * 86_400;
-        s.with(|db| {
-            db.execute(
-                "UPDATE runs SET started_at = started_at - ?2, finished_at = finished_at - ?2 WHERE id = ?1",
-                params![run, by],
-            )?;
-            db.execute(
-                "UPDATE plans SET created_at = created_at - ?2 WHERE id = (SELECT plan_id FROM runs WHERE id = ?1)",
-                params![run, by],
-            )?;
-            db.execute(
-                "UPDATE outbox SET created_at = created_at - ?2, settled_at = settled_at - ?2 WHERE run_id = ?1",
-                params![run, by],
-            )?;
-            Ok(())
-        })
-        .expect("backdates");
+        let db = s.db();
+        for sql in [
+            "UPDATE runs SET started_at = started_at - ?2, finished_at = finished_at - ?2 WHERE id = ?1",
+            "UPDATE plans SET created_at = created_at - ?2 WHERE id = (SELECT plan_id FROM runs WHERE id = ?1)",
+            "UPDATE outbox SET created_at = created_at - ?2, settled_at = settled_at - ?2 WHERE run_id = ?1",
+        ] {
+            db.execute(sql, &[Value::Int(run), Value::Int(by)])
+                .expect("backdates");
+        }
     }
 
     /// A finished push run over `keys` whose writes all settled (creations), on its own plan.
@@ -367,8 +410,27 @@ mod tests {
         run
     }
 
+    /// Run A (100 days old): two records created and one skipped. Run B (95 days old) sends
+    /// TP-1 again, so A's TP-1 payload is superseded; B's is TP-1's newest and stays. Run C
+    /// is fresh. Returns (A, B, C).
+    fn two_old_runs_and_a_fresh_one(s: &SyncState) -> (i64, i64, i64) {
+        let a = settled_run(s, &["TP-1", "TP-2"], "A");
+        let b = settled_run(s, &["TP-1"], "B");
+        let fresh = settled_run(s, &["TP-3"], "C");
+        backdate(s, a, 100);
+        backdate(s, b, 95);
+        (a, b, fresh)
+    }
+
+    fn purge_past_a_day(s: &SyncState) -> Purged {
+        s.purge("1d".parse().expect("period"), false, "cli")
+            .expect("purges")
+    }
+
     fn count(s: &SyncState, sql: &str) -> i64 {
-        s.with(|db| Ok(db.query_row(sql, [], |r| r.get(0))?))
+        s.db()
+            .query_one(sql, &[])
+            .and_then(|r| r.i64(0))
             .expect("counts")
     }
 
@@ -411,158 +473,153 @@ mod tests {
 
     #[test]
     fn purge_removes_old_bodies_payloads_and_items_and_keeps_maps_and_summaries() {
-        let (_tmp, s) = state();
-        // Run A (old): two records created and one skipped. Run B (old) sends TP-1 again,
-        // so A's TP-1 payload is superseded; B's is TP-1's newest and stays.
-        let a = settled_run(&s, &["TP-1", "TP-2"], "A");
-        let b = settled_run(&s, &["TP-1"], "B");
-        let fresh = settled_run(&s, &["TP-3"], "C");
-        backdate(&s, a, 100);
-        backdate(&s, b, 95);
-        let period: Period = "90d".parse().expect("period");
+        for (_keep, s) in each_engine() {
+            let (a, b, fresh) = two_old_runs_and_a_fresh_one(&s);
+            let period: Period = "90d".parse().expect("period");
 
-        let dry = s.purge(period, true, "cli").expect("dry run");
-        let expected = Purged {
-            plan_bodies: 2,
-            // A's TP-1 (superseded by B's); A's TP-2 and B's TP-1 are their records' newest.
-            outbox_payloads: 1,
-            run_items: 5,
-            runs: 2,
-        };
-        assert_eq!(dry, expected);
-        assert_eq!(
-            count(&s, "SELECT COUNT(*) FROM run_items"),
-            7,
-            "dry run removes nothing"
-        );
+            let dry = s.purge(period, true, "cli").expect("dry run");
+            let expected = Purged {
+                plan_bodies: 2,
+                // A's TP-1 (superseded by B's); A's TP-2 and B's TP-1 are their records' newest.
+                outbox_payloads: 1,
+                run_items: 5,
+                runs: 2,
+            };
+            assert_eq!(dry, expected);
+            assert_eq!(
+                count(&s, "SELECT COUNT(*) FROM run_items"),
+                7,
+                "dry run removes nothing"
+            );
 
-        assert_eq!(s.purge(period, false, "cli").expect("purges"), expected);
-        assert_eq!(
-            count(
-                &s,
-                &format!("SELECT COUNT(*) FROM run_items WHERE run_id IN ({a}, {b})")
-            ),
-            0
-        );
-        assert_eq!(
-            count(
-                &s,
-                &format!("SELECT COUNT(*) FROM run_items WHERE run_id = {fresh}")
-            ),
-            2
-        );
-        // Summaries, id maps and outbox keys stay.
-        let runs = s.runs().expect("runs");
-        assert_eq!(runs.len(), 3);
-        assert_eq!(runs.iter().filter(|r| r.status == "finished").count(), 3);
-        let (at, counts) = s.purged_items(a).expect("reads").expect("purged");
-        assert!(at > 0);
-        assert_eq!(
-            counts,
-            BTreeMap::from([("created".to_owned(), 2), ("skipped".to_owned(), 1)])
-        );
-        assert_eq!(s.purged_items(fresh).expect("reads"), None);
-        assert_eq!(count(&s, "SELECT COUNT(*) FROM id_map"), 3);
-        assert_eq!(count(&s, "SELECT COUNT(*) FROM outbox"), 4);
-        assert_eq!(
-            count(
-                &s,
-                "SELECT COUNT(*) FROM outbox WHERE payload_purged_at IS NOT NULL"
-            ),
-            1
-        );
-        // The newest payload of TP-1 is still what compare shows as last sent.
-        assert_eq!(
-            s.last_sent("xero", "customers", "TP-1").expect("reads"),
-            Some("{\"name\":\"TP-1\",\"remote_id\":null}".to_owned())
-        );
-        // Rollback of run A still finds what it created.
-        let created = s.created_in_run(a).expect("created");
-        assert_eq!(created.len(), 2, "{created:?}");
-        // A purged plan cannot be applied any more, and says why.
-        let plan_a = runs
-            .iter()
-            .find(|r| r.id == a)
-            .and_then(|r| r.plan_id)
-            .expect("plan");
-        assert_eq!(
-            s.plan_meta(plan_a).expect_err("purged").to_string(),
-            format!(
-                "plan {plan_a} was removed by retention (`ledgerlink purge`); compare again for a new plan"
-            )
-        );
-        // A second purge finds nothing more; the audit log has both purges that removed.
-        assert_eq!(
-            s.purge(period, false, "cli").expect("again"),
-            Purged::default()
-        );
-        assert_eq!(
-            count(
-                &s,
-                "SELECT COUNT(*) FROM audit_log WHERE action = 'purge' AND actor = 'cli'"
-            ),
-            2
-        );
+            assert_eq!(s.purge(period, false, "cli").expect("purges"), expected);
+            assert_eq!(
+                count(
+                    &s,
+                    &format!("SELECT COUNT(*) FROM run_items WHERE run_id IN ({a}, {b})")
+                ),
+                0
+            );
+            assert_eq!(
+                count(
+                    &s,
+                    &format!("SELECT COUNT(*) FROM run_items WHERE run_id = {fresh}")
+                ),
+                2
+            );
+            // Summaries, id maps and outbox keys stay.
+            let runs = s.runs().expect("runs");
+            assert_eq!(runs.len(), 3);
+            assert_eq!(runs.iter().filter(|r| r.status == "finished").count(), 3);
+            let (at, counts) = s.purged_items(a).expect("reads").expect("purged");
+            assert!(at > 0);
+            assert_eq!(
+                counts,
+                BTreeMap::from([("created".to_owned(), 2), ("skipped".to_owned(), 1)])
+            );
+            assert_eq!(s.purged_items(fresh).expect("reads"), None);
+            assert_eq!(count(&s, "SELECT COUNT(*) FROM id_map"), 3);
+            assert_eq!(count(&s, "SELECT COUNT(*) FROM outbox"), 4);
+            assert_eq!(
+                count(
+                    &s,
+                    "SELECT COUNT(*) FROM outbox WHERE payload_purged_at IS NOT NULL"
+                ),
+                1
+            );
+            // The newest payload of TP-1 is still what compare shows as last sent.
+            assert_eq!(
+                s.last_sent("xero", "customers", "TP-1").expect("reads"),
+                Some("{\"name\":\"TP-1\",\"remote_id\":null}".to_owned())
+            );
+            // Rollback of run A still finds what it created.
+            let created = s.created_in_run(a).expect("created");
+            assert_eq!(created.len(), 2, "{created:?}");
+            // A purged plan cannot be applied any more, and says why.
+            let plan_a = runs
+                .iter()
+                .find(|r| r.id == a)
+                .and_then(|r| r.plan_id)
+                .expect("plan");
+            assert_eq!(
+                s.plan_meta(plan_a).expect_err("purged").to_string(),
+                format!(
+                    "plan {plan_a} was removed by retention (`ledgerlink purge`); compare again for a new plan"
+                )
+            );
+            // A second purge finds nothing more; the audit log has both purges that removed.
+            assert_eq!(
+                s.purge(period, false, "cli").expect("again"),
+                Purged::default()
+            );
+            assert_eq!(
+                count(
+                    &s,
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'purge' AND actor = 'cli'"
+                ),
+                2
+            );
+        }
     }
 
     #[test]
     fn purge_never_touches_work_in_progress_or_unsettled_intents() {
-        let (_tmp, s) = state();
-        // An old run that died mid-push: one write settled, one pending, one unknown.
-        let plan = s
-            .save_plan("xero", "customers", "push", "{\"rows\":[]}")
-            .expect("plan");
-        let run = s
-            .start_run(Some(plan), "xero", "customers", "push", false)
-            .expect("run");
-        let intents = [
-            NewIntent {
-                home_key: "TP-1",
-                key: "k1",
-                payload: "{\"n\":1}".into(),
-            },
-            NewIntent {
-                home_key: "TP-2",
-                key: "k2",
-                payload: "{\"n\":2}".into(),
-            },
-            NewIntent {
-                home_key: "TP-3",
-                key: "k3",
-                payload: "{\"n\":3}".into(),
-            },
-        ];
-        s.record_intents(run, "xero", "customers", &intents)
-            .expect("intents");
-        let e1 = entry("TP-1", "X-1");
-        let done = item("TP-1", "created");
-        let lost = item("TP-3", "unknown");
-        s.settle_all(
-            run,
-            "xero",
-            "customers",
-            &[
-                Settlement::Written {
+        for (_keep, s) in each_engine() {
+            // An old run that died mid-push: one write settled, one pending, one unknown.
+            let plan = s
+                .save_plan("xero", "customers", "push", "{\"rows\":[]}")
+                .expect("plan");
+            let run = s
+                .start_run(Some(plan), "xero", "customers", "push", false)
+                .expect("run");
+            let intents = [
+                NewIntent {
+                    home_key: "TP-1",
                     key: "k1",
-                    entry: &e1,
-                    item: &done,
+                    payload: "{\"n\":1}".into(),
                 },
-                Settlement::Unknown {
+                NewIntent {
+                    home_key: "TP-2",
+                    key: "k2",
+                    payload: "{\"n\":2}".into(),
+                },
+                NewIntent {
+                    home_key: "TP-3",
                     key: "k3",
-                    item: &lost,
+                    payload: "{\"n\":3}".into(),
                 },
-            ],
-        )
-        .expect("settles");
-        s.mark_interrupted(run).expect("interrupted");
-        // An old, finished run whose rollback is queued as a job.
-        let queued_rollback = settled_run(&s, &["TP-9"], "Q");
-        // An old plan a queued apply job names.
-        let queued_plan = s
-            .save_plan("xero", "customers", "push", "{\"rows\":[1]}")
-            .expect("plan");
-        s.with(|db| {
-            db.execute_batch(&format!(
+            ];
+            s.record_intents(run, "xero", "customers", &intents)
+                .expect("intents");
+            let e1 = entry("TP-1", "X-1");
+            let done = item("TP-1", "created");
+            let lost = item("TP-3", "unknown");
+            s.settle_all(
+                run,
+                "xero",
+                "customers",
+                &[
+                    Settlement::Written {
+                        key: "k1",
+                        entry: &e1,
+                        item: &done,
+                    },
+                    Settlement::Unknown {
+                        key: "k3",
+                        item: &lost,
+                    },
+                ],
+            )
+            .expect("settles");
+            s.mark_interrupted(run).expect("interrupted");
+            // An old, finished run whose rollback is queued as a job.
+            let queued_rollback = settled_run(&s, &["TP-9"], "Q");
+            // An old plan a queued apply job names.
+            let queued_plan = s
+                .save_plan("xero", "customers", "push", "{\"rows\":[1]}")
+                .expect("plan");
+            s.db()
+            .execute_batch(&format!(
                 "INSERT INTO jobs (kind, connection, request, status, created_by, created_at)
                  VALUES ('rollback', 'xero', '{{\"version\":1,\"kind\":\"rollback\",\"run\":{queued_rollback}}}', 'queued', 'ann', 1),
                         ('apply', 'xero', '{{\"version\":1,\"kind\":\"apply\",\"plan\":{queued_plan},\"pick\":\"all\",\"dry_run\":false,\"demo\":null}}', 'running', 'ann', 1);
@@ -570,117 +627,181 @@ mod tests {
                  UPDATE runs SET started_at = started_at - 400 * 86400,
                      finished_at = finished_at - 400 * 86400;
                  UPDATE outbox SET created_at = created_at - 400 * 86400;"
-            ))?;
-            Ok(())
-        })
-        .expect("old and busy");
+            ))
+            .expect("old and busy");
 
-        let purged = s
-            .purge("1d".parse().expect("period"), false, "cli")
-            .expect("purges");
-        // Only the plan of the run whose rollback is queued goes: a rollback reads the
-        // outbox, never the plan.
-        assert_eq!(
-            purged,
-            Purged {
-                plan_bodies: 1,
-                ..Purged::default()
-            }
-        );
-        // The pending and unknown intents keep their payloads: recovery replays or looks up
-        // exactly what was to be sent.
-        let pending = s.pending("xero", "customers").expect("pending");
-        let payloads: Vec<(&str, &str)> = pending
-            .iter()
-            .map(|i| (i.idempotency_key.as_str(), i.payload.as_str()))
-            .collect();
-        assert_eq!(payloads, [("k2", "{\"n\":2}"), ("k3", "{\"n\":3}")]);
-        assert_eq!(count(&s, "SELECT COUNT(*) FROM run_items"), 4);
-        assert!(s.plan_meta(plan).is_ok());
-        assert!(s.plan_meta(queued_plan).is_ok());
+            let purged = purge_past_a_day(&s);
+            // Only the plan of the run whose rollback is queued goes: a rollback reads the
+            // outbox, never the plan.
+            assert_eq!(
+                purged,
+                Purged {
+                    plan_bodies: 1,
+                    ..Purged::default()
+                }
+            );
+            // The pending and unknown intents keep their payloads: recovery replays or looks up
+            // exactly what was to be sent.
+            let pending = s.pending("xero", "customers").expect("pending");
+            let payloads: Vec<(&str, &str)> = pending
+                .iter()
+                .map(|i| (i.idempotency_key.as_str(), i.payload.as_str()))
+                .collect();
+            assert_eq!(payloads, [("k2", "{\"n\":2}"), ("k3", "{\"n\":3}")]);
+            assert_eq!(count(&s, "SELECT COUNT(*) FROM run_items"), 4);
+            assert!(s.plan_meta(plan).is_ok());
+            assert!(s.plan_meta(queued_plan).is_ok());
 
-        // Once the job is done and the interrupted run's intents are resolved, they go.
-        s.with(|db| {
-            db.execute_batch(
-                "UPDATE jobs SET status = 'succeeded';
+            // Once the job is done and the interrupted run's intents are resolved, they go.
+            s.db()
+                .execute_batch(
+                    "UPDATE jobs SET status = 'succeeded';
                  UPDATE runs SET status = 'finished';
                  UPDATE outbox SET state = 'failed' WHERE state IN ('pending', 'unknown');",
-            )?;
-            Ok(())
-        })
-        .expect("settles");
-        let purged = s
-            .purge("1d".parse().expect("period"), false, "cli")
-            .expect("purges");
-        assert_eq!(
-            purged,
-            Purged {
-                plan_bodies: 2,
-                outbox_payloads: 2,
-                run_items: 4,
-                runs: 2
-            }
-        );
+                )
+                .expect("settles");
+            let purged = purge_past_a_day(&s);
+            assert_eq!(
+                purged,
+                Purged {
+                    plan_bodies: 2,
+                    outbox_payloads: 2,
+                    run_items: 4,
+                    runs: 2
+                }
+            );
+        }
     }
 
     #[test]
     fn an_intent_recorded_again_after_its_payload_was_purged_carries_the_new_payload() {
-        let (_tmp, s) = state();
-        let run = s
-            .start_run(None, "xero", "customers", "push", false)
-            .expect("run");
-        let failed = item("TP-1", "failed");
-        s.record_intents(
-            run,
-            "xero",
-            "customers",
-            &[NewIntent {
-                home_key: "TP-1",
-                key: "k1",
-                payload: "{\"n\":1}".into(),
-            }],
-        )
-        .expect("intent");
-        s.settle_all(
-            run,
-            "xero",
-            "customers",
-            &[Settlement::Failed {
-                key: "k1",
-                item: &failed,
-            }],
-        )
-        .expect("fails");
-        s.finish_run(run).expect("finishes");
-        s.with(|db| {
-            db.execute_batch(
+        for (_keep, s) in each_engine() {
+            let run = s
+                .start_run(None, "xero", "customers", "push", false)
+                .expect("run");
+            let failed = item("TP-1", "failed");
+            s.record_intents(
+                run,
+                "xero",
+                "customers",
+                &[NewIntent {
+                    home_key: "TP-1",
+                    key: "k1",
+                    payload: "{\"n\":1}".into(),
+                }],
+            )
+            .expect("intent");
+            s.settle_all(
+                run,
+                "xero",
+                "customers",
+                &[Settlement::Failed {
+                    key: "k1",
+                    item: &failed,
+                }],
+            )
+            .expect("fails");
+            s.finish_run(run).expect("finishes");
+            s.db()
+            .execute_batch(
                 "UPDATE outbox SET created_at = created_at - 10 * 86400;
                  UPDATE runs SET started_at = started_at - 10 * 86400, finished_at = finished_at - 10 * 86400;",
-            )?;
-            Ok(())
-        })
-        .expect("backdates");
-        let purged = s
-            .purge("1d".parse().expect("period"), false, "cli")
-            .expect("purges");
-        assert_eq!(purged.outbox_payloads, 1);
-        // The same write tried again: recovery must see the new payload, not the marker.
-        let again = s
-            .start_run(None, "xero", "customers", "push", false)
-            .expect("run");
-        s.record_intents(
-            again,
-            "xero",
-            "customers",
-            &[NewIntent {
-                home_key: "TP-1",
-                key: "k1",
-                payload: "{\"n\":1}".into(),
-            }],
-        )
-        .expect("again");
-        let pending = s.pending("xero", "customers").expect("pending");
-        assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].payload, "{\"n\":1}");
+            )
+            .expect("backdates");
+            let purged = purge_past_a_day(&s);
+            assert_eq!(purged.outbox_payloads, 1);
+            // The same write tried again: recovery must see the new payload, not the marker.
+            let again = s
+                .start_run(None, "xero", "customers", "push", false)
+                .expect("run");
+            s.record_intents(
+                again,
+                "xero",
+                "customers",
+                &[NewIntent {
+                    home_key: "TP-1",
+                    key: "k1",
+                    payload: "{\"n\":1}".into(),
+                }],
+            )
+            .expect("again");
+            let pending = s.pending("xero", "customers").expect("pending");
+            assert_eq!(pending.len(), 1);
+            assert_eq!(pending[0].payload, "{\"n\":1}");
+        }
+    }
+
+    /// `ledgerlink purge` on either engine removes exactly the due rows: which outbox
+    /// payloads became markers (and what the marker keeps), which runs lost their items,
+    /// which plans lost their bodies.
+    #[test]
+    fn purge_removes_exactly_the_due_rows_on_both_engines() {
+        for (_keep, s) in each_engine() {
+            let (old, newer, fresh) = two_old_runs_and_a_fresh_one(&s);
+            let purged = s
+                .purge("90d".parse().expect("period"), false, "cli")
+                .expect("purges");
+            assert_eq!(
+                purged.to_string(),
+                "2 plan bodies, 1 outbox payloads, 5 run items (of 2 runs)"
+            );
+            let strings = |sql: &str| -> Vec<String> {
+                s.db()
+                    .query(sql, &[])
+                    .expect("reads")
+                    .iter()
+                    .map(|r| {
+                        (0..2)
+                            .map(|i| match r.opt_text(i) {
+                                Ok(t) => t.unwrap_or_default(),
+                                Err(_) => r.i64(i).expect("a number").to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect()
+            };
+            let engine = s.db().engine();
+            assert_eq!(
+                strings(&format!(
+                    "SELECT idempotency_key, payload FROM outbox
+                     WHERE payload_purged_at IS NOT NULL ORDER BY idempotency_key{}",
+                    engine.bytewise()
+                )),
+                [format!("{old}:TP-1 {{\"purged\":1,\"remote_id\":null}}")],
+                "{engine:?}"
+            );
+            assert_eq!(
+                strings(&format!(
+                    "SELECT run_id, home_key FROM run_items ORDER BY run_id, home_key{}",
+                    engine.bytewise()
+                )),
+                [format!("{fresh} TP-3"), format!("{fresh} TP-SKIP")],
+                "{engine:?}"
+            );
+            assert_eq!(
+                strings(
+                    "SELECT id, item_counts FROM runs WHERE items_purged_at IS NOT NULL ORDER BY id"
+                ),
+                [
+                    format!("{old} {{\"created\":2,\"skipped\":1}}"),
+                    format!("{newer} {{\"created\":1,\"skipped\":1}}")
+                ],
+                "{engine:?}"
+            );
+            let runs = s.runs().expect("runs");
+            let plan_of = |run: i64| {
+                let plan = runs.iter().find(|r| r.id == run).and_then(|r| r.plan_id);
+                format!("{} ", plan.expect("a plan"))
+            };
+            assert_eq!(
+                strings(
+                    "SELECT p.id, p.body FROM plans p JOIN runs r ON r.plan_id = p.id
+                     WHERE p.body_purged_at IS NOT NULL ORDER BY r.id"
+                ),
+                [plan_of(old), plan_of(newer)],
+                "{engine:?}"
+            );
+        }
     }
 }

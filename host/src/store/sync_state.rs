@@ -128,9 +128,10 @@ impl SyncState {
         }
     }
 
-    /// Run `f` on the SQLite connection itself: for [`super::retention`], which is not yet
-    /// ported to [`super::sql`], and for [`super::plans`]' incremental blob I/O, which only
-    /// SQLite has. On PostgreSQL, [`SyncStateError::SqliteOnly`].
+    /// Run `f` on the SQLite connection itself: only for [`super::plans`]' incremental blob
+    /// I/O, which only SQLite has (on PostgreSQL a plan's body is one text value, and
+    /// `plans` branches before calling this). Everything else runs on [`SyncState::db`]. On
+    /// PostgreSQL, [`SyncStateError::SqliteOnly`].
     pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, SyncStateError>,
@@ -144,7 +145,7 @@ impl SyncState {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 f(&mut guard)
             }
-            Db::Postgres(_) => Err(SyncStateError::SqliteOnly("retention (`ledgerlink purge`)")),
+            Db::Postgres(_) => Err(SyncStateError::SqliteOnly("a plan's incremental blob I/O")),
         }
     }
 }
@@ -190,32 +191,5 @@ pub(super) mod testing {
             None => testing::sqlite_only(),
         }
         all
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::testing::each_engine;
-    use crate::store::retention::Period;
-
-    /// Retention is not ported yet: on PostgreSQL it says so instead of failing on SQL.
-    #[test]
-    fn retention_runs_on_sqlite_and_says_it_is_sqlite_only_on_postgres() {
-        for (_keep, s) in each_engine() {
-            let period: Period = "30d".parse().expect("a period");
-            let purged = s.purge(period, true, "cli");
-            match s.db().engine() {
-                super::sql::Engine::Sqlite => {
-                    assert_eq!(
-                        purged.expect("purges").to_string(),
-                        "0 plan bodies, 0 outbox payloads, 0 run items (of 0 runs)"
-                    );
-                }
-                super::sql::Engine::Postgres => assert_eq!(
-                    purged.expect_err("not there yet").to_string(),
-                    "retention (`ledgerlink purge`) is not available on PostgreSQL yet (issue 21); run it on a SQLite database"
-                ),
-            }
-        }
     }
 }

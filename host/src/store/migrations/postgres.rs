@@ -12,7 +12,7 @@ use super::super::sql::{Db, Value};
 use super::LATEST;
 
 /// The steps, in order, as [`super::STEPS`].
-pub(crate) const STEPS: [&str; 14] = [
+pub(crate) const STEPS: [&str; 15] = [
     include_str!("postgres/001-connections.sql"),
     include_str!("postgres/002-sync-engine.sql"),
     include_str!("postgres/003-home-book.sql"),
@@ -27,6 +27,7 @@ pub(crate) const STEPS: [&str; 14] = [
     include_str!("postgres/012-plan-bodies-by-blob.sql"),
     include_str!("postgres/013-job-progress-detail.sql"),
     include_str!("postgres/014-vault-entries.sql"),
+    include_str!("postgres/015-deferrable-home-book-keys.sql"),
 ];
 
 // A step added on one engine only does not compile.
@@ -167,7 +168,7 @@ mod tests {
     /// a failure means a released step was edited; undo that and append a step instead.
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 14] = [
+        const RELEASED: [&str; 15] = [
             "5ad6d6bf49eb5b3ebfe954996a4075405acf2910ae703a1434b0dac5a257c960",
             "87f8659bb88d7b574f0ef45787f3a261fcd6a047a6cd75092de5e262c76997df",
             "146df91d2f6de6df1119391e486ea247c9b5d71f32baaa8cde3e22b375b47311",
@@ -182,6 +183,7 @@ mod tests {
             "b94a9cf6f82b2d328e20120a97b878c0195b9c7cc0f2650e465365a80558ad14",
             "1199fa17b7312e9e8e27d1b6b0c4a3ad543f4ae7a41bc684b4f55914265be939",
             "e74b4411787db159cf0791a9c86a68d446185835c10ce0161ff766aca6aecd45",
+            "4de54dd8802d3b49aac225f7ab2bb69165f82b5e2a2f05c1a64e3466ab4424f2",
         ];
         assert_eq!(super::super::tests::step_hashes(&STEPS), RELEASED);
     }
@@ -207,6 +209,48 @@ mod tests {
         assert_eq!(
             on_postgres.keys().collect::<Vec<_>>(),
             on_sqlite.keys().collect::<Vec<_>>()
+        );
+    }
+
+    /// Migration 15: the home book's six foreign keys may be deferred (and are checked at
+    /// once unless a transaction defers them); no other foreign key is deferrable.
+    #[test]
+    fn only_the_home_books_foreign_keys_are_deferrable_and_each_starts_immediate() {
+        let Some(pg) = testing::fresh_postgres() else {
+            return testing::sqlite_only();
+        };
+        let keys: Vec<String> = fresh(&pg)
+            .query(
+                "SELECT CAST(conname AS TEXT), condeferrable, condeferred FROM pg_constraint
+                 WHERE contype = 'f' AND connamespace = 'public'::regnamespace
+                 ORDER BY conname COLLATE \"C\"",
+                &[],
+            )
+            .expect("reads the catalogue")
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} deferrable={} deferred={}",
+                    r.text(0).expect("name"),
+                    r.i64(1).expect("deferrable"),
+                    r.i64(2).expect("deferred")
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "api_tokens_user_id_fkey deferrable=0 deferred=0",
+                "home_contract_invoice_lines_invoice_id_fkey deferrable=1 deferred=0",
+                "home_contract_invoices_contract_id_fkey deferrable=1 deferred=0",
+                "home_contract_invoices_customer_id_fkey deferrable=1 deferred=0",
+                "home_contracts_customer_id_fkey deferrable=1 deferred=0",
+                "home_job_lines_job_id_fkey deferrable=1 deferred=0",
+                "home_jobs_customer_id_fkey deferrable=1 deferred=0",
+                "installed_plugins_sha256_fkey deferrable=0 deferred=0",
+                "sessions_user_id_fkey deferrable=0 deferred=0",
+                "support_grants_user_id_fkey deferrable=0 deferred=0",
+            ]
         );
     }
 

@@ -1,0 +1,8 @@
+-- Migration 15: the home book's foreign keys may be checked at the commit (issue 21).
+-- Released: never edit; append a new migration instead.
+--
+-- Nothing to change on SQLite, so this step only keeps the two engines' numbering together
+-- (PostgreSQL: postgres/015-deferrable-home-book-keys.sql). SQLite defers any foreign key,
+-- DEFERRABLE or not, to the commit of a transaction that sets `PRAGMA defer_foreign_keys =
+-- ON`, which `HomeStore::import_each` does; and SQLite cannot alter a constraint at all
+-- without rebuilding its table, which would cascade-delete the job and invoice lines.
