@@ -3,8 +3,10 @@
 //!
 //! Each limit is a sliding window: at most `requests` sends in any `window`. A send waits
 //! until every window has room. One pacer is shared by every call of a connection in this
-//! process; the vendor's own 429 + `Retry-After` (handled by the retry policy) covers
-//! other processes using the same connection.
+//! process. When several processes share a PostgreSQL store, [`Pacer::shared`] keeps the
+//! windows in the database ([`crate::store::pacing`]), so every process's sends count
+//! against one budget; otherwise the vendor's own 429 + `Retry-After` (handled by the retry
+//! policy) covers other processes using the same connection.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -12,6 +14,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use crate::store::pacing as store_pacing;
+use crate::store::sql::Db;
 
 /// The most added to a window so that the vendor's count has certainly moved on.
 const MARGIN: Duration = Duration::from_millis(100);
@@ -37,6 +42,16 @@ pub struct Pacer {
     /// Until when a send is waiting for a window, if one is (what a job's progress shows
     /// as its vendor wait).
     waiting_until: std::sync::Mutex<Option<Instant>>,
+    /// The windows in the store, shared with every process on it.
+    shared: Option<Shared>,
+}
+
+/// Where a shared pacer counts.
+#[derive(Debug)]
+struct Shared {
+    db: Db,
+    connection: String,
+    windows: Vec<store_pacing::Window>,
 }
 
 /// Clears [`Pacer::waiting_until`] when the wait ends, or its send is dropped mid-wait.
@@ -82,7 +97,60 @@ impl Pacer {
             sent: std::sync::atomic::AtomicU64::new(0),
             daily,
             waiting_until: std::sync::Mutex::new(None),
+            shared: None,
         }
+    }
+
+    /// A pacer for `limits` (scaled as [`Pacer::new`]) whose windows are kept in the store
+    /// `db` for `connection`, counting the sends of every process sharing it. If the store
+    /// cannot be reached for a send, that send is paced by this process's own windows (and
+    /// the vendor's 429 handling) rather than refused.
+    pub fn shared(limits: &[RateLimit], scale: u32, db: Db, connection: &str) -> Pacer {
+        let mut pacer = Pacer::new(limits, scale);
+        let windows = pacer
+            .windows
+            .get_mut()
+            .iter()
+            .map(|w| store_pacing::Window {
+                requests: w.limit.requests,
+                window_ms: i64::try_from(w.limit.window.as_millis()).unwrap_or(i64::MAX),
+            })
+            .collect();
+        pacer.shared = Some(Shared {
+            db,
+            connection: connection.to_owned(),
+            windows,
+        });
+        pacer
+    }
+
+    /// The wait the store's shared windows ask for (zero: a send was recorded), or `None`
+    /// when this pacer is not shared or the store failed (then the local windows decide).
+    async fn shared_wait(&self) -> Option<Duration> {
+        let shared = self.shared.as_ref()?;
+        if shared.windows.is_empty() {
+            return None;
+        }
+        let (db, connection, windows) = (
+            shared.db.clone(),
+            shared.connection.clone(),
+            shared.windows.clone(),
+        );
+        let reserved =
+            tokio::task::spawn_blocking(move || store_pacing::reserve(&db, &connection, &windows))
+                .await;
+        let failure = match reserved {
+            Ok(Ok(None)) => return Some(Duration::ZERO),
+            Ok(Ok(Some(ms))) => return Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!(
+            connection = %shared.connection,
+            error = %failure,
+            "the shared call windows could not be read; pacing this send by this process's own"
+        );
+        None
     }
 
     /// Requests this pacer has let through since it was made.
@@ -109,7 +177,12 @@ impl Pacer {
     pub async fn acquire_within(&self, max: Duration) -> Result<Duration, Duration> {
         let started = Instant::now();
         loop {
-            let wait = {
+            let wait = if let Some(wait) = self.shared_wait().await {
+                if wait.is_zero() {
+                    self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                wait
+            } else {
                 let mut windows = self.windows.lock().await;
                 let now = Instant::now();
                 let mut wait = Duration::ZERO;
@@ -261,6 +334,54 @@ mod tests {
         let pacer = Pacer::new(&[], 1);
         for _ in 0..1000 {
             assert_eq!(pacer.acquire().await, Duration::ZERO);
+        }
+    }
+
+    /// Two processes (two connections to one store) with one shared pacer each: together
+    /// they get the vendor's 3 calls a minute, not 3 each; a refused send takes no slot.
+    #[tokio::test]
+    async fn shared_pacers_of_two_processes_spend_one_budget() {
+        use crate::store::engine::{self, DatabaseUrl};
+        use crate::store::sql::testing;
+
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut urls = vec![DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db"))];
+        let pg = testing::fresh_postgres();
+        match &pg {
+            Some(pg) => urls.push(DatabaseUrl::parse(pg.url()).unwrap_or_else(|e| panic!("{e}"))),
+            None => testing::sqlite_only(),
+        }
+        let limit = [RateLimit {
+            requests: 3,
+            window: Duration::from_secs(60),
+        }];
+        for url in urls {
+            let open = || engine::open(&url).unwrap_or_else(|e| panic!("{e}"));
+            let one = Pacer::shared(&limit, 1, open(), "acme-xero");
+            let two = Pacer::shared(&limit, 1, open(), "acme-xero");
+            assert_eq!(
+                one.acquire_within(Duration::from_secs(1)).await.map(|_| ()),
+                Ok(())
+            );
+            assert_eq!(
+                two.acquire_within(Duration::from_secs(1)).await.map(|_| ()),
+                Ok(())
+            );
+            assert_eq!(
+                one.acquire_within(Duration::from_secs(1)).await.map(|_| ()),
+                Ok(())
+            );
+            for pacer in [&one, &two] {
+                let wait = pacer
+                    .acquire_within(Duration::from_secs(1))
+                    .await
+                    .expect_err("the shared minute is spent");
+                assert!(wait > Duration::from_secs(50), "{wait:?}");
+            }
+            assert_eq!((one.sent(), two.sent()), (2, 1));
+            // Another connection has its own budget.
+            let other = Pacer::shared(&limit, 1, open(), "kea-qbo");
+            assert!(other.acquire_within(Duration::from_secs(1)).await.is_ok());
         }
     }
 }

@@ -19,7 +19,7 @@ use rusqlite_migration::{M, Migrations};
 use super::db::DbError;
 
 /// The steps, in order; step N (1-based) moves the schema from version N - 1 to N.
-pub(super) const STEPS: [&str; 15] = [
+pub(super) const STEPS: [&str; 16] = [
     include_str!("migrations/001-connections.sql"),
     include_str!("migrations/002-sync-engine.sql"),
     include_str!("migrations/003-home-book.sql"),
@@ -35,6 +35,7 @@ pub(super) const STEPS: [&str; 15] = [
     include_str!("migrations/013-job-progress-detail.sql"),
     include_str!("migrations/014-vault-entries.sql"),
     include_str!("migrations/015-deferrable-home-book-keys.sql"),
+    include_str!("migrations/016-pacer-sends.sql"),
 ];
 
 /// The schema version this ledgerlink writes.
@@ -108,7 +109,7 @@ mod tests {
     /// edited: undo that and append a new step instead (then add its hash here).
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 15] = [
+        const RELEASED: [&str; 16] = [
             "d2c0a198b560c7c153ce3decf394f572259760b03df810a1d177e94e063d8819",
             "488d47428ae2da68a10c5424af0e563170e8103b9477671fbd77424de74cdce2",
             "bb7d215d5fefa969ad89eacf28b512e1f35da1b9a980ef2c9d5c298d94c54150",
@@ -124,6 +125,7 @@ mod tests {
             "f221561849e7e0cd5866fced7160608f8bdbfc1599f30070ef8947ab1c6bde29",
             "e832e9371f9a8dd904a1750a488198a372054d408aa2d025541fc4168db26d71",
             "e81354f11610143f0ecbf76f57b1156db5fc5e2f1f612bcf1046332e66960b97",
+            "565c45f8202c1d2c9d8ee82fffe7e023749073ed893aa3e992fb707c20077dab",
         ];
         assert_eq!(step_hashes(&STEPS), RELEASED);
     }

@@ -31,6 +31,7 @@ pub mod id_map;
 pub mod jobs;
 pub mod migrations;
 pub mod outbox;
+pub mod pacing;
 pub mod plans;
 pub mod plugins;
 pub mod retention;

@@ -12,7 +12,7 @@ use super::super::sql::{Db, Value};
 use super::LATEST;
 
 /// The steps, in order, as [`super::STEPS`].
-pub(crate) const STEPS: [&str; 15] = [
+pub(crate) const STEPS: [&str; 16] = [
     include_str!("postgres/001-connections.sql"),
     include_str!("postgres/002-sync-engine.sql"),
     include_str!("postgres/003-home-book.sql"),
@@ -28,6 +28,7 @@ pub(crate) const STEPS: [&str; 15] = [
     include_str!("postgres/013-job-progress-detail.sql"),
     include_str!("postgres/014-vault-entries.sql"),
     include_str!("postgres/015-deferrable-home-book-keys.sql"),
+    include_str!("postgres/016-pacer-sends.sql"),
 ];
 
 // A step added on one engine only does not compile.
@@ -168,7 +169,7 @@ mod tests {
     /// a failure means a released step was edited; undo that and append a step instead.
     #[test]
     fn released_steps_are_unchanged() {
-        const RELEASED: [&str; 15] = [
+        const RELEASED: [&str; 16] = [
             "5ad6d6bf49eb5b3ebfe954996a4075405acf2910ae703a1434b0dac5a257c960",
             "87f8659bb88d7b574f0ef45787f3a261fcd6a047a6cd75092de5e262c76997df",
             "146df91d2f6de6df1119391e486ea247c9b5d71f32baaa8cde3e22b375b47311",
@@ -184,6 +185,7 @@ mod tests {
             "1199fa17b7312e9e8e27d1b6b0c4a3ad543f4ae7a41bc684b4f55914265be939",
             "e74b4411787db159cf0791a9c86a68d446185835c10ce0161ff766aca6aecd45",
             "4de54dd8802d3b49aac225f7ab2bb69165f82b5e2a2f05c1a64e3466ab4424f2",
+            "cc09a8aa2974b38c486a67734e0560357b30e0158688eb874a0d1b2ccb4a8272",
         ];
         assert_eq!(super::super::tests::step_hashes(&STEPS), RELEASED);
     }
@@ -202,7 +204,7 @@ mod tests {
             engine::open(&DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db"))).expect("opens");
         let on_sqlite = sqlite_schema(&sqlite);
         let on_postgres = postgres_schema(&fresh(&pg));
-        assert_eq!(on_sqlite.len(), 28, "{:?}", on_sqlite.keys());
+        assert_eq!(on_sqlite.len(), 29, "{:?}", on_sqlite.keys());
         for (table, sqlite_side) in &on_sqlite {
             assert_eq!(on_postgres.get(table), Some(sqlite_side), "table {table}");
         }
