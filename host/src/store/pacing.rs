@@ -91,36 +91,12 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::store::engine::{self, DatabaseUrl};
-    use crate::store::sql::testing;
-
-    /// What keeps a test database alive.
-    #[allow(dead_code)]
-    enum Keep {
-        Folder(tempfile::TempDir),
-        Postgres(testing::TestDatabase),
-    }
-
-    /// A fresh database on each engine: what keeps it, and its URL (each `engine::open` of
-    /// it is another connection, as another process's would be).
-    fn each_engine() -> Vec<(Keep, DatabaseUrl)> {
-        let tmp = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db"));
-        let mut all = vec![(Keep::Folder(tmp), url)];
-        match testing::fresh_postgres() {
-            Some(pg) => {
-                let url = DatabaseUrl::parse(pg.url()).unwrap();
-                all.push((Keep::Postgres(pg), url));
-            }
-            None => testing::sqlite_only(),
-        }
-        all
-    }
+    use crate::store::sql::each_engine::each_engine;
 
     #[test]
     fn processes_share_one_budget_per_connection() {
-        for (_keep, url) in each_engine() {
-            let (a, b) = (engine::open(&url).unwrap(), engine::open(&url).unwrap());
+        for test_db in each_engine() {
+            let (a, b) = (test_db.open(), test_db.open());
             let minute = [Window {
                 requests: 5,
                 window_ms: 60_000,
@@ -150,8 +126,8 @@ mod tests {
 
     #[test]
     fn the_tightest_window_decides_and_old_sends_leave() {
-        for (_keep, url) in each_engine() {
-            let a = engine::open(&url).unwrap();
+        for test_db in each_engine() {
+            let a = test_db.open();
             let windows = [
                 Window {
                     requests: 2,
@@ -177,7 +153,7 @@ mod tests {
 
     #[test]
     fn four_processes_at_once_never_exceed_the_window() {
-        for (_keep, url) in each_engine() {
+        for test_db in each_engine() {
             let windows = [Window {
                 requests: 10,
                 window_ms: 60_000,
@@ -186,7 +162,7 @@ mod tests {
                 (0..4)
                     .map(|_| {
                         // Each "process" its own connection.
-                        let db = engine::open(&url).unwrap();
+                        let db = test_db.open();
                         s.spawn(move || {
                             (0..8)
                                 .filter(|_| reserve(&db, "acme-xero", &windows).unwrap().is_none())

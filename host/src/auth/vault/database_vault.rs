@@ -252,8 +252,7 @@ mod tests {
 
     use super::*;
     use crate::auth::vault::{KeySource, generate_key};
-    use crate::store::engine::{self, DatabaseUrl};
-    use crate::store::sql::testing;
+    use crate::store::sql::each_engine::each_engine;
 
     fn key() -> VaultKey {
         VaultKey::from_base64(&generate_key().unwrap(), KeySource::Supplied).unwrap()
@@ -267,28 +266,6 @@ mod tests {
         .unwrap()
     }
 
-    /// What keeps a test database alive.
-    #[allow(dead_code)]
-    enum Keep {
-        Folder(tempfile::TempDir),
-        Postgres(testing::TestDatabase),
-    }
-
-    /// A fresh, migrated database on SQLite, and on PostgreSQL when the test cluster is set.
-    fn each_engine() -> Vec<(Keep, Db)> {
-        let tmp = tempfile::tempdir().unwrap();
-        let sqlite = engine::open(&DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db"))).unwrap();
-        let mut all = vec![(Keep::Folder(tmp), sqlite)];
-        match testing::fresh_postgres() {
-            Some(pg) => {
-                let db = engine::open(&DatabaseUrl::parse(pg.url()).unwrap()).unwrap();
-                all.push((Keep::Postgres(pg), db));
-            }
-            None => testing::sqlite_only(),
-        }
-        all
-    }
-
     fn name(s: &str) -> SecretKey {
         let (connection, item) = s.split_once('/').unwrap();
         SecretKey::new(connection, item).unwrap()
@@ -296,7 +273,8 @@ mod tests {
 
     #[test]
     fn secrets_round_trip_and_the_database_holds_only_ciphertext() {
-        for (_keep, db) in each_engine() {
+        for test_db in each_engine() {
+            let db = test_db.open();
             let k = key();
             let vault = DatabaseVault::open(db.clone(), &k, "test").unwrap();
             let tokens = name("acme-xero/tokens");
@@ -337,7 +315,8 @@ mod tests {
 
     #[test]
     fn a_wrong_key_is_refused_before_anything_is_read_or_written() {
-        for (_keep, db) in each_engine() {
+        for test_db in each_engine() {
+            let db = test_db.open();
             let vault = DatabaseVault::open(db.clone(), &key(), "test").unwrap();
             vault
                 .set(&name("acme-xero/tokens"), &Secret::new("t-1"))
@@ -358,7 +337,8 @@ mod tests {
 
     #[test]
     fn a_row_moved_to_another_entry_does_not_open() {
-        for (_keep, db) in each_engine() {
+        for test_db in each_engine() {
+            let db = test_db.open();
             let vault = DatabaseVault::open(db.clone(), &key(), "test").unwrap();
             vault
                 .set(&name("acme-xero/tokens"), &Secret::new("t-acme"))
@@ -384,7 +364,8 @@ mod tests {
 
     #[test]
     fn rotating_the_key_reseals_every_entry_in_one_transaction() {
-        for (_keep, db) in each_engine() {
+        for test_db in each_engine() {
+            let db = test_db.open();
             let old = key();
             let vault = DatabaseVault::open(db.clone(), &old, "test").unwrap();
             for (n, s) in [
