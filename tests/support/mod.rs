@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests: fixtures, runtimes, contexts.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod postgres;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
