@@ -58,3 +58,15 @@ pub fn context(
         clock: Arc::new(SystemClock),
     }
 }
+
+/// The standard output of the binary's run of `args`, which must have succeeded (else the
+/// test fails showing both streams).
+pub fn succeeded(args: &[&str], out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

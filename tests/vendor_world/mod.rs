@@ -159,14 +159,7 @@ impl World {
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.cli().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        crate::support::succeeded(args, self.cli().args(args).output().unwrap())
     }
 
     /// Adds the connection and connects it through the sandbox's OAuth flow, in process,
