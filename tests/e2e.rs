@@ -12,6 +12,7 @@ mod auth;
 mod cli;
 mod conformance;
 mod csv_connector;
+mod database_url;
 mod home;
 mod hostile;
 mod invoice_compare;

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -44,14 +44,7 @@ impl Desk {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out: Output = self.cmd().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        crate::support::succeeded(args, self.cmd().args(args).output().unwrap())
     }
 
     fn folder(&self, connection: &str) -> PathBuf {

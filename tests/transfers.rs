@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use ledgerlink::store::DataDir;
@@ -36,14 +36,7 @@ impl Desk {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out: Output = self.cmd().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        crate::support::succeeded(args, self.cmd().args(args).output().unwrap())
     }
 
     fn customers_csv(&self) -> String {

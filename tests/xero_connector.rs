@@ -68,12 +68,16 @@ impl World {
     fn services(&self) -> Services {
         let data = DataDir::new(&self.data);
         let key = self.key.clone();
-        let vault = vault::open_with_env(&self.data, VaultPreference::File, &move |name| {
-            (name == VAULT_KEY).then(|| key.clone())
-        })
+        let store = ConnectionStore::open(&data.database()).unwrap();
+        let vault = vault::open_with_env(
+            &self.data,
+            &store.db(),
+            VaultPreference::File,
+            &move |name| (name == VAULT_KEY).then(|| key.clone()),
+        )
         .unwrap();
         Services {
-            store: ConnectionStore::open(&data.database()).unwrap(),
+            store,
             data,
             vault,
             clock: Arc::new(SystemClock),

@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests: fixtures, runtimes, contexts.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod postgres;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,4 +57,16 @@ pub fn context(
         folder: folder.map(Arc::new),
         clock: Arc::new(SystemClock),
     }
+}
+
+/// The standard output of the binary's run of `args`, which must have succeeded (else the
+/// test fails showing both streams).
+pub fn succeeded(args: &[&str], out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

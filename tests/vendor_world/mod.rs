@@ -159,27 +159,24 @@ impl World {
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.cli().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        crate::support::succeeded(args, self.cli().args(args).output().unwrap())
     }
 
     /// Adds the connection and connects it through the sandbox's OAuth flow, in process,
     /// into the same encrypted file vault the CLI uses.
     pub async fn connect(&self, extra: &[(&str, &str)]) {
         let key = self.key.clone();
+        let store = ConnectionStore::open(&DataDir::new(&self.data).database()).unwrap();
         let services = Services {
             data: DataDir::new(&self.data),
-            store: ConnectionStore::open(&DataDir::new(&self.data).database()).unwrap(),
-            vault: vault::open_with_env(&self.data, VaultPreference::File, &move |name| {
-                (name == VAULT_KEY).then(|| key.clone())
-            })
+            vault: vault::open_with_env(
+                &self.data,
+                &store.db(),
+                VaultPreference::File,
+                &move |name| (name == VAULT_KEY).then(|| key.clone()),
+            )
             .unwrap(),
+            store,
             clock: Arc::new(SystemClock),
             http_limits: HttpLimits::default(),
             refresh: RefreshPolicy::default(),
@@ -278,13 +275,23 @@ impl World {
         self.api(method, what, Some(body)).await
     }
 
+    /// The store's database in this world's data folder (the vault needs it to open).
+    fn db(&self) -> ledgerlink::store::sql::Db {
+        ConnectionStore::open(&DataDir::new(&self.data).database())
+            .unwrap()
+            .db()
+    }
+
     /// Whether `connection` has vault item `item` (`tokens`, `client-secret`, `api-key`):
     /// its length, never its value.
     pub fn vault_item(&self, connection: &str, item: &str) -> Option<usize> {
         let key = self.key.clone();
-        let vault = vault::open_with_env(&self.data, VaultPreference::File, &move |name| {
-            (name == VAULT_KEY).then(|| key.clone())
-        })
+        let vault = vault::open_with_env(
+            &self.data,
+            &self.db(),
+            VaultPreference::File,
+            &move |name| (name == VAULT_KEY).then(|| key.clone()),
+        )
         .unwrap();
         vault
             .get(&ledgerlink::auth::vault::SecretKey::new(connection, item).unwrap())
@@ -297,9 +304,12 @@ impl World {
     /// `/v3/company/<realm>/`. The answer must be 200.
     pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let key = self.key.clone();
-        let vault = vault::open_with_env(&self.data, VaultPreference::File, &move |name| {
-            (name == VAULT_KEY).then(|| key.clone())
-        })
+        let vault = vault::open_with_env(
+            &self.data,
+            &self.db(),
+            VaultPreference::File,
+            &move |name| (name == VAULT_KEY).then(|| key.clone()),
+        )
         .unwrap();
         let token = ledgerlink::auth::tokens::load(&*vault, self.vendor.connector())
             .unwrap()

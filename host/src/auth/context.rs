@@ -67,6 +67,14 @@ impl Pacers {
     }
 }
 
+impl Services {
+    /// The process's one handle on the store's database (the connection store's), for the
+    /// other stores to be made over with `from_db`, on either engine.
+    pub fn db(&self) -> crate::store::sql::Db {
+        self.store.db()
+    }
+}
+
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Services")

@@ -14,6 +14,19 @@ pub struct Cli {
     #[arg(long, global = true, env = "LEDGERLINK_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// The store's database: sqlite:PATH for a SQLite file (default:
+    /// sqlite:<data-dir>/ledgerlink.db) or postgres://USER[:PASSWORD]@HOST:PORT/DATABASE.
+    /// Plugins, caches and connection files stay in the data folder either way. The value is
+    /// never shown (it may hold a password).
+    #[arg(
+        long = "database",
+        global = true,
+        env = "LEDGERLINK_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+
     /// Seconds one call into a plugin may take before it is stopped, wherever it is: its own
     /// work, waiting for the vendor, retries and Retry-After all count.
     #[arg(long, global = true, env = "LEDGERLINK_DEADLINE", default_value_t = 30.0, value_name = "SECONDS",

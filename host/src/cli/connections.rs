@@ -76,7 +76,7 @@ fn refuse_environment_change(
     if current.as_deref().map(str::trim) == Some(value.trim()) {
         return Ok(());
     }
-    let state = ledgerlink::store::sync_state::SyncState::open(&env.data.database())?;
+    let state = env.sync_state()?;
     let links = state.link_count(name)?;
     if links > 0 {
         bail!(

@@ -8,23 +8,30 @@ use super::Env;
 pub async fn run(env: &Env) -> anyhow::Result<()> {
     let mut problems = 0;
     println!("data folder: {}", env.data.root().display());
-    match env.store() {
-        Ok(store) => println!(
-            "database: {} ({} connections)",
-            env.data.database().display(),
-            store.list()?.len()
-        ),
+    // The URL's redacted form only: a PostgreSQL URL may carry a password.
+    let database = env.database().redacted();
+    let db = match env.store() {
+        Ok(store) => {
+            println!("database: {database} ({} connections)", store.list()?.len());
+            Some(store.db())
+        }
         Err(e) => {
             problems += 1;
-            println!("database: PROBLEM: {e}");
+            println!("database: {database}: PROBLEM: {e}");
+            None
         }
-    }
-    match VaultPreference::from_env().and_then(|p| vault::open(env.data.root(), p)) {
-        Ok(v) => println!("vault: {}", v.describe()),
-        Err(e) => {
-            problems += 1;
-            println!("vault: PROBLEM: {e}");
+    };
+    match db {
+        Some(db) => {
+            match VaultPreference::from_env().and_then(|p| vault::open(env.data.root(), &db, p)) {
+                Ok(v) => println!("vault: {}", v.describe()),
+                Err(e) => {
+                    problems += 1;
+                    println!("vault: PROBLEM: {e}");
+                }
+            }
         }
+        None => println!("vault: not checked (it needs the database, which could not be opened)"),
     }
     println!(
         "plugins: {} built-in ({}); installed ones go in {}",

@@ -132,7 +132,7 @@ pub enum FlagRecord {
 
 /// Run a `home` command.
 pub fn run(env: &Env, command: HomeCommand) -> anyhow::Result<()> {
-    let store = HomeStore::open(&env.data.database())?;
+    let store = HomeStore::from_db(env.db()?);
     match command {
         HomeCommand::Import {
             files,

@@ -24,7 +24,7 @@ mod transfers;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser as _;
+use clap::{CommandFactory as _, Parser as _};
 
 use args::{Cli, Command, PluginsCommand, VaultCommand};
 use ledgerlink::auth::context::Services;
@@ -33,11 +33,25 @@ use ledgerlink::auth::vault::{self, VaultPreference};
 use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::{Limits, Runtime, RuntimeConfig};
 use ledgerlink::store::DataDir;
+use ledgerlink::store::accounts::Accounts;
 use ledgerlink::store::connections::ConnectionStore;
+use ledgerlink::store::engine::{self, DatabaseUrl};
+use ledgerlink::store::sql::Db;
+use ledgerlink::store::sync_state::SyncState;
 
 /// Parse arguments, run the command, report errors.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // Read before anything is touched; taken out of `cli` so the URL as given (password
+    // included) is held nowhere else. A bad URL is a usage error (exit 2), and clap's own
+    // "invalid value" message would repeat the value, password and all.
+    let database = match cli.database.take().as_deref().map(DatabaseUrl::parse) {
+        None => None,
+        Some(Ok(url)) => Some(url),
+        Some(Err(e)) => Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, e)
+            .exit(),
+    };
     init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -49,7 +63,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
+    match rt.block_on(run(cli, database)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let top = e.to_string();
@@ -82,15 +96,29 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// What every command needs: the data folder and a plugin runtime over it.
+/// What every command needs: the data folder, a plugin runtime over it, and the database
+/// (opened once, on first need: plugin commands and `vault init-key` never open it).
 pub(crate) struct Env {
     pub data: DataDir,
     pub runtime: Runtime,
+    database: DatabaseUrl,
+    db: std::sync::OnceLock<Db>,
 }
 
 impl Env {
-    fn new(cli: &Cli) -> anyhow::Result<Self> {
+    /// Over `data` and `runtime`, keeping the store in `database`.
+    pub fn with_database(data: DataDir, runtime: Runtime, database: DatabaseUrl) -> Self {
+        Self {
+            data,
+            runtime,
+            database,
+            db: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn new(cli: &Cli, database: Option<DatabaseUrl>) -> anyhow::Result<Self> {
         let data = DataDir::resolve(cli.data_dir.as_deref())?;
+        let database = database.unwrap_or_else(|| DatabaseUrl::Sqlite(data.database()));
         let limits = Limits {
             deadline: std::time::Duration::from_secs_f64(cli.deadline),
             max_pacing_wait: std::time::Duration::from_secs_f64(cli.max_pacing_wait),
@@ -104,12 +132,40 @@ impl Env {
             cache_dir: Some(data.component_cache()),
         })
         .context("could not start the plugin runtime")?;
-        Ok(Self { data, runtime })
+        Ok(Self::with_database(data, runtime, database))
     }
 
-    /// The connections table (opened on demand: plugin commands do not need it).
+    /// The database URL, for messages: [`DatabaseUrl::redacted`].
+    pub fn database(&self) -> &DatabaseUrl {
+        &self.database
+    }
+
+    /// The process's one handle on the database, opened (and migrated) on first use; every
+    /// store of the command is made over it with `from_db`.
+    pub fn db(&self) -> anyhow::Result<Db> {
+        if let Some(db) = self.db.get() {
+            return Ok(db.clone());
+        }
+        // Its errors name the database already (the file, or user@host:port/database).
+        let db = engine::open(&self.database)?;
+        // Were two callers to race here (no command does), each would open one and the
+        // first kept is the one every store shares; the other is dropped at once.
+        Ok(self.db.get_or_init(|| db).clone())
+    }
+
+    /// The connections table.
     pub fn store(&self) -> anyhow::Result<ConnectionStore> {
-        Ok(ConnectionStore::open(&self.data.database())?)
+        Ok(ConnectionStore::from_db(self.db()?))
+    }
+
+    /// The sync state (runs, plans, id map, outbox, audit).
+    pub fn sync_state(&self) -> anyhow::Result<SyncState> {
+        Ok(SyncState::from_db(self.db()?))
+    }
+
+    /// Users, sessions, tokens and support grants (SQLite only until they are ported).
+    pub fn accounts(&self) -> anyhow::Result<Accounts> {
+        Ok(engine::accounts(&self.db()?)?)
     }
 
     /// Store, vault and the rest, for commands that run connections. The vault is opened
@@ -117,10 +173,15 @@ impl Env {
     /// a keychain or a vault key.
     pub fn services(&self) -> anyhow::Result<Services> {
         let preference = VaultPreference::from_env()?;
-        let vault = std::sync::Arc::new(vault::LazyVault::new(self.data.root(), preference));
+        let store = self.store()?;
+        let vault = std::sync::Arc::new(vault::LazyVault::new(
+            self.data.root(),
+            store.db(),
+            preference,
+        ));
         Ok(Services {
             data: self.data.clone(),
-            store: self.store()?,
+            store,
             vault,
             clock: std::sync::Arc::new(ledgerlink::runtime::SystemClock),
             http_limits: http_limits()?,
@@ -145,12 +206,12 @@ fn http_limits() -> anyhow::Result<HttpLimits> {
     Ok(limits)
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli, database: Option<DatabaseUrl>) -> anyhow::Result<()> {
     // Writing a crate needs no data folder and no plugin runtime.
     if let Command::New { command } = &cli.command {
         return new_connector::run(command);
     }
-    let env = Env::new(&cli)?;
+    let env = Env::new(&cli, database)?;
     match cli.command {
         Command::Quickstart {
             target,
@@ -278,7 +339,7 @@ fn rotate_vault_key(env: &Env, new_key_file: Option<&std::path::Path>) -> anyhow
             vault::VaultKey::from_base64(&text, vault::KeySource::Supplied)?
         }
     };
-    let vault = vault::open(env.data.root(), VaultPreference::from_env()?)?;
+    let vault = vault::open(env.data.root(), &env.db()?, VaultPreference::from_env()?)?;
     let count = vault.rotate_key(&new)?;
     println!(
         "re-encrypted {count} {} ({}); give every ledgerlink process the new key now: the old one no longer opens the vault",

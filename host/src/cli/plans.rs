@@ -2,7 +2,6 @@
 //! gives), through [`ledgerlink::transfer::plan_view`].
 
 use clap::Subcommand;
-use ledgerlink::store::sync_state::SyncState;
 use ledgerlink::transfer::plan_view::{self, PlanFilter};
 
 use super::{Env, table};
@@ -33,7 +32,7 @@ pub enum PlansCommand {
 }
 
 pub fn run(env: &Env, command: PlansCommand) -> anyhow::Result<()> {
-    let state = SyncState::open(&env.data.database())?;
+    let state = env.sync_state()?;
     match command {
         PlansCommand::Show {
             id,

@@ -2,14 +2,13 @@
 
 use anyhow::bail;
 use ledgerlink::store::directory::Decision;
-use ledgerlink::store::sync_state::SyncState;
 use ledgerlink::transfer::reviews::{self, Choice};
 
 use super::args::ReviewsCommand;
 use super::{Env, table};
 
 pub fn run(env: &Env, command: ReviewsCommand) -> anyhow::Result<()> {
-    let state = SyncState::open(&env.data.database())?;
+    let state = env.sync_state()?;
     match command {
         ReviewsCommand::List { connection, json } => {
             let reviews = reviews::list(&state, connection.as_deref())?;

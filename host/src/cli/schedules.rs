@@ -98,7 +98,7 @@ fn missing(id: i64) -> anyhow::Error {
 }
 
 pub fn run(env: &Env, command: SchedulesCommand) -> anyhow::Result<()> {
-    let schedules = Schedules::open(&env.data.database())?;
+    let schedules = Schedules::from_db(env.db()?);
     let now = chrono::Utc::now();
     match command {
         SchedulesCommand::Add {

@@ -150,7 +150,7 @@ pub async fn worker(env: &Env, args: WorkerArgs) -> anyhow::Result<()> {
 }
 
 fn accounts(env: &Env) -> anyhow::Result<Accounts> {
-    Ok(Accounts::open(&env.data.database())?)
+    env.accounts()
 }
 
 pub fn users(env: &Env, command: UsersCommand) -> anyhow::Result<()> {

@@ -1,12 +1,11 @@
 //! `ledgerlink support` (time-limited support access) and `ledgerlink purge` (retention):
-//! parse, call the library ([`ledgerlink::server::support`], [`SyncState::purge`]), print.
+//! parse, call the library ([`ledgerlink::server::support`], [`ledgerlink::store::sync_state::SyncState::purge`]), print.
 
 use anyhow::Context as _;
 use clap::Subcommand;
 use ledgerlink::server::support;
-use ledgerlink::store::accounts::{Accounts, MAX_SUPPORT_DAYS};
+use ledgerlink::store::accounts::MAX_SUPPORT_DAYS;
 use ledgerlink::store::retention::Period;
-use ledgerlink::store::sync_state::SyncState;
 
 use super::{Env, table};
 
@@ -56,7 +55,7 @@ fn time(at: i64) -> String {
 }
 
 pub fn support(env: &Env, command: SupportCommand) -> anyhow::Result<()> {
-    let accounts = Accounts::open(&env.data.database())?;
+    let accounts = env.accounts()?;
     match command {
         SupportCommand::Grant {
             days,
@@ -111,7 +110,7 @@ pub fn support(env: &Env, command: SupportCommand) -> anyhow::Result<()> {
 }
 
 pub fn purge(env: &Env, args: PurgeArgs) -> anyhow::Result<()> {
-    let state = SyncState::open(&env.data.database())?;
+    let state = env.sync_state()?;
     let purged = state
         .purge(args.older_than, args.dry_run, "cli")
         .with_context(|| format!("could not purge what is older than {}", args.older_than))?;

@@ -50,7 +50,7 @@ impl serde::Serialize for PlanRows<'_> {
 }
 
 fn state(env: &Env) -> anyhow::Result<SyncState> {
-    Ok(SyncState::open(&env.data.database())?)
+    env.sync_state()
 }
 
 /// The application layer over this data folder.

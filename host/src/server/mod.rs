@@ -79,6 +79,9 @@ pub enum ServeError {
     /// The database could not be opened.
     #[error(transparent)]
     Accounts(#[from] crate::store::accounts::AccountsError),
+    /// The accounts are not on this database's engine yet.
+    #[error(transparent)]
+    NotOnPostgres(#[from] crate::store::engine::NotOnPostgres),
     /// Serving failed.
     #[error("the server stopped: {0}")]
     Io(#[from] std::io::Error),
@@ -116,13 +119,20 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// Over these services (the same the CLI builds) and plugin runtime.
-    pub fn new(services: Services, runtime: Runtime, tls: bool, sessions: SessionLimits) -> Self {
-        let db = services.store.shared_db();
-        AppState {
+    /// Refused on PostgreSQL while the accounts have no PostgreSQL path
+    /// ([`crate::store::engine::accounts`]).
+    pub fn new(
+        services: Services,
+        runtime: Runtime,
+        tls: bool,
+        sessions: SessionLimits,
+    ) -> Result<Self, ServeError> {
+        let db = services.db();
+        Ok(AppState {
             inner: Arc::new(Inner {
-                accounts: Accounts::from_shared(Arc::clone(&db)),
-                jobs: Jobs::from_shared(Arc::clone(&db)),
-                schedules: Schedules::from_shared(db),
+                accounts: crate::store::engine::accounts(&db)?,
+                jobs: Jobs::from_db(db.clone()),
+                schedules: Schedules::from_db(db),
                 services,
                 runtime,
                 tls,
@@ -132,7 +142,7 @@ impl AppState {
                 authorizations: authorizations::Authorizations::default(),
                 public_url: std::sync::OnceLock::new(),
             }),
-        }
+        })
     }
 
     /// Users, sessions, tokens, audit.
@@ -230,7 +240,7 @@ pub async fn serve(
     options: ServeOptions,
 ) -> Result<(), ServeError> {
     listen::check(options.listen, options.tls.is_some(), options.insecure_http)?;
-    let state = AppState::new(services, runtime, options.tls.is_some(), options.sessions);
+    let state = AppState::new(services, runtime, options.tls.is_some(), options.sessions)?;
     if state.accounts().user_count()? == 0 {
         eprintln!("{}", guard::NO_USERS);
     }
@@ -309,7 +319,7 @@ pub async fn work(
         idle_secs: 0,
         absolute_secs: 0,
     };
-    let state = AppState::new(services, runtime, false, limits);
+    let state = AppState::new(services, runtime, false, limits)?;
     let tasks = start_work(
         &state,
         options.job_lease,

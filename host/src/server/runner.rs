@@ -35,8 +35,7 @@ pub async fn retention(state: AppState, period: crate::store::retention::Period)
         if *stopping.borrow() {
             break;
         }
-        let sync =
-            crate::store::sync_state::SyncState::from_shared(state.services().store.shared_db());
+        let sync = crate::store::sync_state::SyncState::from_db(state.services().db());
         match on_engine(move || async move { sync.purge(period, false, "server") }).await {
             Ok(purged) => tracing::info!("retention {period}: removed {purged}"),
             Err(e) => tracing::error!("retention {period} failed (tried again tomorrow): {e}"),

@@ -186,26 +186,6 @@ impl ConnectionStore {
         self.db.clone()
     }
 
-    /// The SQLite connection, for the other stores of the same process that are not on the
-    /// engine-neutral facade yet ([`crate::store::sync_state::SyncState::from_shared`]).
-    /// Every store locks it for one statement or one transaction at a time and never calls
-    /// another store while holding it.
-    ///
-    /// # Panics
-    ///
-    /// On a store made by [`ConnectionStore::from_db`] over PostgreSQL: there is no SQLite
-    /// connection to share, and the stores that take one have no PostgreSQL path yet. Every
-    /// caller outside `store/` makes its store with [`ConnectionStore::open`] (SQLite);
-    /// callers that may be on PostgreSQL use [`ConnectionStore::db`].
-    pub fn shared_db(&self) -> Arc<Mutex<rusqlite::Connection>> {
-        match &self.db {
-            Db::Sqlite(c) => Arc::clone(c),
-            Db::Postgres(_) => panic!(
-                "ConnectionStore::shared_db is SQLite-only; on PostgreSQL use ConnectionStore::db"
-            ),
-        }
-    }
-
     /// The plugin registry's tables, on the same database.
     pub fn plugins(&self) -> PluginStore {
         PluginStore::from_db(self.db.clone())

@@ -15,7 +15,6 @@ use crate::model::InvoiceKind;
 use crate::registry::Registry;
 use crate::runtime::{CallContext, Plugin, Runtime};
 use crate::store::connections::Connection;
-use std::sync::Arc;
 
 use crate::store::home::HomeStore;
 use crate::store::sync_state::SyncState;
@@ -105,9 +104,9 @@ impl Transfers {
     /// Over the data folder of `services`, loading components with `runtime`.
     pub fn new(services: Services, runtime: Runtime) -> Result<Self, TransferError> {
         // One handle on the database for the whole layer: the connection store's.
-        let db = services.store.shared_db();
-        let state = SyncState::from_shared(Arc::clone(&db));
-        let home = HomeStore::from_shared(db);
+        let db = services.db();
+        let state = SyncState::from_db(db.clone());
+        let home = HomeStore::from_db(db);
         let registry = Registry::new(services.data.clone(), runtime, services.store.clone());
         Ok(Transfers {
             services,

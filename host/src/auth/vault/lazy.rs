@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use crate::store::sql::Db;
+
 use super::{
     Secret, SecretKey, Vault, VaultError, VaultInfo, VaultKey, VaultKind, VaultPreference, open,
 };
@@ -13,15 +15,17 @@ use super::{
 /// A failed open is not remembered: the next use tries again and reports the same error.
 pub struct LazyVault {
     data_dir: PathBuf,
+    database: Db,
     preference: VaultPreference,
     opened: OnceLock<Arc<dyn Vault>>,
 }
 
 impl LazyVault {
-    /// A vault for `data_dir`, not opened yet.
-    pub fn new(data_dir: impl Into<PathBuf>, preference: VaultPreference) -> Self {
+    /// A vault for `data_dir` and the store's `database` ([`open`]), not opened yet.
+    pub fn new(data_dir: impl Into<PathBuf>, database: Db, preference: VaultPreference) -> Self {
         Self {
             data_dir: data_dir.into(),
+            database,
             preference,
             opened: OnceLock::new(),
         }
@@ -31,7 +35,7 @@ impl LazyVault {
         if let Some(v) = self.opened.get() {
             return Ok(v);
         }
-        let v = open(&self.data_dir, self.preference)?;
+        let v = open(&self.data_dir, &self.database, self.preference)?;
         // Another thread may have opened it meanwhile; either vault is the same choice.
         Ok(self.opened.get_or_init(|| v))
     }

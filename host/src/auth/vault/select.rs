@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::master_key::{ENV_VAULT_KEY, ENV_VAULT_KEY_FILE};
 use super::{DatabaseVault, FileVault, KeyringVault, Vault, VaultError, VaultKey};
-use crate::store::engine::{self, DatabaseUrl};
+use crate::store::sql::Db;
 
 /// Environment variable choosing the vault: auto, keyring, file or database.
 pub const ENV_VAULT: &str = "LEDGERLINK_VAULT";
@@ -63,19 +63,28 @@ impl FromStr for VaultPreference {
 }
 
 /// Opens the vault `preference` asks for, reading the vault key settings from the process
-/// environment. The vault file, if chosen, is `<data_dir>/vault/secrets.json`.
-pub fn open(data_dir: &Path, preference: VaultPreference) -> Result<Arc<dyn Vault>, VaultError> {
-    open_with_env(data_dir, preference, &|name| std::env::var(name).ok())
+/// environment. The vault file, if chosen, is `<data_dir>/vault/secrets.json`; the vault in
+/// the database, if chosen, is in `database` (the process's one handle on the store's
+/// database, whichever engine it is on).
+pub fn open(
+    data_dir: &Path,
+    database: &Db,
+    preference: VaultPreference,
+) -> Result<Arc<dyn Vault>, VaultError> {
+    open_with_env(data_dir, database, preference, &|name| {
+        std::env::var(name).ok()
+    })
 }
 
 /// [`open`], reading `LEDGERLINK_VAULT_KEY` and `LEDGERLINK_VAULT_KEY_FILE` through `env`
 /// instead of the process environment (for tests and embedding).
 pub fn open_with_env(
     data_dir: &Path,
+    database: &Db,
     preference: VaultPreference,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn Vault>, VaultError> {
-    choose(data_dir, preference, env, &|reason| {
+    choose(data_dir, database, preference, env, &|reason| {
         KeyringVault::open_probed(reason).map(|vault| Arc::new(vault) as Arc<dyn Vault>)
     })
 }
@@ -84,6 +93,7 @@ pub fn open_with_env(
 /// report) so tests can stand in for a present or absent keychain.
 fn choose(
     data_dir: &Path,
+    database: &Db,
     preference: VaultPreference,
     env: &dyn Fn(&str) -> Option<String>,
     keyring: &dyn Fn(String) -> Result<Arc<dyn Vault>, VaultError>,
@@ -106,12 +116,7 @@ fn choose(
         VaultPreference::Database => {
             let key = VaultKey::from_env(env)?.ok_or(VaultError::NoDatabaseVaultKey)?;
             let reason = format!("{ENV_VAULT}=database and {}", key.source().reason());
-            let url = DatabaseUrl::Sqlite(crate::store::DataDir::new(data_dir).database());
-            let db = engine::open(&url).map_err(|e| VaultError::Database {
-                database: url.redacted(),
-                detail: e.to_string(),
-            })?;
-            Arc::new(DatabaseVault::open(db, &key, reason)?)
+            Arc::new(DatabaseVault::open(database.clone(), &key, reason)?)
         }
         VaultPreference::Auto => match VaultKey::from_env(env)? {
             Some(key) => {
@@ -135,11 +140,27 @@ fn choose(
 mod tests {
     use super::*;
     use crate::auth::vault::{Secret, SecretKey, VaultKind, generate_key};
+    use crate::store::engine::DatabaseUrl;
     use std::collections::HashMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     const NO_VAULT: &str = "no secure vault is available: no OS keychain could be reached (";
     const NO_VAULT_TAIL: &str = ") and no vault key is set; set LEDGERLINK_VAULT_KEY to the output of `ledgerlink vault init-key`, or LEDGERLINK_VAULT_KEY_FILE to a 0600 file holding it";
+
+    /// [`super::choose`] with the store's database in `data_dir`, as the CLI's default.
+    fn choose(
+        data_dir: &Path,
+        preference: VaultPreference,
+        env: &dyn Fn(&str) -> Option<String>,
+        keyring: &dyn Fn(String) -> Result<Arc<dyn Vault>, VaultError>,
+    ) -> Result<Arc<dyn Vault>, VaultError> {
+        super::choose(data_dir, &sqlite_in(data_dir), preference, env, keyring)
+    }
+
+    fn sqlite_in(data_dir: &Path) -> Db {
+        let url = DatabaseUrl::Sqlite(data_dir.join("ledgerlink.db"));
+        crate::store::engine::open(&url).expect("opens")
+    }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs
@@ -393,6 +414,43 @@ mod tests {
     }
 
     #[test]
+    fn database_preference_keeps_entries_in_the_database_it_is_given() {
+        for t in crate::store::sql::each_engine::each_engine() {
+            let db = t.open();
+            let dir = tempfile::tempdir().expect("tempdir");
+            let key = generate_key().expect("rng");
+            let calls = AtomicUsize::new(0);
+            let vault = super::choose(
+                dir.path(),
+                &db,
+                VaultPreference::Database,
+                &env_of(&[(ENV_VAULT_KEY, &key)]),
+                &working_keyring(&calls),
+            )
+            .expect("database vault");
+            assert_eq!(vault.describe().kind, VaultKind::Database);
+            vault
+                .set(
+                    &SecretKey::new("kea-xero", "tokens").expect("valid"),
+                    &Secret::new("t"),
+                )
+                .expect("set");
+            let count = db
+                .query_one("SELECT COUNT(*) FROM vault_entries", &[])
+                .expect("counts");
+            assert_eq!(count.i64(0).expect("a count"), 1, "{:?}", t.engine());
+            // Nothing in the data folder: no file vault, no SQLite file of its own.
+            assert_eq!(
+                std::fs::read_dir(dir.path()).expect("lists").count(),
+                0,
+                "{:?}",
+                t.engine()
+            );
+            assert_eq!(calls.load(Ordering::SeqCst), 0);
+        }
+    }
+
+    #[test]
     fn keyring_preference_uses_the_keychain_even_with_a_key_set() {
         let dir = tempfile::tempdir().expect("tempdir");
         let calls = AtomicUsize::new(0);
@@ -481,7 +539,12 @@ mod tests {
     #[test]
     fn auto_against_the_real_keychain() {
         let dir = tempfile::tempdir().expect("tempdir");
-        match open_with_env(dir.path(), VaultPreference::Auto, &env_of(&[])) {
+        match open_with_env(
+            dir.path(),
+            &sqlite_in(dir.path()),
+            VaultPreference::Auto,
+            &env_of(&[]),
+        ) {
             Ok(vault) => {
                 let info = vault.describe();
                 assert_eq!(info.kind, VaultKind::Keyring);

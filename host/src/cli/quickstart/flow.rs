@@ -28,8 +28,8 @@ use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::SystemClock;
 use ledgerlink::server::{self, ServeOptions, passwords};
 use ledgerlink::store::DataDir;
-use ledgerlink::store::accounts::{Accounts, Role, SessionLimits};
-use ledgerlink::store::connections::ConnectionStore;
+use ledgerlink::store::accounts::{Role, SessionLimits};
+use ledgerlink::store::engine::DatabaseUrl;
 use ledgerlink::store::home::HomeStore;
 use ledgerlink::sync::apply::Summary;
 use ledgerlink::sync::compare::{Action, Direction};
@@ -135,10 +135,18 @@ pub async fn run(env: &Env, target: Target, serve: Option<SocketAddr>) -> anyhow
     }
     std::fs::create_dir_all(&root)
         .with_context(|| format!("could not create the quickstart folder {}", root.display()))?;
-    let qs = Env {
-        data: DataDir::new(&root),
-        runtime: env.runtime.clone(),
-    };
+    // The quickstart's data is thrown away on every run, so it never goes into the
+    // database --database names (which it could not empty): it has its own SQLite file.
+    let data = DataDir::new(&root);
+    let database = DatabaseUrl::Sqlite(data.database());
+    if env.database() != &DatabaseUrl::Sqlite(env.data.database()) {
+        println!(
+            "(--database {} is not used: the quickstart keeps its throwaway data in {})",
+            env.database().redacted(),
+            data.database().display()
+        );
+    }
+    let qs = Env::with_database(data, env.runtime.clone(), database);
     let connection_name = target.connector();
 
     let sandbox = match target {
@@ -159,8 +167,8 @@ pub async fn run(env: &Env, target: Target, serve: Option<SocketAddr>) -> anyhow
     );
 
     // 1. The sample book. One handle on the database for the whole run.
-    let store = ConnectionStore::open(&qs.data.database())?;
-    let home = HomeStore::from_shared(store.shared_db());
+    let store = qs.store()?;
+    let home = HomeStore::from_db(store.db());
     let text = book::json(target.locale());
     let parsed = parse(
         &[SourceText {
@@ -418,7 +426,7 @@ async fn serve_web_admin(
     listen: SocketAddr,
     sandbox: bool,
 ) -> anyhow::Result<()> {
-    let accounts = Accounts::open(&qs.data.database())?;
+    let accounts = qs.accounts()?;
     let password = passwords::random_secret("")?;
     accounts.add_user(
         "admin",
