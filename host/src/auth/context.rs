@@ -2,6 +2,7 @@
 //! (manifest defaults overlaid with the connection's), HTTP with the allowlist, routes and
 //! the connection's credentials, the connection's folder, the clock.
 
+use crate::store::sql::{Db, Engine};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -44,8 +45,10 @@ pub struct Services {
 pub struct Pacers(Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<Pacer>>>>);
 
 impl Pacers {
-    /// The pacer of `connection`, keeping to `limits` (scaled by `scale`).
-    pub fn get(&self, connection: &str, limits: &[RateLimit], scale: u32) -> Arc<Pacer> {
+    /// The pacer of `connection`, keeping to `limits` (scaled by `scale`). On a PostgreSQL
+    /// store, shared by every process on it ([`Pacer::shared`]: several workers spend one
+    /// organisation's budget together); on SQLite, this process's own.
+    pub fn get(&self, connection: &str, limits: &[RateLimit], scale: u32, db: &Db) -> Arc<Pacer> {
         // The map is only touched here and no code panics while holding the lock; a
         // poisoned map is still a valid map.
         let mut map = self
@@ -53,7 +56,12 @@ impl Pacers {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry(connection.to_owned())
-            .or_insert_with(|| Arc::new(Pacer::new(limits, scale)))
+            .or_insert_with(|| {
+                Arc::new(match db.engine() {
+                    Engine::Postgres => Pacer::shared(limits, scale, db.clone(), connection),
+                    Engine::Sqlite => Pacer::new(limits, scale),
+                })
+            })
             .clone()
     }
 
@@ -220,6 +228,7 @@ pub async fn call_context(
         &connection.name,
         &plugin.manifest().rate_limits,
         services.http_limits.rate_limit_scale,
+        &services.db(),
     ));
     let quota = crate::files::quota_from_setting(
         connection

@@ -165,7 +165,7 @@ impl Env {
 
     /// Users, sessions, tokens and support grants (SQLite only until they are ported).
     pub fn accounts(&self) -> anyhow::Result<Accounts> {
-        Ok(engine::accounts(&self.db()?)?)
+        Ok(Accounts::from_db(self.db()?))
     }
 
     /// Store, vault and the rest, for commands that run connections. The vault is opened

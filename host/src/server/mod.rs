@@ -79,9 +79,6 @@ pub enum ServeError {
     /// The database could not be opened.
     #[error(transparent)]
     Accounts(#[from] crate::store::accounts::AccountsError),
-    /// The accounts are not on this database's engine yet.
-    #[error(transparent)]
-    NotOnPostgres(#[from] crate::store::engine::NotOnPostgres),
     /// Serving failed.
     #[error("the server stopped: {0}")]
     Io(#[from] std::io::Error),
@@ -119,8 +116,6 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// Over these services (the same the CLI builds) and plugin runtime.
-    /// Refused on PostgreSQL while the accounts have no PostgreSQL path
-    /// ([`crate::store::engine::accounts`]).
     pub fn new(
         services: Services,
         runtime: Runtime,
@@ -130,7 +125,7 @@ impl AppState {
         let db = services.db();
         Ok(AppState {
             inner: Arc::new(Inner {
-                accounts: crate::store::engine::accounts(&db)?,
+                accounts: Accounts::from_db(db.clone()),
                 jobs: Jobs::from_db(db.clone()),
                 schedules: Schedules::from_db(db),
                 services,

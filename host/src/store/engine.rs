@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::accounts::Accounts;
 use super::db::{self, DbError};
 use super::migrations;
 use super::sql::{self, Db};
@@ -79,31 +78,6 @@ pub fn open(url: &DatabaseUrl) -> Result<Db, DbError> {
     }
 }
 
-/// A store that has no PostgreSQL path yet was asked for on PostgreSQL.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "{what} are not available on PostgreSQL yet (the database is {database}); run this command with --database sqlite:PATH"
-)]
-pub struct NotOnPostgres {
-    /// What is missing, for the user.
-    pub what: &'static str,
-    /// The database, without its password.
-    pub database: String,
-}
-
-/// Users, sessions, API tokens and support grants over `db`: the one place outside
-/// `store/accounts.rs` that knows [`Accounts`] is still SQLite-only, so the commands needing
-/// it refuse on PostgreSQL with [`NotOnPostgres`] instead of reaching for another database.
-pub fn accounts(db: &Db) -> Result<Accounts, NotOnPostgres> {
-    match db {
-        Db::Sqlite(shared) => Ok(Accounts::from_shared(Arc::clone(shared))),
-        Db::Postgres(_) => Err(NotOnPostgres {
-            what: "user accounts (users, sessions, API tokens, support grants)",
-            database: db.describe(),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,30 +124,5 @@ mod tests {
         let pg = DatabaseUrl::parse("postgres://ll:topsecret@db/books").expect("reads");
         assert_eq!(pg.redacted(), "postgres://ll:***@db/books");
         assert!(!format!("{pg:?}").contains("topsecret"));
-    }
-
-    #[test]
-    fn accounts_are_on_sqlite_and_refused_on_postgresql_naming_the_database() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let sqlite = open(&DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db"))).expect("opens");
-        assert_eq!(
-            accounts(&sqlite)
-                .expect("on SQLite")
-                .user_count()
-                .expect("counts"),
-            0
-        );
-        let Some(pg) = sql::testing::fresh_postgres() else {
-            return sql::testing::sqlite_only();
-        };
-        let db = open(&DatabaseUrl::parse(pg.url()).expect("reads")).expect("opens");
-        let err = accounts(&db).expect_err("not on PostgreSQL yet");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "user accounts (users, sessions, API tokens, support grants) are not available on PostgreSQL yet (the database is {}); run this command with --database sqlite:PATH",
-                db.describe()
-            )
-        );
     }
 }
