@@ -529,6 +529,7 @@ fn compare_alone(n: usize) {
 }
 
 fn main() {
+    ledgerlink::allocator::tune();
     let only = std::env::var("LEDGERLINK_BENCH_ONLY").ok();
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     let n = scale();

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod admin;
+pub mod allocator;
 pub mod auth;
 pub mod builtin;
 pub mod conformance;
