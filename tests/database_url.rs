@@ -72,6 +72,50 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The sample book imported, a csv connection added, its customers compared and synced
+/// and its job invoices pushed, on `database`; the sync's and the push's output.
+fn first_transfer(desk: &Desk, database: Option<&str>) -> (String, String) {
+    desk.ok(
+        database,
+        &["home", "import", sample_book().to_str().unwrap()],
+    );
+    desk.ok(
+        database,
+        &["connections", "add", "books", "--connector", "csv"],
+    );
+    let compare: serde_json::Value = serde_json::from_str(&desk.ok(
+        database,
+        &["compare", "customers", "--connection", "books", "--json"],
+    ))
+    .unwrap();
+    let plan = compare["plan"].as_i64().unwrap().to_string();
+    let synced = desk.ok(database, &["sync", "--plan", &plan, "--all"]);
+    let pushed = desk.ok(
+        database,
+        &["push-invoices", "--connection", "books", "--kind", "job"],
+    );
+    (synced, pushed)
+}
+
+/// A dry run of the job-invoice push on `database` has nothing to send.
+fn assert_nothing_due(desk: &Desk, database: Option<&str>) {
+    let again = desk.ok(
+        database,
+        &[
+            "push-invoices",
+            "--connection",
+            "books",
+            "--kind",
+            "job",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        again.contains("Dry run: 0 invoice(s) would be sent"),
+        "{again}"
+    );
+}
+
 #[test]
 fn a_bad_url_is_a_usage_error_that_hides_the_password_and_touches_nothing() {
     let desk = Desk::new();
@@ -185,23 +229,12 @@ fn the_csv_transfer_runs_on_postgresql_with_no_sqlite_file() {
     };
     let desk = Desk::new();
     let db = Some(pg.url.as_str());
-    desk.ok(db, &["home", "import", sample_book().to_str().unwrap()]);
-    desk.ok(db, &["connections", "add", "books", "--connector", "csv"]);
-    let compare: serde_json::Value = serde_json::from_str(&desk.ok(
-        db,
-        &["compare", "customers", "--connection", "books", "--json"],
-    ))
-    .unwrap();
-    let plan = compare["plan"].as_i64().unwrap().to_string();
-    let out = desk.ok(db, &["sync", "--plan", &plan, "--all"]);
+    let (out, pushed) = first_transfer(&desk, db);
     assert!(
         out.contains(": 3 created, 0 updated, 0 unchanged, 0 locked, 0 for review, 0 in conflict, 0 unknown, 0 skipped, 0 failed."),
         "{out}"
     );
-    let out = desk.ok(
-        db,
-        &["push-invoices", "--connection", "books", "--kind", "job"],
-    );
+    let out = pushed;
     assert!(
         out.contains(": 2 created, 0 updated, 0 unchanged, 0 locked, 0 for review, 0 in conflict, 0 unknown, 0 skipped, 0 failed"),
         "{out}"
@@ -275,21 +308,7 @@ fn the_csv_transfer_runs_on_postgresql_with_no_sqlite_file() {
     );
 
     // Nothing is due twice, and nothing went into a SQLite file.
-    let again = desk.ok(
-        db,
-        &[
-            "push-invoices",
-            "--connection",
-            "books",
-            "--kind",
-            "job",
-            "--dry-run",
-        ],
-    );
-    assert!(
-        again.contains("Dry run: 0 invoice(s) would be sent"),
-        "{again}"
-    );
+    assert_nothing_due(&desk, db);
     assert!(
         !desk.default_database().exists(),
         "a SQLite file was made in the data folder"
@@ -303,6 +322,43 @@ fn the_csv_transfer_runs_on_postgresql_with_no_sqlite_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("nobody"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `ledgerlink store copy`: a SQLite installation with a finished transfer moved to
+/// PostgreSQL; there the same runs are listed, and nothing is due again (the id map and
+/// fingerprints came across). A second copy into it is refused.
+#[test]
+fn store_copy_moves_an_installation_to_postgresql() {
+    let Some(pg) = postgres::TestDatabase::fresh() else {
+        println!("LEDGERLINK_TEST_DATABASE_URL is not set: nothing to run on PostgreSQL");
+        return;
+    };
+    let desk = Desk::new();
+    first_transfer(&desk, None);
+    let runs_before = desk.ok(None, &["runs", "list", "--json"]);
+
+    let from = format!("sqlite:{}", desk.default_database().display());
+    let out = desk.ok(None, &["store", "copy", "--from", &from, "--to", &pg.url]);
+    assert!(
+        out.contains("every table verified (row count and SHA-256 read back from the target)"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("id_map ")),
+        "{out}"
+    );
+
+    let db = Some(pg.url.as_str());
+    assert_eq!(desk.ok(db, &["runs", "list", "--json"]), runs_before);
+    assert_nothing_due(&desk, db);
+
+    let out = desk.run(None, &["store", "copy", "--from", &from, "--to", &pg.url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not empty (1 row(s) in connections); copy into a new, empty database — nothing was copied"),
         "{}",
         text(&out.stderr)
     );

@@ -196,10 +196,31 @@ pub enum Command {
     /// Retention: remove plan bodies, outbox payloads and run items older than a period,
     /// keeping id maps and run summaries.
     Purge(super::support::PurgeArgs),
+    /// The store itself.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Vault utilities.
     Vault {
         #[command(subcommand)]
         command: VaultCommand,
+    },
+}
+
+/// `ledgerlink store ...`
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy everything in a SQLite store into a new, empty database (PostgreSQL, or another
+    /// SQLite file), in one transaction, and verify every table (row count and SHA-256 of
+    /// its rows read back). Vault entries are copied sealed: the same key opens them.
+    Copy {
+        /// The store to read: sqlite:PATH.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The new, empty database: postgres://USER@HOST:PORT/DATABASE or sqlite:PATH.
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{CommandFactory as _, Parser as _};
 
-use args::{Cli, Command, PluginsCommand, VaultCommand};
+use args::{Cli, Command, PluginsCommand, StoreCommand, VaultCommand};
 use ledgerlink::auth::context::Services;
 use ledgerlink::auth::refresh::RefreshPolicy;
 use ledgerlink::auth::vault::{self, VaultPreference};
@@ -245,6 +245,9 @@ async fn run(cli: Cli, database: Option<DatabaseUrl>) -> anyhow::Result<()> {
             println!("{}", vault::generate_key()?);
             Ok(())
         }
+        Command::Store {
+            command: StoreCommand::Copy { from, to },
+        } => copy_store(&from, &to),
         Command::Vault {
             command: VaultCommand::RotateKey { new_key_file },
         } => rotate_vault_key(&env, new_key_file.as_deref()),
@@ -345,6 +348,31 @@ fn rotate_vault_key(env: &Env, new_key_file: Option<&std::path::Path>) -> anyhow
         "re-encrypted {count} {} ({}); give every ledgerlink process the new key now: the old one no longer opens the vault",
         if count == 1 { "entry" } else { "entries" },
         vault.describe()
+    );
+    Ok(())
+}
+
+/// `ledgerlink store copy`: everything from a SQLite store into a new, empty database.
+fn copy_store(from: &str, to: &str) -> anyhow::Result<()> {
+    let from = engine::DatabaseUrl::parse(from)?;
+    let to = engine::DatabaseUrl::parse(to)?;
+    let source = engine::open(&from)?;
+    let target = engine::open(&to)?;
+    let tables = ledgerlink::store::copy::copy(&source, &target)?;
+    let rows: i64 = tables.iter().map(|t| t.rows).sum();
+    for t in &tables {
+        println!(
+            "  {:<28} {:>9} row(s)  sha256 {}",
+            t.table,
+            t.rows,
+            &t.sha256[..16]
+        );
+    }
+    println!(
+        "Copied {} tables, {rows} row(s), from {} to {}; every table verified (row count and SHA-256 read back from the target).",
+        tables.len(),
+        from.redacted(),
+        to.redacted()
     );
     Ok(())
 }

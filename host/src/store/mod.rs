@@ -23,6 +23,7 @@ pub mod accounts;
 pub mod advisory;
 pub mod audit;
 pub mod connections;
+pub mod copy;
 pub mod db;
 pub mod directory;
 pub mod engine;

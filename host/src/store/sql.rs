@@ -165,6 +165,11 @@ impl Row {
         }
     }
 
+    /// Column `idx` as it came, whatever its kind.
+    pub fn value_at(&self, idx: usize) -> Result<Value, Error> {
+        self.value(idx).cloned()
+    }
+
     /// The name of column `idx` (empty past the row's end), for a caller's own errors about
     /// a value it read.
     pub fn column_name(&self, idx: usize) -> &str {
