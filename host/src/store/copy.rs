@@ -101,7 +101,7 @@ pub fn copy(from: &Db, to: &Db) -> Result<Vec<CopiedTable>, CopyError> {
             for row in &rows {
                 let mut values = Vec::with_capacity(t.columns.len());
                 for (i, column) in t.columns.iter().enumerate() {
-                    let v = row_value(row, i)?;
+                    let v = row.value_at(i)?;
                     values.push(match v {
                         Value::Blob(b) if text_columns.contains(column) => {
                             Value::Text(String::from_utf8(b).map_err(|_| CopyError::Mismatch {
@@ -228,17 +228,13 @@ fn text_columns(tx: &Tx<'_>, table: &str) -> Result<Vec<String>, sql::Error> {
     .collect()
 }
 
-fn row_value(row: &sql::Row, i: usize) -> Result<Value, sql::Error> {
-    row.value_at(i)
-}
-
 /// SHA-256 over `rows`, each value tagged by kind; text and bytes hash alike (a plan body
 /// is bytes in SQLite and text in PostgreSQL).
 fn digest(rows: &[sql::Row], columns: usize) -> Result<String, CopyError> {
     let mut h = Sha256::new();
     for row in rows {
         for i in 0..columns {
-            match row_value(row, i)? {
+            match row.value_at(i)? {
                 Value::Null => h.update([0u8]),
                 Value::Int(n) => {
                     h.update([1u8]);
