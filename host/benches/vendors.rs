@@ -27,6 +27,8 @@ use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::{CallContext, Plugin, Runtime, RuntimeConfig, SystemClock};
 use ledgerlink::store::DataDir;
 use ledgerlink::store::connections::ConnectionStore;
+use ledgerlink::store::engine::{self, DatabaseUrl};
+use ledgerlink::store::sql::Db;
 use ledgerlink::store::sync_state::SyncState;
 use ledgerlink::sync::invoices::{self, InvoiceJob};
 use ledgerlink::sync::progress::Silent;
@@ -86,6 +88,8 @@ impl ConnectUi for Approve {
 struct Setup {
     _tmp: tempfile::TempDir,
     sandbox: SandboxHandle,
+    /// The store's one connection (the connections and the sync state share it).
+    db: Db,
     state: SyncState,
     plugin: Plugin,
     ctx: CallContext,
@@ -94,14 +98,30 @@ struct Setup {
 /// A fresh data folder, sandbox and connected connection; host pacing divides the
 /// rate-limit windows by `pace_scale`, the sandbox by `sandbox_scale`.
 async fn setup(vendor: Vendor, sandbox_scale: u32, pace_scale: u32) -> Setup {
+    setup_on(vendor, sandbox_scale, pace_scale, None).await
+}
+
+/// [`setup`] with the store at `database` (the data folder's SQLite file when `None`).
+async fn setup_on(
+    vendor: Vendor,
+    sandbox_scale: u32,
+    pace_scale: u32,
+    database: Option<&DatabaseUrl>,
+) -> Setup {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = DataDir::new(tmp.path());
     let sandbox = SandboxHandle::start(SandboxConfig::default())
         .await
         .expect("sandbox");
     sandbox.set_time_scale(sandbox_scale);
+    let db = engine::open(
+        &database
+            .cloned()
+            .unwrap_or_else(|| DatabaseUrl::Sqlite(data.database())),
+    )
+    .expect("the store opens");
     let services = Services {
-        store: ConnectionStore::open(&data.database()).expect("store"),
+        store: ConnectionStore::from_db(db.clone()),
         data: data.clone(),
         vault: Arc::new(MemoryVault::new()),
         clock: Arc::new(SystemClock),
@@ -156,7 +176,8 @@ async fn setup(vendor: Vendor, sandbox_scale: u32, pace_scale: u32) -> Setup {
         .await
         .expect("context");
     Setup {
-        state: SyncState::open(&data.database()).expect("state"),
+        state: SyncState::from_db(db.clone()),
+        db,
         _tmp: tmp,
         sandbox,
         plugin,
@@ -241,7 +262,8 @@ fn jobs(vendor: Vendor, n: usize, customers: usize) -> Vec<InvoiceJob> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    // `LEDGERLINK_BENCH_ONLY=mapping` (or `calls`, `limits`) runs one part.
+    // `LEDGERLINK_BENCH_ONLY=mapping` (or `calls`, `new-customers`, `limits`, `store`) runs
+    // one part.
     let only = std::env::var("LEDGERLINK_BENCH_ONLY").ok();
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     for vendor in [Vendor::Xero, Vendor::QuickBooks] {
@@ -256,6 +278,9 @@ async fn main() {
         }
         if run("mapping") {
             mapping(vendor).await;
+        }
+        if run("store") {
+            store_cost(vendor).await;
         }
     }
 }
@@ -303,6 +328,82 @@ async fn calls_and_throughput(vendor: Vendor) {
         n as f64 / elapsed.as_secs_f64()
     );
     s.sandbox.shutdown().await;
+}
+
+/// Part 5: the store's cost per invoice: statements sent to the database (each a round trip
+/// to the server on PostgreSQL) while 500 job invoices are pushed to linked customers, on
+/// SQLite and, when `LEDGERLINK_TEST_DATABASE_URL` names a cluster, on a fresh PostgreSQL
+/// database made (and dropped) for it. The sandbox's limits run 60× faster on both sides.
+async fn store_cost(vendor: Vendor) {
+    let n = 500;
+    let postgres = std::env::var("LEDGERLINK_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|admin| ScratchDatabase::create(&admin));
+    if postgres.is_none() {
+        println!(
+            "{}: PostgreSQL skipped (set LEDGERLINK_TEST_DATABASE_URL, e.g. `source .ci/postgres-cluster`)",
+            vendor.display()
+        );
+    }
+    let engines = [("SQLite", None)]
+        .into_iter()
+        .chain(postgres.iter().map(|p| ("PostgreSQL", Some(&p.url))));
+    for (engine, url) in engines {
+        let s = setup_on(vendor, 60, 60, url).await;
+        let all = jobs(vendor, n + 40, 40);
+        push(&s, vendor, all[..40].to_vec()).await;
+        let before = s.db.statements();
+        let calls_before = s.sandbox.log().len();
+        let started = Instant::now();
+        push(&s, vendor, all[40..].to_vec()).await;
+        let elapsed = started.elapsed();
+        let statements = s.db.statements() - before;
+        let calls = s.sandbox.log().len() - calls_before;
+        println!(
+            "{} on {engine}: push of {n} job invoices to linked customers (release build): {statements} store statements = {:.2} per invoice; {calls} API calls; {:.0} invoices/s",
+            vendor.display(),
+            statements as f64 / n as f64,
+            n as f64 / elapsed.as_secs_f64()
+        );
+        s.sandbox.shutdown().await;
+    }
+}
+
+/// A database of its own on the cluster `LEDGERLINK_TEST_DATABASE_URL` names, dropped after.
+struct ScratchDatabase {
+    admin: String,
+    name: String,
+    url: DatabaseUrl,
+}
+
+impl ScratchDatabase {
+    fn create(admin: &str) -> Self {
+        let name = format!("ll_bench_{}", std::process::id());
+        let db = Db::connect_postgres(admin).expect("the cluster answers");
+        db.execute_batch(&format!("DROP DATABASE IF EXISTS {name}"))
+            .expect("drop");
+        db.execute_batch(&format!("CREATE DATABASE {name}"))
+            .expect("create");
+        let mut url = url::Url::parse(admin).expect("a URL");
+        url.set_path(&format!("/{name}"));
+        Self {
+            admin: admin.to_owned(),
+            name,
+            url: DatabaseUrl::parse(url.as_str()).expect("a PostgreSQL URL"),
+        }
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        if let Ok(db) = Db::connect_postgres(&self.admin) {
+            let _ = db.execute_batch(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
 
 /// Part 1b: 2,000 new customers and 2,000 invoices (one each) into an empty organisation,

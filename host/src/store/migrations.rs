@@ -254,9 +254,11 @@ mod tests {
                     .expect("home customer kept");
                 assert_eq!(name, "Kea Electrical");
                 // A job stored before step 7 reads as nothing paid and no line rate.
-                let jobs =
-                    crate::store::home::read::read_jobs(&crate::store::sql::Tx::Sqlite(&db), None)
-                        .expect("jobs read");
+                let jobs = crate::store::home::read::read_jobs(
+                    &crate::store::sql::Tx::Sqlite(&db, &Default::default()),
+                    None,
+                )
+                .expect("jobs read");
                 assert_eq!(jobs.len(), 1);
                 assert!(jobs[0].body.amount_paid.is_zero());
                 assert_eq!(jobs[0].body.lines[0].tax_rate, None);

@@ -136,8 +136,8 @@ impl SyncState {
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, SyncStateError>,
     ) -> Result<T, SyncStateError> {
-        match &self.db {
-            Db::Sqlite(shared) => {
+        match self.db.sqlite_connection() {
+            Some(shared) => {
                 // SQLite keeps its own consistency; a poisoned mutex only means a panic
                 // elsewhere.
                 let mut guard = shared
@@ -145,7 +145,7 @@ impl SyncState {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 f(&mut guard)
             }
-            Db::Postgres(_) => Err(SyncStateError::SqliteOnly("a plan's incremental blob I/O")),
+            None => Err(SyncStateError::SqliteOnly("a plan's incremental blob I/O")),
         }
     }
 }

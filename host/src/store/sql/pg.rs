@@ -7,6 +7,7 @@
 //! caller blocks on a std channel for the reply, as it would block on SQLite's file lock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use bytes::BytesMut;
@@ -183,7 +184,9 @@ pub(super) struct Open<'a> {
 }
 
 impl<'a> Open<'a> {
-    pub(super) fn begin(conn: &'a Connection) -> Result<Self, Error> {
+    /// `BEGIN`, counted in `statements` (as the `COMMIT` will be).
+    pub(super) fn begin(conn: &'a Connection, statements: &AtomicU64) -> Result<Self, Error> {
+        statements.fetch_add(2, Ordering::Relaxed);
         conn.batch("BEGIN")?;
         Ok(Self { conn, done: false })
     }
