@@ -193,6 +193,10 @@ fn a_sqlite_file_of_ones_choosing_holds_everything() {
         )),
         "{doctor}"
     );
+    assert!(
+        doctor.contains("\ndatabase transport: a local file\n"),
+        "{doctor}"
+    );
 }
 
 #[test]

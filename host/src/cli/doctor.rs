@@ -13,7 +13,15 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     let db = match env.store() {
         Ok(store) => {
             println!("database: {database} ({} connections)", store.list()?.len());
-            Some(store.db())
+            let db = store.db();
+            match db.transport() {
+                Ok(t) => println!("database transport: {t}"),
+                Err(e) => {
+                    problems += 1;
+                    println!("database transport: PROBLEM: {e}");
+                }
+            }
+            Some(db)
         }
         Err(e) => {
             problems += 1;

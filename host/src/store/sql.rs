@@ -15,6 +15,7 @@
 #[cfg(test)]
 pub mod each_engine;
 mod pg;
+mod pg_tls;
 mod placeholders;
 #[cfg(test)]
 pub mod testing;
@@ -189,7 +190,7 @@ pub enum Error {
     Postgres(#[source] postgres::Error),
     /// No PostgreSQL connection could be made. `target` names the server and database,
     /// never the password.
-    #[error("could not connect to PostgreSQL at {target}: {}", pg::describe(.source))]
+    #[error("could not connect to PostgreSQL at {target}: {}{}", pg::describe(.source), pg::connect_hint(.source))]
     Connect {
         /// user@host:port/database.
         target: String,
@@ -203,6 +204,15 @@ pub enum Error {
         url: String,
         /// The cause.
         source: postgres::Error,
+    },
+    /// The URL's TLS parameters (`sslmode`, `sslrootcert`) cannot be used; `url` has its
+    /// password removed.
+    #[error("the PostgreSQL URL {url} cannot be used: {problem}")]
+    Tls {
+        /// The URL as given, password removed.
+        url: String,
+        /// What is wrong, and what to do.
+        problem: String,
     },
     /// The thread holding the PostgreSQL connection could not be started.
     #[error("could not start the PostgreSQL connection's thread: {0}")]
@@ -350,6 +360,15 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(c) => lock(c).path().unwrap_or("(in memory)").to_owned(),
             Conn::Postgres(c) => lock(c).target().to_owned(),
+        }
+    }
+
+    /// How the store is reached, for `doctor`: SQLite's file is local; a PostgreSQL
+    /// connection says whether it is encrypted, with which TLS version, and what was verified.
+    pub fn transport(&self) -> Result<String, Error> {
+        match &self.conn {
+            Conn::Sqlite(_) => Ok("a local file".to_owned()),
+            Conn::Postgres(c) => lock(c).transport(),
         }
     }
 

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Error, Row, Value};
 
@@ -33,6 +34,17 @@ pub(super) fn describe(e: &postgres::Error) -> String {
         cause = c.source();
     }
     s
+}
+
+/// What to do about a connection refused for the server's certificate; empty otherwise.
+pub(super) fn connect_hint(e: &postgres::Error) -> &'static str {
+    if describe(e).contains("invalid peer certificate") {
+        " (the server's TLS certificate was not trusted: give the certificate of the CA that \
+         signed it with sslrootcert=PATH in the URL, and connect by the host name it was \
+         issued for; see sslmode in docs/admin-guide.md)"
+    } else {
+        ""
+    }
 }
 
 /// user@host:port/database, for messages: never the password.
@@ -107,21 +119,29 @@ struct Request {
 pub struct Connection {
     requests: mpsc::Sender<Request>,
     target: String,
+    tls: super::pg_tls::Settings,
 }
 
 impl Connection {
     /// Connect to `url` on a new thread.
     pub(super) fn open(url: &str) -> Result<Self, Error> {
-        let config: Config = url.parse().map_err(|source| Error::Url {
+        let tls_problem = |problem| Error::Tls {
+            url: redact(url),
+            problem,
+        };
+        let (rest, tls) = super::pg_tls::split(url).map_err(tls_problem)?;
+        let mut config: Config = rest.parse().map_err(|source| Error::Url {
             url: redact(url),
             source,
         })?;
+        config.ssl_mode(tls.ssl_mode());
+        let connector = tls.connector().map_err(tls_problem)?;
         let target = target(&config);
         let (requests, inbox) = mpsc::channel::<Request>();
         let (ready, connected) = mpsc::channel();
         std::thread::Builder::new()
             .name("ledgerlink-postgres".into())
-            .spawn(move || match config.connect(NoTls) {
+            .spawn(move || match connect(&config, connector) {
                 Ok(client) => {
                     let _ = ready.send(Ok(()));
                     serve(client, &inbox);
@@ -132,7 +152,11 @@ impl Connection {
             })
             .map_err(Error::Thread)?;
         match connected.recv() {
-            Ok(Ok(())) => Ok(Self { requests, target }),
+            Ok(Ok(())) => Ok(Self {
+                requests,
+                target,
+                tls,
+            }),
             Ok(Err(source)) => Err(Error::Connect { target, source }),
             Err(_) => Err(Error::Gone { target }),
         }
@@ -141,6 +165,35 @@ impl Connection {
     /// user@host:port/database.
     pub(super) fn target(&self) -> &str {
         &self.target
+    }
+
+    /// How this connection reaches the server, as the server sees it: TLS (its version)
+    /// or not, and what was verified of the server's certificate.
+    pub(super) fn transport(&self) -> Result<String, Error> {
+        let rows = self.query(
+            "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )?;
+        let row = rows.first();
+        let encrypted = row.map(|r| r.i64(0)).transpose()?.unwrap_or(0) == 1;
+        let mode = self.tls.mode.name();
+        if !encrypted {
+            return Ok(format!("not encrypted (sslmode={mode})"));
+        }
+        let version = row
+            .map(|r| r.opt_text(1))
+            .transpose()?
+            .flatten()
+            .unwrap_or_else(|| "TLS".to_owned());
+        use super::pg_tls::Mode;
+        let checked = match (self.tls.mode, &self.tls.root_cert) {
+            (Mode::VerifyFull, _) => "the server's certificate and host name verified",
+            (Mode::VerifyCa, _) | (_, Some(_)) => {
+                "the server's certificate verified, its host name not"
+            }
+            _ => "the server's certificate NOT verified",
+        };
+        Ok(format!("{version}, {checked} (sslmode={mode})"))
     }
 
     fn ask(&self, op: Op) -> Result<Reply, Error> {
@@ -204,6 +257,14 @@ impl Drop for Open<'_> {
             // connection that cannot even roll back fails its next statement instead.
             let _ = self.conn.batch("ROLLBACK");
         }
+    }
+}
+
+/// Connect with TLS when there is a connector (as the config's mode says), else without.
+fn connect(config: &Config, tls: Option<MakeRustlsConnect>) -> Result<Client, postgres::Error> {
+    match tls {
+        Some(tls) => config.connect(tls),
+        None => config.connect(NoTls),
     }
 }
 
