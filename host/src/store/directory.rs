@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::sql::Value;
+use super::sql::{self, Value};
 use super::sync_state::{SyncState, SyncStateError};
 
 // Review items live in `reviews`; the sync engine and the CLI name them here too.
@@ -124,20 +124,38 @@ impl SyncState {
         connection: &str,
         documents: &[TargetDocument],
     ) -> Result<(), SyncStateError> {
+        const UPSERT: &str = "ON CONFLICT (connection, entity, remote_id) DO UPDATE SET
+               number = excluded.number, customer_id = excluded.customer_id";
+        let params = |d: &TargetDocument| -> [Value; 4] {
+            [
+                d.entity.as_str().into(),
+                d.remote_id.as_str().into(),
+                d.number.as_str().into(),
+                d.customer_id.clone().into(),
+            ]
+        };
+        // One statement per chunk; a document named twice (one statement may not change a
+        // row twice on PostgreSQL) makes the whole list go one by one, the last one winning.
+        let distinct = documents
+            .iter()
+            .map(|d| (d.entity.as_str(), d.remote_id.as_str()))
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            == documents.len();
+        let chunk_len = if distinct { sql::ROWS_PER_STATEMENT } else { 1 };
         self.transaction(|tx| {
-            for d in documents {
+            for chunk in documents.chunks(chunk_len) {
+                let mut values = vec![connection.into()];
+                for d in chunk {
+                    values.extend(params(d));
+                }
                 tx.execute(
-                    "INSERT INTO target_documents (connection, entity, remote_id, number, customer_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (connection, entity, remote_id) DO UPDATE SET
-                       number = excluded.number, customer_id = excluded.customer_id",
-                    &[
-                        connection.into(),
-                        d.entity.as_str().into(),
-                        d.remote_id.as_str().into(),
-                        d.number.as_str().into(),
-                        d.customer_id.clone().into(),
-                    ],
+                    &format!(
+                        "INSERT INTO target_documents (connection, entity, remote_id, number, customer_id)
+                         VALUES {} {UPSERT}",
+                        sql::rows_of("(?1, $, $, $, $)", chunk.len(), 2)
+                    ),
+                    &values,
                 )?;
             }
             Ok(())

@@ -75,6 +75,51 @@ impl SyncState {
         Ok(row.map(|r| r.text(0)).transpose()?)
     }
 
+    /// The home records `remote_ids` are linked to over `connection` in any of `entities`
+    /// (remote id → home key; where one id is linked in several entities, the first of
+    /// `entities` names it): one query per chunk of ids.
+    pub fn linked_home_keys(
+        &self,
+        connection: &str,
+        entities: &[&str],
+        remote_ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, SyncStateError> {
+        let mut found: std::collections::HashMap<String, (usize, String)> =
+            std::collections::HashMap::new();
+        if entities.is_empty() {
+            return Ok(Default::default());
+        }
+        for chunk in remote_ids.chunks(sql::ROWS_PER_STATEMENT) {
+            let mut params: Vec<Value> = vec![connection.into()];
+            params.extend(entities.iter().map(|e| Value::from(*e)));
+            params.extend(chunk.iter().map(|id| Value::from(*id)));
+            let rows = self.db().query(
+                &format!(
+                    "SELECT entity, remote_id, home_key FROM id_map
+                     WHERE connection = ?1 AND entity IN ({}) AND remote_id IN ({})",
+                    sql::rows_of("$", entities.len(), 2),
+                    sql::rows_of("$", chunk.len(), 2 + entities.len()),
+                ),
+                &params,
+            )?;
+            for r in rows {
+                let entity = r.text(0)?;
+                let rank = entities
+                    .iter()
+                    .position(|e| *e == entity)
+                    .unwrap_or(usize::MAX);
+                let (remote_id, home_key) = (r.text(1)?, r.text(2)?);
+                match found.get(&remote_id) {
+                    Some((best, _)) if *best <= rank => {}
+                    _ => {
+                        found.insert(remote_id, (rank, home_key));
+                    }
+                }
+            }
+        }
+        Ok(found.into_iter().map(|(id, (_, key))| (id, key)).collect())
+    }
+
     /// Record the fingerprint of the target's version of a record, as read back after it
     /// was written: a later difference means someone changed it there.
     pub fn set_remote_fingerprint(
@@ -107,16 +152,41 @@ impl SyncState {
         if fingerprints.is_empty() {
             return Ok(());
         }
+        // One statement per chunk; a home key named twice makes the whole list go one by
+        // one (a joined UPDATE would take either), the last one winning as row by row.
+        let distinct = fingerprints
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            == fingerprints.len();
         self.transaction(|tx| {
-            for (home_key, fingerprint) in fingerprints {
+            if !distinct {
+                for (home_key, fingerprint) in fingerprints {
+                    tx.execute(
+                        SET_REMOTE_FINGERPRINT,
+                        &[
+                            connection.into(),
+                            entity.into(),
+                            home_key.as_str().into(),
+                            fingerprint.as_str().into(),
+                        ],
+                    )?;
+                }
+                return Ok(());
+            }
+            for chunk in fingerprints.chunks(sql::ROWS_PER_STATEMENT) {
+                let mut params = vec![connection.into(), entity.into()];
+                for (home_key, fingerprint) in chunk {
+                    params.extend([home_key.as_str().into(), fingerprint.as_str().into()]);
+                }
                 tx.execute(
-                    SET_REMOTE_FINGERPRINT,
-                    &[
-                        connection.into(),
-                        entity.into(),
-                        home_key.as_str().into(),
-                        fingerprint.as_str().into(),
-                    ],
+                    &format!(
+                        "UPDATE id_map SET remote_fingerprint = v.column2 FROM (VALUES {}) AS v
+                         WHERE id_map.connection = ?1 AND id_map.entity = ?2 AND id_map.home_key = v.column1",
+                        sql::rows_of("($, $)", chunk.len(), 3)
+                    ),
+                    &params,
                 )?;
             }
             Ok(())
@@ -187,6 +257,47 @@ pub(super) fn upsert(
     Ok(())
 }
 
+/// [`upsert`] for many entries: one statement per chunk. Entries naming one home record
+/// twice go one by one, in order (one statement may not change a row twice on PostgreSQL).
+pub(super) fn upsert_all<'e>(
+    tx: &Tx<'_>,
+    connection: &str,
+    entity: &str,
+    entries: impl ExactSizeIterator<Item = &'e MapEntry>,
+) -> Result<(), sql::Error> {
+    let entries: Vec<&MapEntry> = entries.collect();
+    let distinct = entries
+        .iter()
+        .map(|e| e.home_key.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        == entries.len();
+    if !distinct {
+        for entry in entries {
+            upsert(tx, connection, entity, entry)?;
+        }
+        return Ok(());
+    }
+    for chunk in entries.chunks(sql::ROWS_PER_STATEMENT) {
+        let mut params = vec![connection.into(), entity.into()];
+        for entry in chunk {
+            params.extend(entry_params(connection, entity, entry).into_iter().skip(2));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO id_map (connection, entity, home_key, remote_id, home_fingerprint, remote_fingerprint, synced_at)
+                 VALUES {}
+                 ON CONFLICT (connection, entity, home_key) DO UPDATE SET
+                   remote_id = excluded.remote_id, home_fingerprint = excluded.home_fingerprint,
+                   remote_fingerprint = excluded.remote_fingerprint, synced_at = excluded.synced_at",
+                sql::rows_of("(?1, ?2, $, $, $, $, $)", chunk.len(), 3)
+            ),
+            &params,
+        )?;
+    }
+    Ok(())
+}
+
 /// Unlink the home record linked to `remote_id` (inside the caller's transaction).
 pub(super) fn remove(
     tx: &Tx<'_>,
@@ -213,6 +324,55 @@ mod tests {
             home_fingerprint: fp.to_owned(),
             remote_fingerprint: fp.to_owned(),
             synced_at: 7,
+        }
+    }
+
+    #[test]
+    fn the_owners_of_many_remote_ids_are_read_together_the_first_entity_naming_them() {
+        for (_keep, s) in each_engine() {
+            s.link("books", "job-invoices", &entry("J-1", "R-1", "f"))
+                .expect("the store answers");
+            s.link("books", "contract-invoices", &entry("C-1", "R-1", "f"))
+                .expect("the store answers");
+            s.link("books", "contract-invoices", &entry("C-2", "R-2", "f"))
+                .expect("the store answers");
+            s.link("other", "job-invoices", &entry("J-3", "R-3", "f"))
+                .expect("the store answers");
+            let owners = s
+                .linked_home_keys(
+                    "books",
+                    &["job-invoices", "contract-invoices"],
+                    &["R-1", "R-2", "R-3", "R-9"],
+                )
+                .expect("the store answers");
+            let mut owners: Vec<(String, String)> = owners.into_iter().collect();
+            owners.sort();
+            assert_eq!(
+                owners,
+                [
+                    ("R-1".to_owned(), "J-1".to_owned()),
+                    ("R-2".to_owned(), "C-2".to_owned())
+                ],
+                "R-3 is another connection's, R-9 nobody's"
+            );
+            let owners = s
+                .linked_home_keys("books", &["contract-invoices", "job-invoices"], &["R-1"])
+                .expect("the store answers");
+            assert_eq!(owners.get("R-1").map(String::as_str), Some("C-1"));
+            // Many ids: one query per chunk, every owner found.
+            let many: Vec<String> = (0..600).map(|i| format!("M-{i}")).collect();
+            for (i, id) in many.iter().enumerate() {
+                s.link("books", "job-invoices", &entry(&format!("H-{i}"), id, "f"))
+                    .expect("the store answers");
+            }
+            let ids: Vec<&str> = many.iter().map(String::as_str).collect();
+            let before = s.db().statements();
+            let owners = s
+                .linked_home_keys("books", &["job-invoices"], &ids)
+                .expect("the store answers");
+            assert_eq!(s.db().statements() - before, 3);
+            assert_eq!(owners.len(), 600);
+            assert_eq!(owners.get("M-599").map(String::as_str), Some("H-599"));
         }
     }
 

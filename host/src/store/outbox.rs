@@ -14,6 +14,7 @@
 //! instead of one failing on the primary key. The one place the engines differ is
 //! reading whether a settled write created its record (`created`).
 
+use std::collections::HashSet;
 use std::time::SystemTime;
 
 use super::connections::unix;
@@ -21,6 +22,51 @@ use super::id_map::{self, MapEntry};
 use super::runs::{ItemWriter, RunItem, insert_item};
 use super::sql::{self, Engine, Row, Value};
 use super::sync_state::{SyncState, SyncStateError};
+
+/// Mark the intents of `written` (key, map entry) settled with their remote ids: one
+/// statement per chunk; keys named twice one by one, in order (the last one wins, as it
+/// would row by row).
+fn settle_written(tx: &sql::Tx<'_>, written: &[(&str, &MapEntry)]) -> Result<(), sql::Error> {
+    const ONE: &str = "UPDATE outbox SET state = 'settled', remote_id = ?2, settled_at = ?3 WHERE idempotency_key = ?1";
+    let distinct = written
+        .iter()
+        .map(|(k, _)| *k)
+        .collect::<HashSet<_>>()
+        .len()
+        == written.len();
+    if !distinct {
+        for (key, entry) in written {
+            tx.execute(
+                ONE,
+                &[
+                    (*key).into(),
+                    entry.remote_id.as_str().into(),
+                    Value::Int(entry.synced_at),
+                ],
+            )?;
+        }
+        return Ok(());
+    }
+    for chunk in written.chunks(sql::ROWS_PER_STATEMENT) {
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        for (key, entry) in chunk {
+            params.extend([
+                (*key).into(),
+                entry.remote_id.as_str().into(),
+                Value::Int(entry.synced_at),
+            ]);
+        }
+        tx.execute(
+            &format!(
+                "UPDATE outbox SET state = 'settled', remote_id = v.column2, settled_at = v.column3
+                 FROM (VALUES {}) AS v WHERE outbox.idempotency_key = v.column1",
+                sql::rows_of("($, $, $)", chunk.len(), 1)
+            ),
+            &params,
+        )?;
+    }
+    Ok(())
+}
 
 /// A pending outbox intent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,26 +194,65 @@ impl SyncState {
         intents: &[NewIntent<'_>],
     ) -> Result<Vec<bool>, SyncStateError> {
         let now = unix(SystemTime::now());
+        // One statement inserts a chunk of new intents; keys already there (sent before)
+        // go through `again` one by one. A batch naming one key twice takes the one-by-one
+        // path whole, so the later payload wins as it always has.
+        let distinct = intents.iter().map(|i| i.key).collect::<HashSet<_>>().len() == intents.len();
         self.transaction(|tx| {
-            let mut fresh = Vec::with_capacity(intents.len());
-            for i in intents {
-                let inserted = tx.execute(
-                    "INSERT INTO outbox (idempotency_key, run_id, connection, entity, home_key, payload, state, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)
-                     ON CONFLICT (idempotency_key) DO NOTHING",
-                    &[
-                        i.key.into(),
+            let mut inserted = HashSet::new();
+            if distinct {
+                for chunk in intents.chunks(sql::ROWS_PER_STATEMENT) {
+                    let mut params = vec![
                         Value::Int(run_id),
                         connection.into(),
                         entity.into(),
-                        i.home_key.into(),
-                        i.payload.as_str().into(),
                         Value::Int(now),
-                    ],
-                )?;
-                if inserted == 1 {
+                    ];
+                    for i in chunk {
+                        params.extend([
+                            i.key.into(),
+                            i.home_key.into(),
+                            i.payload.as_str().into(),
+                        ]);
+                    }
+                    for row in tx.query(
+                        &format!(
+                            "INSERT INTO outbox (idempotency_key, run_id, connection, entity, home_key, payload, state, created_at)
+                             VALUES {}
+                             ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key",
+                            sql::rows_of("($, ?1, ?2, ?3, $, $, 'pending', ?4)", chunk.len(), 5)
+                        ),
+                        &params,
+                    )? {
+                        inserted.insert(row.text(0)?);
+                    }
+                }
+            }
+            let mut fresh = Vec::with_capacity(intents.len());
+            for i in intents {
+                if inserted.contains(i.key) {
                     fresh.push(true);
                     continue;
+                }
+                if !distinct {
+                    let one = tx.execute(
+                        "INSERT INTO outbox (idempotency_key, run_id, connection, entity, home_key, payload, state, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)
+                         ON CONFLICT (idempotency_key) DO NOTHING",
+                        &[
+                            i.key.into(),
+                            Value::Int(run_id),
+                            connection.into(),
+                            entity.into(),
+                            i.home_key.into(),
+                            i.payload.as_str().into(),
+                            Value::Int(now),
+                        ],
+                    )?;
+                    if one == 1 {
+                        fresh.push(true);
+                        continue;
+                    }
                 }
                 // A failed or rolled-back intent sent again carries this payload (its old
                 // one may have been removed by retention); a settled one is never sent again.
@@ -234,31 +319,28 @@ impl SyncState {
         settlements: &[Settlement<'_>],
     ) -> Result<(), SyncStateError> {
         self.transaction(|tx| {
-            let mut items = ItemWriter::new(tx, run_id)?;
+            let mut written = Vec::with_capacity(settlements.len());
             for s in settlements {
-                let (key, state, item) = match s {
-                    Settlement::Written { key, entry, item } => {
-                        tx.execute(
-                            "UPDATE outbox SET state = 'settled', remote_id = ?2, settled_at = ?3 WHERE idempotency_key = ?1",
-                            &[
-                                (*key).into(),
-                                entry.remote_id.as_str().into(),
-                                Value::Int(entry.synced_at),
-                            ],
-                        )?;
-                        id_map::upsert(tx, connection, entity, entry)?;
-                        items.push(item)?;
+                let (key, state) = match s {
+                    Settlement::Written { key, entry, .. } => {
+                        written.push((*key, *entry));
                         continue;
                     }
-                    Settlement::Failed { key, item } => (key, "failed", item),
-                    Settlement::Unknown { key, item } => (key, "unknown", item),
+                    Settlement::Failed { key, .. } => (key, "failed"),
+                    Settlement::Unknown { key, .. } => (key, "unknown"),
                 };
                 tx.execute(
                     "UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1",
                     &[(*key).into(), state.into()],
                 )?;
-                items.push(item)?;
             }
+            settle_written(tx, &written)?;
+            id_map::upsert_all(tx, connection, entity, written.iter().map(|(_, e)| *e))?;
+            ItemWriter::new(tx, run_id)?.push_all(settlements.iter().map(|s| match s {
+                Settlement::Written { item, .. }
+                | Settlement::Failed { item, .. }
+                | Settlement::Unknown { item, .. } => *item,
+            }))?;
             Ok(())
         })
     }
@@ -637,6 +719,96 @@ mod tests {
                 },
             ],
         )
+    }
+
+    /// A batch costs a few statements whatever its size (one per chunk of
+    /// [`sql::ROWS_PER_STATEMENT`] rows), on both engines, and lands whole and in order.
+    #[test]
+    fn a_large_batch_is_recorded_and_settled_in_a_few_statements() {
+        let n = 2 * sql::ROWS_PER_STATEMENT + 7;
+        for (_keep, state) in each_engine() {
+            let run = state
+                .start_run(None, "books", "customers", "push", false)
+                .unwrap();
+            let homes: Vec<String> = (0..n).map(|i| format!("K{i:04}")).collect();
+            let keys: Vec<String> = (0..n).map(|i| format!("k{i:04}")).collect();
+            let intents: Vec<NewIntent<'_>> =
+                (0..n).map(|i| intent(&homes[i], &keys[i], "{}")).collect();
+            let before = state.db().statements();
+            let fresh = state
+                .record_intents(run, "books", "customers", &intents)
+                .unwrap();
+            assert_eq!(fresh, vec![true; n]);
+            // BEGIN, three inserts, COMMIT.
+            assert_eq!(state.db().statements() - before, 5);
+
+            let entries: Vec<MapEntry> = (0..n)
+                .map(|i| entry(&homes[i], &format!("R-{i}")))
+                .collect();
+            let items: Vec<RunItem> = (0..n)
+                .map(|i| item(&homes[i], &format!("R-{i}"), "created"))
+                .collect();
+            let settlements: Vec<Settlement<'_>> = (0..n)
+                .map(|i| Settlement::Written {
+                    key: &keys[i],
+                    entry: &entries[i],
+                    item: &items[i],
+                })
+                .collect();
+            let before = state.db().statements();
+            state
+                .settle_all(run, "books", "customers", &settlements)
+                .unwrap();
+            // BEGIN, three outbox updates, three id map inserts, the next item number,
+            // three item inserts, COMMIT.
+            assert_eq!(state.db().statements() - before, 12);
+
+            assert_eq!(
+                states(&state),
+                keys.iter()
+                    .map(|k| format!("{k} settled"))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(state.link_count("books").unwrap(), n as u64);
+            let written = state.run(run).unwrap().1;
+            assert_eq!(written, items, "every item, in order");
+            assert_eq!(
+                state.pending("books", "customers").unwrap(),
+                [],
+                "nothing left pending"
+            );
+            // Sent again, every one is settled already: nothing is fresh.
+            let again = state
+                .record_intents(run, "books", "customers", &intents)
+                .unwrap();
+            assert_eq!(again, vec![false; n]);
+        }
+    }
+
+    /// A batch naming one key twice takes the row-by-row path: both are fresh and the later
+    /// payload is the one kept, as before batches were written in one statement.
+    #[test]
+    fn a_batch_naming_one_key_twice_keeps_the_later_payload() {
+        for (_keep, state) in each_engine() {
+            let run = state
+                .start_run(None, "books", "customers", "push", false)
+                .unwrap();
+            let fresh = state
+                .record_intents(
+                    run,
+                    "books",
+                    "customers",
+                    &[
+                        intent("K1", "k1", "{\"v\":1}"),
+                        intent("K1", "k1", "{\"v\":2}"),
+                    ],
+                )
+                .unwrap();
+            assert_eq!(fresh, [true, true]);
+            let pending = state.pending("books", "customers").unwrap();
+            assert_eq!(pending.len(), 1);
+            assert_eq!(pending[0].payload, "{\"v\":2}");
+        }
     }
 
     #[test]

@@ -158,10 +158,7 @@ impl SyncState {
             return Ok(());
         }
         self.transaction(|tx| {
-            let mut writer = ItemWriter::new(tx, run_id)?;
-            for item in items {
-                writer.push(item)?;
-            }
+            ItemWriter::new(tx, run_id)?.push_all(items.iter())?;
             Ok(())
         })
     }
@@ -357,14 +354,31 @@ impl<'t, 'c> ItemWriter<'t, 'c> {
         Ok(Self { tx, run_id, next })
     }
 
-    /// Append `item`.
-    pub(super) fn push(&mut self, item: &RunItem) -> Result<(), sql::Error> {
-        self.tx.execute(
-            "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            &item_params(self.run_id, Some(self.next), item),
-        )?;
-        self.next += 1;
+    /// Append `items`, in order: one statement per [`sql::ROWS_PER_STATEMENT`] items.
+    pub(super) fn push_all<'i>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = &'i RunItem>,
+    ) -> Result<(), sql::Error> {
+        let items: Vec<&RunItem> = items.collect();
+        for chunk in items.chunks(sql::ROWS_PER_STATEMENT) {
+            let mut params = vec![Value::Int(self.run_id)];
+            for item in chunk {
+                params.extend(
+                    item_params(self.run_id, Some(self.next), item)
+                        .into_iter()
+                        .skip(1),
+                );
+                self.next += 1;
+            }
+            self.tx.execute(
+                &format!(
+                    "INSERT INTO run_items (run_id, seq, home_key, remote_id, name, outcome, reason)
+                     VALUES {}",
+                    sql::rows_of("(?1, $, $, $, $, $, $)", chunk.len(), 2)
+                ),
+                &params,
+            )?;
+        }
         Ok(())
     }
 }

@@ -547,6 +547,35 @@ impl Tx<'_> {
     }
 }
 
+/// How many rows one multi-row statement ([`rows_of`]) writes at most: a few thousand
+/// parameters, well inside both engines' limits (SQLite 32,766; PostgreSQL 65,535).
+pub const ROWS_PER_STATEMENT: usize = 250;
+
+/// The `VALUES` rows of a statement that writes many rows at once: `shape` is one row with
+/// `$` where each row's own parameter goes (e.g. `($, ?1, $, 'pending')`, `?1` being a
+/// parameter every row shares), repeated `rows` times with the `$`s numbered on from
+/// `first`. One statement is one round trip on PostgreSQL, where a statement per row
+/// costs one each.
+pub fn rows_of(shape: &str, rows: usize, first: usize) -> String {
+    let mut out = String::with_capacity((shape.len() + 8) * rows);
+    let mut n = first;
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        for c in shape.chars() {
+            if c == '$' {
+                out.push('?');
+                out.push_str(&n.to_string());
+                n += 1;
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 fn sqlite_query(c: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, Error> {
     let mut stmt = c.prepare_cached(sql)?;
     let columns: Arc<[String]> = stmt
@@ -694,6 +723,16 @@ mod tests {
             let ns: Vec<i64> = rows.iter().map(|r| r.i64(0).expect("n")).collect();
             assert_eq!(ns, vec![1], "{:?}", db.engine());
         }
+    }
+
+    #[test]
+    fn rows_of_numbers_each_rows_own_parameters_after_the_shared_ones() {
+        assert_eq!(
+            rows_of("($, ?1, $, 'pending')", 3, 2),
+            "(?2, ?1, ?3, 'pending'), (?4, ?1, ?5, 'pending'), (?6, ?1, ?7, 'pending')"
+        );
+        assert_eq!(rows_of("($)", 1, 1), "(?1)");
+        assert_eq!(rows_of("($)", 0, 1), "");
     }
 
     #[test]

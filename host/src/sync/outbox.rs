@@ -360,13 +360,25 @@ impl<'a> Outbox<'a> {
             tokio::task::yield_now().await;
             let batch: Vec<R> = chunk.iter().map(|q| q.record.clone()).collect();
             let results = R::push(self.plugin, self.ctx, batch).await?;
+            // Whose each returned id already is, read in one query for the batch. A store
+            // that cannot say fails the batch (its intents stay pending for recovery) rather
+            // than let a connector's answer link a record that belongs to another.
+            let returned: Vec<&str> = results
+                .iter()
+                .filter_map(|r| r.outcome.as_ref().ok())
+                .map(|w| w.remote_id.as_str())
+                .collect();
+            let owners =
+                self.state
+                    .linked_home_keys(self.connection, R::link_entities(), &returned)?;
+            drop(returned);
             let mut checked = results::check(
                 &name,
                 chunk
                     .iter()
                     .map(|q| (q.record.home_key(), q.record.remote_id())),
                 results,
-                |id| self.owner(R::link_entities(), id),
+                |id| owners.get(id).cloned(),
             );
             let results: Vec<(&Queued<R>, Result<Written, Refusal>)> = chunk
                 .iter()
@@ -381,14 +393,21 @@ impl<'a> Outbox<'a> {
         Ok(())
     }
 
-    /// The home record `id` is linked to in any of `entities`.
-    fn owner(&self, entities: &[&str], id: &str) -> Option<String> {
-        entities.iter().find_map(|e| {
-            self.state
-                .linked_home_key(self.connection, e, id)
-                .ok()
-                .flatten()
-        })
+    /// The home records `ids` are already linked to (remote id → home key) in any of
+    /// `entities`: one query per chunk of distinct ids.
+    fn owners<'i>(
+        &self,
+        entities: &[&str],
+        ids: impl Iterator<Item = &'i String>,
+    ) -> Result<HashMap<String, String>, ApplyError> {
+        let ids: Vec<&str> = ids
+            .map(String::as_str)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        Ok(self
+            .state
+            .linked_home_keys(self.connection, entities, &ids)?)
     }
 
     /// Settle one record's result in the store.
@@ -675,16 +694,19 @@ impl Locate for Customer {
                 }
             }
         }
+        let owners = outbox.owners(
+            Customer::link_entities(),
+            creating
+                .iter()
+                .filter_map(|c| by_name.get(&name_identity(&c.name)))
+                .flatten(),
+        )?;
         for c in creating {
             let candidates: Vec<&String> = by_name
                 .get(&name_identity(&c.name))
                 .into_iter()
                 .flatten()
-                .filter(|id| {
-                    outbox
-                        .owner(Customer::link_entities(), id)
-                        .is_none_or(|k| k == c.key)
-                })
+                .filter(|id| owners.get(id.as_str()).is_none_or(|k| *k == c.key))
                 .collect();
             if let [one] = candidates.as_slice() {
                 found.insert(c.key.clone(), (*one).clone());
@@ -718,10 +740,8 @@ impl Locate for Invoice {
             run_id,
             ..
         } = *outbox;
-        let not_ours = |id: &str, key: &str| {
-            outbox
-                .owner(Invoice::link_entities(), id)
-                .is_none_or(|k| k == key)
+        let not_ours = |owners: &HashMap<String, String>, id: &str, key: &str| {
+            owners.get(id).is_none_or(|k| k == key)
         };
         // Numbered documents: by number, from the target's documents (read by delta).
         super::directory::refresh_documents(state, plugin, ctx, connection, run_id).await?;
@@ -734,6 +754,14 @@ impl Locate for Invoice {
                     .push(d.remote_id);
             }
         }
+        let owners = outbox.owners(
+            Invoice::link_entities(),
+            creating
+                .iter()
+                .filter(|i| !i.number.is_empty())
+                .filter_map(|i| by_number.get(&name_identity(&i.number)))
+                .flatten(),
+        )?;
         let mut unnumbered: HashSet<&str> = HashSet::new();
         for i in &creating {
             if i.number.is_empty() {
@@ -744,7 +772,7 @@ impl Locate for Invoice {
                 .get(&name_identity(&i.number))
                 .into_iter()
                 .flatten()
-                .filter(|id| not_ours(id, &i.key))
+                .filter(|id| not_ours(&owners, id, &i.key))
                 .collect();
             if let [one] = candidates.as_slice() {
                 found.insert(i.key.clone(), (*one).clone());
@@ -770,10 +798,19 @@ impl Locate for Invoice {
                     by_reference.entry(name_identity(&r)).or_default().push(id);
                 }
             }
-            for i in creating
-                .iter()
-                .filter(|i| unnumbered.contains(i.key.as_str()))
-            {
+            let resolving = || {
+                creating
+                    .iter()
+                    .filter(|i| unnumbered.contains(i.key.as_str()))
+            };
+            let owners = outbox.owners(
+                Invoice::link_entities(),
+                resolving()
+                    .filter_map(|i| i.reference.as_ref())
+                    .filter_map(|r| by_reference.get(&name_identity(r)))
+                    .flatten(),
+            )?;
+            for i in resolving() {
                 let Some(reference) = &i.reference else {
                     continue;
                 };
@@ -781,7 +818,7 @@ impl Locate for Invoice {
                     .get(&name_identity(reference))
                     .into_iter()
                     .flatten()
-                    .filter(|id| not_ours(id, &i.key))
+                    .filter(|id| not_ours(&owners, id, &i.key))
                     .collect();
                 if let [one] = candidates.as_slice() {
                     found.insert(i.key.clone(), (*one).clone());
