@@ -29,17 +29,22 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
             None
         }
     };
-    match db {
-        Some(db) => {
-            match VaultPreference::from_env().and_then(|p| vault::open(env.data.root(), &db, p)) {
-                Ok(v) => println!("vault: {}", v.describe()),
-                Err(e) => {
-                    problems += 1;
-                    println!("vault: PROBLEM: {e}");
-                }
-            }
+    // A vault outside the database is checked even when the database cannot be opened.
+    let opened = VaultPreference::from_env().and_then(|p| match &db {
+        Some(db) => vault::open(env.data.root(), db, p),
+        None => vault::open_without_database(env.data.root(), p),
+    });
+    match opened {
+        Ok(v) => println!("vault: {}", v.describe()),
+        Err(vault::VaultError::DatabaseNotOpen) => {
+            println!(
+                "vault: not checked (LEDGERLINK_VAULT=database keeps it in the database, which could not be opened)"
+            )
         }
-        None => println!("vault: not checked (it needs the database, which could not be opened)"),
+        Err(e) => {
+            problems += 1;
+            println!("vault: PROBLEM: {e}");
+        }
     }
     println!(
         "plugins: {} built-in ({}); installed ones go in {}",

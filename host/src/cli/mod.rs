@@ -342,7 +342,14 @@ fn rotate_vault_key(env: &Env, new_key_file: Option<&std::path::Path>) -> anyhow
             vault::VaultKey::from_base64(&text, vault::KeySource::Supplied)?
         }
     };
-    let vault = vault::open(env.data.root(), &env.db()?, VaultPreference::from_env()?)?;
+    // Only the vault in the database opens the database: rotating a file vault's key
+    // touches nothing else (and makes no store where there was none).
+    let vault = match VaultPreference::from_env()? {
+        VaultPreference::Database => {
+            vault::open(env.data.root(), &env.db()?, VaultPreference::Database)?
+        }
+        other => vault::open_without_database(env.data.root(), other)?,
+    };
     let count = vault.rotate_key(&new)?;
     println!(
         "re-encrypted {count} {} ({}); give every ledgerlink process the new key now: the old one no longer opens the vault",

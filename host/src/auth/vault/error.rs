@@ -47,6 +47,12 @@ pub enum VaultError {
     )]
     NoDatabaseVaultKey,
 
+    /// `LEDGERLINK_VAULT=database`, but the caller has not opened the store's database.
+    #[error(
+        "{ENV_VAULT}=database keeps the vault in the store's database, which is not open here; fix the database first (`ledgerlink doctor` says what is wrong with it)"
+    )]
+    DatabaseNotOpen,
+
     /// The key material is not base64 of 32 bytes.
     #[error(
         "{origin} does not hold a vault key: {problem}; set it to the output of `ledgerlink vault init-key` (base64 of 32 random bytes)"

@@ -44,7 +44,7 @@ pub use lazy::LazyVault;
 pub use master_key::{ENV_VAULT_KEY, ENV_VAULT_KEY_FILE, KeySource, VaultKey, generate_key};
 pub use memory::MemoryVault;
 pub use secret::{REDACTED, Secret};
-pub use select::{ENV_VAULT, VaultPreference, open, open_with_env};
+pub use select::{ENV_VAULT, VaultPreference, open, open_with_env, open_without_database};
 
 /// A store of connection secrets. Implementations are safe to share between threads.
 pub trait Vault: Send + Sync {

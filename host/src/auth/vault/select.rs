@@ -84,16 +84,33 @@ pub fn open_with_env(
     preference: VaultPreference,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn Vault>, VaultError> {
-    choose(data_dir, database, preference, env, &|reason| {
+    choose(data_dir, Some(database), preference, env, &|reason| {
         KeyringVault::open_probed(reason).map(|vault| Arc::new(vault) as Arc<dyn Vault>)
     })
+}
+
+/// [`open`] for a caller that has not opened the store's database (and should not, for a
+/// vault that does not live there: `vault rotate-key` on the file vault, `doctor` when the
+/// database cannot be reached). `LEDGERLINK_VAULT=database` is refused with
+/// [`VaultError::DatabaseNotOpen`].
+pub fn open_without_database(
+    data_dir: &Path,
+    preference: VaultPreference,
+) -> Result<Arc<dyn Vault>, VaultError> {
+    choose(
+        data_dir,
+        None,
+        preference,
+        &|name| std::env::var(name).ok(),
+        &|reason| KeyringVault::open_probed(reason).map(|vault| Arc::new(vault) as Arc<dyn Vault>),
+    )
 }
 
 /// The selection rules, with the keychain behind `keyring` (called with the reason to
 /// report) so tests can stand in for a present or absent keychain.
 fn choose(
     data_dir: &Path,
-    database: &Db,
+    database: Option<&Db>,
     preference: VaultPreference,
     env: &dyn Fn(&str) -> Option<String>,
     keyring: &dyn Fn(String) -> Result<Arc<dyn Vault>, VaultError>,
@@ -115,6 +132,7 @@ fn choose(
         }
         VaultPreference::Database => {
             let key = VaultKey::from_env(env)?.ok_or(VaultError::NoDatabaseVaultKey)?;
+            let database = database.ok_or(VaultError::DatabaseNotOpen)?;
             let reason = format!("{ENV_VAULT}=database and {}", key.source().reason());
             Arc::new(DatabaseVault::open(database.clone(), &key, reason)?)
         }
@@ -154,7 +172,13 @@ mod tests {
         env: &dyn Fn(&str) -> Option<String>,
         keyring: &dyn Fn(String) -> Result<Arc<dyn Vault>, VaultError>,
     ) -> Result<Arc<dyn Vault>, VaultError> {
-        super::choose(data_dir, &sqlite_in(data_dir), preference, env, keyring)
+        super::choose(
+            data_dir,
+            Some(&sqlite_in(data_dir)),
+            preference,
+            env,
+            keyring,
+        )
     }
 
     fn sqlite_in(data_dir: &Path) -> Db {
@@ -414,6 +438,39 @@ mod tests {
     }
 
     #[test]
+    fn without_the_database_the_file_vault_opens_and_the_database_vault_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = generate_key().expect("rng");
+        let calls = AtomicUsize::new(0);
+        let vault = super::choose(
+            dir.path(),
+            None,
+            VaultPreference::File,
+            &env_of(&[(ENV_VAULT_KEY, &key)]),
+            &working_keyring(&calls),
+        )
+        .expect("the file vault needs no database");
+        assert_eq!(vault.describe().kind, VaultKind::File);
+        assert!(
+            !dir.path().join("ledgerlink.db").exists(),
+            "no store was made"
+        );
+        let err = super::choose(
+            dir.path(),
+            None,
+            VaultPreference::Database,
+            &env_of(&[(ENV_VAULT_KEY, &key)]),
+            &working_keyring(&calls),
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(
+            err.to_string(),
+            "LEDGERLINK_VAULT=database keeps the vault in the store's database, which is not open here; fix the database first (`ledgerlink doctor` says what is wrong with it)"
+        );
+    }
+
+    #[test]
     fn database_preference_keeps_entries_in_the_database_it_is_given() {
         for t in crate::store::sql::each_engine::each_engine() {
             let db = t.open();
@@ -422,7 +479,7 @@ mod tests {
             let calls = AtomicUsize::new(0);
             let vault = super::choose(
                 dir.path(),
-                &db,
+                Some(&db),
                 VaultPreference::Database,
                 &env_of(&[(ENV_VAULT_KEY, &key)]),
                 &working_keyring(&calls),
@@ -504,6 +561,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let vault_key = generate_key().expect("rng");
         let calls = AtomicUsize::new(0);
+        keep_every_callsite_interesting();
         tracing::subscriber::with_default(subscriber, || {
             let vault = choose(
                 dir.path(),
@@ -532,6 +590,40 @@ mod tests {
         assert!(logs.contains("secret=[redacted]"), "{logs}");
         assert!(!logs.contains("LOGCHECK"), "{logs}");
         assert!(!logs.contains(&vault_key), "{logs}");
+    }
+
+    /// tracing caches whether a callsite is wanted once per process, computed on the thread
+    /// that first reaches it: another test's thread reaching "credential vault selected"
+    /// with no subscriber caches it as never wanted, and a scoped subscriber never sees it
+    /// (re-asking with `rebuild_interest_cache` still loses to a later registration). A
+    /// global subscriber that wants everything and keeps nothing holds every callsite open;
+    /// each event still goes to its thread's own (scoped) subscriber.
+    fn keep_every_callsite_interesting() {
+        struct Keeper;
+        impl tracing::Subscriber for Keeper {
+            fn register_callsite(
+                &self,
+                _: &'static tracing::Metadata<'static>,
+            ) -> tracing::subscriber::Interest {
+                tracing::subscriber::Interest::always()
+            }
+            fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+                false
+            }
+            fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+                tracing::span::Id::from_u64(1)
+            }
+            fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+            fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+            fn event(&self, _: &tracing::Event<'_>) {}
+            fn enter(&self, _: &tracing::span::Id) {}
+            fn exit(&self, _: &tracing::span::Id) {}
+        }
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // Only this test sets a global subscriber; a second call is a no-op by `Once`.
+            let _ = tracing::dispatcher::set_global_default(tracing::Dispatch::new(Keeper));
+        });
     }
 
     /// The real keychain: where it answers, auto picks it; where it does not (a headless
