@@ -49,6 +49,15 @@ fn run() -> Result<(), String> {
     }
     println!("cargo:rerun-if-env-changed=LEDGERLINK_PREBUILT_PLUGINS");
 
+    // The `e2e_postgres` test binary (tests/e2e_postgres.rs) is compiled only when a test
+    // cluster is named: without one it is empty (0 tests), not a binary of skipped tests.
+    // Setting or clearing the variable rebuilds the host.
+    println!("cargo::rerun-if-env-changed=LEDGERLINK_TEST_DATABASE_URL");
+    println!("cargo::rustc-check-cfg=cfg(e2e_postgres)");
+    if env::var_os("LEDGERLINK_TEST_DATABASE_URL").is_some_and(|v| !v.is_empty()) {
+        println!("cargo::rustc-cfg=e2e_postgres");
+    }
+
     let lock = fs::read_to_string(workspace.join("Cargo.lock")).unwrap_or_default();
     let wasmtime = locked_version(&lock, "wasmtime").unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=LEDGERLINK_WASMTIME_VERSION={wasmtime}");

@@ -19,7 +19,7 @@ use ledgerlink::auth::vault::{self, Secret, Vault, VaultPreference};
 use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::{Plugin, SystemClock};
 use ledgerlink::store::DataDir;
-use ledgerlink::store::connections::{ConnectionStore, Health};
+use ledgerlink::store::connections::Health;
 use ledgerlink_sandbox::{
     Profile, SandboxConfig, SandboxHandle, XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_TENANT_NZ_ID,
 };
@@ -83,9 +83,8 @@ impl World {
     }
 
     fn cli(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-        cmd.env("LEDGERLINK_DATA_DIR", &self.data)
-            .env(VAULT_KEY, &self.key)
+        let mut cmd = support::engine::command(&self.data);
+        cmd.env(VAULT_KEY, &self.key)
             .env("LEDGERLINK_VAULT", self.vault)
             .env_remove("LEDGERLINK_LOG")
             .env_remove("LEDGERLINK_CLIENT_SECRET")
@@ -184,7 +183,7 @@ impl World {
     fn services(&self, policy: RefreshPolicy) -> Services {
         let data = DataDir::new(&self.data);
         let key = self.key.clone();
-        let store = ConnectionStore::open(&data.database()).unwrap();
+        let store = support::engine::connections(&self.data);
         let vault = vault::open_with_env(
             &self.data,
             &store.db(),
@@ -641,8 +640,7 @@ async fn tokens_about_to_expire_are_refreshed_before_the_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sandbox_command_serves_and_prints_its_urls() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlink"))
-        .env("LEDGERLINK_DATA_DIR", tmp.path())
+    let mut child = support::engine::command(tmp.path())
         .args(["sandbox", "--port", "0"])
         .stdout(Stdio::piped())
         .spawn()

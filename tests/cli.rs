@@ -4,9 +4,8 @@
 use assert_cmd::Command;
 
 fn ledgerlink(data: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-    cmd.env("LEDGERLINK_DATA_DIR", data)
-        .env_remove("LEDGERLINK_LOG");
+    let mut cmd = crate::support::engine::assert_command(data);
+    cmd.env_remove("LEDGERLINK_LOG");
     cmd
 }
 
@@ -250,10 +249,12 @@ fn quickstart_runs_the_whole_transfer_against_the_sandbox_xero() {
         assert!(row("job invoices", 200), "{stdout}");
         assert!(row("contract invoices", 30), "{stdout}");
     }
-    // The quickstart's own data folder holds the id map and reports, for `runs show`.
+    // The quickstart's own data folder holds the id map and reports, for `runs show`, in its
+    // own SQLite file whatever the store's engine.
     let data = tmp.path().join("quickstart");
+    let quickstart = format!("sqlite:{}", data.join("ledgerlink.db").display());
     let out = ledgerlink(&data)
-        .args(["runs", "show", "2", "--json"])
+        .args(["--database", &quickstart, "runs", "show", "2", "--json"])
         .output()
         .unwrap();
     assert!(

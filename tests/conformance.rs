@@ -92,9 +92,8 @@ fn assert_conformant(out: &Output, expected_not_applicable: &[&str], leftovers: 
 }
 
 fn folder_cli(data: &std::path::Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-    cmd.env("LEDGERLINK_DATA_DIR", data)
-        .env_remove("LEDGERLINK_LOG");
+    let mut cmd = crate::support::engine::assert_command(data);
+    cmd.env_remove("LEDGERLINK_LOG");
     cmd
 }
 

@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use ledgerlink::home::model::RecordKind;
 use ledgerlink::store::home::HomeStore;
 
@@ -19,8 +18,7 @@ fn corpus(sub: &str) -> PathBuf {
 
 /// Run `ledgerlink` on data folder `data`, in folder `cwd`.
 fn run(data: &Path, cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ledgerlink"))
-        .env("LEDGERLINK_DATA_DIR", data)
+    crate::support::engine::command(data)
         .env_remove("LEDGERLINK_LOG")
         .current_dir(cwd)
         .args(args)
@@ -55,12 +53,12 @@ type Snapshot = (String, String, Vec<(RecordKind, String, String, i64)>);
 fn snapshot(data: &Path) -> Snapshot {
     let export = ok(run(data, data, &["home", "export"]));
     let show = ok(run(data, data, &["home", "show", "--json"]));
-    let store = HomeStore::open(&data.join("ledgerlink.db")).unwrap();
+    let store = crate::support::engine::home(data);
     (export, show, store.fingerprints().unwrap())
 }
 
 fn store(data: &Path) -> HomeStore {
-    HomeStore::open(&data.join("ledgerlink.db")).unwrap()
+    crate::support::engine::home(data)
 }
 
 #[test]

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use ledgerlink::store::DataDir;
 use ledgerlink::store::sync_state::SyncState;
 use serde_json::{Value, json};
 
@@ -56,9 +55,8 @@ impl Desk {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-        c.env("LEDGERLINK_DATA_DIR", &self.data)
-            .env("LEDGERLINK_VAULT", "file")
+        let mut c = support::engine::command(&self.data);
+        c.env("LEDGERLINK_VAULT", "file")
             .env("LEDGERLINK_VAULT_KEY", &self.key)
             .env_remove("LEDGERLINK_LOG");
         c
@@ -84,7 +82,7 @@ impl Desk {
     }
 
     fn state(&self) -> SyncState {
-        SyncState::open(&DataDir::new(&self.data).database()).unwrap()
+        support::engine::sync_state(&self.data)
     }
 
     fn import(&self, book: &Value) {
@@ -200,8 +198,7 @@ fn poisoned_and_oversized_records_are_refused_never_printed_raw_or_stored() {
     // Applied, only the clean records reach the home book.
     let plan = v["plan"].as_i64().unwrap().to_string();
     desk.ok(&["sync", "--plan", &plan, "--all"]);
-    let home =
-        ledgerlink::store::home::HomeStore::open(&DataDir::new(&desk.data).database()).unwrap();
+    let home = support::engine::home(&desk.data);
     let mut names: Vec<String> = home
         .customers()
         .unwrap()

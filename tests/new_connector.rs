@@ -98,9 +98,8 @@ impl Desk {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
+        let mut c = crate::support::engine::command(&self.data);
         c.args(args)
-            .env("LEDGERLINK_DATA_DIR", &self.data)
             .env("LEDGERLINK_VAULT", "file")
             .env("LEDGERLINK_VAULT_KEY", &self.key)
             .env_remove("LEDGERLINK_LOG");

@@ -33,10 +33,9 @@ impl Desk {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
+        let mut c = crate::support::engine::command(&self.data);
         let key = std::fs::read_to_string(self.data.parent().unwrap().join("key")).unwrap();
-        c.env("LEDGERLINK_DATA_DIR", &self.data)
-            .env("LEDGERLINK_VAULT", "file")
+        c.env("LEDGERLINK_VAULT", "file")
             .env("LEDGERLINK_VAULT_KEY", key)
             .env_remove("LEDGERLINK_LOG");
         c

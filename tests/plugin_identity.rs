@@ -159,9 +159,8 @@ impl Host {
     }
 
     fn cli(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-        cmd.env("LEDGERLINK_DATA_DIR", &self.data)
-            .env_remove("LEDGERLINK_LOG")
+        let mut cmd = support::engine::command(&self.data);
+        cmd.env_remove("LEDGERLINK_LOG")
             .env_remove("LEDGERLINK_VAULT_KEY")
             .env_remove("LEDGERLINK_VAULT_KEY_FILE")
             .env_remove("LEDGERLINK_CLIENT_SECRET")
@@ -448,10 +447,7 @@ async fn credentials_are_refused_to_another_component_than_the_pinned_one() {
     .write(&fork);
     let services = ledgerlink::auth::context::Services {
         data: ledgerlink::store::DataDir::new(&host.data),
-        store: ledgerlink::store::connections::ConnectionStore::open(
-            &host.data.join("ledgerlink.db"),
-        )
-        .unwrap(),
+        store: support::engine::connections(&host.data),
         vault: Arc::new(ledgerlink::auth::vault::MemoryVault::new()),
         clock: Arc::new(ledgerlink::runtime::SystemClock),
         http_limits: Default::default(),
@@ -718,9 +714,7 @@ fn set_key_refuses_short_keys_and_connectors_without_a_key() {
 fn a_connection_made_before_pinning_is_pinned_on_first_use() {
     let host = Host::without_vault();
     // As an older ledgerlink stored it: a connector name, no component.
-    let store =
-        ledgerlink::store::connections::ConnectionStore::open(&host.data.join("ledgerlink.db"))
-            .unwrap();
+    let store = support::engine::connections(&host.data);
     store.add("old", "csv", &BTreeMap::new()).unwrap();
     let listed = host.ok(&["plugins", "list"]);
     assert!(

@@ -34,10 +34,9 @@ impl Desk {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
+        let mut c = crate::support::engine::command(&self.data);
         let key = std::fs::read_to_string(self.data.parent().unwrap().join("key")).unwrap();
-        c.env("LEDGERLINK_DATA_DIR", &self.data)
-            .env("LEDGERLINK_VAULT", "file")
+        c.env("LEDGERLINK_VAULT", "file")
             .env("LEDGERLINK_VAULT_KEY", key)
             .env_remove("LEDGERLINK_LOG");
         c
@@ -832,9 +831,16 @@ fn quickstart_salesorder_writes_the_sample_book_as_workbooks_salesorder_would_ac
             .sum::<Decimal>()
     };
     assert_eq!(sum("Debit"), sum("Credit"));
+    // The quickstart keeps its book in its own SQLite file whatever the store's engine.
+    let quickstart = format!(
+        "sqlite:{}",
+        desk.data.join("quickstart/ledgerlink.db").display()
+    );
     let exported: Value = serde_json::from_str(&desk.ok(&[
         "--data-dir",
         desk.data.join("quickstart").to_str().unwrap(),
+        "--database",
+        &quickstart,
         "home",
         "export",
         "--format",
@@ -960,8 +966,6 @@ fn a_salesorder_push_killed_at_any_point_completes_on_rerun_with_every_row_once(
     }
     assert_eq!(net, outstanding(&book));
     check_accepts(&desk, &folder);
-    let state =
-        ledgerlink::store::sync_state::SyncState::open(&DataDir::new(&desk.data).database())
-            .unwrap();
+    let state = crate::support::engine::sync_state(&desk.data);
     assert!(state.pending("so", "job-invoices").unwrap().is_empty());
 }

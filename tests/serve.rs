@@ -946,9 +946,8 @@ pub(crate) fn bare(tmp: &Path) -> impl Fn() -> Command {
     let data = tmp.join("data");
     let key = ledgerlink::auth::vault::generate_key().unwrap();
     move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-        cmd.env("LEDGERLINK_DATA_DIR", &data)
-            .env(vendor_world::VAULT_KEY, &key)
+        let mut cmd = crate::support::engine::command(&data);
+        cmd.env(vendor_world::VAULT_KEY, &key)
             .env("LEDGERLINK_VAULT", "file")
             .env_remove("LEDGERLINK_LOG");
         cmd
@@ -1135,12 +1134,12 @@ async fn every_endpoint_needs_a_caller_roles_csrf_sessions_and_throttling_hold()
     );
 
     // An expired session is refused: age it in the store.
-    let db = rusqlite::Connection::open(tmp.path().join("data").join("ledgerlink.db")).unwrap();
-    db.execute(
-        "UPDATE sessions SET last_seen_at = last_seen_at - 100000",
-        [],
-    )
-    .unwrap();
+    crate::support::engine::db(&tmp.path().join("data"))
+        .execute(
+            "UPDATE sessions SET last_seen_at = last_seen_at - 100000",
+            &[],
+        )
+        .unwrap();
     assert_eq!(
         admin
             .call(Method::GET, "/api/v1/session", "/api/v1/session", None, &[])
@@ -1260,9 +1259,10 @@ async fn a_serve_killed_mid_job_and_stopped_finishes_it_with_nothing_twice_or_mi
         if kills == 1 {
             // A graceful stop (SIGTERM) between the kills: the job is queued again at once.
             assert!(server.terminate().success());
-            let db = rusqlite::Connection::open(world.data.join("ledgerlink.db")).unwrap();
-            let status: String = db
-                .query_row("SELECT status FROM jobs WHERE id = ?1", [job], |r| r.get(0))
+            let status = crate::support::engine::db(&world.data)
+                .query_one("SELECT status FROM jobs WHERE id = ?1", &[job.into()])
+                .unwrap()
+                .text(0)
                 .unwrap();
             assert_eq!(status, "queued", "a stopped server gives its job back");
         } else {
@@ -1383,10 +1383,8 @@ async fn over_tls_the_api_is_https_only_and_its_session_cookie_is_secure() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn review_items_are_listed_and_decided_over_the_api_as_the_cli_does() {
-    use ledgerlink::store::DataDir;
     use ledgerlink::store::directory::{Review, TargetCustomer};
     use ledgerlink::store::id_map::MapEntry;
-    use ledgerlink::store::sync_state::SyncState;
 
     let tmp = tempfile::tempdir().unwrap();
     let cli = bare(tmp.path());
@@ -1395,7 +1393,7 @@ async fn review_items_are_listed_and_decided_over_the_api_as_the_cli_does() {
 
     // Three review items, as a push raises them: one candidate, two candidates, and one
     // whose only candidate is already linked to another Tracker Pro customer.
-    let state = SyncState::open(&DataDir::new(tmp.path().join("data")).database()).unwrap();
+    let state = crate::support::engine::sync_state(&tmp.path().join("data"));
     let run = state
         .start_run(None, "books", "customers", "push", false)
         .unwrap();

@@ -462,9 +462,7 @@ async fn an_admin_adds_connects_chooses_checks_and_removes_a_xero_connection_ove
         .and_then(|(_, v)| v)
         .map(|v| v.to_string_lossy().into_owned())
         .unwrap();
-    let db = ledgerlink::store::connections::ConnectionStore::open(&data.join("ledgerlink.db"))
-        .unwrap()
-        .db();
+    let db = crate::support::engine::db(&data);
     let vault = vault::open_with_env(&data, &db, VaultPreference::File, &move |name| {
         (name == vendor_world::VAULT_KEY).then(|| key.clone())
     })

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use ledgerlink::store::accounts::Accounts;
 use ledgerlink::store::id_map::MapEntry;
 use ledgerlink::store::sync_state::{NewIntent, RunItem, Settlement, SyncState};
 use reqwest::Method;
@@ -15,6 +14,7 @@ use serde_json::{Value, json};
 use crate::serve::{
     ADMIN_PASSWORD, Api, OPERATOR_PASSWORD, Server, add_user, assert_no_secrets, bare, create_token,
 };
+use crate::support::engine;
 
 fn item(key: &str, outcome: &str) -> RunItem {
     RunItem {
@@ -105,8 +105,9 @@ fn run_cli(mut cmd: std::process::Command, args: &[&str]) -> (bool, String, Stri
     )
 }
 
-fn database(tmp: &Path) -> std::path::PathBuf {
-    tmp.join("data").join("ledgerlink.db")
+/// The data folder `bare(tmp)` uses.
+fn data(tmp: &Path) -> std::path::PathBuf {
+    tmp.join("data")
 }
 
 /// The operations a support user may call; every other one (but the open three) is refused.
@@ -133,7 +134,7 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     add_user(cli(), "olive", "operator", OPERATOR_PASSWORD);
     let operator_token = create_token(cli(), "olive");
     let (run, _) = push_run(
-        &SyncState::open(&database(tmp.path())).unwrap(),
+        &engine::sync_state(&data(tmp.path())),
         &["TP-1", "TP-2"],
         &["TP-3"],
         &["TP-4"],
@@ -235,8 +236,7 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
             "record": null}],
     }))
     .unwrap();
-    let plan_id = SyncState::open(&database(tmp.path()))
-        .unwrap()
+    let plan_id = engine::sync_state(&data(tmp.path()))
         .save_plan(
             "books",
             "customers",
@@ -555,8 +555,7 @@ async fn support_reads_runs_and_the_audit_log_is_refused_the_rest_audited_and_st
     );
 
     // Expired: the grant's end moved into the past through the store; its token stops.
-    Accounts::open(&database(tmp.path()))
-        .unwrap()
+    engine::accounts(&data(tmp.path()))
         .set_support_expiry(1, chrono::Utc::now().timestamp() - 1, "test")
         .unwrap();
     assert_eq!(
@@ -629,7 +628,7 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
     let cli = bare(tmp.path());
     add_user(cli(), "admin", "admin", ADMIN_PASSWORD);
     let token = create_token(cli(), "admin");
-    let state = SyncState::open(&database(tmp.path())).unwrap();
+    let state = engine::sync_state(&data(tmp.path()));
     // An old run: two created, one refused, one skipped.
     let (old, old_plan) = push_run(&state, &["TP-1", "TP-2"], &["TP-3"], &["TP-4"]);
     // A recent run that sent TP-1 again (so the old payload of TP-1 is superseded).
@@ -650,7 +649,7 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
         .unwrap();
     state.mark_interrupted(died).unwrap();
     drop(state);
-    let db = rusqlite::Connection::open(database(tmp.path())).unwrap();
+    let db = engine::db(&data(tmp.path()));
     db.execute_batch(&format!(
         "UPDATE runs SET started_at = started_at - 100 * 86400,
              finished_at = finished_at - 100 * 86400 WHERE id IN ({old}, {died});
@@ -659,7 +658,7 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
              settled_at = settled_at - 100 * 86400 WHERE run_id IN ({old}, {died});"
     ))
     .unwrap();
-    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| -> i64 { engine::count(&db, sql, &[]) };
 
     // Nonsense and too short are refused, saying what to write.
     let (ok, _, err) = run_cli(cli(), &["purge", "--older-than", "ninety"]);
@@ -721,12 +720,13 @@ async fn purge_removes_old_records_keeps_summaries_and_unsettled_intents_and_the
     );
     // Id maps stay; the unsettled intent keeps its payload for recovery.
     assert_eq!(count("SELECT COUNT(*) FROM id_map"), 2);
-    let pending: String = db
-        .query_row(
+    let pending = db
+        .query_one(
             "SELECT payload FROM outbox WHERE idempotency_key = 'died:TP-9' AND state = 'pending'",
-            [],
-            |r| r.get(0),
+            &[],
         )
+        .unwrap()
+        .text(0)
         .unwrap();
     assert_eq!(pending, "{\"name\":\"Customer TP-9\"}");
     // Again: nothing more.
@@ -859,16 +859,16 @@ async fn serve_with_retention_purges_at_start_and_audits_it_as_the_server() {
     let cli = bare(tmp.path());
     add_user(cli(), "admin", "admin", ADMIN_PASSWORD);
     let token = create_token(cli(), "admin");
-    let state = SyncState::open(&database(tmp.path())).unwrap();
+    let state = engine::sync_state(&data(tmp.path()));
     let (old, _) = push_run(&state, &["TP-1"], &[], &["TP-2"]);
     drop(state);
-    let db = rusqlite::Connection::open(database(tmp.path())).unwrap();
+    let db = engine::db(&data(tmp.path()));
     db.execute(
         "UPDATE runs SET started_at = started_at - 40 * 86400, finished_at = finished_at - 40 * 86400",
-        [],
+        &[],
     )
     .unwrap();
-    db.execute("UPDATE plans SET created_at = created_at - 40 * 86400", [])
+    db.execute("UPDATE plans SET created_at = created_at - 40 * 86400", &[])
         .unwrap();
     let (ok, _, err) = run_cli(cli(), &["serve", "--retention", "2h"]);
     assert!(!ok);

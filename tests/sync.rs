@@ -34,7 +34,7 @@ impl Bench {
         let plugin = rt.load_bytes(b.wasm, "csv").await.unwrap();
         Self {
             folder: data.connection_files("books"),
-            state: SyncState::open(&data.database()).unwrap(),
+            state: support::engine::sync_state(tmp.path()),
             plugin,
             _tmp: tmp,
         }

@@ -26,10 +26,9 @@ impl Desk {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
+        let mut c = crate::support::engine::command(&self.data);
         let key = std::fs::read_to_string(self.data.parent().unwrap().join("key")).unwrap();
-        c.env("LEDGERLINK_DATA_DIR", &self.data)
-            .env("LEDGERLINK_VAULT", "file")
+        c.env("LEDGERLINK_VAULT", "file")
             .env("LEDGERLINK_VAULT_KEY", key)
             .env_remove("LEDGERLINK_LOG");
         c
@@ -49,7 +48,7 @@ impl Desk {
     }
 
     fn state(&self) -> SyncState {
-        SyncState::open(&DataDir::new(&self.data).database()).unwrap()
+        crate::support::engine::sync_state(&self.data)
     }
 }
 
@@ -456,8 +455,7 @@ fn customers_pulled_from_the_target_land_in_the_home_book() {
         out.contains("(into Tracker Pro): 1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"),
         "{out}"
     );
-    let home =
-        ledgerlink::store::home::HomeStore::open(&DataDir::new(&desk.data).database()).unwrap();
+    let home = crate::support::engine::home(&desk.data);
     let pulled = home
         .customer("books-C-000009")
         .unwrap()

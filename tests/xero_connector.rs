@@ -21,7 +21,6 @@ use ledgerlink::model::{
 use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::{CallContext, Plugin, SystemClock};
 use ledgerlink::store::DataDir;
-use ledgerlink::store::connections::ConnectionStore;
 use ledgerlink_sandbox::{
     SandboxConfig, SandboxHandle, XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_TENANT_NZ_ID,
 };
@@ -68,7 +67,7 @@ impl World {
     fn services(&self) -> Services {
         let data = DataDir::new(&self.data);
         let key = self.key.clone();
-        let store = ConnectionStore::open(&data.database()).unwrap();
+        let store = support::engine::connections(&self.data);
         let vault = vault::open_with_env(
             &self.data,
             &store.db(),

@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests: fixtures, runtimes, contexts.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod engine;
 pub mod postgres;
 
 use std::collections::BTreeMap;

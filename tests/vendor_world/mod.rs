@@ -16,7 +16,6 @@ use ledgerlink::auth::vault::{self, Secret, VaultPreference};
 use ledgerlink::net::HttpLimits;
 use ledgerlink::runtime::{Runtime, RuntimeConfig, SystemClock};
 use ledgerlink::store::DataDir;
-use ledgerlink::store::connections::ConnectionStore;
 use ledgerlink::store::sync_state::SyncState;
 use ledgerlink_sandbox::{
     Profile, QBO_CLIENT_ID, QBO_CLIENT_SECRET, QBO_REALM_ID, SandboxConfig, SandboxHandle,
@@ -149,9 +148,8 @@ impl World {
     }
 
     pub fn cli(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-        cmd.env("LEDGERLINK_DATA_DIR", &self.data)
-            .env(VAULT_KEY, &self.key)
+        let mut cmd = crate::support::engine::command(&self.data);
+        cmd.env(VAULT_KEY, &self.key)
             .env("LEDGERLINK_VAULT", "file")
             .env("LEDGERLINK_RATE_LIMIT_SCALE", TIME_SCALE.to_string())
             .env_remove("LEDGERLINK_LOG");
@@ -166,7 +164,7 @@ impl World {
     /// into the same encrypted file vault the CLI uses.
     pub async fn connect(&self, extra: &[(&str, &str)]) {
         let key = self.key.clone();
-        let store = ConnectionStore::open(&DataDir::new(&self.data).database()).unwrap();
+        let store = crate::support::engine::connections(&self.data);
         let services = Services {
             data: DataDir::new(&self.data),
             vault: vault::open_with_env(
@@ -277,9 +275,7 @@ impl World {
 
     /// The store's database in this world's data folder (the vault needs it to open).
     fn db(&self) -> ledgerlink::store::sql::Db {
-        ConnectionStore::open(&DataDir::new(&self.data).database())
-            .unwrap()
-            .db()
+        crate::support::engine::db(&self.data)
     }
 
     /// Whether `connection` has vault item `item` (`tokens`, `client-secret`, `api-key`):
@@ -379,7 +375,7 @@ impl World {
     }
 
     pub fn state(&self) -> SyncState {
-        SyncState::open(&DataDir::new(&self.data).database()).unwrap()
+        crate::support::engine::sync_state(&self.data)
     }
 }
 
