@@ -1,9 +1,11 @@
 //! [`Pacer`]: keeps one connection's requests under the vendor's declared call limits
 //! (the manifest's `rate-limits`), so a long transfer slows down instead of being throttled.
+//! Vendors count per organisation, so one pacer serves every connection to one
+//! organisation (`auth::context::pacing_key`).
 //!
 //! Each limit is a sliding window: at most `requests` sends in any `window`. A send waits
-//! until every window has room. One pacer is shared by every call of a connection in this
-//! process. When several processes share a PostgreSQL store, [`Pacer::shared`] keeps the
+//! until every window has room. One pacer is shared by every call to an organisation in
+//! this process. When several processes share a PostgreSQL store, [`Pacer::shared`] keeps the
 //! windows in the database ([`crate::store::pacing`]), so every process's sends count
 //! against one budget; otherwise the vendor's own 429 + `Retry-After` (handled by the retry
 //! policy) covers other processes using the same connection.
@@ -50,6 +52,7 @@ pub struct Pacer {
 #[derive(Debug)]
 struct Shared {
     db: Db,
+    /// The pacing key (an organisation) the sends are counted under.
     connection: String,
     windows: Vec<store_pacing::Window>,
 }
@@ -102,10 +105,11 @@ impl Pacer {
     }
 
     /// A pacer for `limits` (scaled as [`Pacer::new`]) whose windows are kept in the store
-    /// `db` for `connection`, counting the sends of every process sharing it. If the store
+    /// `db` under `key` (the organisation's pacing key, `auth::context::pacing_key`),
+    /// counting the sends of every process sharing it. If the store
     /// cannot be reached for a send, that send is paced by this process's own windows (and
     /// the vendor's 429 handling) rather than refused.
-    pub fn shared(limits: &[RateLimit], scale: u32, db: Db, connection: &str) -> Pacer {
+    pub fn shared(limits: &[RateLimit], scale: u32, db: Db, key: &str) -> Pacer {
         let mut pacer = Pacer::new(limits, scale);
         let windows = pacer
             .windows
@@ -118,7 +122,7 @@ impl Pacer {
             .collect();
         pacer.shared = Some(Shared {
             db,
-            connection: connection.to_owned(),
+            connection: key.to_owned(),
             windows,
         });
         pacer
