@@ -22,19 +22,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ledgerlink::auth::connect::{self, ConnectRequest};
 use ledgerlink::auth::context::Services;
-use ledgerlink::auth::refresh::RefreshPolicy;
 use ledgerlink::auth::tokens::{self, TokenSet};
-use ledgerlink::auth::vault::{self, Secret, VaultPreference};
-use ledgerlink::net::HttpLimits;
-use ledgerlink::runtime::{Plugin, Runtime, RuntimeConfig, SystemClock};
-use ledgerlink::store::DataDir;
-use ledgerlink::store::connections::ConnectionStore;
-use ledgerlink::store::engine::{self, DatabaseUrl};
+use ledgerlink::auth::vault::{self, Secret};
+use ledgerlink::runtime::{Plugin, Runtime, RuntimeConfig};
 use ledgerlink_sandbox::{
     LogEntry, Profile, QBO_REALM_ID, SandboxConfig, SandboxHandle, XERO_TENANT_NZ_ID,
     XERO_TENANT_US_ID,
@@ -43,9 +37,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
+mod shared;
+
 use crate::serve::{ADMIN_PASSWORD, Api, Server, add_user, create_token};
 use crate::support::postgres::TestDatabase;
-use crate::vendor_world::{Approve, VAULT_KEY, Vendor};
+use crate::vendor_world::{Approve, Vendor};
+use shared::{book, customer_name, job_number};
 
 const CONNECTIONS: usize = 40;
 const INVOICES: usize = 500;
@@ -118,42 +115,6 @@ fn org_of(i: usize) -> Org {
     Org::ALL[i % Org::ALL.len()]
 }
 
-/// A home book: `customers` flagged customers, `jobs` closed ready jobs of one untaxed USD
-/// line each (every organisation takes USD: the NZ tenant has it added), numbered J100001....
-fn book(customers: usize, jobs: usize) -> String {
-    let customers_json: Vec<Value> = (0..customers)
-        .map(|c| {
-            json!({"id": format!("C{c}"), "name": customer_name(c),
-                   "email": format!("c{c}@fleet.example"), "currency": "USD",
-                   "flagged_for_integration": true})
-        })
-        .collect();
-    let jobs_json: Vec<Value> = (0..jobs)
-        .map(|j| {
-            let cents = 1000 + (j as i64 * 37) % 9000;
-            let amount = format!("{}.{:02}", cents / 100, cents % 100);
-            json!({
-                "id": format!("JOB{j}"), "number": job_number(j),
-                "customer_id": format!("C{}", j % customers), "status": "closed",
-                "ready_for_invoice_1": true, "ready_for_invoice_2": true,
-                "invoice_date": "2026-11-20", "currency": "USD", "tax_mode": "none",
-                "subtotal": amount, "tax_total": "0", "total": amount,
-                "lines": [{"description": "Service call", "quantity": "1",
-                           "unit_price": amount, "amount": amount, "account_code": "200"}],
-            })
-        })
-        .collect();
-    json!({"version": 1, "customers": customers_json, "jobs": jobs_json}).to_string()
-}
-
-fn customer_name(c: usize) -> String {
-    format!("Fleet Customer {c}")
-}
-
-fn job_number(j: usize) -> String {
-    format!("J{}", 100_001 + j)
-}
-
 /// The first 8 hex digits of a token's SHA-256: how the sandbox's log names it.
 fn fingerprint(token: &str) -> String {
     Sha256::digest(token.as_bytes())[..4]
@@ -186,21 +147,18 @@ struct Fleet {
 impl Fleet {
     /// A data folder of its own for one process (as on its own host).
     fn data(&self, process: &str) -> PathBuf {
-        let data = self.tmp.path().join(process);
-        std::fs::create_dir_all(&data).unwrap();
-        data
+        shared::process_data(self.tmp.path(), process)
     }
 
     /// The binary as a process of the fleet named `process` runs it.
     fn cli(&self, process: &str) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ledgerlink"));
-        cmd.env("LEDGERLINK_DATA_DIR", self.data(process))
-            .env("LEDGERLINK_DATABASE_URL", &self.db.url)
-            .env("LEDGERLINK_VAULT", "database")
-            .env(VAULT_KEY, &self.key)
-            .env("LEDGERLINK_RATE_LIMIT_SCALE", TIME_SCALE.to_string())
-            .env_remove("LEDGERLINK_LOG");
-        cmd
+        shared::fleet_command(
+            self.tmp.path(),
+            process,
+            &self.db.url,
+            &self.key,
+            TIME_SCALE,
+        )
     }
 
     fn log(&self, process: &str) -> PathBuf {
@@ -208,21 +166,7 @@ impl Fleet {
     }
 
     fn services(&self) -> Services {
-        let db = engine::open(&DatabaseUrl::parse(&self.db.url).unwrap()).unwrap();
-        let key = self.key.clone();
-        let data = self.data("setup");
-        Services {
-            data: DataDir::new(&data),
-            vault: vault::open_with_env(&data, &db, VaultPreference::Database, &move |name| {
-                (name == VAULT_KEY).then(|| key.clone())
-            })
-            .unwrap(),
-            store: ConnectionStore::from_db(db),
-            clock: Arc::new(SystemClock),
-            http_limits: HttpLimits::default(),
-            refresh: RefreshPolicy::default(),
-            pacers: Default::default(),
-        }
+        shared::database_services(&self.data("setup"), &self.db.url, &self.key)
     }
 
     /// Adds connection `name` to `org` and connects it through the sandbox's OAuth flow
