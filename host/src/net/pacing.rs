@@ -23,6 +23,13 @@ use crate::store::sql::Db;
 /// The most added to a window so that the vendor's count has certainly moved on.
 const MARGIN: Duration = Duration::from_millis(100);
 
+/// What a shared window adds on top: a shared send is stamped with the database's clock
+/// when it is reserved, and reaches the vendor only after the reservation's commit has come
+/// back and the process has been scheduled again — on a busy host, later than a send paced
+/// in process. Without it, sends reserved a window apart could reach the vendor less than a
+/// window apart.
+const SHARED_MARGIN: Duration = Duration::from_millis(250);
+
 /// A vendor call limit: `requests` per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RateLimit {
@@ -106,7 +113,8 @@ impl Pacer {
 
     /// A pacer for `limits` (scaled as [`Pacer::new`]) whose windows are kept in the store
     /// `db` under `key` (the organisation's pacing key, `auth::context::pacing_key`),
-    /// counting the sends of every process sharing it. If the store
+    /// counting the sends of every process sharing it, each window longer by
+    /// [`SHARED_MARGIN`]. If the store
     /// cannot be reached for a send, that send is paced by this process's own windows (and
     /// the vendor's 429 handling) rather than refused.
     pub fn shared(limits: &[RateLimit], scale: u32, db: Db, key: &str) -> Pacer {
@@ -117,7 +125,8 @@ impl Pacer {
             .iter()
             .map(|w| store_pacing::Window {
                 requests: w.limit.requests,
-                window_ms: i64::try_from(w.limit.window.as_millis()).unwrap_or(i64::MAX),
+                window_ms: i64::try_from((w.limit.window + SHARED_MARGIN).as_millis())
+                    .unwrap_or(i64::MAX),
             })
             .collect();
         pacer.shared = Some(Shared {
@@ -387,5 +396,32 @@ mod tests {
             let other = Pacer::shared(&limit, 1, open(), "kea-qbo");
             assert!(other.acquire_within(Duration::from_secs(1)).await.is_ok());
         }
+    }
+
+    /// A shared window is longer than the same pacer's own by SHARED_MARGIN: the
+    /// database's stamp is taken before the send leaves this process.
+    #[tokio::test]
+    async fn a_shared_window_is_longer_by_the_shared_margin() {
+        use crate::store::engine::{self, DatabaseUrl};
+
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = engine::open(&DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let limit = [RateLimit {
+            requests: 1,
+            window: Duration::from_secs(2),
+        }];
+        let pacer = Pacer::shared(&limit, 1, db, "xero:tenant-id=t");
+        assert!(pacer.acquire_within(Duration::ZERO).await.is_ok());
+        let wait = pacer
+            .acquire_within(Duration::ZERO)
+            .await
+            .expect_err("the window is spent");
+        // 2 s, its 100 ms margin, and the shared 250 ms, less the moments since the send.
+        let full = Duration::from_secs(2) + MARGIN + SHARED_MARGIN;
+        assert!(
+            wait <= full && wait > full - Duration::from_millis(100),
+            "{wait:?}"
+        );
     }
 }
