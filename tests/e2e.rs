@@ -21,6 +21,7 @@ mod cli;
 mod conformance;
 mod csv_connector;
 mod database_url;
+mod fleet;
 mod home;
 mod hostile;
 mod invoice_compare;

@@ -12,6 +12,7 @@
 //! `e2e` reads, one per line):
 //! - `csv_connector`: the csv plugin through the runtime and a connection folder; no store.
 //! - `database_url`: already runs on both engines itself (its own fresh PostgreSQL database).
+//! - `fleet`: PostgreSQL only by nature; `e2e` runs it on its own fresh database.
 //! - `outbound_http`: the HTTP policy against local servers; no store.
 //! - `quickbooks_connector`: the QuickBooks plugin through the runtime against the sandbox; no store.
 //! - `sandbox`: the guest sandbox with the probe fixture; no store.

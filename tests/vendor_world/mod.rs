@@ -198,6 +198,7 @@ impl World {
         let mut ui = Approve {
             played: None,
             url: None,
+            tenant: XERO_TENANT_NZ_ID,
         };
         connect::connect(
             ConnectRequest {
@@ -243,13 +244,7 @@ impl World {
     }
 
     pub async fn dump(&self, path: &str, list: &str) -> Vec<Value> {
-        let body: Value = reqwest::get(self.sandbox.url(path))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body[list].as_array().cloned().unwrap_or_default()
+        dump(&self.sandbox, path, list).await
     }
 
     pub fn push_args(&self) -> [&'static str; 5] {
@@ -379,10 +374,23 @@ impl World {
     }
 }
 
-/// Plays the admin's browser: approve on the consent page, follow the redirect back.
-struct Approve {
-    played: Option<tokio::task::JoinHandle<()>>,
-    url: Option<url::Url>,
+/// The array `list` of the sandbox's control dump at `path` (empty when there is none).
+pub async fn dump(sandbox: &SandboxHandle, path: &str, list: &str) -> Vec<Value> {
+    let body: Value = reqwest::get(sandbox.url(path))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body[list].as_array().cloned().unwrap_or_default()
+}
+
+/// Plays the admin's browser: approve on the consent page, follow the redirect back; of a
+/// grant's tenants, choose `tenant`.
+pub(crate) struct Approve {
+    pub(crate) played: Option<tokio::task::JoinHandle<()>>,
+    pub(crate) url: Option<url::Url>,
+    pub(crate) tenant: &'static str,
 }
 
 impl ConnectUi for Approve {
@@ -399,8 +407,8 @@ impl ConnectUi for Approve {
     fn choose_tenant(&mut self, tenants: &[Tenant]) -> Result<usize, String> {
         tenants
             .iter()
-            .position(|t| t.id == XERO_TENANT_NZ_ID)
-            .ok_or_else(|| "no NZ tenant".to_owned())
+            .position(|t| t.id == self.tenant)
+            .ok_or_else(|| format!("no tenant {}", self.tenant))
     }
 }
 

@@ -372,7 +372,7 @@ pub async fn connect(
 }
 
 /// `realmId` → `realm-id`.
-fn kebab(s: &str) -> String {
+pub(crate) fn kebab(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_uppercase() {

@@ -16,7 +16,7 @@ use super::tokens::{self, API_KEY};
 use super::vault::Vault;
 use crate::files::ConnectionFolder;
 use crate::net::{Credentials, HttpLimits, NoCredentials, OutboundHttp, Pacer, RateLimit, Routes};
-use crate::runtime::manifest::Auth;
+use crate::runtime::manifest::{Auth, Manifest};
 use crate::runtime::{CallContext, Clock, Plugin};
 use crate::store::DataDir;
 use crate::store::connections::{Connection, ConnectionStore};
@@ -36,43 +36,111 @@ pub struct Services {
     pub http_limits: HttpLimits,
     /// Refresh tunables.
     pub refresh: RefreshPolicy,
-    /// One pacer per connection, shared by all its calls in this process.
+    /// One pacer per vendor organisation, shared by the calls of every connection to it in
+    /// this process (and, on PostgreSQL, with every other process).
     pub pacers: Pacers,
 }
 
-/// The [`Pacer`] of each connection, created on first use.
+/// The [`Pacer`] of each vendor organisation ([`pacing_key`]), created on first use, and
+/// which one each connection used.
 #[derive(Debug, Clone, Default)]
-pub struct Pacers(Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<Pacer>>>>);
+pub struct Pacers(Arc<std::sync::Mutex<PacerMaps>>);
+
+#[derive(Debug, Default)]
+struct PacerMaps {
+    /// Pacing key → its pacer.
+    by_key: std::collections::HashMap<String, Arc<Pacer>>,
+    /// Connection name → the pacer its calls went through.
+    by_connection: std::collections::HashMap<String, Arc<Pacer>>,
+}
 
 impl Pacers {
-    /// The pacer of `connection`, keeping to `limits` (scaled by `scale`). On a PostgreSQL
-    /// store, shared by every process on it ([`Pacer::shared`]: several workers spend one
-    /// organisation's budget together); on SQLite, this process's own.
-    pub fn get(&self, connection: &str, limits: &[RateLimit], scale: u32, db: &Db) -> Arc<Pacer> {
-        // The map is only touched here and no code panics while holding the lock; a
-        // poisoned map is still a valid map.
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(connection.to_owned())
+    /// The pacer of `connection`, whose organisation is `key` ([`pacing_key`]), keeping to
+    /// `limits` (scaled by `scale`). Every connection with the same key gets the same pacer:
+    /// a vendor's limits are per organisation, so two connections to one organisation spend
+    /// one budget. On a PostgreSQL store, shared by every process on it ([`Pacer::shared`]:
+    /// several workers spend one organisation's budget together); on SQLite, this process's
+    /// own.
+    pub fn get(
+        &self,
+        connection: &str,
+        key: &str,
+        limits: &[RateLimit],
+        scale: u32,
+        db: &Db,
+    ) -> Arc<Pacer> {
+        let mut maps = self.maps();
+        let pacer = maps
+            .by_key
+            .entry(key.to_owned())
             .or_insert_with(|| {
                 Arc::new(match db.engine() {
-                    Engine::Postgres => Pacer::shared(limits, scale, db.clone(), connection),
+                    Engine::Postgres => Pacer::shared(limits, scale, db.clone(), key),
                     Engine::Sqlite => Pacer::new(limits, scale),
                 })
             })
-            .clone()
+            .clone();
+        maps.by_connection
+            .insert(connection.to_owned(), Arc::clone(&pacer));
+        pacer
     }
 
-    /// The pacer of `connection`, if a call made one in this process.
+    /// The pacer `connection`'s calls went through, if a call made one in this process.
     pub fn current(&self, connection: &str) -> Option<Arc<Pacer>> {
+        self.maps().by_connection.get(connection).cloned()
+    }
+
+    fn maps(&self) -> std::sync::MutexGuard<'_, PacerMaps> {
+        // The maps are only touched in this impl and no code panics while holding the lock;
+        // poisoned maps are still valid maps.
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(connection)
-            .cloned()
     }
+}
+
+/// The vendor organisation `connection` reaches, as the key its calls are paced under:
+/// the connector's name, the organisation its grant chose (the `tenant-id` setting of a
+/// vendor with tenants, the callback parameters kept as settings such as QuickBooks'
+/// `realm-id`) and the routes its requests are redirected through (a sandbox's
+/// organisation is not the vendor's). Vendors count their call limits per organisation
+/// (Xero per tenant, QuickBooks per realm), so every connection to one organisation must
+/// spend one budget. A connection naming no organisation (an API key, no tenant) is paced
+/// on its own, under its name.
+pub fn pacing_key(manifest: &Manifest, connection: &Connection) -> String {
+    let mut organisation = Vec::new();
+    if let Auth::Oauth2 {
+        tenant_discovery,
+        callback_params,
+        ..
+    } = &manifest.auth
+    {
+        let mut keys: Vec<String> = callback_params
+            .iter()
+            .map(|p| super::connect::kebab(p))
+            .collect();
+        if tenant_discovery.is_some() {
+            keys.push("tenant-id".to_owned());
+        }
+        for key in keys {
+            if let Some(value) = connection.settings.get(&key).filter(|v| !v.is_empty()) {
+                organisation.push(format!("{key}={value}"));
+            }
+        }
+    }
+    if organisation.is_empty() {
+        return format!("connection:{}", connection.name);
+    }
+    let routes: Vec<String> = connection
+        .routes
+        .iter()
+        .map(|(from, to)| format!("{from}>{to}"))
+        .collect();
+    let mut key = format!("{}:{}", manifest.name, organisation.join(","));
+    if !routes.is_empty() {
+        key.push_str(&format!(" via {}", routes.join(",")));
+    }
+    key
 }
 
 impl Services {
@@ -226,6 +294,7 @@ pub async fn call_context(
     .with_routes(routes)
     .with_pacer(services.pacers.get(
         &connection.name,
+        &pacing_key(plugin.manifest(), connection),
         &plugin.manifest().rate_limits,
         services.http_limits.rate_limit_scale,
         &services.db(),
@@ -251,4 +320,119 @@ pub async fn call_context(
         folder: Some(Arc::new(folder)),
         clock: services.clock.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use super::*;
+    use crate::net::AllowedHosts;
+    use crate::store::connections::Status;
+
+    fn manifest(name: &str, tenants: bool, callback_params: &[&str]) -> Manifest {
+        Manifest {
+            name: name.to_owned(),
+            display_name: name.to_owned(),
+            version: semver::Version::new(1, 0, 0),
+            contract: semver::Version::new(0, 1, 0),
+            description: String::new(),
+            capabilities: Vec::new(),
+            auth: Auth::Oauth2 {
+                authorize_url: "https://login.example/authorize".to_owned(),
+                token_url: "https://login.example/token".to_owned(),
+                revoke_url: None,
+                scopes: Vec::new(),
+                tenant_discovery: tenants.then(|| "https://api.example/connections".to_owned()),
+                callback_params: callback_params.iter().map(|p| (*p).to_owned()).collect(),
+            },
+            allowed_hosts: AllowedHosts::parse(&["https://api.example:443"]).unwrap(),
+            settings: Vec::new(),
+            rate_limits: vec![RateLimit {
+                requests: 3,
+                window: Duration::from_secs(60),
+            }],
+        }
+    }
+
+    fn connection(name: &str, settings: &[(&str, &str)]) -> Connection {
+        Connection {
+            name: name.to_owned(),
+            connector: "xero".to_owned(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            routes: BTreeMap::new(),
+            status: Status::Connected,
+            status_message: None,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            last_refresh_at: None,
+            last_refresh_outcome: None,
+            component: None,
+        }
+    }
+
+    #[test]
+    fn the_pacing_key_is_the_organisation_not_the_connection() {
+        let xero = manifest("xero", true, &[]);
+        let qbo = manifest("quickbooks", false, &["realmId"]);
+        let nz = [("tenant-id", "nz-1")];
+        let (a, b) = (connection("north", &nz), connection("south", &nz));
+        assert_eq!(pacing_key(&xero, &a), "xero:tenant-id=nz-1");
+        assert_eq!(pacing_key(&xero, &a), pacing_key(&xero, &b));
+        let us = connection("west", &[("tenant-id", "us-2")]);
+        assert_ne!(pacing_key(&xero, &a), pacing_key(&xero, &us));
+        let realm = connection("books", &[("realm-id", "9341")]);
+        assert_eq!(pacing_key(&qbo, &realm), "quickbooks:realm-id=9341");
+        // Redirected elsewhere (a sandbox), the same id is another organisation.
+        let mut routed = connection("sandboxed", &nz);
+        routed.routes.insert(
+            "https://api.example".to_owned(),
+            "http://127.0.0.1:9".to_owned(),
+        );
+        assert_eq!(
+            pacing_key(&xero, &routed),
+            "xero:tenant-id=nz-1 via https://api.example>http://127.0.0.1:9"
+        );
+        // No organisation named: the connection is paced on its own.
+        assert_eq!(pacing_key(&xero, &connection("new", &[])), "connection:new");
+    }
+
+    /// Two connections to one Xero tenant spend that tenant's one budget (before, each
+    /// connection had its own pacer and together they sent twice the vendor's limit).
+    #[tokio::test]
+    async fn two_connections_to_one_organisation_share_its_budget() {
+        let xero = manifest("xero", true, &[]);
+        let tmp = tempfile::tempdir().unwrap();
+        let db = crate::store::engine::open(&crate::store::engine::DatabaseUrl::Sqlite(
+            tmp.path().join("ledgerlink.db"),
+        ))
+        .unwrap();
+        let pacers = Pacers::default();
+        let get =
+            |c: &Connection| pacers.get(&c.name, &pacing_key(&xero, c), &xero.rate_limits, 1, &db);
+        let nz = [("tenant-id", "nz-1")];
+        let (north, south) = (
+            get(&connection("north", &nz)),
+            get(&connection("south", &nz)),
+        );
+        let west = get(&connection("west", &[("tenant-id", "us-2")]));
+        let within = Duration::from_secs(1);
+        assert!(north.acquire_within(within).await.is_ok());
+        assert!(south.acquire_within(within).await.is_ok());
+        assert!(north.acquire_within(within).await.is_ok());
+        // The tenant's 3 a minute are spent, whichever connection asks next.
+        assert!(south.acquire_within(within).await.is_err());
+        assert!(north.acquire_within(within).await.is_err());
+        // Another tenant has its own budget.
+        assert!(west.acquire_within(within).await.is_ok());
+        // Each connection finds the pacer its calls went through.
+        assert!(Arc::ptr_eq(&pacers.current("south").unwrap(), &north));
+        assert!(!Arc::ptr_eq(&pacers.current("west").unwrap(), &north));
+        assert!(pacers.current("nobody").is_none());
+    }
 }

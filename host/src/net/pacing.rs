@@ -1,9 +1,11 @@
 //! [`Pacer`]: keeps one connection's requests under the vendor's declared call limits
 //! (the manifest's `rate-limits`), so a long transfer slows down instead of being throttled.
+//! Vendors count per organisation, so one pacer serves every connection to one
+//! organisation (`auth::context::pacing_key`).
 //!
 //! Each limit is a sliding window: at most `requests` sends in any `window`. A send waits
-//! until every window has room. One pacer is shared by every call of a connection in this
-//! process. When several processes share a PostgreSQL store, [`Pacer::shared`] keeps the
+//! until every window has room. One pacer is shared by every call to an organisation in
+//! this process. When several processes share a PostgreSQL store, [`Pacer::shared`] keeps the
 //! windows in the database ([`crate::store::pacing`]), so every process's sends count
 //! against one budget; otherwise the vendor's own 429 + `Retry-After` (handled by the retry
 //! policy) covers other processes using the same connection.
@@ -20,6 +22,15 @@ use crate::store::sql::Db;
 
 /// The most added to a window so that the vendor's count has certainly moved on.
 const MARGIN: Duration = Duration::from_millis(100);
+
+/// What a shared window adds on top: a shared send is stamped with the database's clock
+/// when it is reserved, and reaches the vendor only after the reservation's commit has come
+/// back and the process has been scheduled again — on a busy host, later than a send paced
+/// in process. Without it, sends reserved a window apart could reach the vendor less than a
+/// window apart. A second: a loaded host (or a slow network to the vendor) can hold a send
+/// back for hundreds of milliseconds, and against a 60-second window it costs under 2% of
+/// the budget.
+const SHARED_MARGIN: Duration = Duration::from_secs(1);
 
 /// A vendor call limit: `requests` per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +61,7 @@ pub struct Pacer {
 #[derive(Debug)]
 struct Shared {
     db: Db,
+    /// The pacing key (an organisation) the sends are counted under.
     connection: String,
     windows: Vec<store_pacing::Window>,
 }
@@ -102,10 +114,12 @@ impl Pacer {
     }
 
     /// A pacer for `limits` (scaled as [`Pacer::new`]) whose windows are kept in the store
-    /// `db` for `connection`, counting the sends of every process sharing it. If the store
+    /// `db` under `key` (the organisation's pacing key, `auth::context::pacing_key`),
+    /// counting the sends of every process sharing it, each window longer by
+    /// [`SHARED_MARGIN`]. If the store
     /// cannot be reached for a send, that send is paced by this process's own windows (and
     /// the vendor's 429 handling) rather than refused.
-    pub fn shared(limits: &[RateLimit], scale: u32, db: Db, connection: &str) -> Pacer {
+    pub fn shared(limits: &[RateLimit], scale: u32, db: Db, key: &str) -> Pacer {
         let mut pacer = Pacer::new(limits, scale);
         let windows = pacer
             .windows
@@ -113,12 +127,13 @@ impl Pacer {
             .iter()
             .map(|w| store_pacing::Window {
                 requests: w.limit.requests,
-                window_ms: i64::try_from(w.limit.window.as_millis()).unwrap_or(i64::MAX),
+                window_ms: i64::try_from((w.limit.window + SHARED_MARGIN).as_millis())
+                    .unwrap_or(i64::MAX),
             })
             .collect();
         pacer.shared = Some(Shared {
             db,
-            connection: connection.to_owned(),
+            connection: key.to_owned(),
             windows,
         });
         pacer
@@ -383,5 +398,32 @@ mod tests {
             let other = Pacer::shared(&limit, 1, open(), "kea-qbo");
             assert!(other.acquire_within(Duration::from_secs(1)).await.is_ok());
         }
+    }
+
+    /// A shared window is longer than the same pacer's own by SHARED_MARGIN: the
+    /// database's stamp is taken before the send leaves this process.
+    #[tokio::test]
+    async fn a_shared_window_is_longer_by_the_shared_margin() {
+        use crate::store::engine::{self, DatabaseUrl};
+
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = engine::open(&DatabaseUrl::Sqlite(tmp.path().join("ledgerlink.db")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let limit = [RateLimit {
+            requests: 1,
+            window: Duration::from_secs(2),
+        }];
+        let pacer = Pacer::shared(&limit, 1, db, "xero:tenant-id=t");
+        assert!(pacer.acquire_within(Duration::ZERO).await.is_ok());
+        let wait = pacer
+            .acquire_within(Duration::ZERO)
+            .await
+            .expect_err("the window is spent");
+        // 2 s, its 100 ms margin, and the shared 250 ms, less the moments since the send.
+        let full = Duration::from_secs(2) + MARGIN + SHARED_MARGIN;
+        assert!(
+            wait <= full && wait > full - Duration::from_millis(100),
+            "{wait:?}"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub struct Manifest {
     pub allowed_hosts: AllowedHosts,
     /// Settings it reads.
     pub settings: Vec<SettingSpec>,
-    /// The vendor's call limits per connection, which the host paces to.
+    /// The vendor's call limits per organisation, which the host paces to.
     pub rate_limits: Vec<crate::net::RateLimit>,
 }
 

@@ -51,6 +51,10 @@ pub enum JobRequest {
     PushInvoices {
         /// Job or contract invoices (not `kind`: that names the request's variant).
         invoices: PushKind,
+        /// Who numbers them (Tracker Pro unless the request said `target`; a request
+        /// stored before this field existed keeps Tracker Pro's numbers).
+        #[serde(default)]
+        numbering: Numbering,
     },
     /// Compare, then apply every Add and Update of the plan (never a Conflict):
     /// `ledgerlink compare` then `ledgerlink sync --plan N --all`.
@@ -262,10 +266,13 @@ pub async fn execute(
             },
             Err(e) => failed(e.to_string()),
         },
-        JobRequest::PushInvoices { invoices } => {
+        JobRequest::PushInvoices {
+            invoices,
+            numbering,
+        } => {
             let options = PushOptions {
                 kind: invoices.invoice_kind(),
-                numbering: Numbering::Keep,
+                numbering: *numbering,
                 demo: None,
             };
             match transfers
@@ -403,6 +410,31 @@ mod tests {
         assert_eq!(
             (s.done, s.total, s.created, s.updated, s.failed),
             (0, 2, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn a_push_request_keeps_its_numbering_and_one_stored_without_it_keeps_tracker_pros() {
+        let target = JobRequest::PushInvoices {
+            invoices: PushKind::Job,
+            numbering: Numbering::Target,
+        };
+        let stored = target.stored().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            stored,
+            r#"{"version":1,"kind":"push-invoices","invoices":"job","numbering":"target"}"#
+        );
+        assert_eq!(parse_stored("job 1", &stored), Ok(target));
+        // As a job queued before the field existed was stored.
+        assert_eq!(
+            parse_stored(
+                "job 2",
+                r#"{"version":1,"kind":"push-invoices","invoices":"contract"}"#
+            ),
+            Ok(JobRequest::PushInvoices {
+                invoices: PushKind::Contract,
+                numbering: Numbering::Keep,
+            })
         );
     }
 }

@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use super::jobs::{JobRequest, PushKind, TransferEntity};
 use crate::store::db::DbError;
 use crate::store::schedules::{Fired, NewSchedule, Schedule, Schedules};
+use crate::transfer::numbering::Numbering;
 
 /// The transfers a schedule may run, by the name the CLI and the API take.
 pub const TRANSFERS: [&str; 7] = [
@@ -74,9 +75,11 @@ pub fn request_for(name: &str) -> Result<JobRequest, ScheduleError> {
         "contract-invoices" => transfer(TransferEntity::ContractInvoices, false, false),
         "push-job-invoices" => JobRequest::PushInvoices {
             invoices: PushKind::Job,
+            numbering: Numbering::Keep,
         },
         "push-contract-invoices" => JobRequest::PushInvoices {
             invoices: PushKind::Contract,
+            numbering: Numbering::Keep,
         },
         other => return Err(ScheduleError::Transfer(other.to_owned())),
     })
@@ -330,7 +333,8 @@ mod tests {
         assert_eq!(
             super::super::jobs::parse(&job),
             Ok(JobRequest::PushInvoices {
-                invoices: PushKind::Job
+                invoices: PushKind::Job,
+                numbering: Numbering::Keep,
             })
         );
         let after = s.get(sched.id).expect("get").expect("there");

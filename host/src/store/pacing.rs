@@ -1,12 +1,14 @@
-//! The vendor call windows of a connection, shared by every ledgerlink process on the
+//! The vendor call windows of an organisation, shared by every ledgerlink process on the
 //! store (issue 21, item 4): before a request goes to the vendor, [`reserve`] counts every
-//! process's sends of that connection in each of the vendor's windows and either records
-//! this one or says how long to wait. `net::pacing::Pacer` calls it when the store is
+//! process's sends to that organisation (of every connection to it) in each of the
+//! vendor's windows and either records this one or says how long to wait. Sends are kept
+//! under the pacing key (`auth::context::pacing_key`: connector, organisation, routes),
+//! in the `connection` column of `pacer_sends`. `net::pacing::Pacer` calls it when the store is
 //! shared; five workers then spend one organisation's 60 calls a minute together, not 60
 //! each.
 //!
 //! A reservation is one transaction: on PostgreSQL it first takes a transaction advisory
-//! lock of the connection (two hosts counting at once would both see room), and its clock
+//! lock of the pacing key (two hosts counting at once would both see room), and its clock
 //! is the database's (`clock_timestamp()`), one clock for every host; on SQLite the
 //! transaction's write lock serialises, and the clock is this machine's.
 
@@ -25,16 +27,16 @@ pub struct Window {
 /// The advisory lock namespace of the windows.
 const PACER_LOCKS: &str = "pacer";
 
-/// Record a send of `connection` now if every window in `windows` has room: `Ok(None)`.
+/// Record a send under pacing key `key` now if every window in `windows` has room: `Ok(None)`.
 /// Otherwise record nothing and answer how many milliseconds until the fullest window has
 /// room: `Ok(Some(ms))`.
-pub fn reserve(db: &Db, connection: &str, windows: &[Window]) -> Result<Option<i64>, sql::Error> {
+pub fn reserve(db: &Db, key: &str, windows: &[Window]) -> Result<Option<i64>, sql::Error> {
     let longest = windows.iter().map(|w| w.window_ms).max().unwrap_or(0);
     db.transaction(|tx| {
-        let now = now_ms(tx, connection)?;
+        let now = now_ms(tx, key)?;
         tx.execute(
             "DELETE FROM pacer_sends WHERE connection = ?1 AND sent_at_ms <= ?2",
-            &[connection.into(), Value::Int(now - longest)],
+            &[key.into(), Value::Int(now - longest)],
         )?;
         let mut wait = 0i64;
         for w in windows.iter().filter(|w| w.requests > 0 && w.window_ms > 0) {
@@ -45,7 +47,7 @@ pub fn reserve(db: &Db, connection: &str, windows: &[Window]) -> Result<Option<i
                  WHERE connection = ?1 AND sent_at_ms > ?2
                  ORDER BY sent_at_ms DESC LIMIT 1 OFFSET ?3",
                 &[
-                    connection.into(),
+                    key.into(),
                     Value::Int(now - w.window_ms),
                     Value::Int(i64::from(w.requests) - 1),
                 ],
@@ -59,20 +61,20 @@ pub fn reserve(db: &Db, connection: &str, windows: &[Window]) -> Result<Option<i
         }
         tx.execute(
             "INSERT INTO pacer_sends (connection, sent_at_ms) VALUES (?1, ?2)",
-            &[connection.into(), Value::Int(now)],
+            &[key.into(), Value::Int(now)],
         )?;
         Ok(None)
     })
 }
 
 /// The clock every process agrees on, in Unix milliseconds; on PostgreSQL after taking the
-/// connection's lock for the rest of the transaction.
-fn now_ms(tx: &Tx<'_>, connection: &str) -> Result<i64, sql::Error> {
+/// pacing key's lock for the rest of the transaction.
+fn now_ms(tx: &Tx<'_>, key: &str) -> Result<i64, sql::Error> {
     match tx.engine() {
         Engine::Postgres => {
             tx.execute(
                 "SELECT pg_advisory_xact_lock(?1)",
-                &[Value::Int(advisory::key(PACER_LOCKS, connection))],
+                &[Value::Int(advisory::key(PACER_LOCKS, key))],
             )?;
             tx.query_one(
                 "SELECT CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT)",

@@ -93,15 +93,7 @@ pub async fn compare(
             )));
         }
     };
-    let numbering = match body.numbering.as_deref() {
-        None | Some("keep") => Numbering::Keep,
-        Some("target") => Numbering::Target,
-        Some(other) => {
-            return Err(Problem::bad_request(format!(
-                "numbering {other:?} is neither keep nor target"
-            )));
-        }
-    };
+    let numbering = numbering(body.numbering.as_deref())?;
     let entity = body.entity.clone();
     let delta = body.delta;
     let view = on_engine(move || async move {
@@ -270,11 +262,25 @@ pub async fn rollback(
     )
 }
 
+/// The numbering a request names: `keep` (or none) or `target`.
+fn numbering(asked: Option<&str>) -> ApiResult<Numbering> {
+    match asked {
+        None | Some("keep") => Ok(Numbering::Keep),
+        Some("target") => Ok(Numbering::Target),
+        Some(other) => Err(Problem::bad_request(format!(
+            "numbering {other:?} is neither keep nor target"
+        ))),
+    }
+}
+
 /// Which invoices to push.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct PushInvoicesRequest {
     /// `job` or `contract`.
     pub kind: String,
+    /// `keep` (default, Tracker Pro's numbers) or `target` (the accounting system numbers
+    /// them; Tracker Pro's number goes into the reference).
+    pub numbering: Option<String>,
 }
 
 /// Push every job or contract invoice due over connection `name`, as a background job
@@ -306,12 +312,16 @@ pub async fn push_invoices(
             )));
         }
     };
+    let numbering = numbering(body.numbering.as_deref())?;
     let connection = state.services().store.get(&name)?;
     enqueue(
         &state,
         &caller,
         &headers,
         &connection.name,
-        JobRequest::PushInvoices { invoices: kind },
+        JobRequest::PushInvoices {
+            invoices: kind,
+            numbering,
+        },
     )
 }
