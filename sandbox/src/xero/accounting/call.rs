@@ -66,7 +66,8 @@ impl Call {
         let (slot, remaining) = match core.xero_books.limits.acquire(tenant, &core.faults) {
             Ok(admitted) => admitted,
             Err(refusal) => {
-                note.outcome = Some("rate_limited".into());
+                // Which limit, as X-Rate-Limit-Problem says: "rate_limited:minute".
+                note.outcome = Some(format!("rate_limited:{}", refusal.problem.header_value()));
                 return Err(note.attach(refused(refusal)));
             }
         };
