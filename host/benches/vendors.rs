@@ -12,11 +12,14 @@
 //!
 //! Run: `cargo bench -p ledgerlink --bench vendors`. Figures go to docs/performance.md.
 
+#[path = "support/consent.rs"]
+mod consent;
+use consent::Approve;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ledgerlink::auth::connect::{self, ConnectRequest, ConnectUi, Tenant};
+use ledgerlink::auth::connect::{self, ConnectRequest};
 use ledgerlink::auth::context::{self, Services};
 use ledgerlink::auth::refresh::RefreshPolicy;
 use ledgerlink::auth::vault::{MemoryVault, Secret};
@@ -66,24 +69,12 @@ impl Vendor {
 }
 use rust_decimal::{Decimal, RoundingStrategy};
 
-struct Approve(Option<tokio::task::JoinHandle<()>>);
-
-impl ConnectUi for Approve {
-    fn authorize(&mut self, url: &url::Url) {
-        let url = url.clone();
-        self.0 = Some(tokio::spawn(async move {
-            ledgerlink_sandbox::approve_consent(url.as_str())
-                .await
-                .expect("the sandbox consent is approved");
-        }));
-    }
-    fn choose_tenant(&mut self, tenants: &[Tenant]) -> Result<usize, String> {
-        tenants
-            .iter()
-            .position(|t| t.id == XERO_TENANT_NZ_ID)
-            .ok_or_else(|| "no NZ tenant".into())
-    }
-}
+/// Which build the figures come from (`cargo bench` is release; `--profile dev` is not).
+const BUILD: &str = if cfg!(debug_assertions) {
+    "debug build"
+} else {
+    "release build"
+};
 
 struct Setup {
     _tmp: tempfile::TempDir,
@@ -315,7 +306,7 @@ async fn calls_and_throughput(vendor: Vendor) {
     let calls = s.sandbox.log().len() - before;
     let (batch, _) = vendor.batch_and_limit();
     println!(
-        "{}: push of {n} job invoices to linked customers (release build):",
+        "{}: push of {n} job invoices to linked customers ({BUILD}):",
         vendor.display()
     );
     println!(
@@ -361,7 +352,7 @@ async fn store_cost(vendor: Vendor) {
         let statements = s.db.statements() - before;
         let calls = s.sandbox.log().len() - calls_before;
         println!(
-            "{} on {engine}: push of {n} job invoices to linked customers (release build): {statements} store statements = {:.2} per invoice; {calls} API calls; {:.0} invoices/s",
+            "{} on {engine}: push of {n} job invoices to linked customers ({BUILD}): {statements} store statements = {:.2} per invoice; {calls} API calls; {:.0} invoices/s",
             vendor.display(),
             statements as f64 / n as f64,
             n as f64 / elapsed.as_secs_f64()

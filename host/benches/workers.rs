@@ -20,13 +20,16 @@
 //! debug build instead (quicker to build, to try it out).
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/consent.rs"]
+mod consent;
+use consent::Approve;
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ledgerlink::auth::connect::{self, ConnectRequest, ConnectUi, Tenant};
+use ledgerlink::auth::connect::{self, ConnectRequest};
 use ledgerlink::auth::context::Services;
 use ledgerlink::auth::tokens;
 use ledgerlink::auth::vault::{self, Secret};
@@ -162,22 +165,6 @@ impl Bench {
                 self.database
             ))
             .unwrap();
-    }
-}
-
-struct Approve(Option<tokio::task::JoinHandle<()>>);
-
-impl ConnectUi for Approve {
-    fn authorize(&mut self, url: &url::Url) {
-        let url = url.clone();
-        self.0 = Some(tokio::spawn(async move {
-            ledgerlink_sandbox::approve_consent(url.as_str())
-                .await
-                .expect("the sandbox consent is approved");
-        }));
-    }
-    fn choose_tenant(&mut self, _tenants: &[Tenant]) -> Result<usize, String> {
-        Err("QuickBooks has no tenants to choose".to_owned())
     }
 }
 
